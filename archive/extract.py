@@ -1,0 +1,279 @@
+"""The extraction stage: archived payload bytes in; article text, metadata, quotes, figures out.
+
+Pure: no I/O, no clock, no network. The same bytes (and content type) always give the same
+:class:`Article`, and :data:`EXTRACTOR_VERSION` names the code that produced it, so a text
+version's SHA-256 only changes when the page or this version changes.
+
+Steps:
+
+1. refuse payloads that are not HTML (PDF, images, JSON, archives, binary) with
+   :class:`NotExtractable`, judged by the bytes first and the declared type second, because
+   servers mislabel;
+2. cap the payload at :data:`MAX_DECODED_BYTES` and decode it (:mod:`archive.charset`);
+3. let trafilatura find the article body (fast mode: no fallback extractors, no comments)
+   and its title, author and publication date; read the modification date and language
+   from the page's own declarations;
+4. normalise whitespace so the text is stable, then find quotes and figures in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction, baseline
+
+from archive import charset as _charset
+from archive.errors import ArchiveError
+from archive.figures import find_figures
+from archive.quotes import find_quotes
+
+#: Bump whenever the text, quotes or figures for the same bytes could change.
+EXTRACTOR_VERSION = "extract-1 trafilatura-2.3"
+
+#: Decode and extract no more than this many payload bytes; the rest is dropped and the
+#: article is marked ``truncated``.
+MAX_DECODED_BYTES = 20_000_000
+
+
+class NotExtractable(ArchiveError):
+    """The payload is not an HTML page an article can be read from. ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"not extractable: {reason}")
+        self.reason = reason
+
+
+@dataclass
+class Article:
+    """What the extraction stage keeps of one snapshot."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    charset: str | None = None
+    truncated: bool = False
+    quotes: list[dict] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)
+
+
+# Leading bytes of formats that are never HTML, whatever the Content-Type says.
+_MAGIC = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"\x00\x00\x01\x00", "icon"),
+    (b"wOFF", "web font"),
+    (b"wOF2", "web font"),
+    (b"OTTO", "font"),
+    (b"\x00\x01\x00\x00", "font"),
+    (b"ID3", "audio"),
+    (b"OggS", "audio/video"),
+    (b"\x1aE\xdf\xa3", "video"),
+)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+_HTMLISH = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.I)
+
+
+def decode_html(payload: bytes, content_type: str | None) -> tuple[str, str]:
+    """``(text, charset)`` of an HTML payload; see :mod:`archive.charset` for the rules.
+
+    >>> decode_html(b'<meta charset="windows-1256"><p>\\xe3\\xd1\\xcd\\xc8\\xc7</p>', None)
+    ('<meta charset="windows-1256"><p>مرحبا</p>', 'cp1256')
+    """
+    return _charset.decode(payload, content_type)
+
+
+def _refuse_non_html(payload: bytes, content_type: str | None) -> None:
+    """Raise NotExtractable unless ``payload`` could be an HTML page."""
+    if not payload.strip():
+        raise NotExtractable("empty payload")
+    for magic, what in _MAGIC:
+        if payload.startswith(magic):
+            raise NotExtractable(what)
+    if (
+        payload.startswith(b"RIFF") and payload[8:12] in (b"WEBP", b"WAVE", b"AVI ")
+    ) or payload[4:8] == b"ftyp":
+        raise NotExtractable("image, audio or video")
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    head = payload[:2048].lstrip()
+    if _charset.sniff_bom(payload) is None and _charset.sniff_utf16(payload) is None:
+        # Zero bytes do not occur in text in an 8-bit or UTF-8 encoding.
+        if payload[:4096].count(0) > 8:
+            raise NotExtractable("binary data")
+    if mime and mime not in _HTML_TYPES and not mime.startswith("text/"):
+        raise NotExtractable(f"content type {mime}")
+    if mime in ("application/json", "text/json") or (
+        not mime.startswith("text/html") and head[:1] in (b"{", b"[")
+    ):
+        raise NotExtractable("JSON")
+
+
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def _normalise_text(text: str) -> str:
+    """One paragraph per line, inner whitespace collapsed, no empty lines."""
+    lines = (_WS.sub(" ", line).strip() for line in text.replace("\u2028", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _first(tree: etree._Element, xpaths: tuple[str, ...]) -> str | None:
+    for xp in xpaths:
+        for value in tree.xpath(xp):
+            value = str(value).strip()
+            if value:
+                return value
+    return None
+
+
+_MODIFIED_XPATHS = (
+    '//meta[@property="article:modified_time"]/@content',
+    '//meta[@property="og:updated_time"]/@content',
+    '//meta[@name="last-modified" or @name="Last-Modified"]/@content',
+    '//meta[@itemprop="dateModified"]/@content',
+    '//meta[@name="dcterms.modified" or @name="DC.date.modified"]/@content',
+    '//time[@itemprop="dateModified"]/@datetime',
+)
+_LANG_XPATHS = (
+    "/html/@lang",
+    "/html/@xml:lang",
+    '//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content',
+    '//meta[@name="language" or @name="dc.language" or @name="DC.language"]/@content',
+    '//meta[@property="og:locale"]/@content',
+)
+
+
+def _json_ld_modified(tree: etree._Element) -> str | None:
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        m = re.search(r'"dateModified"\s*:\s*"([^"]+)"', script)
+        if m:
+            return m.group(1)
+    return None
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def _iso(value: str | None) -> str | None:
+    """The ISO 8601 date or datetime at the start of ``value``, else None."""
+    if not value:
+        return None
+    m = _ISO.match(value.strip())
+    return m.group(0).replace(" ", "T") if m else None
+
+
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_PERSIAN_ONLY = re.compile(r"[پچژگیک]")
+
+
+def _language(tree: etree._Element, text: str) -> str | None:
+    """The primary language subtag the page declares ("en-GB" -> "en").
+
+    Pages without a declaration in Arabic script are told apart by the letters Persian
+    has and Arabic lacks; other undeclared pages get None rather than a guess.
+    """
+    declared = _first(tree, _LANG_XPATHS)
+    if declared:
+        tag = re.split(r"[-_,; ]", declared.strip(), maxsplit=1)[0].lower()
+        if re.fullmatch(r"[a-z]{2,3}", tag):
+            return tag
+    sample = text[:2000]
+    if len(_ARABIC.findall(sample)) > len(sample) * 0.3:
+        return "fa" if len(_PERSIAN_ONLY.findall(sample)) > 3 else "ar"
+    return None
+
+
+def _parse(html: str) -> etree._Element:
+    # lxml refuses str input that carries its own encoding declaration; the text is
+    # already decoded, so the declaration is stale anyway.
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html[:1000]) + html[1000:]
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as err:
+        raise NotExtractable(f"unparseable HTML ({err})") from err
+    return tree
+
+
+def extract(payload: bytes, content_type: str | None = None, url: str | None = None) -> Article:
+    """The article in an HTML ``payload``.
+
+    ``content_type`` is the HTTP header value (its charset is honoured); ``url`` only helps
+    trafilatura judge links and metadata. Raises :class:`NotExtractable` for payloads that
+    are not HTML.
+
+    >>> page = b'<html lang="en"><head><title>Fire</title></head><body><article>'
+    >>> page += b'<p>"We lost everything," said Ann Lee. The fire destroyed 2,300 homes.</p>'
+    >>> page += b'</article></body></html>'
+    >>> a = extract(page, "text/html")
+    >>> a.text
+    '"We lost everything," said Ann Lee. The fire destroyed 2,300 homes.'
+    >>> a.language, a.charset, a.truncated
+    ('en', 'utf-8', False)
+    """
+    _refuse_non_html(payload, content_type)
+    truncated = len(payload) > MAX_DECODED_BYTES
+    if truncated:
+        payload = payload[:MAX_DECODED_BYTES]
+    html, used = decode_html(payload, content_type)
+    if not _HTMLISH.search(html[:100_000]):
+        raise NotExtractable("no HTML markup")
+    tree = _parse(html)
+
+    modified = _iso(_first(tree, _MODIFIED_XPATHS) or _json_ld_modified(tree))
+    # The declared language is read before trafilatura prunes the tree.
+    declared_lang = _language(tree, "")
+    fallback_title = _first(tree, ("//title/text()", "//h1//text()"))
+
+    doc = bare_extraction(
+        tree,
+        url=url,
+        fast=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    raw = (doc.text if doc is not None else "") or ""
+    if not raw.strip():
+        # No article body (a front page, a short notice): keep the page's visible text so
+        # that the version still shows what the page said.
+        raw = baseline(_parse(html))[1]
+    text = _normalise_text(raw)
+    title = (doc.title if doc is not None and doc.title else None) or fallback_title
+    title = _normalise_text(title).replace("\n", " ") if title else None
+    author = doc.author if doc is not None and doc.author else None
+    published = _iso(doc.date) if doc is not None else None
+    language = declared_lang or _language(etree.Element("html"), text)
+    return Article(
+        text=text,
+        title=title or None,
+        author=author,
+        published=published,
+        modified=modified,
+        language=language,
+        charset=used,
+        truncated=truncated,
+        quotes=find_quotes(text),
+        figures=find_figures(text),
+    )
+
+
+def article_json(article: Article) -> str:
+    """A deterministic JSON form of ``article`` (sorted keys), for storing and hashing."""
+    from dataclasses import asdict
+
+    return json.dumps(asdict(article), ensure_ascii=False, sort_keys=True)
