@@ -1,0 +1,8 @@
+"""A provenance-preserving web archive store.
+
+WARC files under ``warcs/`` are the source of truth; ``archive.db`` is a SQLite index
+rebuilt from them by ``archive reindex``; Datasette serves the index with citation pages.
+"""
+
+__version__ = "0.1.0"
+SOFTWARE = f"archive-store/{__version__}"

@@ -1,0 +1,69 @@
+"""The exception tree of the archive store.
+
+Every expected failure raises one of these with a message a user can act on; only
+``cli.py`` turns them into exit codes (2 for bad input, 1 for a failed check)::
+
+    ArchiveError
+    ├── UsageError            bad arguments: unknown URL scheme, no such citation, ...
+    ├── CaptureError          a fetch failed (.code: blocked_address, too_many_redirects,
+    │                         bad_response, timeout, connection_failed, invalid_url)
+    ├── WarcFormatError       a malformed WARC/ARC record (.path, .offset, .reason)
+    ├── StoreError            the store itself is unusable (disk full, locked, missing file)
+    ├── PassageNotFound       a cited passage is not on the page (.closest)
+    └── VerificationFailed    a fixity or passage check failed (.results)
+"""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base class: an expected failure with a message meant for the user."""
+
+    exit_code = 2
+
+
+class UsageError(ArchiveError):
+    """The request itself is wrong (bad argument, unknown id, unsupported scheme)."""
+
+
+class CaptureError(ArchiveError):
+    """Fetching a URL failed. ``code`` is a stable machine-readable reason."""
+
+    def __init__(self, message: str, code: str = "capture_failed", url: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.url = url
+
+
+class WarcFormatError(ArchiveError):
+    """A WARC or ARC record could not be read. Names the file and byte offset."""
+
+    def __init__(self, reason: str, path: str | None = None, offset: int | None = None):
+        where = ""
+        if path is not None:
+            where = f"{path}"
+            if offset is not None:
+                where += f" at byte {offset}"
+            where += ": "
+        super().__init__(f"{where}{reason}")
+        self.reason = reason
+        self.path = path
+        self.offset = offset
+
+
+class StoreError(ArchiveError):
+    """The store cannot do what was asked (disk full, file missing, database locked)."""
+
+
+class PassageNotFound(ArchiveError):
+    """A passage to cite is not in the text. ``closest`` lists near matches."""
+
+    def __init__(self, message: str, closest: list[str] | None = None):
+        super().__init__(message)
+        self.closest = closest or []
+
+
+class VerificationFailed(ArchiveError):
+    """A check failed; exit status 1."""
+
+    exit_code = 1

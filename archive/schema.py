@@ -1,0 +1,239 @@
+"""Tables of the SQLite index, and how a connection to it is opened.
+
+The index is a materialised view of ``warcs/``: every row here can be rebuilt by
+``archive reindex`` from the WARC files alone. Rows that point at bytes carry
+``warc_file``, ``offset`` and ``length`` so the exact record can be re-read.
+
+Concurrency: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions,
+so several capturing processes and a Datasette reader never see "database is locked".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+# Each statement is idempotent; ensure_schema() runs them all on every open.
+TABLES = """
+CREATE TABLE IF NOT EXISTS warc_files (
+    name TEXT PRIMARY KEY,          -- file name inside warcs/
+    created_at TEXT,                -- ISO 8601 UTC
+    size INTEGER,                   -- bytes indexed so far (the acknowledged end)
+    records INTEGER DEFAULT 0,
+    sealed_at TEXT,                 -- set when the file is rotated out / finalised
+    sha256 TEXT,                    -- SHA-256 of the whole sealed file
+    origin TEXT DEFAULT 'capture'   -- capture | import
+);
+CREATE TABLE IF NOT EXISTS captures (
+    record_id TEXT PRIMARY KEY,     -- WARC-Record-ID of the response/revisit/resource
+    record_type TEXT,               -- response | revisit | resource
+    url TEXT,                       -- WARC-Target-URI as fetched
+    page_url TEXT,                  -- canonical page URL (see canonical.py)
+    captured_at TEXT,               -- WARC-Date, ISO 8601 UTC
+    status INTEGER,                 -- HTTP status (NULL for resource records)
+    content_type TEXT,
+    warc_file TEXT,
+    offset INTEGER,                 -- byte offset of the record's gzip member
+    length INTEGER,                 -- compressed length of the record
+    payload_sha256 TEXT,            -- hex; for a revisit, the original's payload
+    block_sha256 TEXT,              -- hex of the record block as stored
+    refers_to TEXT,                 -- revisit: WARC-Refers-To record id
+    request_record_id TEXT,
+    redirect_to TEXT,               -- Location of a 3xx hop
+    truncated TEXT,                 -- WARC-Truncated reason (length, time, disconnect)
+    http_headers TEXT               -- JSON list of [name, value]
+);
+CREATE INDEX IF NOT EXISTS captures_page ON captures(page_url, captured_at);
+CREATE INDEX IF NOT EXISTS captures_payload ON captures(payload_sha256);
+CREATE INDEX IF NOT EXISTS captures_file ON captures(warc_file, offset);
+CREATE TABLE IF NOT EXISTS snapshots (
+    sha256 TEXT PRIMARY KEY,        -- SHA-256 of the HTTP payload (hex)
+    size INTEGER,
+    content_type TEXT,
+    record_id TEXT,                 -- first capture holding these bytes
+    first_captured_at TEXT,
+    truncated TEXT,                 -- never a complete citation source when set
+    text_sha256 TEXT,               -- extracted text, NULL if not extracted
+    extract_status TEXT,            -- pending | ok | not_html | failed | truncated
+    extract_error TEXT,
+    extractor_version TEXT
+);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,           -- canonical page URL
+    host TEXT,
+    title TEXT,
+    first_captured_at TEXT,
+    last_captured_at TEXT,
+    captures INTEGER DEFAULT 0,
+    versions INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS texts (
+    sha256 TEXT PRIMARY KEY,        -- SHA-256 of the UTF-8 text
+    title TEXT,
+    text TEXT,
+    author TEXT,
+    published TEXT,
+    modified TEXT,
+    language TEXT,
+    charset TEXT,
+    extractor_version TEXT,
+    truncated INTEGER DEFAULT 0     -- decoding stopped at a cap
+);
+CREATE TABLE IF NOT EXISTS versions (
+    page_url TEXT,
+    version INTEGER,                -- 1, 2, ... in order of first capture
+    text_sha256 TEXT,
+    snapshot_sha256 TEXT,           -- snapshot of the first capture of this version
+    record_id TEXT,                 -- that first capture
+    title TEXT,
+    first_captured_at TEXT,
+    last_captured_at TEXT,
+    captures INTEGER,
+    PRIMARY KEY (page_url, version)
+);
+CREATE TABLE IF NOT EXISTS quotes (
+    text_sha256 TEXT,
+    n INTEGER,                      -- order in the text
+    statement INTEGER,              -- parts of one split quotation share a statement
+    text TEXT,                      -- the quoted words
+    speaker TEXT,
+    is_term INTEGER DEFAULT 0,      -- scare quotes around a term
+    start INTEGER,
+    "end" INTEGER,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    PRIMARY KEY (text_sha256, n)
+);
+CREATE TABLE IF NOT EXISTS figures (
+    text_sha256 TEXT,
+    n INTEGER,
+    value REAL,
+    text TEXT,                      -- as written: "2,300", "1.5 million", "a third"
+    kind TEXT,                      -- number | percent | money | date | ordinal
+    unit TEXT,                      -- currency or unit where given
+    counts TEXT,                    -- the noun it quantifies
+    qualifier TEXT,                 -- "more than", "up to", ...
+    sentence TEXT,
+    start INTEGER,
+    "end" INTEGER,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    PRIMARY KEY (text_sha256, n)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    page_url TEXT,
+    from_version INTEGER,
+    to_version INTEGER,
+    n INTEGER,
+    kind TEXT,                      -- figure | sentence | quote | title
+    op TEXT,                        -- added | removed | edited | changed
+    before TEXT,
+    after TEXT,
+    before_value REAL,
+    after_value REAL,
+    counts TEXT,
+    detail TEXT,                    -- JSON
+    PRIMARY KEY (page_url, to_version, n)
+);
+CREATE TABLE IF NOT EXISTS citations (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    page_url TEXT,
+    captured_at TEXT,
+    record_id TEXT,                 -- capture the passage was cited from
+    snapshot_sha256 TEXT,
+    text_sha256 TEXT,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    start INTEGER,
+    "end" INTEGER,
+    created_at TEXT,
+    note TEXT,
+    warc_file TEXT,                 -- where the citation record itself is stored
+    offset INTEGER,
+    length INTEGER,
+    citation_record_id TEXT
+);
+CREATE TABLE IF NOT EXISTS checks (
+    citation_id TEXT,
+    checked_at TEXT,
+    status TEXT,                    -- unchanged | present | changed | removed | gone
+    record_id TEXT,                 -- the recapture
+    now TEXT,                       -- what the passage says now
+    detail TEXT,
+    PRIMARY KEY (citation_id, checked_at)
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    entry_hash TEXT,
+    prev_hash TEXT,
+    kind TEXT,                      -- capture | citation | seal
+    subject TEXT,                   -- record id / citation id / file name
+    digests TEXT,                   -- JSON of what the entry vouches for
+    at TEXT,
+    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT
+);
+CREATE TABLE IF NOT EXISTS drift (
+    citation_id TEXT,
+    detected_at TEXT,
+    status TEXT,
+    before TEXT,
+    now TEXT,
+    record_id TEXT,
+    PRIMARY KEY (citation_id, detected_at)
+);
+CREATE TABLE IF NOT EXISTS watches (
+    url TEXT PRIMARY KEY,
+    feed_url TEXT,
+    added_at TEXT,
+    schedule TEXT,
+    next_due TEXT,
+    last_captured_at TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    errors INTEGER DEFAULT 0,
+    active INTEGER DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS import_errors (
+    path TEXT,
+    offset INTEGER,
+    reason TEXT,
+    at TEXT
+);
+CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+FTS_TABLE = "texts_fts"
+
+
+def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open the index with WAL, a busy timeout and autocommit off-by-explicit-BEGIN."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create every table, index and the FTS table if they are missing."""
+    conn.executescript(TABLES)
+    db = sqlite_utils.Database(conn)
+    if not db[FTS_TABLE].exists():
+        db["texts"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True,
+                               tokenize="unicode61 remove_diacritics 2")
+    conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    conn = connect(path)
+    ensure_schema(conn)
+    return conn
