@@ -1,8 +1,535 @@
-"""Quotations in an article's text (placeholder; the full finder follows)."""
+"""Quotations in an article's text, with who said them.
+
+Pure functions over the extracted text (one paragraph per line); no I/O.
+
+A *quote* is a span between quotation marks: curly (“…”), straight ("…"), low-high („…“),
+guillemets («…»), or single marks (‘…’ / '…') when they are not apostrophes. Single marks
+inside a double-quoted span are a quotation within the quotation and stay part of it.
+A quote left open at the end of a paragraph runs to the end of that paragraph (the
+newspaper convention for a quotation that continues in the next one).
+
+``text`` of a quote is the quoted words without the marks, without surrounding spaces and
+without a trailing comma (the comma belongs to the attribution: “We lost everything,” she
+said). ``start``/``end`` are offsets of exactly those words in the article text.
+
+Speakers. The rule, applied the same way everywhere:
+
+* the speaker is the noun phrase that the verb of saying attaches to, **as written**, with
+  the titles written in front of a name kept ("Governor Gavin Newsom", "Health Minister Ali
+  Rezaei") and descriptions separated from it dropped: "Maria Lopez, a nurse in Fresno,
+  said" gives "Maria Lopez"; "Pakistan-based developer Ammar Askar wrote" gives
+  "Ammar Askar" (the run of capitalised words next to the verb);
+* unnamed speakers keep their determiner: "the ministry", "a spokesman for the company";
+* forms recognised: "X said", "said X", "X said: “…”", "according to X", "X was quoted as
+  saying", "X told reporters", inverted "writes the newspaper", "adds the ministry";
+* a pronoun ("he said", "she added", "they said", "it said") is replaced by the last
+  named speaker before it; with none, the speaker is None;
+* a quotation broken by its attribution (“…,” it adds. “…”) is one *statement*: the parts
+  share ``statement`` and speaker;
+* a paragraph that opens with an unattributed full-sentence quotation right after an
+  attributed one continues that speaker (its own statement number);
+* a short quotation (at most six words) in a sentence without a verb of saying is a
+  scare quote or a term: ``is_term=True``, speaker None.
+
+>>> qs = find_quotes('“We lost everything,” said Maria Lopez, a nurse. “Everything.”')
+>>> [(q["text"], q["speaker"], q["statement"]) for q in qs]
+[('We lost everything', 'Maria Lopez', 0), ('Everything.', 'Maria Lopez', 0)]
+>>> q = find_quotes('Officials called it a “managed retreat” from the coast.')[0]
+>>> q["text"], q["is_term"], q["speaker"]
+('managed retreat', True, None)
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from archive.selectors import quote_selector
+
+# --- verbs of saying --------------------------------------------------------------------
+
+_SAY_STEMS = (
+    "say|says|said|saying|tell|tells|told|add|adds|added|write|writes|wrote|ask|asks|asked|"
+    "explain|explains|explained|state|states|stated|note|notes|noted|argue|argues|argued|"
+    "claim|claims|claimed|insist|insists|insisted|warn|warns|warned|recall|recalls|recalled|"
+    "continue|continues|continued|reply|replies|replied|declare|declares|declared|"
+    "acknowledge|acknowledges|acknowledged|admit|admits|admitted|concede|concedes|conceded|"
+    "suggest|suggests|suggested|tweet|tweets|tweeted|post|posts|posted|announce|announces|"
+    "announced|observe|observes|observed|remark|remarks|remarked|respond|responds|responded|"
+    "counter|counters|countered|emphasi[sz]e|emphasi[sz]es|emphasi[sz]ed|stress|stresses|"
+    "stressed|agree|agrees|agreed|joke|jokes|joked|quip|quips|quipped|caution|cautions|"
+    "cautioned|predict|predicts|predicted|urge|urges|urged|promise|promises|promised|"
+    "complain|complains|complained|confirm|confirms|confirmed|"
+    "recount|recounts|recounted|testif(?:y|ies|ied)|told|shout|shouted|"
+    "whisper|whispered|sigh|sighed|laugh|laughed|concluded|concludes|conclude|maintain|"
+    "maintains|maintained|contend|contends|contended|point(?:s|ed)? out|put it|puts it|"
+    "reported|reports|report|went on|goes on|pleaded|demanded|assured|boasted|lamented|"
+    "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
+    "was quoted as saying|is quoted as saying|were quoted as saying"
+)
+_SAY = rf"(?:{_SAY_STEMS})"
+_SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
+_ACCORDING = re.compile(r"\baccording to\b", re.I)
+
+_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you"}
+_DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one"}
+# Capitalised words that open sentences or clauses but are not part of a name.
+_NOT_NAME = {
+    "But", "And", "Or", "So", "Yet", "Then", "Now", "Still", "Also", "However", "Meanwhile",
+    "Later", "Earlier", "Yesterday", "Today", "Tonight", "Tomorrow", "On", "In", "At", "As",
+    "After", "Before", "When", "While", "Last", "This", "That", "There", "Here", "It", "If",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Instead",
+    "Asked", "Speaking", "Separately", "Finally", "Indeed", "Since", "Although", "Though",
+    "Because", "Once", "Asked", "Told", "Writing", "Sometimes", "Afterwards", "Overall",
+}
+# Words a name may contain in lower case: "Ursula von der Leyen", "Omar al-Bashir".
+_NAME_PARTICLES = {"de", "da", "del", "der", "den", "di", "du", "la", "le", "van", "von", "bin", "al", "ibn", "y"}
+# A noun phrase after "said"/"according to" stops at these words.
+_NP_STOP = {
+    "in", "on", "at", "during", "after", "before", "when", "while", "who", "which", "that",
+    "told", "as", "to", "with", "by", "from", "adding", "noting", "and", "but", "last",
+    "this", "on", "earlier", "later", "yesterday", "today", "recently", "previously",
+    "because", "since", "whose", "where", "if", "than", "speaking", "via",
+}
+
+_WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d+", re.U)
+
+_DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", '"': '"”', "‟": "”"}
+_SINGLE_OPEN = {"‘": "’", "'": "'", "‚": "‘", "‹": "›"}
+_SENT_END = re.compile(r"[.!?…](?:[\"”’»)\]]*)(?=\s|$)")
+
+
+@dataclass
+class _Span:
+    """One quotation: the offsets of its marks and of its words."""
+
+    open: int  # offset of the opening mark
+    close: int  # offset just after the closing mark (or the end of the paragraph)
+    start: int  # the quoted words
+    end: int
+
+
+# --- finding the spans ------------------------------------------------------------------
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def _double_spans(line: str, base: int) -> list[_Span]:
+    """Spans between double marks in one paragraph."""
+    spans: list[_Span] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        closers = _DOUBLE_CLOSERS.get(ch)
+        if closers is None or (
+            # a straight mark glued to the end of a word opens nothing
+            ch == '"' and i > 0 and line[i - 1].isalnum()
+        ):
+            i += 1
+            continue
+        j, close = i + 1, None
+        while j < n:
+            c = line[j]
+            if c in closers:
+                close = j
+                break
+            if c == ch and ch == "“":
+                break  # a second opener: the first quote was never closed
+            j += 1
+        if close is None:
+            spans.append(_make_span(line, base, i, j, j))
+            i = j
+        else:
+            spans.append(_make_span(line, base, i, close, close + 1))
+            i = close + 1
+    return spans
+
+
+def _make_span(line: str, base: int, open_i: int, end_words: int, close: int) -> _Span:
+    s, e = open_i + 1, end_words
+    while s < e and line[s] in " \u00a0\u202f":
+        s += 1
+    while e > s and line[e - 1] in " \u00a0\u202f,":
+        e -= 1
+    return _Span(base + open_i, base + close, base + s, base + e)
+
+
+_SINGLE_OPEN_RE = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))[‘'‚‹](?=[^\W\d_])", re.U)
+
+
+def _single_spans(line: str, base: int, taken: list[tuple[int, int]]) -> list[_Span]:
+    """Spans between single marks that are not apostrophes, outside double-quoted spans."""
+    spans: list[_Span] = []
+    pos = 0
+    while True:
+        m = _SINGLE_OPEN_RE.search(line, pos)
+        if not m:
+            break
+        i = m.start()
+        if any(a <= base + i < b for a, b in taken):
+            pos = i + 1
+            continue
+        closer = _SINGLE_OPEN[line[i]]
+        closers = "’'" if closer in "’'" else closer + "’"
+        found = -1
+        for j in range(i + 2, min(len(line), i + 400)):
+            c = line[j]
+            if c in closers and not line[j - 1].isspace():
+                nxt = line[j + 1] if j + 1 < len(line) else " "
+                if not nxt.isalnum():
+                    # "the players’ hotbars": a plural possessive, not a closing mark,
+                    # when a lower-case word follows and the quote would be long.
+                    found = j
+                    break
+        if found < 0:
+            pos = i + 1
+            continue
+        span = _make_span(line, base, i, found, found + 1)
+        if not any(a < span.close and span.open < b for a, b in taken):
+            spans.append(span)
+        pos = found + 1
+    return spans
+
+
+def _spans(text: str) -> list[_Span]:
+    spans: list[_Span] = []
+    base = 0
+    for line in text.split("\n"):
+        doubles = _double_spans(line, base)
+        taken = [(s.open, s.close) for s in doubles]
+        singles = _single_spans(line, base, taken)
+        spans.extend(sorted(doubles + singles, key=lambda s: s.open))
+        base += len(line) + 1
+    return [s for s in spans if s.end > s.start and any(ch.isalnum() for ch in text[s.start : s.end])]
+
+
+# --- speakers ---------------------------------------------------------------------------
+
+
+def _words_before(s: str) -> list[re.Match]:
+    return list(_WORD.finditer(s))
+
+
+def _name_before(s: str) -> str | None:
+    """The speaker phrase that ends ``s`` (the words just before a verb of saying)."""
+    s = s.rstrip()
+    # Appositive: "Maria Lopez, 34, a nurse in Fresno," -> look before the first comma.
+    words = _words_before(s)
+    if not words:
+        return None
+    last = words[-1].group(0)
+    if s.endswith(","):
+        parts = s[:-1].split(",")
+        if len(parts) < 2:
+            return None
+        last_part = parts[-1].strip()
+        if last_part and all(w[0].isupper() for w in last_part.split()) and len(last_part.split()) <= 5:
+            # "the head of the agency, Jane Doe, said": the name is the appositive
+            return last_part
+        for part in reversed(parts[:-1]):
+            name = _name_before(part)
+            if name and name[0].isupper() and name.lower() not in _PRONOUNS:
+                return name
+        return None
+    if last.lower() in _PRONOUNS and words[-1].end() == len(s):
+        return last
+    if last[0].isupper() and last not in _NOT_NAME:
+        # A run of capitalised words (and name particles) ending at the verb.
+        k = len(words) - 1
+        while k > 0:
+            prev = words[k - 1]
+            between = s[prev.end() : words[k].start()]
+            if between.strip() not in ("",):
+                break
+            w = prev.group(0)
+            if (w[0].isupper() and w not in _NOT_NAME) or (w.lower() in _NAME_PARTICLES and k - 1 > 0):
+                k -= 1
+                continue
+            break
+        name = s[words[k].start() : words[-1].end()]
+        if name.split()[0].lower() in _NAME_PARTICLES:
+            name = name.split(None, 1)[1] if " " in name else name
+        # "The Ministry" at a sentence start keeps its article as written.
+        if k > 0 and words[k - 1].group(0).lower() in _DETERMINERS and s[words[k - 1].end() : words[k].start()] == " ":
+            name = s[words[k - 1].start() : words[-1].end()]
+        return name
+    # Lower-case noun phrase: back to the nearest determiner, at most five words.
+    clause_start = max(s.rfind(","), s.rfind(";"), s.rfind(":"), s.rfind("—"), s.rfind("("))
+    for k in range(len(words) - 1, max(-1, len(words) - 7), -1):
+        w = words[k]
+        if w.start() <= clause_start:
+            break
+        if w.group(0).lower() in _DETERMINERS and k < len(words) - 1:
+            return s[w.start() : words[-1].end()]
+        if w.group(0).lower() in _NP_STOP - {"that", "this"}:
+            break
+    # No determiner: a short bare plural subject ("officials said", "local residents say").
+    clause = s[clause_start + 1 :].strip()
+    cw = clause.split()
+    if 1 <= len(cw) <= 3 and all(w.isalpha() or "-" in w for w in cw):
+        if cw[0].lower() not in _NP_STOP and cw[-1].lower().endswith("s") or cw[-1][0].isupper():
+            return clause
+    return None
+
+
+def _name_after(s: str) -> str | None:
+    """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
+    s = s.lstrip()
+    words = _words_before(s)
+    if not words:
+        return None
+    first = words[0].group(0)
+    if first.lower() in _PRONOUNS:
+        return first
+    out_end = None
+    if first.lower() in _DETERMINERS:
+        k = 0
+        while k + 1 < len(words) and k < 8:
+            nxt = words[k + 1]
+            gap = s[words[k].end() : nxt.start()]
+            if gap.strip() or nxt.group(0).lower() in _NP_STOP:
+                break
+            k += 1
+        out_end = words[k].end()
+        # "a spokesman for the company": keep "for/of the X".
+        rest = s[out_end:]
+        m = re.match(r"\s+(?:for|of)\s+(?:the\s+|a\s+)?(?:[\w’'\-]+\s?){1,4}", rest)
+        if m:
+            tail = _name_after(rest[m.start() :].split(None, 1)[1]) if False else None
+            stop = re.match(r"\s+(?:for|of)\s+((?:the|a)\s+)?([\w’'\-]+(?:\s+[A-Z][\w’'\-]*)*)", rest)
+            if stop:
+                out_end += stop.end()
+        return s[: out_end].rstrip(" ,.")
+    if first[0].isupper():
+        k = 0
+        while k + 1 < len(words):
+            nxt = words[k + 1]
+            gap = s[words[k].end() : nxt.start()]
+            w = nxt.group(0)
+            if gap != " ":
+                break
+            if w[0].isupper() or (w.lower() in _NAME_PARTICLES and k + 2 < len(words)):
+                k += 1
+                continue
+            break
+        return s[: words[k].end()].rstrip(".")
+    # bare lower-case plural: "said officials", "say residents"
+    if first.endswith("s") and first.lower() not in _NP_STOP:
+        return first
+    return None
+
+
+_SAY_AT_START = re.compile(rf"^\s*(?:also\s+|then\s+|later\s+)?({_SAY})\b[,]?\s*", re.I)
+_ACCORDING_START = re.compile(r"^\s*according to\s+", re.I)
+
+
+def _after_attribution(tail: str) -> tuple[str | None, int]:
+    """Speaker named right after a quote, and where the attribution ends in ``tail``.
+
+    ``tail`` starts just after the closing mark.
+    """
+    m = re.match(r"^[\s,—–-]*", tail)
+    t0 = m.end()
+    t = tail[t0:]
+    # the attribution clause ends at the sentence end, a colon/semicolon or the next quote
+    end_m = re.search(r"[.!?;:](?=\s|$)|[“\"«„‘]", t)
+    clause = t[: end_m.start()] if end_m else t
+    clause_end = t0 + (end_m.start() if end_m else len(t))
+    if not clause.strip():
+        return None, 0
+    # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
+    m = _SAY_AT_START.match(clause)
+    if m and not re.match(r"\s*(?:that|to|in|on|at|it|of)\b", clause[m.end() :], re.I):
+        name = _name_after(clause[m.end() :])
+        if name:
+            return name, clause_end
+    m = _ACCORDING_START.match(clause)
+    if m:
+        name = _name_after(clause[m.end() :])
+        if name:
+            return name, clause_end
+    # "Maria Lopez said", "she added", "the ministry said in a statement", appositives
+    for sm in _SAY_RE.finditer(clause):
+        before = clause[: sm.start()]
+        if len(before.split()) > 16:
+            break
+        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+            continue
+        name = _name_before(before)
+        if name:
+            return name, clause_end
+        break
+    return None, 0
+
+
+def _before_attribution(head: str, tight: bool) -> str | None:
+    """Speaker named in the same sentence before a quote.
+
+    ``tight``: only an attribution that introduces the quote ("X said: “…”"); otherwise
+    any verb of saying earlier in the sentence ("X said the plan was “reckless”").
+    """
+    h = head.rstrip()
+    if tight:
+        m = re.search(r"\baccording to\s+(.{1,80}?),\s*$", h, re.I)
+        if m:
+            return _name_after(m.group(1))
+        m = re.search(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", h, re.I)
+        if not m or not (h.endswith((":", ",")) or h.lower().endswith("that")):
+            if not m:
+                return None
+        before = h[: m.start()]
+        verb_at_start = not before.strip() or before.rstrip().endswith((".", ":", ";"))
+        if verb_at_start or re.search(r"^\s*$", before):
+            # inverted: "Writes the newspaper: “…”"
+            return _name_after(h[m.end(1) :].strip(" :,"))
+        return _name_before(before)
+    sm = None
+    for sm in _SAY_RE.finditer(h):
+        pass
+    if sm is None:
+        m = re.search(r"\baccording to\s+(.{1,80}?)[,.]", h, re.I)
+        return _name_after(m.group(1)) if m else None
+    # the first verb whose subject is a name wins (the subject precedes the verb)
+    for sm in _SAY_RE.finditer(h):
+        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+            name = _name_before(h[: sm.start()])
+            if name:
+                return name
+            continue
+        name = _name_before(h[: sm.start()])
+        if name:
+            return name
+        name = _name_after(h[sm.end() :]) if re.match(r"\s*(?:[A-Z]|the |a )", h[sm.end() :]) else None
+        if name and _SAY_AT_START.match(h[sm.start() :]):
+            return name
+    return None
+
+
+def _sentence_head(text: str, line_start: int, open_: int, prev_close: int) -> str:
+    """Text from the start of the sentence holding the quote (or the last quote) to it."""
+    start = max(line_start, prev_close)
+    seg = text[start:open_]
+    last = None
+    for m in _SENT_END.finditer(seg):
+        last = m
+    return seg[last.end() :] if last else seg
+
+
+def _is_term(quoted: str, sentence: str) -> bool:
+    words = quoted.split()
+    if len(words) > 6:
+        return False
+    return not _SAY_RE.search(sentence) and not _ACCORDING.search(sentence)
+
+
+def _ends_sentence(quoted: str) -> bool:
+    return quoted.rstrip("’'\"”)").endswith((".", "!", "?", "…"))
+
 
 def find_quotes(text: str) -> list[dict]:
-    """The quotations in ``text``, in order."""
-    return []
+    """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
+    spans = _spans(text)
+    out: list[dict] = []
+    line_starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line_starts.append(i + 1)
+
+    def line_of(pos: int) -> int:
+        lo, hi = 0, len(line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if line_starts[mid] <= pos:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    last_named: str | None = None
+    statement = -1
+    prev: dict | None = None
+    prev_attr_end = -1  # where the attribution after the previous quote ended
+    for n, sp in enumerate(spans):
+        ln = line_of(sp.open)
+        line_start = line_starts[ln]
+        line_end = text.find("\n", sp.open)
+        line_end = len(text) if line_end < 0 else line_end
+        quoted = text[sp.start : sp.end]
+        prev_close = prev["_close"] if prev and prev["_line"] == ln else line_start
+        head = _sentence_head(text, line_start, sp.open, prev_close)
+        tail = text[sp.close : line_end]
+
+        speaker: str | None = None
+        continues = False
+        if prev is not None and prev["_line"] == ln and prev_attr_end >= 0:
+            between = text[prev_attr_end : sp.open]
+            if re.fullmatch(r"[\s,.;:—–-]*", between):
+                continues = True
+        elif prev is not None and prev["_line"] == ln and not prev["is_term"]:
+            between = text[prev["_close"] : sp.open]
+            # “…,” she said, “…” where the attribution came before the first part
+            if re.fullmatch(r"\s*[,;:—–-]?\s*", between) and not _ends_sentence(prev["text"]):
+                continues = True
+
+        after_name, attr_end = (None, 0)
+        can_attach_after = (
+            not _ends_sentence(quoted)
+            or quoted.rstrip("’'\"”").endswith(("?", "!", "…"))
+            or re.match(r"^[\s]*[,—–]|^\s+[a-z]", tail) is not None
+        )
+        if can_attach_after:
+            after_name, attr_end = _after_attribution(tail)
+        before_tight = _before_attribution(head, tight=True)
+        if continues:
+            speaker = prev["speaker"]
+        elif before_tight:
+            speaker = before_tight
+        elif after_name:
+            speaker = after_name
+        else:
+            speaker = _before_attribution(head, tight=False)
+
+        sentence_ctx = head + " " + text[sp.close : sp.close + (attr_end or 0)]
+        if speaker is None and not continues:
+            # the attribution may come after a following clause: “…” – the words of X
+            sentence_ctx += tail[:120] if can_attach_after else ""
+        is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
+
+        if speaker and speaker.lower() in _PRONOUNS:
+            speaker = last_named
+        # A paragraph that opens with a quotation continues the last speaker.
+        if (
+            speaker is None
+            and not is_term
+            and not continues
+            and prev is not None
+            and prev["speaker"]
+            and ln - prev["_line"] <= 1
+            and not text[line_start : sp.open].strip()
+            and len(quoted.split()) > 3
+        ):
+            speaker = prev["speaker"]
+        if speaker:
+            last_named = speaker
+        if not continues:
+            statement += 1
+        prev_attr_end = sp.close + attr_end if attr_end else -1
+        item = {
+            "n": n,
+            "statement": statement,
+            "text": quoted,
+            "speaker": speaker,
+            "is_term": is_term,
+            "start": sp.start,
+            "end": sp.end,
+            **quote_selector(text, sp.start, sp.end),
+            "_line": ln,
+            "_close": sp.close,
+        }
+        out.append(item)
+        prev = item
+    for item in out:
+        del item["_line"], item["_close"]
+    return out
