@@ -206,6 +206,23 @@ def _fig_key(fig: dict) -> tuple:
     return (fig.get("kind"), unit, counts)
 
 
+def _fig_mask(text: str, fig: dict) -> tuple[int, int]:
+    """The span a figure change accounts for: the figure and its qualifier if it precedes.
+
+    "about 4,000" -> "more than 4,000" is a qualifier change reported on the figure, so the
+    qualifier's words must not also make the sentence count as edited.
+    """
+    start = _fig_start(fig)
+    end = fig.get("end") if isinstance(fig.get("end"), int) else start
+    qualifier = (fig.get("qualifier") or "").strip()
+    if qualifier:
+        head = text[max(0, start - len(qualifier) - 3):start]
+        at = head.lower().rfind(qualifier.lower())
+        if at >= 0 and not head[at + len(qualifier):].strip(" $€£"):
+            start -= len(head) - at
+    return start, end
+
+
 def _fig_differs(a: dict, b: dict) -> bool:
     return (
         a.get("value") != b.get("value")
@@ -238,7 +255,8 @@ def compare(before: dict, after: dict) -> list[dict]:
     keyed: list[tuple[tuple, dict]] = []
 
     def add(change: dict, slot: int, offset: int) -> None:
-        keyed.append(((slot, offset, _KIND_RANK[change["kind"]], len(keyed)), change))
+        # Within a sentence, figure and quote changes lead: they are what a reader looks for.
+        keyed.append(((slot, _KIND_RANK[change["kind"]], offset, len(keyed)), change))
 
     # Title first: it is what a reader sees first.
     t_old, t_new = before.get("title") or None, after.get("title") or None
@@ -263,9 +281,9 @@ def compare(before: dict, after: dict) -> list[dict]:
             if change is None:
                 continue
             if fa is not None:
-                masked_old.append((_fig_start(fa), fa.get("end", _fig_start(fa))))
+                masked_old.append(_fig_mask(old.text, fa))
             if fb is not None:
-                masked_new.append((_fig_start(fb), fb.get("end", _fig_start(fb))))
+                masked_new.append(_fig_mask(new.text, fb))
             if fb is not None:
                 add(change, slot_after[ai], _fig_start(fb) - new.spans[ai][0])
             else:
@@ -619,9 +637,17 @@ def render_terminal(changes: list[dict], color: bool) -> str:
             lines.append(paint(_GREEN, head + _shown(kind, c["after"], c)))
         elif op == "removed":
             lines.append(paint(_RED, head + _shown(kind, c["before"], c)))
+        elif kind == "title" or _ratio(c.get("before") or "", c.get("after") or "") < 0.5:
+            # A rewritten headline reads better whole than as a word-by-word patchwork.
+            lines.append(paint(_YELLOW, head) + _speaker(kind, c)
+                         + paint(_RED, _shown("title", c.get("before"), {})) + " → "
+                         + paint(_GREEN, _shown("title", c.get("after"), {})))
         else:
             ops = detail.get("ops") or word_diff(c.get("before") or "", c.get("after") or "")
-            lines.append(paint(_YELLOW, head) + _speaker(kind, c) + _inline(ops, color))
+            body = _inline(ops, color)
+            if kind == "quote":
+                body = f"“{body}”"
+            lines.append(paint(_YELLOW, head) + _speaker(kind, c) + body)
     return "\n".join(lines)
 
 
