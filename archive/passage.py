@@ -51,6 +51,8 @@ def normalize(s: str) -> tuple[str, list[int]]:
     index: list[int] = []
     in_space = False
     for i, ch in enumerate(s):
+        if ch in _INVISIBLE:
+            continue  # before the space test, so "a \u00ad b" still folds to "a b"
         if ch.isspace():
             if not in_space:
                 out.append(" ")
@@ -58,8 +60,6 @@ def normalize(s: str) -> tuple[str, list[int]]:
             in_space = True
             continue
         in_space = False
-        if ch in _INVISIBLE:
-            continue
         folded = _FOLD.get(ch, ch)
         out.extend(folded)
         index.extend([i] * len(folded))
@@ -71,6 +71,23 @@ def _span_from_normalized(index: list[int], text: str, ns: int, ne: int) -> tupl
     start = index[ns]
     end = index[ne - 1] + 1
     return start, end
+
+
+def _find_normalized(norm_text: str, index: list[int], needle: str) -> int:
+    """First match of ``needle`` in ``norm_text`` that starts and ends on whole original chars.
+
+    "..." inside ".…" must match the "…", not the "." plus two thirds of the "…", which
+    would map back to a span that does not say what was asked for.
+    """
+    at = norm_text.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        starts_whole = at == 0 or index[at - 1] != index[at]
+        ends_whole = end == len(index) or index[end] != index[end - 1]
+        if starts_whole and ends_whole:
+            return at
+        at = norm_text.find(needle, at + 1)
+    return -1
 
 
 def find_passage(text: str, passage: str) -> tuple[int, int]:
@@ -93,7 +110,7 @@ def find_passage(text: str, passage: str) -> tuple[int, int]:
     norm_text, index = normalize(text)
     norm_passage = normalize(passage)[0].strip()
     if norm_passage:
-        at = norm_text.find(norm_passage)
+        at = _find_normalized(norm_text, index, norm_passage)
         if at >= 0:
             return _span_from_normalized(index, text, at, at + len(norm_passage))
     closest = closest_passages(text, passage)
@@ -241,7 +258,7 @@ def relocate(text: str, selector: dict) -> dict:
     norm_text, index = normalize(text)
     norm_exact = normalize(exact)[0].strip()
     if norm_exact:
-        at = norm_text.find(norm_exact)
+        at = _find_normalized(norm_text, index, norm_exact)
         if at >= 0:
             s, e = _span_from_normalized(index, text, at, at + len(norm_exact))
             return _result("present", s, e, text, _similarity(text[s:e], exact))
@@ -255,8 +272,22 @@ def relocate(text: str, selector: dict) -> dict:
     best = _best_window(text, exact, start)
     if best is not None and best[0] >= CHANGED_THRESHOLD:
         score, s, e = best
+        s, e = _trim_like(text, s, e, exact)
         return _result("changed", s, e, text, score)
     return _result("removed", None, None, text, best[0] if best else 0.0)
+
+
+def _trim_like(text: str, s: int, e: int, exact: str) -> tuple[int, int]:
+    """Drop punctuation at the window's edges that the cited passage did not have.
+
+    Word windows end wherever a word does, often on "families," while the citation was of
+    "families"; the reader should see the passage, not the comma after it.
+    """
+    while e - s > 1 and not text[e - 1].isalnum() and not exact.rstrip().endswith(text[e - 1]):
+        e -= 1
+    while e - s > 1 and not text[s].isalnum() and not exact.lstrip().startswith(text[s]):
+        s += 1
+    return s, e
 
 
 def _all_hits(text: str, needle: str) -> list[int]:
