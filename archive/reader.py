@@ -315,8 +315,6 @@ def _iter_arc(path: str) -> Iterator[Item]:
                         parsed.http_status = None
                     parsed.http_headers = list(http.headers)
                 parsed.payload = body
-                if rec.rec_type == "warcinfo" or not rec.rec_headers.get_header("WARC-Target-URI"):
-                    continue
                 yield Found(offset, length, parsed)
         except ArchiveLoadFailed as exc:
             yield Problem(it.offset, f"invalid ARC record: {str(exc).strip()[:200]}")

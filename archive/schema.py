@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS captures (
     request_record_id TEXT,
     redirect_to TEXT,               -- Location of a 3xx hop
     truncated TEXT,                 -- WARC-Truncated reason (length, time, disconnect)
+    fixity TEXT,                    -- declared digests at index time: ok | failed | unverifiable
     http_headers TEXT               -- JSON list of [name, value]
 );
 CREATE INDEX IF NOT EXISTS captures_page ON captures(page_url, captured_at);

@@ -1,0 +1,305 @@
+"""Citations: pin a passage to a snapshot, verify it later, and check it against the live page.
+
+A citation is user data, so it is written to the WARC store first, as a ``metadata``
+record (``Content-Type: application/vnd.archive-store.citation+json``) that refers to the
+capture it cites; the ``citations`` table mirrors those records and ``archive reindex``
+restores it. The id is derived from what the citation pins, so citing the same passage of
+the same snapshot twice gives the same id and writes nothing new.
+
+``verify`` re-reads the cited capture at its offset, recomputes the block and payload
+SHA-256, re-extracts the text and re-finds the passage by its selectors; each check has
+an outcome and a failure names the citation, the file and the failing check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from .errors import PassageNotFound, StoreError, UsageError, WarcFormatError
+from .index import CITATION_TYPE, iso_date, register_metadata
+from .passage import find_passage, relocate
+from .selectors import quote_selector
+from .versions import capture_at, extract_snapshot, parse_time, resolve_page, text_sha256
+from .warcstore import digest_hex, load_record, warc_date
+
+if TYPE_CHECKING:
+    from .capture import Fetcher
+    from .store import Store
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8001"
+CITATION_FIELDS = ("id", "url", "page_url", "captured_at", "record_id", "snapshot_sha256",
+                   "text_sha256", "exact", "prefix", "suffix", "start", "end", "created_at", "note")
+
+
+def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact: str) -> str:
+    """Derived from what the citation pins: same passage, same snapshot → same id.
+
+    >>> citation_id("a" * 64, "b" * 64, 3, 8, "2,300")
+    'c-acdfc801aac978e65006'
+    """
+    h = hashlib.sha256(f"{snapshot_sha256}\n{text_sha}\n{start}\n{end}\n{exact}".encode("utf-8"))
+    return "c-" + h.hexdigest()[:20]
+
+
+@register_metadata(CITATION_TYPE)
+def _index_citation(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    row = {k: body.get(k) for k in CITATION_FIELDS}
+    row.update({"warc_file": pointer["warc_file"], "offset": pointer["offset"],
+                "length": pointer["length"], "citation_record_id": rec.record_id})
+    cols = ", ".join(f'"{k}"' for k in row)
+    conn.execute(f"INSERT OR REPLACE INTO citations ({cols}) VALUES ({', '.join('?' for _ in row)})",
+                 list(row.values()))
+
+
+def cite(store: "Store", url: str, passage: str, at: str | None = None, note: str | None = None,
+         base_url: str = DEFAULT_BASE_URL) -> dict:
+    """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
+    if not passage or not passage.strip():
+        raise UsageError("the passage to cite is empty")
+    conn = store.conn
+    page = resolve_page(conn, url)
+    bound = parse_time(at)
+    cap = capture_at(conn, page, bound)
+    if cap is None:
+        when = f" at or before {at}" if at else ""
+        raise UsageError(f"{url} has no complete, readable capture{when} to cite")
+    text_row = conn.execute("SELECT text FROM texts WHERE sha256=?", (cap["text_sha256"],)).fetchone()
+    text = text_row["text"]
+    try:
+        start, end = find_passage(text, passage)
+    except PassageNotFound as exc:
+        raise PassageNotFound(f"passage not found in the capture of {url} from "
+                              f"{cap['captured_at']}. {exc}", exc.closest) from None
+    capture = store.capture_row(cap["record_id"])
+    sel = quote_selector(text, start, end)
+    cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"])
+    existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if existing is None:
+        body = {
+            "id": cid, "url": capture["url"], "page_url": page, "captured_at": cap["captured_at"],
+            "record_id": cap["record_id"], "snapshot_sha256": cap["payload_sha256"],
+            "text_sha256": cap["text_sha256"], **sel, "start": start, "end": end,
+            "created_at": iso_date(warc_date(store.clock())), "note": note,
+        }
+        _write_citation(store, body)
+        existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    return citation_output(store, existing, base_url)
+
+
+def _write_citation(store: "Store", body: dict) -> None:
+    payload = json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    rec = store.warcs.builder.create_warc_record(
+        body["url"], "metadata", payload=io.BytesIO(payload), length=len(payload),
+        warc_content_type=CITATION_TYPE,
+        warc_headers_dict={"WARC-Record-ID": store.id_factory(), "WARC-Date": warc_date(store.clock()),
+                           "WARC-Refers-To": body["record_id"]})
+    store.write_records([rec])
+
+
+def citation_output(store: "Store", row: sqlite3.Row, base_url: str = DEFAULT_BASE_URL) -> dict:
+    out = {k: row[k] for k in CITATION_FIELDS}
+    base = base_url.rstrip("/")
+    out["permalink"] = f"{base}/-/cite/{row['id']}"
+    title_row = store.conn.execute("SELECT title FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
+    out["title"] = title_row["title"] if title_row else None
+    out["forms"] = citation_forms(out, base)
+    return out
+
+
+def citation_forms(c: dict, base_url: str = DEFAULT_BASE_URL) -> dict:
+    """Ready-to-paste forms: plain text, BibTeX, CSL-JSON, Robust Link, text fragment."""
+    base = base_url.rstrip("/")
+    permalink = f"{base}/-/cite/{c['id']}"
+    stamp = (c["captured_at"] or "").replace("-", "").replace(":", "").replace("T", "")[:14]
+    memento = f"{base}/-/web/{stamp}/{c['url']}"
+    day = (c["captured_at"] or "")[:10]
+    title = c.get("title") or c["url"]
+    host = c["url"].split("/")[2] if c["url"].count("/") >= 2 else c["url"]
+    exact = c["exact"]
+    plain = (f"“{exact}” — {title}, {host}, {c['url']} (archived {day}, snapshot sha256:"
+             f"{c['snapshot_sha256'][:16]}…, {permalink})")
+    bib_title = title.replace("{", "\\{").replace("}", "\\}")
+    bibtex = (f"@misc{{{c['id']},\n  title = {{{bib_title}}},\n  howpublished = {{\\url{{{c['url']}}}}},\n"
+              f"  note = {{Archived {day}; snapshot sha256:{c['snapshot_sha256']}; quoted passage: "
+              f"``{exact.replace('{', '').replace('}', '')}''; {permalink}}},\n  urldate = {{{day}}}\n}}")
+    y, m, d = (int(x) for x in day.split("-")) if day else (0, 0, 0)
+    csl = {"id": c["id"], "type": "webpage", "title": title, "URL": c["url"],
+           "archive": "archive-store", "archive_location": permalink,
+           "accessed": {"date-parts": [[y, m, d]]}, "note": f"sha256:{c['snapshot_sha256']}"}
+    robust = (f'<a href="{html.escape(c["url"])}" data-versionurl="{html.escape(memento)}" '
+              f'data-versiondate="{day}">{html.escape(exact[:80])}</a>')
+    fragment = c["url"].split("#")[0] + "#:~:text=" + _text_fragment(exact, c.get("prefix"), c.get("suffix"))
+    return {"text": plain, "bibtex": bibtex, "csl_json": csl, "robust_link": robust,
+            "text_fragment": fragment, "memento": memento}
+
+
+def _text_fragment(exact: str, prefix: str | None, suffix: str | None) -> str:
+    def enc(s: str) -> str:
+        return quote(s, safe="")  # '-', ',' and '&' must be escaped in directives
+    words = exact.split()
+    if len(words) > 10:
+        body = enc(" ".join(words[:4])) + "," + enc(" ".join(words[-4:]))
+    else:
+        body = enc(" ".join(words))
+    return body.replace("-", "%2D")
+
+
+# -- verify -------------------------------------------------------------------------
+
+def _check(name: str, ok: bool | None, detail: str = "") -> dict:
+    return {"check": name, "ok": ok, "detail": detail}
+
+
+def verify_citation(store: "Store", cid: str) -> dict:
+    """Every check of one citation; ``ok`` only if every check passed (None is not a pass)."""
+    conn = store.conn
+    row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if row is None:
+        raise UsageError(f"no citation {cid!r} in {store.db_path}")
+    checks: list[dict] = []
+    where = {"citation": cid}
+    # 1. the citation's own WARC record says what the index says.
+    try:
+        crec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+        body = json.loads(crec.block.decode("utf-8"))
+        diffs = [k for k in CITATION_FIELDS if body.get(k) != row[k]]
+        checks.append(_check("citation_record", not diffs,
+                             "index matches the citation record" if not diffs else
+                             f"index differs from the WARC citation record in {', '.join(diffs)}"))
+        declared = digest_hex(crec.header("WARC-Block-Digest"))
+        ok = declared == hashlib.sha256(crec.block).hexdigest() if declared else None
+        checks.append(_check("citation_record_digest", ok, f"{row['warc_file']} @ {row['offset']}"))
+    except (WarcFormatError, StoreError, ValueError) as exc:
+        checks.append(_check("citation_record", False, str(exc)))
+    # 2. the cited capture: bytes at the pointer, block and payload digests.
+    cap = store.capture_row(row["record_id"])
+    text = None
+    if cap is None:
+        checks.append(_check("capture_indexed", False, f"capture {row['record_id']} is not in the index"))
+    else:
+        try:
+            orig = store.original_of(cap)
+            where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
+            rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+            checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
+            got_id = rec.record_id
+            checks.append(_check("record_id", got_id == orig["record_id"],
+                                 f"record at the offset is {got_id}"))
+            block = hashlib.sha256(rec.block).hexdigest()
+            declared = digest_hex(rec.header("WARC-Block-Digest"))
+            checks.append(_check("block_digest", (block == declared) if declared else None,
+                                 f"sha256 {block}" + ("" if declared else " (record declares no digest)")))
+            checks.append(_check("block_matches_index", block == orig["block_sha256"],
+                                 "index block_sha256 " + str(orig["block_sha256"])))
+            payload = hashlib.sha256(rec.payload).hexdigest()
+            checks.append(_check("payload_digest", payload == row["snapshot_sha256"],
+                                 f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
+            if rec.header("WARC-Truncated"):
+                checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
+            article = extract_snapshot(store, row["snapshot_sha256"])
+            text = article.text
+            tsha = text_sha256(text)
+            checks.append(_check("text_digest", tsha == row["text_sha256"],
+                                 f"re-extracted text sha256 {tsha}"))
+        except (WarcFormatError, StoreError) as exc:
+            checks.append(_check("record_readable", False, str(exc)))
+        except Exception as exc:  # extraction of a corrupted payload may fail in many ways
+            checks.append(_check("text_extracted", False, f"{type(exc).__name__}: {exc}"))
+    # 3. the passage is where the selectors say, with its context.
+    if text is not None:
+        at_pos = text[row["start"]:row["end"]]
+        checks.append(_check("passage_position", at_pos == row["exact"],
+                             f"text[{row['start']}:{row['end']}] = {at_pos[:80]!r}"))
+        sel = quote_selector(text, row["start"], row["end"])
+        checks.append(_check("passage_context", sel["prefix"] == row["prefix"] and sel["suffix"] == row["suffix"],
+                             "prefix and suffix match" if sel["prefix"] == row["prefix"] and sel["suffix"] == row["suffix"]
+                             else "prefix or suffix differ from the stored selector"))
+    ok = all(c["ok"] is True for c in checks)
+    failed = [c for c in checks if c["ok"] is not True]
+    return {"id": cid, "ok": ok, "checks": checks, "where": where,
+            "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
+
+
+def verify(store: "Store", ids: list[str] | None = None) -> list[dict]:
+    if not ids:
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM citations ORDER BY created_at, id")]
+    return [verify_citation(store, i) for i in ids]
+
+
+# -- check against the live page ------------------------------------------------------
+
+def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -> dict:
+    """Recapture the cited page and say what became of the passage."""
+    from .capture import Fetcher
+    from .versions import process_pending
+
+    conn = store.conn
+    row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if row is None:
+        raise UsageError(f"no citation {cid!r} in {store.db_path}")
+    fetcher = fetcher or Fetcher()
+    result = fetcher.fetch(row["url"])
+    try:
+        rows = store.store_fetch(result)
+    finally:
+        result.close()
+    now_at = iso_date(warc_date(store.clock()))
+    out = {"id": cid, "url": row["url"], "exact": row["exact"], "checked_at": now_at}
+    final = rows[-1] if rows else None
+    if result.error is not None or final is None or final.get("status") in (404, 410) \
+            or (final.get("status") or 0) >= 400:
+        why = str(result.error) if result.error else f"HTTP {final.get('status')}"
+        out.update(status="gone", now=None, detail=why, record_id=final.get("record_id") if final else None)
+    else:
+        process_pending(store)
+        snap = conn.execute("SELECT text_sha256 FROM snapshots WHERE sha256=?",
+                            (final["payload_sha256"],)).fetchone()
+        out["record_id"] = final["record_id"]
+        if final["payload_sha256"] == row["snapshot_sha256"]:
+            out.update(status="unchanged", now=row["exact"], detail="same snapshot")
+        elif snap is None or snap["text_sha256"] is None:
+            out.update(status="removed", now=None, detail="the page now has no readable article text")
+        else:
+            text = conn.execute("SELECT text FROM texts WHERE sha256=?", (snap["text_sha256"],)).fetchone()["text"]
+            found = relocate(text, {k: row[k] for k in ("exact", "prefix", "suffix", "start", "end")})
+            status = found["status"]
+            if status == "unchanged":
+                status = "present"  # the snapshot changed, the passage did not
+            out.update(status=status, now=found.get("now"),
+                       detail=f"similarity {found.get('score', 0):.2f}")
+            if status == "changed":
+                out["figures"] = _figure_changes(row["exact"], found.get("now") or "")
+    with store.transaction() as c:
+        c.execute("INSERT OR REPLACE INTO checks (citation_id, checked_at, status, record_id, now, detail) "
+                  "VALUES (?,?,?,?,?,?)", (cid, now_at, out["status"], out.get("record_id"),
+                                           out.get("now"), out.get("detail")))
+        if out["status"] in ("changed", "removed", "gone"):
+            c.execute("INSERT OR REPLACE INTO drift (citation_id, detected_at, status, before, now, record_id) "
+                      "VALUES (?,?,?,?,?,?)", (cid, now_at, out["status"], row["exact"], out.get("now"),
+                                                out.get("record_id")))
+    return out
+
+
+def _figure_changes(before: str, after: str) -> list[dict]:
+    from .figures import find_figures
+
+    a, b = find_figures(before), find_figures(after)
+    out = []
+    for fa, fb in zip(a, b):
+        if fa["value"] != fb["value"]:
+            out.append({"before": fa["text"], "after": fb["text"], "counts": fb.get("counts") or fa.get("counts"),
+                        "before_value": fa["value"], "after_value": fb["value"]})
+    return out
+
+
+def check(store: "Store", ids: list[str] | None = None, fetcher: "Fetcher | None" = None) -> list[dict]:
+    if not ids:
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM citations ORDER BY created_at, id")]
+    return [check_citation(store, i, fetcher) for i in ids]

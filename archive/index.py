@@ -1,0 +1,203 @@
+"""From WARC records to index rows: one idempotent function for capture, import and reindex.
+
+Because a live capture indexes the record it just wrote by reading it back through the
+same :func:`index_record` that ``archive reindex`` uses, a rebuilt index equals the live
+one by construction (tests compare them table by table).
+
+Records of our own kinds are ``metadata`` records told apart by their ``Content-Type``:
+citations and ledger entries are user data and live in the WARC files, the index only
+mirrors them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import Callable
+
+from .canonical import canonical_url
+from .warcstore import ParsedRecord, digest_algo, digest_hex, http_header
+
+CITATION_TYPE = "application/vnd.archive-store.citation+json"
+LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
+SEAL_TYPE = "application/vnd.archive-store.seal+json"
+WATCH_TYPE = "application/vnd.archive-store.watch+json"
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+
+# content type of a metadata record -> handler(conn, pointer dict, parsed record, JSON body)
+MetadataHandler = Callable[[sqlite3.Connection, dict, ParsedRecord, dict], None]
+METADATA_HANDLERS: dict[str, MetadataHandler] = {}
+
+
+def register_metadata(content_type: str) -> Callable[[MetadataHandler], MetadataHandler]:
+    """Decorator: index our own metadata records of ``content_type`` with the function."""
+    def deco(fn: MetadataHandler) -> MetadataHandler:
+        METADATA_HANDLERS[content_type] = fn
+        return fn
+    return deco
+
+
+def iso_date(value: str | None) -> str | None:
+    """A WARC/ARC date as sortable ISO 8601 UTC with microseconds.
+
+    >>> iso_date("2014-01-03T03:03:21Z")
+    '2014-01-03T03:03:21.000000Z'
+    >>> iso_date("20080430204825")
+    '2008-04-30T20:48:25.000000Z'
+    """
+    if not value:
+        return None
+    v = value.strip()
+    try:
+        if v.isdigit() and len(v) >= 8:
+            dt = datetime.strptime(v[:14].ljust(14, "0"), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        else:
+            dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+    except ValueError:
+        return v
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def mime_of(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def fixity_of(rec: ParsedRecord) -> str:
+    """``ok``, ``failed`` or ``unverifiable`` for the digests the record declares.
+
+    A record with no digest, a digest in an unknown algorithm or encoding, or a
+    revisit's payload digest (which names another record's payload) is *unverifiable*:
+    never counted as a pass.
+    """
+    results = []
+    for name, data in (("WARC-Block-Digest", rec.block), ("WARC-Payload-Digest", rec.payload)):
+        label = rec.header(name)
+        if not label:
+            continue
+        if name == "WARC-Payload-Digest" and rec.record_type == "revisit":
+            continue
+        algo, want = digest_algo(label), digest_hex(label)
+        if algo is None or want is None:
+            results.append("unverifiable")
+            continue
+        got = hashlib.new(algo, data).hexdigest()
+        results.append("ok" if got == want else "failed")
+    if "failed" in results:
+        return "failed"
+    if not results or "unverifiable" in results:
+        return "unverifiable"
+    return "ok"
+
+
+def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: int,
+                 rec: ParsedRecord) -> dict | None:
+    """Write the rows for one record. Returns the capture row, or None for other records.
+
+    Idempotent: indexing the same record twice leaves the same rows.
+    """
+    rtype = rec.record_type
+    pointer = {"warc_file": warc_file, "offset": offset, "length": length}
+    if rtype == "metadata":
+        ctype = mime_of(rec.header("Content-Type"))
+        handler = METADATA_HANDLERS.get(ctype)
+        if handler is not None:
+            try:
+                body = json.loads(rec.block.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return None
+            handler(conn, pointer, rec, body)
+        return None
+    if rtype not in ("response", "revisit", "resource"):
+        return None
+    url = (rec.header("WARC-Target-URI") or "").strip().strip("<>")
+    if not url:
+        return None
+    captured_at = iso_date(rec.header("WARC-Date"))
+    if rtype == "resource":
+        content_type = rec.header("Content-Type")
+    else:
+        content_type = http_header(rec.http_headers, "Content-Type")
+    payload_sha256 = None
+    if rtype == "revisit":
+        label = rec.header("WARC-Payload-Digest")
+        if digest_algo(label) == "sha256":
+            payload_sha256 = digest_hex(label)
+        else:
+            ref = rec.header("WARC-Refers-To")
+            row = None
+            if ref:
+                row = conn.execute("SELECT payload_sha256 FROM captures WHERE record_id=?", (ref,)).fetchone()
+            if row is None:
+                ref_uri = (rec.header("WARC-Refers-To-Target-URI") or url).strip("<>")
+                ref_date = iso_date(rec.header("WARC-Refers-To-Date"))
+                row = conn.execute(
+                    "SELECT payload_sha256 FROM captures WHERE url=? AND record_type!='revisit' "
+                    "AND (? IS NULL OR captured_at=?) ORDER BY captured_at LIMIT 1",
+                    (ref_uri, ref_date, ref_date)).fetchone()
+            payload_sha256 = row[0] if row else None
+    else:
+        payload_sha256 = hashlib.sha256(rec.payload).hexdigest()
+    block_sha256 = hashlib.sha256(rec.block).hexdigest()
+    truncated = rec.header("WARC-Truncated")
+    location = http_header(rec.http_headers, "Location") if rec.http_status and 300 <= rec.http_status < 400 else None
+    capture = {
+        "record_id": rec.record_id,
+        "record_type": rtype,
+        "url": url,
+        "page_url": canonical_url(url) if url.lower().startswith(("http:", "https:")) else url,
+        "captured_at": captured_at,
+        "status": rec.http_status,
+        "content_type": content_type,
+        "warc_file": warc_file,
+        "offset": offset,
+        "length": length,
+        "payload_sha256": payload_sha256,
+        "block_sha256": block_sha256,
+        "refers_to": rec.header("WARC-Refers-To"),
+        "request_record_id": rec.header("WARC-Concurrent-To"),
+        "redirect_to": location,
+        "truncated": truncated,
+        "fixity": fixity_of(rec),
+        "http_headers": json.dumps(rec.http_headers) if rec.http_headers else None,
+    }
+    cols = ", ".join(f'"{k}"' for k in capture)
+    marks = ", ".join("?" for _ in capture)
+    conn.execute(f"INSERT OR REPLACE INTO captures ({cols}) VALUES ({marks})", list(capture.values()))
+    if rtype != "revisit" and payload_sha256:
+        mime = mime_of(content_type)
+        status = "pending" if (mime in HTML_TYPES or not mime) else "not_html"
+        conn.execute(
+            "INSERT INTO snapshots (sha256, size, content_type, record_id, first_captured_at, "
+            "truncated, extract_status) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(sha256) DO UPDATE SET "
+            "  record_id = CASE WHEN excluded.first_captured_at < snapshots.first_captured_at "
+            "    THEN excluded.record_id ELSE snapshots.record_id END, "
+            "  first_captured_at = min(snapshots.first_captured_at, excluded.first_captured_at)",
+            (payload_sha256, len(rec.payload), content_type, rec.record_id, captured_at,
+             truncated, status))
+    _touch_page(conn, capture["page_url"], captured_at)
+    return capture
+
+
+def _touch_page(conn: sqlite3.Connection, page_url: str, captured_at: str | None) -> None:
+    host = page_url.split("/")[2] if page_url.count("/") >= 2 else ""
+    conn.execute(
+        "INSERT INTO pages (url, host, first_captured_at, last_captured_at, captures) "
+        "VALUES (?, ?, ?, ?, 1) ON CONFLICT(url) DO UPDATE SET "
+        "first_captured_at = min(pages.first_captured_at, excluded.first_captured_at), "
+        "last_captured_at = max(pages.last_captured_at, excluded.last_captured_at), "
+        "captures = (SELECT count(*) FROM captures WHERE page_url = excluded.url)",
+        (page_url, host, captured_at, captured_at))
+
+
+def record_file(conn: sqlite3.Connection, name: str, size: int, records: int,
+                origin: str = "capture", created_at: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO warc_files (name, created_at, size, records, origin) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET size = excluded.size, records = excluded.records",
+        (name, created_at, size, records, origin))

@@ -1,0 +1,480 @@
+"""The archive store: ``warcs/`` (source of truth) plus ``archive.db`` (its index).
+
+:class:`Store` is the library API the CLI, the Datasette plugin and the tests use. Every
+state change goes WARC first: records are appended and fsynced, then read back and indexed
+in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A crash between the two
+leaves an *orphan* record that :meth:`Store.recover` indexes on the next open; a crash
+inside a write leaves a partial gzip member that recovery moves to ``warcs/quarantine/``
+and cuts off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import sqlite3
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from warcio.statusandheaders import StatusAndHeaders
+
+from . import schema
+from .capture import Fetcher, FetchResult, Hop
+from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
+from .index import index_record, iso_date, record_file
+from .reader import Found, Problem, _iter_gzip, iter_records, sniff
+from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, load_record, new_record_id,
+                        sha256_label, utcnow, warc_date, file_sha256)
+
+ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+
+
+class Store:
+    """An archive on disk. Side effects (clock, record ids, fetcher) are injectable."""
+
+    def __init__(
+        self,
+        db_path: str | Path = "archive.db",
+        warcs_dir: str | Path = "warcs",
+        clock: Callable[[], datetime] = utcnow,
+        id_factory: Callable[[], str] = new_record_id,
+        max_file_size: int = DEFAULT_MAX_SIZE,
+        recover: bool = True,
+    ):
+        self.db_path = Path(db_path)
+        self.warcs_dir = Path(warcs_dir)
+        self.clock = clock
+        self.id_factory = id_factory
+        self._lock = threading.RLock()
+        self.conn = schema.open_db(self.db_path)
+        self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
+                               id_factory=id_factory, on_open=self._file_opened,
+                               on_seal=self._file_sealed)
+        self.seal_listeners: list[Callable[[str, str, int], None]] = []
+        self.recovered: list[dict] = []
+        if recover:
+            self.recovered = self.recover()
+
+    # -- transactions -----------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.warcs.close()
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _file_opened(self, name: str, created_at: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO warc_files (name, created_at, size, records, origin) "
+                         "VALUES (?, ?, 0, 0, 'capture')", (name, iso_date(created_at)))
+            path = self.warcs.path_of(name)
+            conn.execute("UPDATE warc_files SET size=?, records=1 WHERE name=?", (path.stat().st_size, name))
+
+    def _file_sealed(self, name: str, sha256: str, size: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, size=? WHERE name=?",
+                         (iso_date(warc_date(self.clock())), sha256, size, name))
+        for listener in self.seal_listeners:
+            listener(name, sha256, size)
+
+    # -- writing records --------------------------------------------------------------
+    def write_records(self, records: list, expected_size: int = 0) -> list[dict]:
+        """Append records durably, then index them; returns the capture rows written."""
+        with self._lock:
+            pointers = self.warcs.append(records, expected_size=expected_size)
+            rows = []
+            with self.transaction() as conn:
+                for p in pointers:
+                    rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
+                    row = index_record(conn, p.warc_file, p.offset, p.length, rec)
+                    rows.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
+                                        "offset": p.offset, "length": p.length})
+                last = pointers[-1]
+                conn.execute("UPDATE warc_files SET size=?, records=records+? WHERE name=?",
+                             (last.offset + last.length, len(pointers), last.warc_file))
+            return rows
+
+    def _hop_records(self, hop: Hop) -> tuple[list, bool]:
+        """The request and response (or revisit) records for a hop."""
+        builder = self.warcs.builder
+        date = warc_date(hop.started_at)
+        resp_id = self.id_factory()
+        original = None
+        if hop.truncated is None:
+            from .canonical import canonical_url
+            original = self.conn.execute(
+                "SELECT record_id, url, captured_at FROM captures WHERE page_url=? AND "
+                "payload_sha256=? AND record_type='response' AND truncated IS NULL "
+                "ORDER BY captured_at LIMIT 1",
+                (canonical_url(hop.url), hop.payload_sha256)).fetchone()
+        http_headers = StatusAndHeaders(f"{hop.status} {hop.reason}".strip(), hop.headers,
+                                        protocol=hop.http_version)
+        warc_headers = {"WARC-Record-ID": resp_id, "WARC-Date": date, "WARC-IP-Address": hop.ip}
+        if original is not None:
+            rec = builder.create_revisit_record(
+                hop.url, sha256_label(hop.payload_sha256), original["url"],
+                _warc_date_from_iso(original["captured_at"]), http_headers=http_headers,
+                warc_headers_dict=warc_headers)
+            rec.rec_headers.add_header("WARC-Refers-To", original["record_id"])
+        else:
+            if hop.truncated:
+                warc_headers["WARC-Truncated"] = hop.truncated
+            rec = builder.create_warc_record(hop.url, "response", payload=hop.body,
+                                             length=hop.body_length, http_headers=http_headers,
+                                             warc_headers_dict=warc_headers)
+        req = builder.create_warc_record(
+            hop.url, "request", payload=io.BytesIO(hop.request_head), length=len(hop.request_head),
+            warc_headers_dict={"WARC-Record-ID": self.id_factory(), "WARC-Date": date,
+                               "WARC-Concurrent-To": resp_id})
+        return [req, rec], original is not None
+
+    def store_fetch(self, result: FetchResult) -> list[dict]:
+        """Write and index every hop of a fetch; returns one capture row per hop."""
+        rows = []
+        for hop in result.hops:
+            with self._lock:
+                records, revisit = self._hop_records(hop)
+                written = self.write_records(records, expected_size=hop.body_length + 4096)
+            row = dict(written[-1])
+            row["revisit"] = revisit
+            rows.append(row)
+        return rows
+
+    # -- capture ----------------------------------------------------------------------
+    def capture(self, urls: Iterable[str], fetcher: Fetcher | None = None, workers: int = 1,
+                extract: bool = True, progress: Callable[[dict], None] | None = None,
+                extra_headers: dict[str, str] | None = None) -> list[dict]:
+        """Capture each URL; returns one result per URL (with ``error`` on failure)."""
+        fetcher = fetcher or Fetcher()
+        urls = list(urls)
+
+        def one(url: str) -> dict:
+            result = fetcher.fetch(url, extra_headers=extra_headers)
+            try:
+                try:
+                    rows = self.store_fetch(result)
+                except ArchiveError as exc:
+                    return {"url": url, "error": str(exc), "code": "store_failed"}
+            finally:
+                result.close()
+            out = _capture_result(url, rows, result.error)
+            if progress:
+                progress(out)
+            return out
+
+        if workers <= 1 or len(urls) <= 1:
+            results = [one(u) for u in urls]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(one, urls))
+        if extract:
+            from .versions import process_pending
+            process_pending(self)
+        return results
+
+    # -- recovery ---------------------------------------------------------------------
+    def recover(self) -> list[dict]:
+        """Index orphan records and quarantine partial tails left by a crash.
+
+        Only files no live process holds open are touched. Returns what was done.
+        """
+        report = []
+        known = {r["name"]: r for r in self.conn.execute("SELECT * FROM warc_files")}
+        for name in self.warcs.list_files():
+            row = known.get(name)
+            path = self.warcs.path_of(name)
+            size = path.stat().st_size
+            if row is not None and row["sealed_at"] and row["size"] == size:
+                continue
+            if self.warcs.is_locked(name):
+                continue
+            if row is not None and row["origin"] == "import":
+                continue
+            start = row["size"] if row is not None and row["size"] else 0
+            if start > size:
+                report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({start})"})
+                continue
+            done = self._recover_file(name, path, start, size, known_row=row)
+            if done:
+                report.append(done)
+        return report
+
+    def _recover_file(self, name: str, path: Path, start: int, size: int,
+                      known_row: sqlite3.Row | None) -> dict | None:
+        indexed = 0
+        good_end = start
+        quarantined = None
+        if start < size:
+            with self._lock, open(path, "rb") as f:
+                items = list(_iter_gzip(f, str(path), start)) if path.name.endswith(".gz") else []
+            with self.transaction() as conn:
+                for item in items:
+                    if isinstance(item, Found):
+                        index_record(conn, name, item.offset, item.length, item.record)
+                        indexed += 1
+                        good_end = item.offset + item.length
+                    else:
+                        break
+                if good_end < size:
+                    quarantined = self._quarantine(path, good_end, size)
+                record_file(conn, name, good_end,
+                            (known_row["records"] if known_row is not None else 0) + indexed,
+                            "capture", known_row["created_at"] if known_row is not None else None)
+        sha = file_sha256(path)
+        self._file_sealed(name, sha, path.stat().st_size)
+        if indexed or quarantined:
+            return {"file": name, "orphans_indexed": indexed, "quarantined": quarantined}
+        return None
+
+    def _quarantine(self, path: Path, start: int, size: int) -> str:
+        qdir = self.warcs_dir / "quarantine"
+        qdir.mkdir(exist_ok=True)
+        target = qdir / f"{path.name}.{start}.partial"
+        with open(path, "rb") as src, open(target, "wb") as dst:
+            src.seek(start)
+            shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        with open(path, "r+b") as f:
+            f.truncate(start)
+            f.flush()
+            os.fsync(f.fileno())
+        return str(target)
+
+    # -- import -----------------------------------------------------------------------
+    def import_path(self, path: str | Path) -> dict:
+        """Copy a WARC/ARC (or the WARCs inside a WACZ) into the store and index it."""
+        path = Path(path)
+        if not path.is_file():
+            raise UsageError(f"{path}: no such file")
+        kind = sniff(path)
+        if kind == "wacz":
+            return self._import_wacz(path)
+        if kind == "unknown":
+            raise WarcFormatError("not a WARC, ARC or WACZ file", str(path), 0)
+        return self._import_archive_file(path, str(path))
+
+    def _import_archive_file(self, path: Path, shown: str) -> dict:
+        sha = file_sha256(path)
+        suffix = {"warc.gz": ".warc.gz", "warc": ".warc", "arc": ".arc", "arc.gz": ".arc.gz"}[sniff(path)]
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[:60].strip("._") or "file"
+        for s in ARCHIVE_SUFFIXES:
+            if stem.endswith(s.replace(".", "_")) or stem.endswith(s):
+                stem = stem[: -len(s)]
+        name = f"import-{sha[:16]}-{stem}{suffix}"
+        target = self.warcs.path_of(name)
+        self.warcs_dir.mkdir(parents=True, exist_ok=True)
+        already = target.exists()
+        if not already:
+            tmp = target.with_name(f".{name}.tmp")
+            shutil.copyfile(path, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        result = self._index_file(name, origin="import", sha256=sha)
+        result["path"] = shown
+        result["stored_as"] = name
+        result["already_imported"] = already
+        return result
+
+    def _import_wacz(self, path: Path) -> dict:
+        results = []
+        try:
+            zf = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as exc:
+            raise WarcFormatError(f"not a valid WACZ/zip file ({exc})", str(path), 0) from None
+        with zf:
+            members = [m for m in zf.infolist()
+                       if m.filename.startswith("archive/") and not m.is_dir()
+                       and m.filename.lower().endswith(ARCHIVE_SUFFIXES)]
+            if not members:
+                raise WarcFormatError("WACZ holds no archive/*.warc(.gz) files", str(path), 0)
+            self.warcs_dir.mkdir(parents=True, exist_ok=True)
+            for m in members:
+                # The member name never becomes a path: we copy to a temp file of our own.
+                tmp = self.warcs_dir / f".wacz-{os.getpid()}-{threading.get_ident()}.tmp"
+                try:
+                    with zf.open(m) as src, open(tmp, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                    leaf = re.sub(r"[^A-Za-z0-9._-]+", "_", m.filename.rsplit("/", 1)[-1])
+                    named = tmp.with_name(f".wacz-{leaf}")
+                    os.replace(tmp, named)
+                    try:
+                        results.append(self._import_archive_file(named, f"{path}!{m.filename}"))
+                    finally:
+                        named.unlink(missing_ok=True)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        return {"path": str(path), "records": sum(r["records"] for r in results),
+                "errors": [e for r in results for e in r["errors"]], "files": results}
+
+    def _index_file(self, name: str, origin: str, sha256: str | None = None) -> dict:
+        path = self.warcs.path_of(name)
+        errors = []
+        records = 0
+        batch = 0
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for item in iter_records(path):
+                    if isinstance(item, Problem):
+                        errors.append({"offset": item.offset, "reason": item.reason})
+                        self.conn.execute("INSERT INTO import_errors VALUES (?, ?, ?, ?)",
+                                          (name, item.offset, item.reason, iso_date(warc_date(self.clock()))))
+                        continue
+                    records += 1
+                    index_record(self.conn, name, item.offset, item.length, item.record)
+                    batch += 1
+                    if batch >= 5000:  # keep transactions large but bounded
+                        self.conn.execute("COMMIT")
+                        self.conn.execute("BEGIN IMMEDIATE")
+                        batch = 0
+                size = path.stat().st_size
+                self.conn.execute(
+                    "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "
+                    "records=excluded.records",
+                    (name, iso_date(warc_date(self.clock())), size, records, origin,
+                     iso_date(warc_date(self.clock())), sha256 or file_sha256(path)))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return {"path": name, "records": records, "errors": errors}
+
+    # -- reindex ----------------------------------------------------------------------
+    def reindex(self, extract: bool = True) -> dict:
+        """Rebuild the index from ``warcs/`` into a new database, then swap it in."""
+        tmp = self.db_path.with_name(f".{self.db_path.name}.rebuild-{os.getpid()}")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        fresh = Store(tmp, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
+        try:
+            names = self.warcs.list_files()
+            # Our own files first in name (time) order, so originals precede revisits.
+            for name in sorted(names, key=lambda n: (n.startswith("import-"), n)):
+                origin = "import" if name.startswith("import-") else "capture"
+                old = self.conn.execute("SELECT sealed_at, sha256, created_at FROM warc_files WHERE name=?",
+                                        (name,)).fetchone()
+                fresh._index_file(name, origin)
+                with fresh.transaction() as conn:
+                    conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, created_at=? WHERE name=?",
+                                 (old["sealed_at"] if old else None, old["sha256"] if old else None,
+                                  old["created_at"] if old else None, name))
+            with fresh.transaction() as conn:
+                _resolve_revisits(conn)
+            if extract:
+                from .versions import process_pending
+                process_pending(fresh, all_pages=True)
+            counts = {
+                "captures": fresh.conn.execute("SELECT count(*) FROM captures").fetchone()[0],
+                "citations": fresh.conn.execute("SELECT count(*) FROM citations").fetchone()[0],
+                "files": len(names),
+            }
+            fresh.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            fresh.conn.close()
+        with self._lock:
+            self.conn.close()
+            os.replace(tmp, self.db_path)
+            for suffix in ("-wal", "-shm"):
+                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            self.conn = schema.open_db(self.db_path)
+        return counts
+
+    # -- reading ----------------------------------------------------------------------
+    def capture_row(self, record_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM captures WHERE record_id=?", (record_id,)).fetchone()
+
+    def original_of(self, row: sqlite3.Row) -> sqlite3.Row:
+        """The capture holding the payload bytes (a revisit's original), or ``row``."""
+        if row["record_type"] != "revisit":
+            return row
+        if row["refers_to"]:
+            orig = self.capture_row(row["refers_to"])
+            if orig is not None:
+                return orig
+        if row["payload_sha256"]:
+            snap = self.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?",
+                                     (row["payload_sha256"],)).fetchone()
+            if snap:
+                orig = self.capture_row(snap[0])
+                if orig is not None:
+                    return orig
+        raise StoreError(f"revisit {row['record_id']} refers to a record that is not in the store")
+
+    def payload(self, key: str) -> tuple[bytes, sqlite3.Row]:
+        """The payload of a record id or snapshot SHA-256, read by offset."""
+        key = key.strip()
+        row = self.capture_row(key) or self.capture_row(f"<{key.strip('<>')}>")
+        if row is None and re.fullmatch(r"[0-9a-fA-F]{64}", key):
+            snap = self.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (key.lower(),)).fetchone()
+            if snap:
+                row = self.capture_row(snap[0])
+        if row is None:
+            raise UsageError(f"no capture or snapshot {key!r} in {self.db_path}")
+        orig = self.original_of(row)
+        rec = load_record(self.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+        return rec.payload, orig
+
+
+def _resolve_revisits(conn: sqlite3.Connection) -> None:
+    """Give revisits indexed before their originals the original's payload digest."""
+    for r in conn.execute("SELECT record_id, refers_to FROM captures WHERE record_type='revisit' "
+                          "AND payload_sha256 IS NULL AND refers_to IS NOT NULL").fetchall():
+        orig = conn.execute("SELECT payload_sha256 FROM captures WHERE record_id=?", (r[1],)).fetchone()
+        if orig:
+            conn.execute("UPDATE captures SET payload_sha256=? WHERE record_id=?", (orig[0], r[0]))
+
+
+def _warc_date_from_iso(value: str) -> str:
+    return value if value.endswith("Z") else value + "Z"
+
+
+def _capture_result(url: str, rows: list[dict], error: CaptureError | None) -> dict:
+    out: dict = {"url": url}
+    if rows:
+        final = rows[-1]
+        out.update({
+            "captured_at": final.get("captured_at"),
+            "status": final.get("status"),
+            "payload_sha256": final.get("payload_sha256"),
+            "warc_file": final.get("warc_file"),
+            "offset": final.get("offset"),
+            "length": final.get("length"),
+            "record_id": final.get("record_id"),
+            "revisit": bool(final.get("revisit")),
+            "truncated": final.get("truncated"),
+            "final_url": final.get("url"),
+        })
+        if len(rows) > 1:
+            out["redirects"] = [{"url": r.get("url"), "status": r.get("status"),
+                                 "record_id": r.get("record_id")} for r in rows[:-1]]
+    if error is not None:
+        out["error"] = str(error)
+        out["code"] = error.code
+    return out
