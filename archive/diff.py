@@ -522,6 +522,10 @@ def _masked(side: _Side, i: int, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _speaker_key(q: dict) -> str:
+    return " ".join((q.get("speaker") or "").split()).lower()
+
+
 def _quote_words(q: dict) -> str:
     return " ".join((q.get("text") or "").split())
 
@@ -535,18 +539,22 @@ def _pair_quotes(a: list[dict], b: list[dict]) -> list[tuple[dict | None, dict |
     a = sorted((q for q in a if not q.get("is_term")), key=lambda q: q.get("start", 0))
     b = sorted((q for q in b if not q.get("is_term")), key=lambda q: q.get("start", 0))
     rest_a, rest_b = list(a), list(b)
-    # Identical wording (wherever it moved) is no change.
+    pairs: list[tuple[dict | None, dict | None]] = []
+    # Identical wording (wherever it moved) is no change, unless the quote is now attributed
+    # to someone else: who said it is part of what a citation of a quote relies on.
     for qa in list(rest_a):
         for k, qb in enumerate(rest_b):
             if _quote_words(qa) == _quote_words(qb):
                 rest_a.remove(qa)
                 del rest_b[k]
+                if _speaker_key(qa) and _speaker_key(qb) and _speaker_key(qa) != _speaker_key(qb):
+                    pairs.append((qa, qb))
                 break
     # Reworded: best-scoring pairs first, so a close rewording wins over a loose one.
     candidates = []
     for x, qa in enumerate(rest_a):
         for y, qb in enumerate(rest_b):
-            sa, sb = (qa.get("speaker") or "").strip().lower(), (qb.get("speaker") or "").strip().lower()
+            sa, sb = _speaker_key(qa), _speaker_key(qb)
             r = _ratio(_quote_words(qa), _quote_words(qb))
             threshold = QUOTE_SAME_SPEAKER if sa and sa == sb else QUOTE_NO_SPEAKER
             if sa and sb and sa != sb:
@@ -556,7 +564,6 @@ def _pair_quotes(a: list[dict], b: list[dict]) -> list[tuple[dict | None, dict |
     candidates.sort()
     used_a: set[int] = set()
     used_b: set[int] = set()
-    pairs: list[tuple[dict | None, dict | None]] = []
     for _, x, y in candidates:
         if x in used_a or y in used_b:
             continue
@@ -655,7 +662,10 @@ def _speaker(kind: str, c: dict) -> str:
     if kind != "quote":
         return ""
     d = c.get("detail") or {}
-    who = d.get("speaker_after") or d.get("speaker_before")
+    was, now = d.get("speaker_before"), d.get("speaker_after")
+    if was and now and was != now:
+        return f"{was} → {now}: "
+    who = now or was
     return f"{who}: " if who else ""
 
 

@@ -140,12 +140,15 @@ _WORD = re.compile(r"\S+")
 
 
 def _candidate_spans(text: str, n_words: int, n_sentences: int) -> list[tuple[int, int]]:
-    """Sentence windows (1..n+1 sentences) and, within sentences, windows of about the
-    passage's length in words: a short phrase is best compared with a phrase, a long one with
-    whole sentences."""
+    """Windows of ``text`` to compare with a passage of ``n_words`` words in ``n_sentences``.
+
+    Single sentences and runs of about the passage's number of sentences, plus, inside
+    longer sentences, runs of about its number of words: a short phrase is best compared with
+    a phrase, a long passage with whole sentences.
+    """
     spans = split_sentences(text)
     out: set[tuple[int, int]] = set()
-    for width in range(1, n_sentences + 2):
+    for width in {1, max(1, n_sentences - 1), n_sentences, n_sentences + 1}:
         for k in range(0, max(0, len(spans) - width + 1)):
             out.add((spans[k][0], spans[k + width - 1][1]))
     for s, e in spans:
@@ -158,20 +161,33 @@ def _candidate_spans(text: str, n_words: int, n_sentences: int) -> list[tuple[in
     return sorted(out)
 
 
+# Passages longer than this are compared word by word: character-level matching is
+# quadratic in length and a long passage has enough words to be judged by them.
+_CHAR_COMPARE_LIMIT = 200
+
+
+def _units(s: str, by_chars: bool) -> str | list[str]:
+    folded = _fold_for_compare(s)
+    return folded if by_chars else folded.split()
+
+
 def _scored(text: str, passage: str) -> list[tuple[float, int, int]]:
     """Candidate spans with their similarity to ``passage``, best first, non-overlapping."""
     target = _fold_for_compare(passage)
     if not target or not text.strip():
         return []
+    by_chars = len(target) <= _CHAR_COMPARE_LIMIT
+    units = target if by_chars else target.split()
     n_words = len(target.split())
     n_sentences = max(1, len(split_sentences(passage)))
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(units)  # seq2 is the one SequenceMatcher indexes; index the target once
     scored = []
     for s, e in _candidate_spans(text, n_words, n_sentences):
-        cand = _fold_for_compare(text[s:e])
-        m = SequenceMatcher(None, cand, target, autojunk=False)
-        if m.real_quick_ratio() < CLOSEST_FLOOR or m.quick_ratio() < CLOSEST_FLOOR:
+        matcher.set_seq1(_units(text[s:e], by_chars))
+        if matcher.real_quick_ratio() < CLOSEST_FLOOR or matcher.quick_ratio() < CLOSEST_FLOOR:
             continue
-        scored.append((m.ratio(), s, e))
+        scored.append((matcher.ratio(), s, e))
     # Best first; ties go to the earlier, then the shorter passage, for determinism.
     scored.sort(key=lambda t: (-t[0], t[1], t[2] - t[1]))
     chosen: list[tuple[float, int, int]] = []
@@ -200,6 +216,8 @@ def closest_passages(text: str, passage: str, limit: int = 3) -> list[str]:
 # A passage in the same place that is at least this similar to the cited one is "changed"
 # (the cited words were edited) rather than "removed".
 CHANGED_THRESHOLD = 0.6
+# ... and, found without its context, it must keep at least this share of the cited words.
+CHANGED_WORDS_KEPT = 0.6
 
 
 def _context_score(text: str, start: int, end: int, prefix: str, suffix: str) -> float:
@@ -273,7 +291,12 @@ def relocate(text: str, selector: dict) -> dict:
     if best is not None and best[0] >= CHANGED_THRESHOLD:
         score, s, e = best
         s, e = _trim_like(text, s, e, exact)
-        return _result("changed", s, e, text, score)
+        # Character similarity alone is generous to unrelated phrases of a similar length
+        # ("the mayor is right" ~ "the rain at night"); a real edit also keeps most words.
+        words_kept = SequenceMatcher(None, _units(text[s:e], False), _units(exact, False),
+                                     autojunk=False).ratio()
+        if words_kept >= CHANGED_WORDS_KEPT:
+            return _result("changed", s, e, text, score)
     return _result("removed", None, None, text, best[0] if best else 0.0)
 
 

@@ -246,6 +246,15 @@ def test_quotes_added_removed_and_other_speakers_are_not_rewordings():
     assert ("quote", "edited") not in kinds
 
 
+def test_quote_attributed_to_someone_else_is_edited():
+    v1 = version(None, ["“Leave now,” said Chief Alvarez."], quotes=[("Leave now,", "Alvarez")])
+    v2 = version(None, ["“Leave now,” said Mayor Whitlock."], quotes=[("Leave now,", "Whitlock")])
+    changes = compare(v1, v2)
+    assert [(c["kind"], c["op"]) for c in changes] == [("quote", "edited"), ("sentence", "edited")]
+    assert render_terminal(changes, color=False).splitlines()[0] == (
+        "~ quote     Alvarez → Whitlock: “Leave now,”")
+
+
 def test_scare_quotes_are_left_to_the_sentence_diff():
     v1 = version(None, ["Residents called it a “firestorm” on Monday."],
                  quotes=[("firestorm", None, True)])
