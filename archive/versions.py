@@ -303,3 +303,14 @@ def parse_time(value: str | None) -> str | None:
     except ValueError:
         raise UsageError(f"cannot read time {value!r}: use ISO 8601 (2026-11-25 or "
                          "2026-11-25T10:00:00Z) or a timestamp like 20261125103000") from None
+
+
+def stored_changes(conn: sqlite3.Connection, page_url: str) -> list[dict]:
+    """The changes table of a page as :func:`archive.diff.compare` dicts, in order."""
+    out = []
+    for r in conn.execute("SELECT * FROM changes WHERE page_url=? ORDER BY to_version, n", (page_url,)):
+        ch = {k: r[k] for k in ("from_version", "to_version", "kind", "op", "before", "after",
+                                "before_value", "after_value", "counts")}
+        ch["detail"] = json.loads(r["detail"] or "{}")
+        out.append(ch)
+    return out

@@ -1,0 +1,483 @@
+"""The ``archive`` command: one thin function per command over the library.
+
+Exit status: 0 success, 1 a check failed (verify, check), 2 bad usage or bad input.
+Library exceptions (:mod:`archive.errors`) become one-line messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ArchiveError, PassageNotFound
+
+JSON_HELP = "Print JSON lines, one object per item."
+
+
+def store_options(fn):
+    """``--db`` and ``--warcs``, shared by every command that opens the store."""
+    fn = click.option("--warcs", "warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
+                      type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")(fn)
+    fn = click.option("--db", "db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
+                      type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")(fn)
+    return fn
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(fn)
+
+
+def handle_errors(fn):
+    """Turn expected failures into a message and exit status 2 (1 for failed checks)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PassageNotFound as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except ArchiveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+def open_store(db: str, warcs: str, **kwargs):
+    from .store import Store
+
+    return Store(db, warcs, **kwargs)
+
+
+def emit(obj: dict, as_json: bool, human: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+    elif human is not None:
+        click.echo(human)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archive")
+def cli():
+    """A provenance-preserving web archive: capture pages as WARC files, index them in
+    SQLite, cite passages that verify, and serve it all with Datasette.
+
+    \b
+    Example:
+        archive capture https://example.org/news/article
+        archive cite https://example.org/news/article "2,300 homes"
+        archive serve
+    """
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@store_options
+@json_option
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the server at each step.")
+@click.option("--max-size", type=int, default=50 * 1024 * 1024, show_default=True,
+              help="Largest body to store in bytes; longer ones are cut and marked WARC-Truncated: length.")
+@click.option("--user-agent", default=None, help="User-Agent header to send.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Capture this many URLs at once.")
+@click.option("--public-only", is_flag=True, help="Refuse URLs whose host resolves to a private, loopback or link-local address.")
+@click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True)
+@click.option("--no-extract", is_flag=True, help="Index only; extract text, quotes and figures later with `archive extract`.")
+@handle_errors
+def capture(urls, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only, max_redirects, no_extract):
+    """Fetch URLs, write them to WARC files and index them.
+
+    An unchanged page is stored as a revisit record pointing at the earlier capture.
+
+    \b
+    Example:
+        archive capture https://example.org/a https://example.org/b --workers 4 --json
+    """
+    from .capture import DEFAULT_USER_AGENT, Fetcher
+
+    fetcher = Fetcher(timeout=timeout, max_body=max_size, user_agent=user_agent or DEFAULT_USER_AGENT,
+                      public_only=public_only, max_redirects=max_redirects)
+    failed = 0
+    show_bar = len(urls) > 1 and sys.stderr.isatty() and not as_json
+    with open_store(db, warcs) as store:
+        if show_bar:
+            with click.progressbar(length=len(urls), label="Capturing", file=sys.stderr) as bar:
+                results = store.capture(urls, fetcher, workers=workers, extract=not no_extract,
+                                        progress=lambda _r: bar.update(1))
+        else:
+            results = store.capture(urls, fetcher, workers=workers, extract=not no_extract)
+    for r in results:
+        if "error" in r:
+            failed += 1
+            click.echo(f"Error: {r['error']}", err=True)
+            if as_json:
+                emit(r, True)
+            continue
+        kind = "revisit (unchanged)" if r.get("revisit") else "captured"
+        emit(r, as_json, f"{kind}: {r['url']} → HTTP {r['status']}, sha256 {r['payload_sha256'][:16]}…, "
+                         f"{r['warc_file']} @ {r['offset']}" + (f" [truncated: {r['truncated']}]" if r.get("truncated") else ""))
+    if failed:
+        sys.exit(2)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@store_options
+@json_option
+@click.option("--no-extract", is_flag=True, help="Index only; run `archive extract` later.")
+@handle_errors
+def import_(paths, db, warcs, as_json, no_extract):
+    """Index WARC, ARC and WACZ files made by other tools (wget, pywb, Heritrix, ...).
+
+    Each file is copied into the store, then indexed. A malformed record is reported
+    with its byte offset and skipped; the rest of the file is indexed.
+
+    \b
+    Example:
+        archive import crawl.warc.gz old.arc collection.wacz
+    """
+    from .errors import ArchiveError
+    from .versions import process_pending
+
+    bad = 0
+    with open_store(db, warcs) as store:
+        for p in paths:
+            try:
+                r = store.import_path(p)
+            except ArchiveError as exc:
+                bad += 1
+                click.echo(f"Error: {exc}", err=True)
+                emit({"path": p, "records": 0, "errors": [{"offset": getattr(exc, "offset", None), "reason": str(exc)}]}, as_json)
+                continue
+            for e in r["errors"]:
+                click.echo(f"Error: {p} at byte {e['offset']}: {e['reason']}", err=True)
+            if r["errors"]:
+                bad += 1
+            emit(r, as_json, f"{p}: {r['records']} records indexed, {len(r['errors'])} errors")
+        if not no_extract:
+            process_pending(store)
+    if bad:
+        sys.exit(2)
+
+
+@cli.command()
+@store_options
+@json_option
+@click.option("--no-extract", is_flag=True, help="Rebuild captures only; extract later.")
+@handle_errors
+def reindex(db, warcs, as_json, no_extract):
+    """Rebuild the SQLite index from the WARC files alone.
+
+    Builds a new database beside the old one and swaps it in when done, so a crash
+    leaves the old index untouched.
+    """
+    with open_store(db, warcs) as store:
+        counts = store.reindex(extract=not no_extract)
+    emit(counts, as_json, f"reindexed {counts['files']} files: {counts['captures']} captures, "
+                          f"{counts['citations']} citations")
+
+
+def _page_args(fn):
+    fn = click.argument("url")(fn)
+    return fn
+
+
+@cli.command()
+@click.argument("url")
+@store_options
+@json_option
+@handle_errors
+def versions(url, db, warcs, as_json):
+    """The versions of a page: each distinct extracted text, in order of first capture."""
+    from .versions import resolve_page
+
+    with open_store(db, warcs, recover=False) as store:
+        page = resolve_page(store.conn, url)
+        rows = store.conn.execute("SELECT * FROM versions WHERE page_url=? ORDER BY version", (page,)).fetchall()
+        for r in rows:
+            emit({"version": r["version"], "text_sha256": r["text_sha256"], "snapshot_sha256": r["snapshot_sha256"],
+                  "first_captured_at": r["first_captured_at"], "last_captured_at": r["last_captured_at"],
+                  "captures": r["captures"], "title": r["title"], "record_id": r["record_id"]}, as_json,
+                 f"v{r['version']}  {r['first_captured_at']} … {r['last_captured_at']}  {r['captures']} capture(s)  "
+                 f"text {r['text_sha256'][:12]}  {r['title'] or ''}")
+        if not rows:
+            click.echo(f"{url}: no version with readable article text yet", err=True)
+
+
+def _text_at(store, url, at):
+    from .errors import UsageError
+    from .versions import capture_at, parse_time, resolve_page
+
+    page = resolve_page(store.conn, url)
+    cap = capture_at(store.conn, page, parse_time(at))
+    if cap is None:
+        raise UsageError(f"{url} has no readable capture" + (f" at or before {at}" if at else ""))
+    return cap
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")
+@store_options
+@json_option
+@handle_errors
+def quotes(url, at, db, warcs, as_json):
+    """Quotations in the version of a page current at a time, with their speakers."""
+    with open_store(db, warcs, recover=False) as store:
+        cap = _text_at(store, url, at)
+        for q in store.conn.execute('SELECT * FROM quotes WHERE text_sha256=? ORDER BY n', (cap["text_sha256"],)):
+            obj = {k: q[k] for k in ("text", "speaker", "start", "end", "statement", "exact", "prefix", "suffix")}
+            obj["is_term"] = bool(q["is_term"])
+            obj["captured_at"] = cap["captured_at"]
+            label = "term" if q["is_term"] else (q["speaker"] or "(unattributed)")
+            emit(obj, as_json, f"[{q['start']}:{q['end']}] {label}: “{q['text']}”")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")
+@store_options
+@json_option
+@handle_errors
+def figures(url, at, db, warcs, as_json):
+    """Numbers in the version of a page current at a time: value, what they count, qualifier."""
+    with open_store(db, warcs, recover=False) as store:
+        cap = _text_at(store, url, at)
+        for f in store.conn.execute('SELECT * FROM figures WHERE text_sha256=? ORDER BY n', (cap["text_sha256"],)):
+            obj = {k: f[k] for k in ("value", "text", "kind", "unit", "counts", "qualifier", "start", "end",
+                                     "sentence", "exact", "prefix", "suffix")}
+            obj["captured_at"] = cap["captured_at"]
+            qual = f"{f['qualifier']} " if f["qualifier"] else ""
+            emit(obj, as_json, f"[{f['start']}:{f['end']}] {qual}{f['text']} = {f['value']:g} "
+                               f"{f['counts'] or ''} ({f['kind']})".rstrip())
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--from", "from_", help="Compare the version current at this time ...")
+@click.option("--to", help="... with the version current at this time (default: latest).")
+@store_options
+@json_option
+@handle_errors
+def diff(url, from_, to, db, warcs, as_json):
+    """Changes between versions of a page: figures, sentences, quotes, title.
+
+    Without --from/--to, every change between consecutive versions.
+    """
+    from .diff import compare, render_terminal
+    from .versions import load_version, resolve_page, stored_changes, version_of
+
+    with open_store(db, warcs, recover=False) as store:
+        page = resolve_page(store.conn, url)
+        if from_ or to:
+            a = _text_at(store, url, from_) if from_ else None
+            b = _text_at(store, url, to)
+            if a is None:
+                first = store.conn.execute("SELECT text_sha256 FROM versions WHERE page_url=? ORDER BY version LIMIT 1",
+                                           (page,)).fetchone()
+                a_sha = first[0]
+            else:
+                a_sha = a["text_sha256"]
+            pairs = [(version_of(store.conn, page, a_sha), version_of(store.conn, page, b["text_sha256"]),
+                      compare(load_version(store.conn, a_sha), load_version(store.conn, b["text_sha256"])))]
+        else:
+            grouped: dict = {}
+            for ch in stored_changes(store.conn, page):
+                key = (ch.pop("from_version"), ch.pop("to_version"))
+                grouped.setdefault(key, []).append(ch)
+            pairs = [(k[0], k[1], v) for k, v in sorted(grouped.items())]
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        for v_from, v_to, changes in pairs:
+            if as_json:
+                for ch in changes:
+                    emit({**ch, "from_version": v_from, "to_version": v_to}, True)
+            else:
+                click.echo(f"version {v_from} → {v_to}")
+                click.echo(render_terminal(changes, color=color) or "  (no changes)")
+        if not pairs and not as_json:
+            click.echo("no changes: the page has a single version")
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("passage")
+@click.option("--at", help="Cite the version current at this time (default: latest).")
+@click.option("--note", help="A note stored with the citation.")
+@click.option("--base-url", default=None, envvar="ARCHIVE_BASE_URL",
+              help="Datasette base URL for the permalink (env ARCHIVE_BASE_URL).")
+@store_options
+@json_option
+@handle_errors
+def cite(url, passage, at, note, base_url, db, warcs, as_json):
+    """Pin a passage of a page to its snapshot and print the citation forms.
+
+    The passage is found exactly, then tolerantly (whitespace, curly quotes, dashes).
+
+    \b
+    Example:
+        archive cite https://example.org/news/fire "more than 2,300 homes"
+    """
+    from .cite import DEFAULT_BASE_URL, cite as do_cite
+
+    with open_store(db, warcs) as store:
+        c = do_cite(store, url, passage, at=at, note=note, base_url=base_url or DEFAULT_BASE_URL)
+    if as_json:
+        emit(c, True)
+        return
+    forms = c["forms"]
+    click.echo(f"Citation {c['id']}\n  permalink: {c['permalink']}\n  url: {c['url']}\n"
+               f"  captured_at: {c['captured_at']}\n  snapshot_sha256: {c['snapshot_sha256']}\n"
+               f"  passage [{c['start']}:{c['end']}]: “{c['exact']}”\n\n"
+               f"Plain text:\n  {forms['text']}\n\nBibTeX:\n{forms['bibtex']}\n\n"
+               f"CSL-JSON:\n  {json.dumps(forms['csl_json'], ensure_ascii=False)}\n\n"
+               f"Robust Link:\n  {forms['robust_link']}\n\nText fragment (live page):\n  {forms['text_fragment']}")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Verify every citation.")
+@store_options
+@json_option
+@handle_errors
+def verify(ids, all_, db, warcs, as_json):
+    """Re-read each cited record by offset, re-hash it, re-extract and re-find the passage.
+
+    Exit status 1 if any check fails; the failure names the citation, file and check.
+    """
+    from .cite import verify as do_verify
+    from .errors import UsageError
+
+    if not ids and not all_:
+        raise UsageError("name citation ids or use --all")
+    with open_store(db, warcs, recover=False) as store:
+        results = do_verify(store, list(ids) or None)
+        extra = []
+        if all_:
+            try:
+                from .audit import audit  # full fixity audit when available
+            except ImportError:
+                audit = None
+            if audit is not None:
+                extra = audit(store)
+    bad = 0
+    for r in results:
+        if not r["ok"]:
+            bad += 1
+        w = r["where"]
+        head = f"{'ok  ' if r['ok'] else 'FAIL'} {r['id']}  {w.get('warc_file', '?')} @ {w.get('offset', '?')}"
+        lines = [head] + [f"    {'✓' if c['ok'] else ('?' if c['ok'] is None else '✗')} {c['check']}: {c['detail']}"
+                          for c in r["checks"]]
+        emit(r, as_json, "\n".join(lines))
+    for r in extra:
+        if not r.get("ok", True):
+            bad += 1
+        emit(r, as_json, f"{'ok  ' if r.get('ok', True) else 'FAIL'} {r.get('id')}: {r.get('detail', '')}")
+    if not results and not extra and not as_json:
+        click.echo("no citations to verify")
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Check every citation.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--public-only", is_flag=True, help="Refuse private and loopback addresses.")
+@store_options
+@json_option
+@handle_errors
+def check(ids, all_, timeout, public_only, db, warcs, as_json):
+    """Recapture cited pages and report what became of each passage.
+
+    Status per citation: unchanged, present, changed, removed or gone.
+    Exit status 1 if any passage changed, was removed or is gone.
+    """
+    from .capture import Fetcher
+    from .cite import check as do_check
+    from .errors import UsageError
+
+    if not ids and not all_:
+        raise UsageError("name citation ids or use --all")
+    fetcher = Fetcher(timeout=timeout, public_only=public_only)
+    with open_store(db, warcs) as store:
+        results = do_check(store, list(ids) or None, fetcher)
+    drift = 0
+    for r in results:
+        if r["status"] in ("changed", "removed", "gone"):
+            drift += 1
+        human = f"{r['status']:9} {r['id']}  “{r['exact'][:70]}”"
+        if r["status"] == "changed":
+            human += f"\n          now: “{(r.get('now') or '')[:90]}”"
+            for f in r.get("figures", []):
+                human += f"\n          figure: {f['before']} → {f['after']} {f.get('counts') or ''}"
+        elif r["status"] == "gone":
+            human += f"\n          {r.get('detail')}"
+        emit(r, as_json, human)
+    if drift:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("key")
+@store_options
+@handle_errors
+def show(key, db, warcs):
+    """Print the stored payload of a record id or snapshot SHA-256, read by offset."""
+    with open_store(db, warcs, recover=False) as store:
+        data, _ = store.payload(key)
+    out = click.get_binary_stream("stdout")
+    out.write(data)
+    out.flush()
+
+
+@cli.command()
+@click.option("--all", "all_", is_flag=True, help="Recompute every snapshot, not just pending ones.")
+@store_options
+@json_option
+@handle_errors
+def extract(all_, db, warcs, as_json):
+    """Extract text, quotes and figures (after an import, or an extractor upgrade with --all)."""
+    from .versions import process_pending
+
+    with open_store(db, warcs) as store:
+        r = process_pending(store, all_pages=all_, force=all_)
+    emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--metadata", "metadata_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Datasette metadata file (default: the project's metadata.yml).")
+@store_options
+@handle_errors
+def serve(host, port, metadata_path, db, warcs):
+    """Serve the index with Datasette, the archive plugin and metadata.yml."""
+    from .serve import run_datasette
+
+    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path)
+
+
+@cli.command()
+@click.option("--dir", "workdir", default="demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where to put the demo archive (archive.db and warcs/).")
+@click.option("--port", default=8001, show_default=True, type=int, help="Datasette port.")
+@click.option("--no-serve", is_flag=True, help="Build the demo archive and exit.")
+@handle_errors
+def demo(workdir, port, no_serve):
+    """Capture the built-in example news site (offline), cite a figure, edit the article,
+    recapture, show the diff, then serve it all and print a citation URL."""
+    from .demo import run_demo
+
+    run_demo(Path(workdir), port=port, serve=not no_serve, echo=click.echo)
+
+
+def main():  # pragma: no cover
+    cli()

@@ -1,0 +1,94 @@
+"""``archive demo``: the whole flow on the built-in news site, offline.
+
+Serves the example site on 127.0.0.1, captures it, cites a figure, publishes the edited
+edition (a figure corrected, a paragraph removed, the headline reworded), recaptures,
+prints the diff and the drift check, verifies the citation and the WARC files, then
+serves the archive with Datasette and prints the citation URL to open.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from .capture import Fetcher
+from .cite import check_citation, cite, verify_citation
+from .diff import render_terminal
+from .site import SiteServer, publish_edition
+from .store import Store
+from .versions import resolve_page, stored_changes
+
+PASSAGE = "More than 2,300 homes were evacuated overnight"
+
+
+def warcio_check(paths: list[Path]) -> tuple[bool, str]:
+    """Run warcio's own checker over files (the reference tool, not ours)."""
+    import contextlib
+    import io
+
+    from warcio.checker import Checker
+
+    class Args:
+        inputs = [str(p) for p in paths]
+        verbose = False
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = Checker(Args()).process_all()
+    return rc == 0, buf.getvalue()
+
+
+def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable[[str], None] = print) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    db, warcs = workdir / "archive.db", workdir / "warcs"
+    base = f"http://127.0.0.1:{port}"
+    with SiteServer() as site, Store(db, warcs) as store:
+        echo(f"Example news site serving at {site.base_url}")
+        urls = publish_edition(site, 0)
+        fetcher = Fetcher(timeout=10)
+        for r in store.capture(urls, fetcher):
+            echo(f"  captured {r['url']} (HTTP {r['status']}, sha256 {r['payload_sha256'][:12]}…, "
+                 f"{r['warc_file']} @ {r['offset']})")
+        wildfire = urls[0]
+        c = cite(store, wildfire, PASSAGE, note="demo citation", base_url=base)
+        echo(f"\nCited “{c['exact']}”\n  id {c['id']} (snapshot sha256 {c['snapshot_sha256'][:16]}…)")
+
+        time.sleep(0.01)
+        again = store.capture([urls[1]], fetcher)[0]
+        echo(f"\nRecaptured an unchanged page: stored as {'a revisit record' if again['revisit'] else 'a new copy'}")
+
+        echo("\nThe newspaper edits the wildfire article (figure corrected, paragraph removed, "
+             "headline rewritten)...")
+        publish_edition(site, 1)
+        time.sleep(0.01)
+        r = store.capture([wildfire], fetcher)[0]
+        echo(f"  recaptured {r['url']} (sha256 {r['payload_sha256'][:12]}…)")
+
+        page = resolve_page(store.conn, wildfire)
+        echo("\narchive diff " + wildfire)
+        echo(render_terminal(stored_changes(store.conn, page), color=False))
+
+        chk = check_citation(store, c["id"], fetcher)
+        echo(f"\narchive check {c['id']}: {chk['status']}")
+        if chk.get("now"):
+            echo(f"  the passage now reads: “{chk['now']}”")
+        v = verify_citation(store, c["id"])
+        echo(f"archive verify {c['id']}: {'ok' if v['ok'] else 'FAILED'} "
+             f"({sum(1 for x in v['checks'] if x['ok'])}/{len(v['checks'])} checks passed)")
+        store.warcs.close(seal=True)
+    ok, out = warcio_check(sorted(warcs.glob("*.warc.gz")))
+    echo(f"warcio check on {len(list(warcs.glob('*.warc.gz')))} WARC file(s): {'pass' if ok else 'FAIL'}")
+    if not ok:
+        echo(out)
+    cite_url = f"{base}/-/cite/{c['id']}"
+    echo(f"\nDemo archive: {db} and {warcs}/")
+    echo(f"Open the citation: {cite_url}")
+    echo(f"Browse the archive: {base}/archive")
+    result = {"citation": c, "check": chk, "verify": v, "warcio_check": ok, "cite_url": cite_url}
+    if serve:
+        from .serve import run_datasette
+
+        echo("Serving with Datasette (Ctrl-C to stop)...")
+        run_datasette(str(db), str(warcs), port=port)
+    return result
