@@ -257,6 +257,10 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
     title = _normalise_text(title).replace("\n", " ") if title else None
     author = doc.author if doc is not None and doc.author else None
     published = _iso(doc.date) if doc is not None else None
+    if title and text.split("\n", 1)[0] == title:
+        # trafilatura keeps an <h1> inside the article; the headline is the title already,
+        # and keeping it twice would count its figures twice.
+        text = text.split("\n", 1)[1] if "\n" in text else ""
     language = declared_lang or _language(etree.Element("html"), text)
     return Article(
         text=text,

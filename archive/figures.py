@@ -53,9 +53,9 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 )
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+_SCALES = {"ألف": 1e3, "آلاف": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليار": 1e9, "مليارات": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
            "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
-_SCALE_WORD = r"(?:thousand|million|billion|trillion)"
+_SCALE_WORD = r"(?:thousand|million|billion|trillion|ألف|آلاف|مليون|ملايين|مليارات|مليار)"
 _SCALE_ABBR = r"(?:bn|mn|tn|m|k)"
 _CURRENCY_SYMBOLS = {
     "US$": "USD", "C$": "CAD", "A$": "AUD", "HK$": "HKD", "NZ$": "NZD", "$": "USD",
@@ -65,7 +65,7 @@ _CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
     "pounds": "GBP", "yen": "JPY", "rupee": "INR", "rupees": "INR", "yuan": "CNY",
     "rial": "IRR", "rials": "IRR", "riyal": "SAR", "riyals": "SAR", "dirham": "AED",
-    "dirhams": "AED", "franc": "CHF", "francs": "CHF", "pesos": "MXN", "rand": "ZAR",
+    "dirhams": "AED", "دولار": "USD", "يورو": "EUR", "ريال": "SAR", "درهم": "AED", "franc": "CHF", "francs": "CHF", "pesos": "MXN", "rand": "ZAR",
 }
 _ISO_CODES = r"(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR|IRR|SAR|AED|EGP)"
 _UNITS = {

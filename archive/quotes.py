@@ -315,6 +315,13 @@ def _name_after(s: str) -> str | None:
                 continue
             break
         return s[: words[k].end()].rstrip(".")
+    # "said transport minister Sophie Klein": lower-case title words, then the name
+    for k in range(1, min(4, len(words))):
+        w = words[k].group(0)
+        if w.lower() in _NP_STOP or not s[words[k - 1].end() : words[k].start()] == " ":
+            break
+        if w[0].isupper():
+            return _name_after(s[words[k].start() :])
     # bare lower-case plural: "said officials", "say residents"
     if first.endswith("s") and first.lower() not in _NP_STOP:
         return first
@@ -428,6 +435,34 @@ def _ends_sentence(quoted: str) -> bool:
     return quoted.rstrip("’'\"”)").endswith((".", "!", "?", "…"))
 
 
+_AR_VERB = r"(?:و|ف)?(?:قال|قالت|أضاف|أضافت|أكد|أكدت|صرح|صرحت|أوضح|أوضحت)"
+_AR_BEFORE = re.compile(rf"{_AR_VERB}\s+([^:،,.«»]+?)(?:\s+في\s+[^:«]*)?\s*:\s*$")
+_AR_AFTER = re.compile(rf"^\s*[،,]?\s*{_AR_VERB}\s+([^:،,.«»\n]+)")
+
+
+def _arabic_attribution(head: str, tail: str) -> str | None:
+    """Speaker in Arabic: «…»، قال X  /  قال X: «…» (the name as written)."""
+    m = _AR_BEFORE.search(head)
+    if m:
+        return m.group(1).strip()
+    m = _AR_AFTER.match(tail)
+    if m:
+        return m.group(1).strip()
+    return None
+
+
+def _indirect_speakers(text: str) -> list[tuple[int, str]]:
+    """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
+    out = []
+    for m in _SAY_RE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        head = text[max(line_start, m.start() - 80) : m.start()]
+        name = _name_before(head) if head.strip() else None
+        if name and name.lower() not in _PRONOUNS and name[0].isupper():
+            out.append((m.start(), name))
+    return out
+
+
 def find_quotes(text: str) -> list[dict]:
     """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
     spans = _spans(text)
@@ -447,7 +482,8 @@ def find_quotes(text: str) -> list[dict]:
                 hi = mid - 1
         return lo
 
-    last_named: str | None = None
+    last_named_at: tuple[int, str] | None = None
+    indirect = _indirect_speakers(text)
     statement = -1
     prev: dict | None = None
     prev_attr_end = -1  # where the attribution after the previous quote ended
@@ -497,8 +533,14 @@ def find_quotes(text: str) -> list[dict]:
             sentence_ctx += tail[:120] if can_attach_after else ""
         is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
 
+        if speaker is None and not continues:
+            speaker = _arabic_attribution(head, tail)
         if speaker and speaker.lower() in _PRONOUNS:
-            speaker = last_named
+            # the last speaker named before this quote, in a quotation or in reported speech
+            earlier = [(pos, name) for pos, name in indirect if pos < sp.open]
+            if last_named_at is not None:
+                earlier.append(last_named_at)
+            speaker = max(earlier)[1] if earlier else None
         # A paragraph that opens with a quotation continues the last speaker.
         if (
             speaker is None
@@ -512,7 +554,7 @@ def find_quotes(text: str) -> list[dict]:
         ):
             speaker = prev["speaker"]
         if speaker:
-            last_named = speaker
+            last_named_at = (sp.open, speaker)
         if not continues:
             statement += 1
         prev_attr_end = sp.close + attr_end if attr_end else -1
