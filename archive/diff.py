@@ -100,11 +100,27 @@ def _emit(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if start < end:
-        out.append((start, end))
+    if start >= end:
+        return
+    # A stretch without a letter or digit (a lone "…" between two sentences) belongs to the
+    # sentence before it in the same paragraph, not to a sentence of its own.
+    if out and not any(ch.isalnum() for ch in text[start:end]) and "\n" not in text[out[-1][1]:start]:
+        out[-1] = (out[-1][0], end)
+        return
+    out.append((start, end))
+
+
+# An attribution after a closing quote: '“Why not?” Forte said.' is one sentence.
+_ATTRIBUTION = re.compile(
+    r"\s*(?:(?:he|she|they|we|I|it|[A-Z][\w’'.-]*)(?:\s+[A-Z][\w’'.-]*){0,3}\s+)?"
+    r"(?:said|says|asked|asks|added|adds|told|tells|wrote|writes|explained|recalled|replied|"
+    r"continued|noted|insisted)\b[^.!?\n]{0,60}[.!?]"
+)
 
 
 def _is_sentence_end(para: str, punct_at: int, after: int) -> bool:
+    if para[after - 1] in "\"”»'’" and _ATTRIBUTION.match(para, after):
+        return False
     if para[punct_at] != ".":
         return True  # ! ? … are not used in abbreviations
     m = _WORD_BEFORE.search(para, 0, punct_at)

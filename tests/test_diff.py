@@ -288,6 +288,10 @@ def test_compare_is_deterministic():
     ("The U.S. Forest Service helped. Crews came from the U.S. They stayed.",
      ["The U.S. Forest Service helped.", "Crews came from the U.S.", "They stayed."]),
     ("John F. Kennedy Airport closed.", ["John F. Kennedy Airport closed."]),
+    ("“Why not?” Forte said. It rained.", ["“Why not?” Forte said.", "It rained."]),
+    ("“Why?” said Mayor Whitlock. “We are safe.” Then he said goodbye.",
+     ["“Why?” said Mayor Whitlock.", "“We are safe.”", "Then he said goodbye."]),
+    ("Whole paycheck. … They charge more.", ["Whole paycheck. …", "They charge more."]),
     ("Headline without stop\n\n  Body text.  ", ["Headline without stop", "Body text."]),
     ("", []),
 ])
