@@ -163,9 +163,21 @@ def word_diff(before: str, after: str) -> list[dict]:
     return ops
 
 
+_WORDS = re.compile(r"\w+(?:[.,'’]\w+)*")
+
+
 def _ratio(a: str, b: str) -> float:
-    """Similarity of two sentences by their words (0..1), robust to long-sentence noise."""
-    return SequenceMatcher(None, _TOKEN.findall(a), _TOKEN.findall(b), autojunk=False).ratio()
+    """Similarity of two texts by their words alone (0..1).
+
+    Spaces and punctuation are left out: they occur in every sentence, and counting them
+    would make any two sentences of similar length look half alike.
+
+    >>> _ratio("The cat sat on the mat.", "A dog ran in a park.")
+    0.0
+    """
+    return SequenceMatcher(
+        None, _WORDS.findall(a.lower()), _WORDS.findall(b.lower()), autojunk=False
+    ).ratio()
 
 
 # --------------------------------------------------------------------------------------
@@ -177,6 +189,9 @@ EDIT_THRESHOLD = 0.5
 # whose speaker is unknown need stronger evidence.
 QUOTE_SAME_SPEAKER = 0.3
 QUOTE_NO_SPEAKER = 0.6
+
+# Figures in two rewritten sentences pair only if the sentences share this much wording.
+FIGURE_SENTENCE_FLOOR = 0.25
 
 _KIND_RANK = {"title": 0, "figure": 1, "quote": 2, "sentence": 3}
 
@@ -307,7 +322,7 @@ def compare(before: dict, after: dict) -> list[dict]:
     for block_old, block_new in _unpaired_blocks(rows):
         figs_a = [f for bi in block_old for f in old.figures_by_sentence.get(bi, [])]
         figs_b = [f for ai in block_new for f in new.figures_by_sentence.get(ai, [])]
-        for fa, fb in _pair_figures_by_key(figs_a, figs_b):
+        for fa, fb in _pair_figures_by_key(figs_a, figs_b, old, new):
             change = _figure_change(fa, fb, old, new)
             if change is not None:
                 ai = new.sentence_at(_fig_start(fb))
@@ -465,12 +480,16 @@ def _pair_figures(a: list[dict], b: list[dict]) -> list[tuple[dict | None, dict 
     return pairs
 
 
-def _pair_figures_by_key(a: list[dict], b: list[dict]) -> list[tuple[dict, dict]]:
-    """Pair figures across sentences rewritten beyond recognition, by what they count.
+def _pair_figures_by_key(
+    a: list[dict], b: list[dict], old: _Side, new: _Side
+) -> list[tuple[dict, dict]]:
+    """Pair figures across sentences rewritten beyond pairing, by what they count.
 
-    Only figures that name what they count take part: "4,000 families" in a removed sentence
-    and "6,500 families" in the sentence that replaced it are one figure that changed, but two
-    bare numbers are not evidence of anything.
+    Only figures that name what they count take part: "4,000 displaced families" in a removed
+    sentence and "6,500 displaced families" in the sentence that replaced it are one figure
+    that changed, but two bare numbers are not evidence of anything. The two sentences must
+    still share some words (``FIGURE_SENTENCE_FLOOR``), so that "Ten people died" replaced by
+    "Three people were hurt" is not reported as a death toll going from 10 to 3.
     """
     pairs: list[tuple[dict, dict]] = []
     remaining = list(b)
@@ -478,8 +497,10 @@ def _pair_figures_by_key(a: list[dict], b: list[dict]) -> list[tuple[dict, dict]
         key = _fig_key(fa)
         if key[2] is None:
             continue
+        sentence_a = old.sentences[old.sentence_at(_fig_start(fa))]
         for k, fb in enumerate(remaining):
-            if _fig_key(fb) == key:
+            sentence_b = new.sentences[new.sentence_at(_fig_start(fb))]
+            if _fig_key(fb) == key and _ratio(sentence_a, sentence_b) >= FIGURE_SENTENCE_FLOOR:
                 pairs.append((fa, fb))
                 del remaining[k]
                 break

@@ -222,6 +222,21 @@ def test_figure_in_a_rewritten_sentence_is_still_paired_by_what_it_counts():
                                                        ("sentence", "added")}
 
 
+def test_unrelated_figures_of_the_same_noun_are_not_paired_across_sentences():
+    v1 = version(None, ["Intro stays.", "Ten people died in the blaze."],
+                 [("Ten", 10.0, "people")])
+    v2 = version(None, ["Intro stays.", "Three people were hurt on Monday."],
+                 [("Three", 3.0, "people")])
+    assert [(c["kind"], c["op"]) for c in compare(v1, v2)] == [
+        ("sentence", "removed"), ("sentence", "added")]
+
+
+def test_unrelated_sentences_of_equal_length_are_not_an_edit():
+    v1 = version(None, ["The cat sat on the mat today near the old red barn."])
+    v2 = version(None, ["A dog ran in a park yesterday with some big blue balls."])
+    assert [c["op"] for c in compare(v1, v2)] == ["removed", "added"]
+
+
 def test_edited_sentence_is_paired_among_added_ones():
     before = ["The fire began near Pine Creek on Sunday afternoon."]
     after = ["Firefighters were called at 2pm.",
