@@ -66,7 +66,7 @@ def normalize(s: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def _span_from_normalized(index: list[int], text: str, ns: int, ne: int) -> tuple[int, int]:
+def _span_from_normalized(index: list[int], ns: int, ne: int) -> tuple[int, int]:
     """Original-text span of normalised span ``[ns, ne)``; ``ne > ns``."""
     start = index[ns]
     end = index[ne - 1] + 1
@@ -112,7 +112,7 @@ def find_passage(text: str, passage: str) -> tuple[int, int]:
     if norm_passage:
         at = _find_normalized(norm_text, index, norm_passage)
         if at >= 0:
-            return _span_from_normalized(index, text, at, at + len(norm_passage))
+            return _span_from_normalized(index, at, at + len(norm_passage))
     closest = closest_passages(text, passage)
     message = f"The passage {_show(passage)} is not in the text."
     if closest:
@@ -278,7 +278,7 @@ def relocate(text: str, selector: dict) -> dict:
     if norm_exact:
         at = _find_normalized(norm_text, index, norm_exact)
         if at >= 0:
-            s, e = _span_from_normalized(index, text, at, at + len(norm_exact))
+            s, e = _span_from_normalized(index, at, at + len(norm_exact))
             return _result("present", s, e, text, _similarity(text[s:e], exact))
 
     anchored = _between_anchors(text, exact, prefix, suffix, start)
