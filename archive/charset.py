@@ -74,6 +74,8 @@ _ALIASES = {
     "unicode-1-1-utf-8": "utf-8",
 }
 
+_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "cp437", "cp850", "cp858", "hp_roman8", "kz1048", "ptcp154", "tis-620", "cp775"}
+
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -157,7 +159,12 @@ def _guess(payload: bytes) -> str:
     best = from_bytes(payload[:GUESS_SAMPLE_BYTES]).best()
     if best is None:
         return "cp1252"
-    return normalise_label(best.encoding) or "cp1252"
+    name = normalise_label(best.encoding) or "cp1252"
+    # Telling Latin single-byte encodings apart from a few accented letters is a coin toss;
+    # windows-1252 is what browsers assume, so only trust guesses of other scripts.
+    if name in _LATIN_GUESSES or name.startswith(("mac", "iso8859", "latin")):
+        return "cp1252"
+    return name
 
 
 def detect(payload: bytes, content_type: str | None = None) -> str:

@@ -89,12 +89,13 @@ _PATTERNS = [
     ("date", rf"{_NB}\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})(?![\d.]\d)"),
     ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d0s\b|’\d0s\b|'\d0s\b"),
     ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d\d[-–/](?:(?:1[89]|20)\d\d|\d\d)(?!\d)"),
-    ("time", rf"{_NB}\d{{1,2}}[:.]\d{{2}}(?::\d{{2}})?\s*(?:[ap]\.m\.|[ap]m\b|h\b|GMT|UTC)?|{_NB}\d{{1,2}}\s?(?:[ap]\.m\.|[ap]m\b)"),
+    ("time", rf"{_NB}\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s*(?:[ap]\.m\.|[ap]m\b|h\b|GMT|UTC)?|{_NB}\d{{1,2}}\.\d{{2}}\s*(?:[ap]\.m\.|[ap]m\b)|{_NB}\d{{1,2}}\s?(?:[ap]\.m\.|[ap]m\b)"),
     ("money", rf"(?:US\$|C\$|A\$|HK\$|NZ\$|\$|€|£|¥|₹)\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
     ("money", rf"\b{_ISO_CODES}\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
     ("money", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD})?\s(?:{'|'.join(_CURRENCY_WORDS)}|{_ISO_CODES})\b"),
     ("percent", rf"{_NB}(?:{_NUM})\s?(?:%|percent\b|per\s?cent\b|percentage points?\b)"),
     ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
+    ("power", rf"{_NB}\d+\^\d+(?!\d)"),
     ("number", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?{_NA}"),
 ]
 _MASTER = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_PATTERNS)))
@@ -111,8 +112,8 @@ _FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "qu
               "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
 _NW = "|".join(list(_UNIT_WORDS) + list(_WORD_SCALES))
 _SPELLED = re.compile(
-    rf"\b(?:(?:a|one|two|three|four)[\s-](?:half|thirds?|quarters?|fifths?|tenths?)\b(?![\s-]?(?:final|of\s+(?:an?\s+)?(?:hour|century|mile)))"
-    rf"|half(?=\s+(?:of|the|a|an|its|their|all)\b)"
+    rf"\b(?:(?:a|one|two|three|four)[\s-](?:half|thirds?|quarters?|fifths?|tenths?)\b(?=\s+of\b|\s*[,.;:)]|\s*$|\s+(?:as|more|less|fewer)\b)"
+    rf"|half(?=\s+(?:of|the|a|an|its|their|all|as)\b)"
     rf"|(?:a\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?(?:{_NW})(?:(?:[\s-]+|\s+and\s+)(?:{_NW})\b)*"
     rf"(?:\s+(?:percent|per\s?cent)\b)?)\b",
     re.I,
@@ -145,6 +146,13 @@ _NOT_COUNTED = {
     "did", "does", "both", "all", "some", "many", "most", "much", "such", "own", "other",
     "percent", "cent", "respectively", "compared", "among", "across", "through",
 }
+
+
+_IDENTIFIER_BEFORE = re.compile(
+    r"(?:©|\(c\)|\b(?:District|Prop\.|Proposition|Page|Route|Highway|Interstate|Chapter|"
+    r"Article|Section|Room|Flight|No\.|Number|Ward|Gate|Platform|Level|Unit|Version|Apollo|"
+    r"Windows|iPhone|Galaxy|Model|Catalog|Figure|Fig\.|Table))\s*$"
+)
 
 
 def _num(s: str) -> float:
@@ -298,6 +306,9 @@ def find_figures(text: str) -> list[dict]:
                 value, _ = _scaled(written[: -len(word)])
         elif kind == "percent":
             value = _num(re.match(_NUM, written).group(0))
+        elif kind == "power":
+            base, exp = written.split("^")
+            kind, value = "number", float(int(base) ** min(int(exp), 300))
         elif kind == "ordinal":
             value = float(re.match(r"\d+", written).group(0))
         else:
@@ -315,7 +326,7 @@ def find_figures(text: str) -> list[dict]:
         if any(a < e and s < b for a, b in taken):
             continue
         bare = written.lower().strip()
-        if bare in ("one", "zero") or re.fullmatch(r"one[\s-]+(?:percent|per\s?cent)", bare):
+        if bare in ("one", "zero", "hundred", "thousand", "million", "billion", "trillion", "dozen") or re.fullmatch(r"one[\s-]+(?:percent|per\s?cent)", bare):
             continue
         kind = "percent" if re.search(r"per\s?cent$", bare) else "number"
         value = spelled_value(bare)
@@ -326,6 +337,12 @@ def find_figures(text: str) -> list[dict]:
             kind, unit, e = "money", _CURRENCY_WORDS[cm.group(1).lower()], e + cm.end()
             written = text[s:e]
         found.append((s, e, kind, value, unit))
+    # Copyright years and numbers that name a thing (District 4, Prop. 13, Page 8) are not
+    # figures a reader would cite.
+    found = [
+        t for t in found
+        if not _IDENTIFIER_BEFORE.search(text[max(0, t[0] - 12) : t[0]])
+    ]
     found.sort()
 
     sentences = _Sentences(text)

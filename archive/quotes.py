@@ -82,6 +82,13 @@ _NOT_NAME = {
     "Asked", "Speaking", "Separately", "Finally", "Indeed", "Since", "Although", "Though",
     "Because", "Once", "Asked", "Told", "Writing", "Sometimes", "Afterwards", "Overall",
 }
+_TITLES = {
+    "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
+    "Prof.", "Senator", "Sen.", "Mayor", "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "General",
+    "Gen.", "Chancellor", "Secretary", "Chief", "Director", "Sheriff", "Captain", "Rep.",
+    "Representative", "King", "Queen", "Prince", "Pope", "Sir", "Lord", "Lady", "Rabbi",
+    "Father", "Sister", "Councillor", "Commissioner", "Inspector", "Detective", "Officer",
+}
 # Words a name may contain in lower case: "Ursula von der Leyen", "Omar al-Bashir".
 _NAME_PARTICLES = {"de", "da", "del", "der", "den", "di", "du", "la", "le", "van", "von", "bin", "al", "ibn", "y"}
 # A noun phrase after "said"/"according to" stops at these words.
@@ -248,6 +255,10 @@ def _name_before(s: str) -> str | None:
                 k -= 1
                 continue
             break
+        # A capitalised common noun that only opens the sentence ("Fisherman Pete
+        # Laurent") is not part of the name; a title ("Governor Gavin Newsom") is.
+        if k < len(words) - 2 and words[k].group(0) not in _TITLES and not s[: words[k].start()].strip():
+            k += 1
         name = s[words[k].start() : words[-1].end()]
         if name.split()[0].lower() in _NAME_PARTICLES:
             name = name.split(None, 1)[1] if " " in name else name
@@ -371,6 +382,13 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     return None, 0
 
 
+def _coordinated_subject(head: str, tail: str) -> str | None:
+    """“…” followed by "and said …": the speaker is the subject of the sentence."""
+    if re.match(r"^\W*and\s+(?:also\s+)?" + _SAY + r"\b", tail, re.I):
+        return _sentence_subject(head)
+    return None
+
+
 def _before_attribution(head: str, tight: bool) -> str | None:
     """Speaker named in the same sentence before a quote.
 
@@ -451,6 +469,20 @@ def _arabic_attribution(head: str, tail: str) -> str | None:
     return None
 
 
+_NAME_RUN = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:[A-Z][\w’'\-]+|de|van|von|al|bin))+)")
+
+
+def _sentence_subject(sentence: str) -> str | None:
+    """The first name of two or more capitalised words in a sentence ("Eva Lindqvist")."""
+    for m in _NAME_RUN.finditer(sentence):
+        words = m.group(1).split()
+        while words and words[0] in _NOT_NAME:
+            words = words[1:]
+        if len(words) >= 2:
+            return " ".join(words)
+    return None
+
+
 def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
@@ -458,6 +490,10 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
         line_start = text.rfind("\n", 0, m.start()) + 1
         head = text[max(line_start, m.start() - 80) : m.start()]
         name = _name_before(head) if head.strip() else None
+        if name is None and re.search(r"\band\s*$", head):
+            # "Eva Lindqvist called the result ... and said": the sentence's subject
+            sent = re.split(r"[.!?]\s", head)[-1]
+            name = _sentence_subject(sent)
         if name and name.lower() not in _PRONOUNS and name[0].isupper():
             out.append((m.start(), name))
     return out
@@ -534,7 +570,7 @@ def find_quotes(text: str) -> list[dict]:
         is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
 
         if speaker is None and not continues:
-            speaker = _arabic_attribution(head, tail)
+            speaker = _arabic_attribution(head, tail) or _coordinated_subject(head, tail)
         if speaker and speaker.lower() in _PRONOUNS:
             # the last speaker named before this quote, in a quotation or in reported speech
             earlier = [(pos, name) for pos, name in indirect if pos < sp.open]

@@ -1,0 +1,111 @@
+"""The extraction stage: charsets, refusals, determinism, and the labelled quality set."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from archive import extract as ex
+from archive.charset import decode
+from archive.extract import Article, NotExtractable, decode_html, extract
+
+HERE = Path(__file__).resolve().parent
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+PAGE = "<html><head>{meta}<title>T</title></head><body><article><p>{body}</p></article></body></html>"
+
+
+def test_charset_from_header_meta_and_neither():
+    body = "Café déjà vu – “quoted”"
+    raw = PAGE.format(meta="", body=body).encode("cp1252")
+    assert decode_html(raw, "text/html; charset=windows-1252") == (raw.decode("cp1252"), "cp1252")
+    with_meta = PAGE.format(meta='<meta charset="windows-1252">', body=body).encode("cp1252")
+    assert decode_html(with_meta, None)[1] == "cp1252"
+    assert decode_html(raw, None)[0] == raw.decode("cp1252")  # guessed
+
+
+def test_arabic_and_persian_legacy_charsets():
+    ar = PAGE.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=windows-1256">',
+                     body="قال الوزير إن العدد بلغ 4.5 مليون").encode("cp1256")
+    a = extract(ar)
+    assert a.charset == "cp1256" and "الوزير" in a.text
+    fa = PAGE.format(meta='<meta charset="utf-8">', body="وزیر گفت که ۲۰ درصد افزایش یافت و پیش‌بینی می‌کنیم").encode()
+    b = extract(fa)
+    assert b.language == "fa" and "وزیر" in b.text
+
+
+def test_bom_beats_lying_meta():
+    html = PAGE.format(meta='<meta http-equiv="content-type" content="text/html;charset=x-sjis">', body="Hello 世界")
+    text, cs = decode(b"\xff\xfe" + html.encode("utf-16-le"), None)
+    assert cs == "utf-16-le" and "Hello 世界" in text
+
+
+def test_invalid_utf8_never_raises():
+    a = extract(b"<html><body><article><p>ok \xc3\x28 \xff bytes</p></article></body></html>", "text/html; charset=utf-8")
+    assert "ok" in a.text
+
+
+@pytest.mark.parametrize("payload,ctype", [
+    (b"%PDF-1.7\n...", "text/html"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", None),
+    (b'{"a": [1, 2]}', "application/json"),
+    (b'[{"a": 1}]', None),
+    (b"", "text/html"),
+    (b"\x00\x01\x02" * 100, None),
+])
+def test_non_html_is_refused(payload, ctype):
+    with pytest.raises(NotExtractable) as err:
+        extract(payload, ctype)
+    assert err.value.reason
+
+
+def test_huge_input_is_capped(monkeypatch):
+    monkeypatch.setattr(ex, "MAX_DECODED_BYTES", 2000)
+    payload = PAGE.format(meta="", body="word " * 2000).encode()
+    a = extract(payload)
+    assert a.truncated and isinstance(a, Article)
+
+
+def test_deterministic_and_metadata():
+    raw = (HERE / "labelled" / "own" / "earnings.html").read_bytes()
+    a, b = extract(raw), extract(raw)
+    assert a == b
+    assert a.title.startswith("Chipmaker") and a.author == "Ken Oduya"
+    assert a.published == "2024-02-22" and a.modified == "2024-02-23T09:15:00Z" and a.language == "en"
+    assert "Most popular" not in a.text and "Comments" not in a.text
+    assert all(a.text[q["start"]:q["end"]] == q["text"] for q in a.quotes)
+
+
+def _quality():
+    spec = importlib.util.spec_from_file_location("extract_quality", HERE.parent / "bench" / "extract_quality.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_labelled_own_pages_meet_targets():
+    q = _quality()
+    cases = [c for c in q.load_cases() if c[0].startswith("own")]
+    r = q.evaluate(cases)
+    assert r["pages"] >= 10
+    assert not r["metadata_errors"], r["metadata_errors"]
+    assert r["figures_recall"] >= 0.97 and r["figures_precision"] >= 0.95, r
+    assert r["quotes_recall"] >= 0.95 and r["speakers"] >= 0.9, r
+
+
+def test_labelled_set_with_corpus_meets_targets():
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    q = _quality()
+    r = q.evaluate(q.load_cases(corpus=CORPUS))
+    assert r["pages"] >= 15
+    for key, target in q.TARGETS.items():
+        assert r[key] >= target, (key, r)
+
+
+def test_corpus_edge_pages():
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    kcna = extract((CORPUS / "html" / "edge" / "wpull__kcna.html").read_bytes())
+    assert kcna.charset == "utf-16-le" and "조선통신" in kcna.title
+    moji = extract((CORPUS / "html" / "edge" / "wpull__mojibake.html").read_bytes())
+    assert moji.charset == "cp932" and "文字化け" in moji.text

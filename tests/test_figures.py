@@ -1,0 +1,52 @@
+"""Figures found in small texts: kinds, values, counts, qualifiers, and what is not a figure."""
+
+from archive.figures import find_figures
+
+
+def figs(text):
+    return [(f["text"], f["value"], f["kind"]) for f in find_figures(text)]
+
+
+def test_numbers_money_percent_dates():
+    text = "More than 2,300 homes burned in June 2019; damage exceeded $3.2bn and 40% of residents left."
+    assert figs(text) == [
+        ("2,300", 2300.0, "number"),
+        ("June 2019", 2019.0, "date"),
+        ("$3.2bn", 3.2e9, "money"),
+        ("40%", 40.0, "percent"),
+    ]
+    f = find_figures(text)
+    assert f[0]["counts"] == "homes" and f[0]["qualifier"] == "more than"
+    assert f[2]["unit"] == "USD" and f[2]["qualifier"] == "exceeded"
+    assert f[3]["counts"] == "residents"
+    for x in f:
+        assert text[x["start"]:x["end"]] == x["text"] == x["exact"]
+        assert x["sentence"] == text
+
+
+def test_spelled_out_and_fractions():
+    assert figs("Three weeks later a third of the schools and twenty-five shops reopened.") == [
+        ("Three", 3.0, "number"), ("a third", 1 / 3, "number"), ("twenty-five", 25.0, "number")]
+    assert figs("One of them spent a third night there.") == []
+
+
+def test_dates_and_times_are_not_split():
+    assert figs("On April 3, 2021 at 3:30 p.m. and on 7 November.") == [
+        ("April 3, 2021", 2021.0, "date"), ("7 November", 7.0, "date")]
+    assert figs("In 2019 it was 1500 homes.") == [("2019", 2019.0, "date"), ("1500", 1500.0, "number")]
+
+
+def test_names_with_digits_are_not_figures():
+    assert figs("COVID-19 hit District 4 and the G7 met; © 2024 Example.") == []
+
+
+def test_money_variants():
+    assert [(t, v, k) for t, v, k in figs("It cost €1.5 million, £12m and 5 million dollars.")] == [
+        ("€1.5 million", 1.5e6, "money"), ("£12m", 12e6, "money"), ("5 million dollars", 5e6, "money")]
+    units = [f["unit"] for f in find_figures("It cost €1.5 million, £12m and 5 million dollars.")]
+    assert units == ["EUR", "GBP", "USD"]
+
+
+def test_numbering_is_ordered():
+    f = find_figures("1,000 people and 2,000 cars.")
+    assert [x["n"] for x in f] == [0, 1]
