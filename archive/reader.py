@@ -246,13 +246,13 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
             f.seek(offset)
             continue
         block = f.read(clen)
-        trailer = f.read(4)
         raw = b"".join(head) + block
-        length = total + len(block) + len(trailer)
         if len(block) < clen:
             yield Problem(offset, f"truncated_record: block has {len(block)} of {clen} bytes")
             return
-        if trailer != b"\r\n\r\n":
+        trailer = _record_trailer(f, offset + total + clen)
+        length = total + len(block) + (trailer or 0)
+        if trailer is None:
             # Content-Length is wrong: report it, then find where the next record starts.
             nxt = _resync_plain(f, offset + total)
             yield Problem(offset, "record not followed by CRLF CRLF: Content-Length is wrong "
@@ -269,6 +269,33 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
         else:
             yield Found(offset, length, rec)
         offset += length
+
+
+def _record_trailer(f: BinaryIO, pos: int) -> int | None:
+    """How many bytes of line breaks end the record whose block ends at ``pos``.
+
+    The standard says CRLF CRLF; some writers put a single CRLF, or an extra LF, before
+    the next record (pywb's and ClueWeb's files; warcio reads these silently). That is
+    accepted when only line breaks (at most 8) stand between the block and the next
+    ``WARC/`` line or the end of the file, so a valid record is never dropped for its
+    trailer alone: its digests still say whether the block is what was written. Any
+    other byte there means ``Content-Length`` is wrong: ``None``.
+    """
+    f.seek(pos)
+    tail = f.read(4)
+    if tail == b"\r\n\r\n":
+        return 4
+    f.seek(pos)
+    tail = f.read(8)
+    n = len(tail) - len(tail.lstrip(b"\r\n"))
+    if n == 0:
+        return None
+    f.seek(pos + n)
+    after = f.read(5)
+    f.seek(pos + n)
+    if after == b"" or after == b"WARC/":
+        return n
+    return None
 
 
 def _resync_plain(f: BinaryIO, pos: int) -> int:
