@@ -314,6 +314,34 @@ def _resync_plain(f: BinaryIO, pos: int) -> int:
         base += len(chunk)
 
 
+def _bad_arc_length(f: BinaryIO, offset: int, length: int) -> str | None:
+    """The reason an ARC record's declared length is invalid (``-1``, ``abc``), or None.
+
+    warcio reads such a record as an empty response; indexing it would invent a capture
+    of an empty page, so it is reported instead.
+    """
+    if offset < 0 or length <= 0:
+        return None
+    here = f.tell()
+    try:
+        f.seek(offset)
+        data = f.read(min(length, 1 << 16))
+    finally:
+        f.seek(here)
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = zlib.decompressobj(31).decompress(data, 1 << 14)
+        except zlib.error:
+            return None
+    first = data.lstrip(b"\r\n").split(b"\n", 1)[0].strip()
+    if first.startswith(b"filedesc://") or not first:
+        return None
+    declared = first.rsplit(b" ", 1)[-1]
+    if not declared.isdigit():
+        return f"invalid ARC record: length field {declared[:20].decode('latin-1')!r} is not a byte count"
+    return None
+
+
 def _iter_arc(path: str) -> Iterator[Item]:
     """ARC files through warcio, which converts them to WARC-like records."""
     from warcio.archiveiterator import ArchiveIterator
@@ -328,6 +356,10 @@ def _iter_arc(path: str) -> Iterator[Item]:
                 body = rec.raw_stream.read()
                 it.read_to_end(rec)
                 offset, length = it.member_info
+                bad = _bad_arc_length(f, offset, length)
+                if bad is not None:
+                    yield Problem(offset, bad)
+                    continue
                 headers = list(rec.rec_headers.headers)
                 http = rec.http_headers
                 block = (http.to_bytes() if http else b"") + body
