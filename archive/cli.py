@@ -432,7 +432,7 @@ def show(key, db, warcs):
     """Print the stored payload of a record id or snapshot SHA-256, read by offset."""
     with open_store(db, warcs, recover=False) as store:
         data, _ = store.payload(key)
-    out = click.get_binary_stream("stdout")
+    out = sys.stdout.buffer
     out.write(data)
     out.flush()
 
