@@ -79,7 +79,9 @@ def cli():
 
 
 @cli.command()
-@click.argument("urls", nargs=-1, required=True)
+@click.argument("urls", nargs=-1)
+@click.option("-i", "--input", "input_file", type=click.File("r"),
+              help="Read URLs from a file, one per line ('-' for standard input).")
 @store_options
 @json_option
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the server at each step.")
@@ -91,7 +93,8 @@ def cli():
 @click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True)
 @click.option("--no-extract", is_flag=True, help="Index only; extract text, quotes and figures later with `archive extract`.")
 @handle_errors
-def capture(urls, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only, max_redirects, no_extract):
+def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only,
+            max_redirects, no_extract):
     """Fetch URLs, write them to WARC files and index them.
 
     An unchanged page is stored as a revisit record pointing at the earlier capture.
@@ -99,9 +102,16 @@ def capture(urls, db, warcs, as_json, timeout, max_size, user_agent, workers, pu
     \b
     Example:
         archive capture https://example.org/a https://example.org/b --workers 4 --json
+        archive capture --input urls.txt --workers 8
     """
     from .capture import DEFAULT_USER_AGENT, Fetcher
+    from .errors import UsageError
 
+    urls = list(urls)
+    if input_file is not None:
+        urls += [line.strip() for line in input_file if line.strip() and not line.startswith("#")]
+    if not urls:
+        raise UsageError("give at least one URL (or --input FILE)")
     fetcher = Fetcher(timeout=timeout, max_body=max_size, user_agent=user_agent or DEFAULT_USER_AGENT,
                       public_only=public_only, max_redirects=max_redirects)
     failed = 0
