@@ -67,7 +67,49 @@ _SAY_STEMS = (
     "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
     "was quoted as saying|is quoted as saying|were quoted as saying"
 )
-_SAY = rf"(?:{_SAY_STEMS})"
+
+
+def _trie(words: list[str]) -> str:
+    """One regex alternation for ``words``, factored by common prefixes.
+
+    Python's ``re`` tries the branches of an alternation one by one; factored, a word that
+    starts with none of the verbs is rejected after a handful of tests instead of two
+    hundred. Followed by ``\\b``, it matches the same words as the flat alternation.
+
+    >>> _trie(["say", "says", "said"])
+    'sa(?:ys?|id)'
+    """
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(sub) for ch, sub in node.items() if ch]
+        if not branches:
+            return ""
+        optional = "?" if "" in node else ""
+        if len(branches) > 1:
+            return "(?:" + "|".join(branches) + ")" + optional
+        if optional and len(branches[0]) > 1:
+            return f"(?:{branches[0]})?"
+        return branches[0] + optional
+
+    return emit(tree)
+
+
+def _expand(stems: str) -> list[str]:
+    """The literal words of ``_SAY_STEMS``, its few optional parts spelled out."""
+    stems = stems.replace("testif(?:y|ies|ied)", "testify|testifies|testified")
+    stems = stems.replace("point(?:s|ed)? out", "point out|points out|pointed out")
+    words = stems.split("|")
+    words += [w.replace("[sz]", "z") for w in words]
+    return sorted({w.replace("[sz]", "s") for w in words})
+
+
+_SAY = rf"(?:{_trie(_expand(_SAY_STEMS))})"
 _SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
 _ACCORDING = re.compile(r"\baccording to\b", re.I)
 
