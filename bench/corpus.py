@@ -256,18 +256,39 @@ def corpus_path(pages: int, seed: int = DEFAULT_SEED, start: int = 0) -> Path:
 def serve(pages: int, seed: int = DEFAULT_SEED, port: int = 0) -> None:
     """Serve pages ``0..pages-1`` at their paths on 127.0.0.1 until killed.
 
-    Prints the base URL on the first line of stdout once listening.
+    Prints the base URL on the first line of stdout once listening. Each response goes out
+    in one ``sendall`` with ``TCP_NODELAY``: written as headers then body (as
+    ``http.server`` does), Nagle's algorithm and delayed ACKs add ~40 ms to each
+    keep-alive request, which would penalise a sequential client such as wget.
     """
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from archive.site import Page, SiteServer
+    import socket
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    srv = SiteServer(port=port)
-    for i in range(pages):
-        srv.pages[page_path(i, seed)] = Page(render_page(i, seed))
-    srv.start()
-    print(srv.base_url, flush=True)
+    bodies = {page_path(i, seed): render_page(i, seed) for i in range(pages)}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = bodies.get(self.path.split("?", 1)[0])
+            status = b"200 OK" if body is not None else b"404 Not Found"
+            body = body if body is not None else b"<html><body>Not found</body></html>"
+            head = (b"HTTP/1.1 " + status + b"\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\nServer: bench\r\n\r\n")
+            self.wfile.write(head + body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    httpd.daemon_threads = True
+    print(f"http://127.0.0.1:{httpd.server_address[1]}", flush=True)
     try:
-        srv.thread.join()
+        httpd.serve_forever()
     except KeyboardInterrupt:
         pass
 
