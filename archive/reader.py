@@ -16,12 +16,12 @@ import contextlib
 import io
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator, Union
 
 from .errors import WarcFormatError
-from .warcstore import ParsedRecord, parse_record
+from .warcstore import ParsedRecord, decompress_member, parse_arc_record, parse_record
 
 CHUNK = 1 << 20
 MAX_RECORD_BYTES = 512 * 1024 * 1024   # a decompressed record larger than this is refused
@@ -31,9 +31,13 @@ WARC_START = re.compile(rb"(?:^|\n)WARC/\d")
 
 @dataclass
 class Found:
+    """A readable record. ``warnings`` name departures from the standard that did not
+    stop the read (e.g. a record not ended by CRLF CRLF): its digests decide the rest."""
+
     offset: int
     length: int
     record: ParsedRecord
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -94,9 +98,12 @@ def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
     buf = f.read(CHUNK)
     while buf:
         if not buf.startswith(GZIP_MAGIC):
+            if len(buf) < len(GZIP_MAGIC) and GZIP_MAGIC.startswith(buf) and not f.read(1):
+                yield Problem(offset, "truncated_record: the file ends inside a gzip member header")
+                return
             skip = _find_magic(f, buf, offset)
-            yield Problem(offset, "bytes between records are not a gzip member "
-                          f"(skipped {skip - offset if skip >= 0 else 'the rest of the file'} bytes)")
+            skipped = f"{skip - offset} bytes" if skip >= 0 else "the rest of the file"
+            yield Problem(offset, f"bytes between records are not a gzip member (skipped {skipped})")
             if skip < 0:
                 return
             offset = skip
@@ -158,6 +165,9 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int) -> Item:
     except WarcFormatError as exc:
         return Problem(offset, exc.reason)
     rest = raw[raw.find(b"\r\n\r\n") + 4 + rec.declared_length:]
+    warnings = []
+    if rest != b"\r\n\r\n" and not rest.strip(b"\r\n"):
+        warnings.append(_trailer_warning(rest))
     if rest.strip(b"\r\n"):
         if WARC_START.search(rest[:200]):
             return Problem(offset, "several records in one gzip member (a whole-file gzip, "
@@ -166,7 +176,12 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int) -> Item:
         extra = len(rest.strip(b"\r\n"))
         return Problem(offset, f"Content-Length does not match the record: {extra} bytes "
                                "follow the block")
-    return Found(offset, length, rec)
+    return Found(offset, length, rec, warnings)
+
+
+def _trailer_warning(trailer: bytes) -> str:
+    return (f"record ends with {trailer[:8]!r} instead of CRLF CRLF: its Content-Length may be "
+            "off by a line break (the digests tell whether the block is what was written)")
 
 
 def _find_magic(f: BinaryIO, buf: bytes, offset: int) -> int:
@@ -251,7 +266,7 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
             yield Problem(offset, f"truncated_record: block has {len(block)} of {clen} bytes")
             return
         trailer = _record_trailer(f, offset + total + clen)
-        length = total + len(block) + (trailer or 0)
+        length = total + len(block) + (trailer[0] if trailer else 0)
         if trailer is None:
             # Content-Length is wrong: report it, then find where the next record starts.
             nxt = _resync_plain(f, offset + total)
@@ -267,24 +282,25 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
         except WarcFormatError as exc:
             yield Problem(offset, exc.reason)
         else:
-            yield Found(offset, length, rec)
+            yield Found(offset, length, rec, [] if trailer[1] is None else [trailer[1]])
         offset += length
 
 
-def _record_trailer(f: BinaryIO, pos: int) -> int | None:
-    """How many bytes of line breaks end the record whose block ends at ``pos``.
+def _record_trailer(f: BinaryIO, pos: int) -> tuple[int, str | None] | None:
+    """How many bytes of line breaks end the record whose block ends at ``pos``, and a
+    warning when they are not the standard CRLF CRLF.
 
-    The standard says CRLF CRLF; some writers put a single CRLF, or an extra LF, before
-    the next record (pywb's and ClueWeb's files; warcio reads these silently). That is
-    accepted when only line breaks (at most 8) stand between the block and the next
-    ``WARC/`` line or the end of the file, so a valid record is never dropped for its
-    trailer alone: its digests still say whether the block is what was written. Any
-    other byte there means ``Content-Length`` is wrong: ``None``.
+    Some writers put a single CRLF, or an extra LF, before the next record (pywb's and
+    ClueWeb's files; warcio reads these silently). That is accepted, with a warning, when
+    only line breaks (at most 8) stand between the block and the next ``WARC/`` line or
+    the end of the file, so a valid record is never dropped for its trailer alone; its
+    digests still say whether the block is what was written. Any other byte there means
+    ``Content-Length`` is wrong: ``None``.
     """
     f.seek(pos)
     tail = f.read(4)
     if tail == b"\r\n\r\n":
-        return 4
+        return 4, None
     f.seek(pos)
     tail = f.read(8)
     n = len(tail) - len(tail.lstrip(b"\r\n"))
@@ -294,86 +310,51 @@ def _record_trailer(f: BinaryIO, pos: int) -> int | None:
     after = f.read(5)
     f.seek(pos + n)
     if after == b"" or after == b"WARC/":
-        return n
+        return n, _trailer_warning(tail[:n])
     return None
 
 
 def _resync_plain(f: BinaryIO, pos: int) -> int:
-    f.seek(pos)
+    """Offset of the next ``WARC/x.y`` line at or after ``pos`` (a line start), or -1."""
+    start = max(0, pos - 2)   # so a line break just before ``pos`` counts
+    f.seek(start)
     carry = b""
-    base = pos
+    base = start
     while True:
         chunk = f.read(CHUNK)
         if not chunk:
             return -1
         data = carry + chunk
-        m = re.search(rb"(?:\r?\n)(WARC/\d\.\d+\r?\n)", data)
-        if m:
-            return base - len(carry) + m.start(1)
+        for m in re.finditer(rb"(?:\r?\n)(WARC/\d\.\d+\r?\n)", data):
+            at = base - len(carry) + m.start(1)
+            if at >= pos:
+                return at
         carry = data[-16:]
         base += len(chunk)
 
 
-def _bad_arc_length(f: BinaryIO, offset: int, length: int) -> str | None:
-    """The reason an ARC record's declared length is invalid (``-1``, ``abc``), or None.
-
-    warcio reads such a record as an empty response; indexing it would invent a capture
-    of an empty page, so it is reported instead.
-    """
-    if offset < 0 or length <= 0:
-        return None
-    here = f.tell()
-    try:
-        f.seek(offset)
-        data = f.read(min(length, 1 << 16))
-    finally:
-        f.seek(here)
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = zlib.decompressobj(31).decompress(data, 1 << 14)
-        except zlib.error:
-            return None
-    first = data.lstrip(b"\r\n").split(b"\n", 1)[0].strip()
-    if first.startswith(b"filedesc://") or not first:
-        return None
-    declared = first.rsplit(b" ", 1)[-1]
-    if not declared.isdigit():
-        return f"invalid ARC record: length field {declared[:20].decode('latin-1')!r} is not a byte count"
-    return None
-
-
 def _iter_arc(path: str) -> Iterator[Item]:
-    """ARC files through warcio, which converts them to WARC-like records."""
+    """ARC files: warcio finds where each record starts and ends; the record is then
+    parsed from those exact bytes by :func:`~archive.warcstore.parse_arc_record`, the same
+    function :func:`~archive.warcstore.load_record` uses, so an index row re-reads to the
+    same record (id included)."""
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    with open(path, "rb") as f, contextlib.redirect_stderr(io.StringIO()):
+    with open(path, "rb") as f, open(path, "rb") as raw_f, \
+            contextlib.redirect_stderr(io.StringIO()):
         # warcio prints resync warnings to stderr; we report problems ourselves.
         it = ArchiveIterator(f, arc2warc=True)
         try:
             for rec in it:
-                offset = it.get_record_offset() if it.member_info else it.offset
-                body = rec.raw_stream.read()
                 it.read_to_end(rec)
                 offset, length = it.member_info
-                bad = _bad_arc_length(f, offset, length)
-                if bad is not None:
-                    yield Problem(offset, bad)
-                    continue
-                headers = list(rec.rec_headers.headers)
-                http = rec.http_headers
-                block = (http.to_bytes() if http else b"") + body
-                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-                headers.append(("Content-Length", str(len(block))))
-                parsed = ParsedRecord(warc_headers=headers, block=block,
-                                      declared_length=len(block), version="ARC")
-                if http:
-                    try:
-                        parsed.http_status = int(http.get_statuscode())
-                    except (TypeError, ValueError):
-                        parsed.http_status = None
-                    parsed.http_headers = list(http.headers)
-                parsed.payload = body
-                yield Found(offset, length, parsed)
+                raw_f.seek(offset)
+                data = raw_f.read(length)
+                try:
+                    raw = decompress_member(data, path, offset)
+                    yield Found(offset, length, parse_arc_record(raw, path, offset))
+                except WarcFormatError as exc:
+                    yield Problem(offset, exc.reason)
         except ArchiveLoadFailed as exc:
             yield Problem(it.offset, f"invalid ARC record: {str(exc).strip()[:200]}")

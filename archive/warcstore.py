@@ -338,7 +338,7 @@ def digest_hex(label: str | None) -> str | None:
     if size is None:
         return None
     value = value.strip()
-    for decode in (_b32, _b16, _b64):
+    for decode in (_b32, _b16, _b64, _b64url):
         raw = decode(value)
         if raw is not None and len(raw) == size:
             return raw.hex()
@@ -370,6 +370,14 @@ def _b16(v: str) -> bytes | None:
 def _b64(v: str) -> bytes | None:
     try:
         return base64.b64decode(v + "=" * (-len(v) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _b64url(v: str) -> bytes | None:
+    # warcio accepts URL-safe base64 (its example-digest.warc uses it).
+    try:
+        return base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
     except (binascii.Error, ValueError):
         return None
 
@@ -534,7 +542,71 @@ def http_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     return None
 
 
+def is_arc_path(path: str | Path) -> bool:
+    name = str(path).lower()
+    return name.endswith(".arc") or name.endswith(".arc.gz")
+
+
+def arc_record_id(path: str | Path, offset: int, raw: bytes) -> str:
+    """A stable WARC-Record-ID for an ARC record (ARC records have none of their own).
+
+    Derived from the file name (ours embed the file's SHA-256), the offset and the
+    record bytes, so an import and a later ``reindex`` give the same id and citations
+    that name it keep resolving. warcio makes a random one on every read.
+    """
+    import uuid
+
+    key = f"arc:{Path(str(path)).name}:{offset}:{hashlib.sha256(raw).hexdigest()}"
+    return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}>"
+
+
+def parse_arc_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
+    """Parse one (decompressed) ARC v1/v2 record into the shape of a WARC record.
+
+    The header line is ``URL IP DATE MIME [... v2 fields] LENGTH``; the block is the next
+    LENGTH bytes, kept exactly as stored (an HTTP response for http(s) URLs). The file
+    header (``filedesc://``) becomes a ``warcinfo`` record.
+    """
+    body_start = raw.find(b"\n")
+    if body_start < 0:
+        raise WarcFormatError("ARC header line not terminated", path, offset)
+    line = raw[:body_start].strip().decode("latin-1")
+    fields = line.split(" ")
+    if len(fields) < 5:
+        raise WarcFormatError(f"invalid ARC header line {line[:80]!r}", path, offset)
+    url, ip, date, mime, declared = fields[0], fields[1], fields[2], fields[3], fields[-1]
+    if not declared.isdigit():
+        raise WarcFormatError(f"invalid ARC record: length field {declared[:20]!r} is not a "
+                              "byte count", path, offset)
+    clen = int(declared)
+    block = raw[body_start + 1:body_start + 1 + clen]
+    if len(block) < clen:
+        raise WarcFormatError(f"truncated_record: block has {len(block)} of {clen} bytes",
+                              path, offset)
+    from .index import iso_date
+
+    is_info = url.startswith("filedesc://")
+    is_http = not is_info and url.lower().startswith(("http:", "https:")) and block.startswith(b"HTTP/")
+    headers = [("WARC-Type", "warcinfo" if is_info else "response"),
+               ("WARC-Record-ID", arc_record_id(path, offset, raw))]
+    if not is_info:
+        headers.append(("WARC-Target-URI", url))
+    date_iso = iso_date(date) or date
+    headers += [("WARC-Date", date_iso), ("WARC-IP-Address", ip),
+                ("Content-Type", "application/http; msgtype=response" if is_http else mime),
+                ("Content-Length", str(clen))]
+    rec = ParsedRecord(warc_headers=headers, block=block, declared_length=clen, version="ARC")
+    if is_http:
+        _parse_http(rec, path, offset)
+    else:
+        rec.payload = block
+    return rec
+
+
 def load_record(path: str | Path, offset: int, length: int) -> ParsedRecord:
-    """Read, decompress and parse the record at a pointer."""
+    """Read, decompress and parse the record at a pointer (WARC, or ARC by file name)."""
     data = read_record_bytes(path, offset, length)
-    return parse_record(decompress_member(data, str(path), offset), str(path), offset)
+    raw = decompress_member(data, str(path), offset)
+    if is_arc_path(path) and not raw.startswith(b"WARC/"):
+        return parse_arc_record(raw, str(path), offset)
+    return parse_record(raw, str(path), offset)
