@@ -41,6 +41,7 @@ Speakers. The rule, applied the same way everywhere:
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -165,32 +166,36 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum()
 
 
+_DOUBLE_OPEN_RE = re.compile("[" + "".join(_DOUBLE_CLOSERS) + "]")
+# What ends a quotation opened by each mark: one of its closers, or (after “ only) a second
+# “, which means the first one was never closed.
+_DOUBLE_END_RE = {
+    ch: re.compile("[" + re.escape(closers + ("“" if ch == "“" else "")) + "]")
+    for ch, closers in _DOUBLE_CLOSERS.items()
+}
+
+
 def _double_spans(line: str, base: int) -> list[_Span]:
     """Spans between double marks in one paragraph."""
     spans: list[_Span] = []
     i, n = 0, len(line)
     while i < n:
+        m = _DOUBLE_OPEN_RE.search(line, i)
+        if m is None:
+            break
+        i = m.start()
         ch = line[i]
-        closers = _DOUBLE_CLOSERS.get(ch)
-        if closers is None or (
+        if ch == '"' and i > 0 and line[i - 1].isalnum():
             # a straight mark glued to the end of a word opens nothing
-            ch == '"' and i > 0 and line[i - 1].isalnum()
-        ):
             i += 1
             continue
-        j, close = i + 1, None
-        while j < n:
-            c = line[j]
-            if c in closers:
-                close = j
-                break
-            if c == ch and ch == "“":
-                break  # a second opener: the first quote was never closed
-            j += 1
-        if close is None:
+        end = _DOUBLE_END_RE[ch].search(line, i + 1)
+        if end is None or line[end.start()] not in _DOUBLE_CLOSERS[ch]:
+            j = n if end is None else end.start()
             spans.append(_make_span(line, base, i, j, j))
             i = j
         else:
+            close = end.start()
             spans.append(_make_span(line, base, i, close, close + 1))
             i = close + 1
     return spans
@@ -545,20 +550,10 @@ def find_quotes(text: str) -> list[dict]:
     """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
     spans = _spans(text)
     out: list[dict] = []
-    line_starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(i + 1)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line_of(pos: int) -> int:
-        lo, hi = 0, len(line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if line_starts[mid] <= pos:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return bisect.bisect_right(line_starts, pos) - 1
 
     last_named_at: tuple[int, str] | None = None
     indirect = _indirect_speakers(text)
