@@ -168,9 +168,12 @@ def import_(paths, db, warcs, as_json, no_extract):
                 continue
             for e in r["errors"]:
                 click.echo(f"Error: {p} at byte {e['offset']}: {e['reason']}", err=True)
+            for w in r.get("warnings", []):
+                click.echo(f"Warning: {p} at byte {w['offset']}: {w['reason']}", err=True)
             if r["errors"]:
                 bad += 1
-            emit(r, as_json, f"{p}: {r['records']} records indexed, {len(r['errors'])} errors")
+            emit(r, as_json, f"{p}: {r['records']} records read, {len(r['errors'])} errors, "
+                             f"{len(r.get('warnings', []))} warnings")
         if not no_extract:
             process_pending(store)
     if bad:
@@ -386,9 +389,12 @@ def verify(ids, all_, db, warcs, as_json):
                           for c in r["checks"]]
         emit(r, as_json, "\n".join(lines))
     for r in extra:
-        if not r.get("ok", True):
+        # Three outcomes: True passed, False failed, None nothing to check (not a pass).
+        if r.get("ok") is False:
             bad += 1
-        emit(r, as_json, f"{'ok  ' if r.get('ok', True) else 'FAIL'} {r.get('id')}: {r.get('detail', '')}")
+        mark = {True: "ok  ", False: "FAIL", None: "?   "}[r.get("ok")]
+        where = f" {r['file']}" + (f" @ {r['offset']}" if r.get("offset") is not None else "") if r.get("file") else ""
+        emit(r, as_json, f"{mark} {r.get('check', '')} {r.get('id')}{where}: {r.get('detail', '')}")
     if not results and not extra and not as_json:
         click.echo("no citations to verify")
     if bad:

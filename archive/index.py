@@ -75,7 +75,7 @@ def fixity_of(rec: ParsedRecord) -> str:
     never counted as a pass.
     """
     results = []
-    for name, data in (("WARC-Block-Digest", rec.block), ("WARC-Payload-Digest", rec.payload)):
+    for name in ("WARC-Block-Digest", "WARC-Payload-Digest"):
         label = rec.header(name)
         if not label:
             continue
@@ -85,13 +85,27 @@ def fixity_of(rec: ParsedRecord) -> str:
         if algo is None or want is None:
             results.append("unverifiable")
             continue
-        got = hashlib.new(algo, data).hexdigest()
-        results.append("ok" if got == want else "failed")
+        if name == "WARC-Block-Digest":
+            candidates = (rec.block,)
+        else:
+            # Writers disagree on whether the payload keeps its chunked transfer-coding
+            # (warcio, wget, Heritrix) or not (the WARC 1.1 text): either may be declared.
+            candidates = (rec.payload, _raw_http_body(rec))
+        ok = any(hashlib.new(algo, data).hexdigest() == want for data in candidates if data is not None)
+        results.append("ok" if ok else "failed")
     if "failed" in results:
         return "failed"
     if not results or "unverifiable" in results:
         return "unverifiable"
     return "ok"
+
+
+def _raw_http_body(rec: ParsedRecord) -> bytes | None:
+    """The block after the HTTP headers, transfer-coding left as it was sent."""
+    if not rec.http_headers and rec.http_status is None:
+        return None
+    end = rec.block.find(b"\r\n\r\n")
+    return rec.block[end + 4:] if end >= 0 else None
 
 
 def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: int,
@@ -201,3 +215,39 @@ def record_file(conn: sqlite3.Connection, name: str, size: int, records: int,
         "INSERT INTO warc_files (name, created_at, size, records, origin) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET size = excluded.size, records = excluded.records",
         (name, created_at, size, records, origin))
+
+
+KNOWN_TYPES = {"warcinfo", "response", "resource", "request", "metadata", "revisit", "conversion", "continuation"}
+
+
+def record_issues(rec: ParsedRecord, fixity: str | None = None) -> list[tuple[str, str]]:
+    """What is wrong or odd about a record: ``[("error"|"warning", reason), ...]``.
+
+    Errors are records whose bytes contradict their own headers (digest mismatch);
+    warnings are departures from the WARC standard that we can still read.
+    """
+    issues: list[tuple[str, str]] = []
+    fixity = fixity or fixity_of(rec)
+    if fixity == "failed":
+        issues.append(("error", "digest mismatch: the record's bytes do not match its declared "
+                                "WARC-Block-Digest or WARC-Payload-Digest"))
+    for name in ("WARC-Block-Digest", "WARC-Payload-Digest"):
+        label = rec.header(name)
+        if not label or (name == "WARC-Payload-Digest" and rec.record_type == "revisit"):
+            continue
+        if digest_algo(label) is None:
+            issues.append(("warning", f"{name} uses an algorithm we cannot check ({label.split(':')[0]!r}); "
+                                      "treated as unverified, not as a pass"))
+        elif digest_hex(label) is None:
+            issues.append(("error", f"{name} {label!r} is not a valid base32, base16 or base64 "
+                                    "digest: the record cannot be verified"))
+    if rec.version not in ("WARC/1.0", "WARC/1.1", "ARC"):
+        issues.append(("warning", f"non-standard WARC version {rec.version!r}"))
+    if rec.record_type not in KNOWN_TYPES:
+        issues.append(("warning", f"non-standard record type {rec.record_type!r}; stored but not indexed"))
+    uri = rec.header("WARC-Target-URI") or ""
+    if uri.startswith("<") and uri.endswith(">"):
+        issues.append(("warning", "WARC-Target-URI is wrapped in angle brackets (a wget 1.14 bug); read without them"))
+    if " " in uri.strip():
+        issues.append(("warning", "WARC-Target-URI contains spaces"))
+    return issues

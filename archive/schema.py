@@ -211,6 +211,19 @@ FTS_TABLE = "texts_fts"
 
 def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     """Open the index with WAL, a busy timeout and autocommit off-by-explicit-BEGIN."""
+    from .errors import StoreError
+
+    try:
+        return _connect(Path(path), readonly)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the index {path}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot open the index {path}: {exc.strerror or exc}") from None
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
@@ -235,6 +248,13 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
 
 def open_db(path: str | Path) -> sqlite3.Connection:
+    from .errors import StoreError
+
     conn = connect(path)
-    ensure_schema(conn)
+    try:
+        ensure_schema(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a usable archive index ({exc}); "
+                         "rebuild it from the WARC files with `archive reindex`") from None
     return conn

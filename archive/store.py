@@ -29,7 +29,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from . import schema
 from .capture import Fetcher, FetchResult, Hop
 from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
-from .index import index_record, iso_date, record_file
+from .index import index_record, iso_date, record_file, record_issues
 from .reader import Found, Problem, _iter_gzip, iter_records, sniff
 from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, load_record, new_record_id,
                         sha256_label, utcnow, warc_date, file_sha256)
@@ -329,24 +329,48 @@ class Store:
                 finally:
                     tmp.unlink(missing_ok=True)
         return {"path": str(path), "records": sum(r["records"] for r in results),
-                "errors": [e for r in results for e in r["errors"]], "files": results}
+                "errors": [e for r in results for e in r["errors"]],
+                "warnings": [w for r in results for w in r["warnings"]], "files": results}
 
     def _index_file(self, name: str, origin: str, sha256: str | None = None) -> dict:
         path = self.warcs.path_of(name)
-        errors = []
+        errors: list[dict] = []
+        warnings: list[dict] = []
         records = 0
         batch = 0
+        seen_ids: dict[str, int] = {}
+        now = iso_date(warc_date(self.clock()))
+
+        def problem(kind: str, offset: int, reason: str) -> None:
+            (errors if kind == "error" else warnings).append({"offset": offset, "reason": reason})
+            if kind == "error":
+                self.conn.execute("INSERT INTO import_errors VALUES (?, ?, ?, ?)", (name, offset, reason, now))
+
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 for item in iter_records(path):
                     if isinstance(item, Problem):
-                        errors.append({"offset": item.offset, "reason": item.reason})
-                        self.conn.execute("INSERT INTO import_errors VALUES (?, ?, ?, ?)",
-                                          (name, item.offset, item.reason, iso_date(warc_date(self.clock()))))
+                        problem("error", item.offset, item.reason)
                         continue
                     records += 1
-                    index_record(self.conn, name, item.offset, item.length, item.record)
+                    rec = item.record
+                    rid = rec.record_id
+                    if rid in seen_ids:
+                        problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "
+                                                      f"{seen_ids[rid]}); the later record is not indexed")
+                        continue
+                    seen_ids[rid] = item.offset
+                    if rec.record_type in ("response", "revisit", "resource"):
+                        other = self.conn.execute("SELECT warc_file, offset FROM captures WHERE record_id=?",
+                                                  (rid,)).fetchone()
+                        if other is not None and (other[0], other[1]) != (name, item.offset):
+                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
+                                                          f"indexed from {other[0]} at byte {other[1]}")
+                            continue
+                    row = index_record(self.conn, name, item.offset, item.length, rec)
+                    for kind, reason in record_issues(rec, row["fixity"] if row else None):
+                        problem(kind, item.offset, reason)
                     batch += 1
                     if batch >= 5000:  # keep transactions large but bounded
                         self.conn.execute("COMMIT")
@@ -363,7 +387,7 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-        return {"path": name, "records": records, "errors": errors}
+        return {"path": name, "records": records, "errors": errors, "warnings": warnings}
 
     # -- reindex ----------------------------------------------------------------------
     def reindex(self, extract: bool = True) -> dict:
