@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from warcio.recordbuilder import RecordBuilder
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
@@ -55,10 +56,36 @@ class Sha256WARCWriter(WARCWriter):
         return Digester("sha256")
 
 
+class WireStatusAndHeaders(StatusAndHeaders):
+    """HTTP headers serialised as the bytes that came over the wire.
+
+    warcio percent-encodes any non-ASCII header value (``¡`` becomes ``%C2%A1``), so the
+    record would no longer hold what the server sent. :mod:`http.client` decodes header
+    bytes as ISO-8859-1, so encoding them back the same way restores them exactly.
+    """
+
+    def compute_headers_buffer(self, header_filter=None):
+        text = self.to_str(header_filter)
+        try:
+            self.headers_buff = text.encode("iso-8859-1") + b"\r\n"
+        except UnicodeEncodeError:  # not from the wire: a caller's own header value
+            self.headers_buff = text.encode("utf-8") + b"\r\n"
+
+
 class Sha256RecordBuilder(RecordBuilder):
     @staticmethod
     def _create_digester():
         return Digester("sha256")
+
+    def create_warc_record(self, uri, record_type, payload=None, length=None,
+                           warc_content_type="", warc_headers_dict=None, warc_headers=None,
+                           http_headers=None):
+        if http_headers is not None and type(http_headers) is StatusAndHeaders:
+            http_headers.__class__ = WireStatusAndHeaders
+        return super().create_warc_record(uri, record_type, payload=payload, length=length,
+                                          warc_content_type=warc_content_type,
+                                          warc_headers_dict=warc_headers_dict,
+                                          warc_headers=warc_headers, http_headers=http_headers)
 
 
 def utcnow() -> datetime:
