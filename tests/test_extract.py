@@ -109,3 +109,37 @@ def test_corpus_edge_pages():
     assert kcna.charset == "utf-16-le" and "조선통신" in kcna.title
     moji = extract((CORPUS / "html" / "edge" / "wpull__mojibake.html").read_bytes())
     assert moji.charset == "cp932" and "文字化け" in moji.text
+
+
+AUTHOR_PAGE = """<html><head><title>T</title></head><body>
+<div class="sidebar"><span class="author">Sidebar Sam</span></div>
+<div id="comments"><p class="byline">Commenter Carl</p></div>
+<figure><figcaption class="author">Photo Pat</figcaption></figure>
+<time class="author">2020</time>
+<section class="article-share"><a rel="author">Share Shay</a></section>
+<p class="postedBy"><rel>me</rel> x</p>
+<author>Ann Author</author>
+<span class="author-name">Nia Name</span>
+<h3 id="xiaobian">Xia Bian</h3>
+<em data-component="Byline">Bea Byline</em>
+<b class="screenname">@scr</b>
+<article><p>Body text that is long enough to be an article, said nobody at all.</p></article>
+</body></html>"""
+
+
+@pytest.mark.parametrize("name", ["AUTHOR_PAGE", *sorted(p.name for p in (HERE / "labelled" / "own").glob("*.html"))])
+def test_author_predicates_match_trafilatura_xpaths(name):
+    """Our Python walk finds the same author elements as trafilatura's XPaths."""
+    from trafilatura.htmlprocessing import prune_unwanted_nodes
+    from trafilatura.metadata import extract_author
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+
+    html = AUTHOR_PAGE if name == "AUTHOR_PAGE" else decode_html((HERE / "labelled" / "own" / name).read_bytes(), None)[0]
+    tree = ex._parse(html)
+    assert AUTHOR_DISCARD_XPATHS[0](tree) == [el for el in tree.iter(*ex._DISCARD_TAGS) if el is not tree and ex._discard_for_author(el)]
+    for xpath, pred, candidates in zip(AUTHOR_XPATHS, ex._AUTHOR_PREDICATES, ex._author_candidates(tree)):
+        assert xpath(tree) == [el for el in candidates if pred(el)]
+    pruned = prune_unwanted_nodes(ex._parse(html), AUTHOR_DISCARD_XPATHS)
+    for xpath, pred, candidates in zip(AUTHOR_XPATHS, ex._AUTHOR_PREDICATES, ex._author_candidates(pruned)):
+        assert xpath(pruned) == [el for el in candidates if pred(el)]
+    assert ex._author(ex._parse(html)) == extract_author(ex._parse(html))
