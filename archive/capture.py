@@ -198,6 +198,7 @@ class Fetcher:
                                    f"{str(exc)[:120]})", "bad_response", url) from None
             except OSError as exc:
                 raise CaptureError(f"{url}: {exc.strerror or exc}", "connection_failed", url) from None
+            _check_raw_head(resp, url)
             resp_headers = []
             for k, v in resp.msg.items():
                 if any(c in k + v for c in "\r\n\x00"):
@@ -287,12 +288,56 @@ def _check_lengths(headers: list[tuple[str, str]], url: str) -> None:
                            "bad_response", url)
 
 
+class _LineTap:
+    """Wraps a response's socket file to keep the raw header lines http.client reads.
+
+    http.client hands header lines to the email parser, which takes a lone CR for a line
+    break: ``X: a\rWARC-Type: x`` would come out as two headers, and the stored record
+    would hold a header the server never sent as such. The raw lines let us refuse that.
+    """
+
+    def __init__(self, fp):
+        self._fp = fp
+        self.lines: list[bytes] = []
+        self.tapping = True
+
+    def readline(self, *args):
+        line = self._fp.readline(*args)
+        if self.tapping and len(self.lines) < 1000:
+            self.lines.append(line)
+        return line
+
+    def __getattr__(self, name):
+        return getattr(self._fp, name)
+
+
+class _TappedResponse(http.client.HTTPResponse):
+    def __init__(self, sock, *args, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        self.fp = _LineTap(self.fp)
+
+
+def _check_raw_head(resp: http.client.HTTPResponse, url: str) -> None:
+    tap = resp.fp
+    if not isinstance(tap, _LineTap):
+        return
+    tap.tapping = False
+    for line in tap.lines:
+        text = line.rstrip(b"\r\n")
+        if b"\r" in text or b"\x00" in text:
+            raise CaptureError(f"{url}: response header line {text[:40]!r} contains a bare CR or "
+                               "NUL", "bad_response", url)
+    tap.lines = []
+
+
 def _pinned_connection(scheme: str, host: str, port: int, ip: str, timeout: float):
     """A connection to ``ip`` that presents ``host`` (SNI, certificate check)."""
     if scheme == "https":
         ctx = ssl.create_default_context()
 
         class Pinned(http.client.HTTPSConnection):
+            response_class = _TappedResponse
+
             def connect(self):
                 sock = socket.create_connection((ip, port), timeout)
                 self.sock = ctx.wrap_socket(sock, server_hostname=host)
@@ -300,6 +345,8 @@ def _pinned_connection(scheme: str, host: str, port: int, ip: str, timeout: floa
         return Pinned(host, port, timeout=timeout, context=ctx)
 
     class PinnedHTTP(http.client.HTTPConnection):
+        response_class = _TappedResponse
+
         def connect(self):
             self.sock = socket.create_connection((ip, port), timeout)
 
