@@ -778,8 +778,14 @@ class Watcher:
         else:
             after = conn.execute("SELECT count(*) FROM versions WHERE page_url = ?", (page,)).fetchone()[0]
             out["versions"] = after
-            out["outcome"] = ("captured" if before_versions == 0 else
-                              "new_version" if after > before_versions else "unchanged")
+            if prior is None and before_versions == 0:
+                out["outcome"] = "captured"
+            elif after > before_versions:
+                out["outcome"] = "new_version"
+            elif out["revisit"] or after:
+                out["outcome"] = "unchanged"  # same bytes, or same article text
+            else:
+                out["outcome"] = "changed"  # new bytes without article text (a feed, say)
         if feed_bytes is not None:
             out["new_entries"] = self._read_feed(row, last.get("url") or url, feed_bytes)
         out["drift"] = []
@@ -846,6 +852,7 @@ class Watcher:
             data, _ = decode_content(data, [("Content-Encoding", "gzip")])
         parsed = feedparser.parse(data)
         known = {canonical_url(r[0]) for r in self.store.conn.execute("SELECT url FROM watches")}
+        feed_public = self._is_public(base)
         new = []
         for entry in reversed(parsed.entries):  # feeds list newest first; watch in order of publication
             link = entry.get("link")
@@ -856,6 +863,8 @@ class Watcher:
                 check_url(link)
             except UsageError:
                 continue
+            if feed_public and not self._is_public(link):
+                continue  # a feed on the web may not send us into the local network
             if canonical_url(link) in known:
                 continue
             known.add(canonical_url(link))
@@ -863,6 +872,18 @@ class Watcher:
                                              "schedule": row["schedule"], "at": _iso(self.clock())})
             new.append(link)
         return new
+
+    def _is_public(self, url: str) -> bool:
+        """Whether every address of ``url``'s host is public (unresolvable counts as public:
+        the fetch will fail on its own)."""
+        from .capture import is_public_address
+
+        parts = urlsplit(url)
+        try:
+            addresses = self.fetcher.resolver(parts.hostname or "", parts.port or 80)
+        except (OSError, UnicodeError):
+            return True
+        return all(is_public_address(a) for a in addresses)
 
     def _resume_drift(self) -> None:
         """Judge cited, watched pages whose latest capture has no check yet (after a reindex,
@@ -966,9 +987,12 @@ def _add_commands() -> None:
     def run(forever, host_delay, ignore_robots, webhook, timeout, public_only, limit, db, warcs, as_json):
         """Recapture the watches that are due, then exit (for cron), or --forever.
 
-        Each result is one line: captured, new_version, unchanged, not_modified (HTTP 304,
-        recorded as a revisit), robots_disallowed or error; drift of cited passages is
-        listed under it and shown in Datasette's drift Atom feed.
+        Each result is one line: captured (first time), new_version (new article text),
+        unchanged, changed (new bytes, no article text: a feed), not_modified (HTTP 304,
+        recorded as a revisit), robots_disallowed or error. Drift of cited passages is
+        listed under its page, recorded in the drift table (Datasette's drift Atom feed)
+        and POSTed to --webhook. Articles a feed links to on a private or loopback
+        address are not watched when the feed itself is on a public one.
 
         \b
         Example:
