@@ -1,0 +1,559 @@
+"""Exports other archive tools can load: a CDXJ index (pywb) and a WACZ package (ReplayWeb.page).
+
+CDXJ lines are ``<SURT key> <14-digit timestamp> {json}`` with the fields pywb's
+``cdxj-indexer`` writes (``url``, ``mime``, ``status``, ``digest``, ``length``, ``offset``,
+``filename``), for the same records (response, revisit, resource and metadata), sorted.
+
+A WACZ (1.1.1) holds ``archive/*.warc.gz``, ``indexes/index.cdx``, ``pages/pages.jsonl``,
+``datapackage.json`` (SHA-256 and size of every file) and ``datapackage-digest.json``
+(the SHA-256 of ``datapackage.json``, signed with Ed25519 when a key is given). The whole
+store exports its files unchanged; ``--page`` and ``--citation`` export only the records
+needed, by copying their exact gzip members (independent members concatenate into a
+valid WARC) after a new ``warcinfo`` record, so every digest and ledger entry still
+matches byte for byte. A citation export also carries ``provenance/proof.json``: the
+record digests, ledger entries, inclusion proofs and signed head behind the citation.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import socket
+import struct
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+import click
+
+from . import SOFTWARE
+from .errors import ArchiveError, UsageError
+from .index import iso_date, mime_of
+from .reader import Found, iter_records
+from .warcstore import read_record_bytes, warc_date
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from .store import Store
+
+WACZ_VERSION = "1.1.1"
+INDEX_RECORD_TYPES = ("response", "revisit", "resource", "metadata")
+
+
+# -- SURT, as pywb and cdxj-indexer compute it ---------------------------------------------------
+
+_ESCAPE_SAFE = b"!\"$&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_WWW = re.compile(rb"^www\d*\.")
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+
+
+def _unescape_repeatedly(value: bytes) -> bytes:
+    while True:
+        un = unquote_to_bytes(value)
+        if un == value:
+            return value
+        value = un
+
+
+def _escape_once(value: bytes) -> bytes:
+    return quote_from_bytes(value, safe=_ESCAPE_SAFE).encode("ascii") if value else value
+
+
+def _normalize_path(path: bytes) -> bytes:
+    if not path:
+        return b"/"
+    kept: list[bytes] = []
+    for p in path.split(b"/")[1:]:
+        if p == b".":
+            continue
+        if p == b".." and kept:
+            kept.pop()
+        else:
+            kept.append(p)
+    if not kept:
+        return b"/"
+    return b"/" + b"".join(p + b"/" for p in kept[:-1] if p) + kept[-1]
+
+
+def _reorder_query(query: bytes) -> bytes:
+    # Sorted as (name, value) pairs, keeping a bare "name" distinct from "name=".
+    pairs = sorted(tuple(a.split(b"=", 1)) for a in query.split(b"&"))
+    return b"&".join(b"=".join(p) for p in pairs)
+
+
+def surt_key(url: str) -> str:
+    """The SURT key pywb's indexers use (Internet Archive canonicalisation).
+
+    Host reversed and comma-joined, ``www``/``www2`` dropped, default port, user info and
+    fragment dropped, percent-escapes normalised, dot segments resolved, path and query
+    lower-cased, query arguments sorted, a trailing slash dropped; non-hierarchical URIs
+    (``dns:``, ``urn:``) are only lower-cased.
+
+    >>> surt_key("https://WWW2.Example.com:443/A/./B/?b=2&a=1#frag")
+    'com,example)/a/b?a=1&b=2'
+    >>> surt_key("http://example.com/%7Efoo/")
+    'com,example)/~foo'
+    >>> surt_key("http://127.0.0.1:8000/news/a")
+    '1,0,0,127:8000)/news/a'
+    >>> surt_key("urn:X-wpull:log")
+    'urn:x-wpull:log'
+    """
+    raw = url.strip().encode("utf-8")
+    if not raw:
+        return "-"
+    if raw.startswith(b"filedesc"):
+        return url
+    raw = raw.replace(b"\t", b"").replace(b"\r", b"").replace(b"\n", b"")
+    m = re.match(rb"^([a-zA-Z][a-zA-Z0-9+.-]*):", raw)
+    scheme = m.group(1).lower() if m else b""
+    rest = raw[m.end():] if m else raw
+    if not rest.startswith(b"//"):
+        if scheme and scheme not in _DEFAULT_PORTS:
+            return raw.lower().decode("utf-8", "replace")
+        rest = b"//" + rest  # "example.com/a" with no scheme
+    rest = rest[2:]
+    rest = rest.split(b"#", 1)[0]
+    cut = min([i for i in (rest.find(b"/"), rest.find(b"?")) if i >= 0], default=len(rest))
+    authority, rest = rest[:cut], rest[cut:]
+    path, _, query = rest.partition(b"?")
+    authority = authority.rpartition(b"@")[2]
+    host, port = authority, None
+    pm = re.match(rb"^(.*):(\d*)$", authority)
+    if pm and not authority.endswith(b"]"):
+        host, port = pm.group(1), (int(pm.group(2)) if pm.group(2) else None)
+    host = _unescape_repeatedly(host).strip(b"[]")  # pywb writes IPv6 hosts bare
+    try:
+        host.decode("ascii")
+    except UnicodeDecodeError:
+        try:
+            host = host.decode("utf-8", "ignore").encode("idna")
+        except UnicodeError:
+            pass
+    host = host.replace(b"..", b".").strip(b".")
+    if host.isdigit():
+        host = socket.inet_ntoa(struct.pack(">L", int(host) & 0xFFFFFFFF)).encode("ascii")
+    else:
+        host = _escape_once(host.lower())
+    host = _WWW.sub(b"", host, count=1)
+    if port is not None and port == _DEFAULT_PORTS.get(scheme):
+        port = None
+    path = _escape_once(_normalize_path(_unescape_repeatedly(path))).lower()
+    if len(path) > 1 and path.endswith(b"/"):
+        path = path[:-1]
+    if query:
+        query = _reorder_query(_escape_once(_unescape_repeatedly(query)).lower())
+    key = b",".join(reversed(host.split(b".")))
+    if port is not None:
+        key += b":" + str(port).encode()
+    key += b")" + path
+    if query:
+        key += b"?" + query  # an empty query ("a?") is dropped
+    return key.decode("utf-8", "replace")
+
+
+# -- CDXJ ----------------------------------------------------------------------------------------
+
+def cdx_timestamp(warc_date_value: str | None) -> str:
+    """14-digit timestamp of a WARC-Date (or ARC date).
+
+    >>> cdx_timestamp("2014-01-03T03:03:21.123456Z")
+    '20140103030321'
+    """
+    iso = iso_date(warc_date_value) or ""
+    return re.sub(r"\D", "", iso)[:14].ljust(14, "0")
+
+
+def _payload_digest(rec) -> str:
+    label = rec.header("WARC-Payload-Digest")
+    if label:
+        return label
+    # As cdxj-indexer (warcio) does for records without one: SHA-1 of the bytes after
+    # the HTTP headers, before any transfer-decoding.
+    body = rec.block
+    if rec.http_headers or rec.http_status is not None:
+        end = body.find(b"\r\n\r\n")
+        body = body[end + 4:] if end >= 0 else b""
+    import base64
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def cdxj_line(item: Found, filename: str) -> str | None:
+    """The CDXJ line of a record, or None for records a CDXJ index leaves out."""
+    rec = item.record
+    rtype = rec.record_type
+    if rtype not in INDEX_RECORD_TYPES:
+        return None
+    if rtype in ("resource", "metadata") and (rec.header("Content-Type") or "") == "application/warc-fields":
+        return None
+    url = rec.header("WARC-Target-URI") or ""
+    fields: dict[str, str] = {"url": url}
+    if rtype == "revisit":
+        mime = "warc/revisit"
+    elif rtype == "response":
+        mime = next((v for k, v in rec.http_headers if k.lower() == "content-type"), None)
+    else:
+        mime = rec.header("Content-Type")
+    if mime:
+        mime = re.split(r"[;\s]", mime.strip(), maxsplit=1)[0].strip()
+        fields["mime"] = mime
+    if rtype in ("response", "revisit") and rec.http_status is not None:
+        fields["status"] = str(rec.http_status)
+    fields["digest"] = _payload_digest(rec)
+    fields["length"] = str(item.length)
+    fields["offset"] = str(item.offset)
+    fields["filename"] = filename
+    return f"{surt_key(url)} {cdx_timestamp(rec.header('WARC-Date'))} {json.dumps(fields)}"
+
+
+def cdxj_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
+    """Sorted CDXJ lines for files given as (path, name written in ``filename``)."""
+    lines = []
+    for path, name in paths:
+        for item in iter_records(path):
+            if isinstance(item, Found):
+                line = cdxj_line(item, name)
+                if line:
+                    lines.append(line)
+    lines.sort()
+    return lines
+
+
+def export_cdxj(store: "Store", out: io.TextIOBase) -> int:
+    """Write the CDXJ index of every file in the store; returns the number of lines."""
+    lines = cdxj_lines((store.warcs.path_of(n), n) for n in store.warcs.list_files())
+    for line in lines:
+        out.write(line + "\n")
+    return len(lines)
+
+
+# -- WACZ ----------------------------------------------------------------------------------------
+
+@dataclass
+class _Member:
+    warc_file: str
+    offset: int
+    length: int
+
+
+def _members_for_captures(store: "Store", rows: list) -> list[_Member]:
+    """The records a replay of these captures needs: each capture, its request, a
+    revisit's original (and its request)."""
+    conn = store.conn
+    seen: dict[str, _Member] = {}
+
+    def add(row) -> None:
+        if row is None or row["record_id"] in seen:
+            return
+        seen[row["record_id"]] = _Member(row["warc_file"], row["offset"], row["length"])
+        req = row["request_record_id"]
+        if req:
+            found = _find_record(store, row["warc_file"], req, row["offset"])
+            if found is not None:
+                seen[req] = found
+        if row["record_type"] == "revisit":
+            try:
+                add(store.original_of(row))
+            except ArchiveError:
+                pass
+
+    for row in rows:
+        add(row)
+    del conn
+    return list(seen.values())
+
+
+def _find_record(store: "Store", warc_file: str, record_id: str, near: int) -> _Member | None:
+    """A record that has no index row of its own (a request), found in its file."""
+    for item in iter_records(store.warcs.path_of(warc_file)):
+        if isinstance(item, Found) and item.record.record_id == record_id:
+            return _Member(warc_file, item.offset, item.length)
+        if isinstance(item, Found) and item.offset > near + (1 << 20):
+            break
+    return None
+
+
+def _warcinfo(store: "Store", filename: str, description: str) -> bytes:
+    info = {"software": SOFTWARE, "format": "WARC File Format 1.1",
+            "description": description}
+    rec = store.warcs.builder.create_warcinfo_record(filename, info)
+    rec.rec_headers.replace_header("WARC-Record-ID", store.id_factory())
+    rec.rec_headers.replace_header("WARC-Date", warc_date(store.clock()))
+    from .warcstore import Sha256WARCWriter
+
+    buf = io.BytesIO()
+    Sha256WARCWriter(buf, gzip=True, warc_version="WARC/1.1").write_record(rec)
+    return buf.getvalue()
+
+
+def _member_bytes(store: "Store", m: _Member) -> bytes:
+    path = store.warcs.path_of(m.warc_file)
+    data = read_record_bytes(path, m.offset, m.length)
+    if data[:2] != b"\x1f\x8b":
+        data = gzip.compress(data, mtime=0)  # a plain .warc record becomes its own member
+    return data
+
+
+def _selected_warc(store: "Store", members: list[_Member], name: str, description: str) -> bytes:
+    members = sorted({(m.warc_file, m.offset): m for m in members}.values(), key=lambda m: (m.warc_file, m.offset))
+    return _warcinfo(store, name, description) + b"".join(_member_bytes(store, m) for m in members)
+
+
+def _pages(store: "Store", rows: list) -> list[dict]:
+    pages = []
+    for r in rows:
+        if r["record_type"] not in ("response", "revisit") or (r["status"] or 0) != 200:
+            continue
+        if mime_of(r["content_type"]) not in ("text/html", "application/xhtml+xml", ""):
+            continue
+        title = None
+        snap = store.conn.execute("SELECT t.title FROM snapshots s JOIN texts t ON t.sha256 = s.text_sha256 "
+                                  "WHERE s.sha256=?", (r["payload_sha256"],)).fetchone()
+        if snap:
+            title = snap[0]
+        page = {"id": hashlib.sha256(r["record_id"].encode()).hexdigest()[:22], "url": r["url"],
+                "ts": r["captured_at"]}
+        if title:
+            page["title"] = title
+        pages.append(page)
+    return pages
+
+
+def export_wacz(store: "Store", target: str | Path, page: str | None = None,
+                citation: str | None = None, private_key: "Ed25519PrivateKey | None" = None,
+                title: str | None = None) -> dict:
+    """Write a WACZ of the whole store, one page's captures, or one citation's evidence."""
+    if page and citation:
+        raise UsageError("give --page or --citation, not both")
+    conn = store.conn
+    extra: dict[str, bytes] = {}
+    main_url = main_ts = None
+    if citation:
+        from .audit import proof_for_citation
+        from . import ledger
+
+        crow = conn.execute("SELECT * FROM citations WHERE id=?", (citation,)).fetchone()
+        if crow is None:
+            raise UsageError(f"no citation {citation!r} in {store.db_path}")
+        rows = [store.capture_row(crow["record_id"])]
+        if rows[0] is None:
+            raise UsageError(f"citation {citation} cites {crow['record_id']}, which is not in the index")
+        members = _members_for_captures(store, rows)
+        members.append(_Member(crow["warc_file"], crow["offset"], crow["length"]))
+        proof = proof_for_citation(store, citation)
+        for kind in ("capture", "citation"):
+            e = ledger.entry_for(store, kind, crow["record_id"] if kind == "capture" else citation)
+            if e is not None:
+                lrow = conn.execute("SELECT * FROM ledger WHERE seq=?", (e["seq"],)).fetchone()
+                members.append(_Member(lrow["warc_file"], lrow["offset"], lrow["length"]))
+        head = (proof.get("signature") or {}).get("head")
+        if head:
+            h = conn.execute("SELECT * FROM ledger_heads WHERE seq=? AND key_id=?",
+                             (head["seq"], head["key_id"])).fetchone()
+            if h is not None:
+                members.append(_Member(h["warc_file"], h["offset"], h["length"]))
+        extra["provenance/proof.json"] = json.dumps(proof, indent=2, ensure_ascii=False).encode("utf-8")
+        name = f"citation-{citation}.warc.gz"
+        warcs = {name: _selected_warc(store, members, name, f"records behind citation {citation}")}
+        main_url, main_ts = crow["url"], crow["captured_at"]
+        title = title or f"Citation {citation}: “{crow['exact'][:80]}”"
+    elif page:
+        from .versions import resolve_page
+
+        page_url = resolve_page(conn, page)
+        rows = conn.execute("SELECT * FROM captures WHERE page_url=? ORDER BY captured_at", (page_url,)).fetchall()
+        if not rows:
+            raise UsageError(f"no captures of {page} in {store.db_path}")
+        name = "page-" + hashlib.sha256(page_url.encode()).hexdigest()[:16] + ".warc.gz"
+        warcs = {name: _selected_warc(store, _members_for_captures(store, rows), name, f"captures of {page_url}")}
+        main_url, main_ts = rows[-1]["url"], rows[-1]["captured_at"]
+        title = title or f"Captures of {page_url}"
+    else:
+        rows = conn.execute("SELECT * FROM captures ORDER BY captured_at").fetchall()
+        warcs = {}
+        for n in store.warcs.list_files():
+            warcs[n] = None  # copied from disk, unchanged
+    return _write_wacz(store, Path(target), warcs, rows, extra, private_key, title, main_url, main_ts)
+
+
+def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], rows: list,
+                extra: dict[str, bytes], private_key, title, main_url, main_ts) -> dict:
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    resources = []
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with tempfile.TemporaryDirectory() as tdir:
+        sources: list[tuple[Path, str]] = []
+        for name, data in warcs.items():
+            if data is None:
+                sources.append((store.warcs.path_of(name), name))
+            else:
+                p = Path(tdir) / name
+                p.write_bytes(data)
+                sources.append((p, name))
+        index = "".join(line + "\n" for line in cdxj_lines(sources)).encode("utf-8")
+        pages = [{"format": "json-pages-1.0", "id": "pages", "title": "Pages"}] + _pages(store, rows)
+        pages_bytes = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode("utf-8")
+        try:
+            with zipfile.ZipFile(tmp, "w") as zf:
+                for path, name in sources:
+                    arc = f"archive/{name}"
+                    zf.write(path, arc, compress_type=zipfile.ZIP_STORED)
+                    resources.append(_resource(arc, path.read_bytes() if path.stat().st_size < (1 << 26)
+                                               else None, path))
+                for arc, data in [("indexes/index.cdx", index), ("pages/pages.jsonl", pages_bytes),
+                                  *sorted(extra.items())]:
+                    zf.writestr(zipfile.ZipInfo(arc, _zip_time()), data, compress_type=zipfile.ZIP_DEFLATED)
+                    resources.append(_resource(arc, data))
+                package = {"profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
+                           "created": created, "software": SOFTWARE,
+                           "title": title or "archive-store export"}
+                if main_url:
+                    package["mainPageURL"] = main_url
+                    package["mainPageDate"] = main_ts
+                package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
+                zf.writestr(zipfile.ZipInfo("datapackage.json", _zip_time()), package_bytes,
+                            compress_type=zipfile.ZIP_DEFLATED)
+                digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                if private_key is not None:
+                    digest["signedData"] = _signed_data(digest["hash"], created, private_key)
+                zf.writestr(zipfile.ZipInfo("datapackage-digest.json", _zip_time()),
+                            json.dumps(digest, indent=2).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return {"path": str(target), "files": [r["path"] for r in resources],
+            "records": index.count(b"\n"), "signed": private_key is not None}
+
+
+def _zip_time() -> tuple:
+    return datetime.now(timezone.utc).timetuple()[:6]
+
+
+def _resource(arc: str, data: bytes | None, path: Path | None = None) -> dict:
+    if data is None:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        size, digest = path.stat().st_size, h.hexdigest()
+    else:
+        size, digest = len(data), hashlib.sha256(data).hexdigest()
+    return {"name": os.path.basename(arc).lower(), "path": arc, "hash": f"sha256:{digest}", "bytes": size}
+
+
+def _signed_data(hash_: str, created: str, private_key: "Ed25519PrivateKey") -> dict:
+    """WACZ signing block (auth spec fields), with an Ed25519 signature over the hash."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    from .keys import key_id, public_pem, sign
+
+    pub = private_key.public_key()
+    der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return {"hash": hash_, "created": created, "software": SOFTWARE,
+            "signature": sign(private_key, hash_.encode("ascii")),
+            "publicKey": base64.b64encode(der).decode("ascii"), "signatureAlgorithm": "Ed25519",
+            "keyId": key_id(pub), "publicKeyPem": public_pem(pub)}
+
+
+def verify_wacz_signature(path: str | Path, public_key=None) -> bool:
+    """Check a WACZ's ``datapackage-digest.json`` signature (Ed25519) and hash."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    from .keys import verify_signature
+
+    with zipfile.ZipFile(path) as zf:
+        package = zf.read("datapackage.json")
+        digest = json.loads(zf.read("datapackage-digest.json"))
+    if digest.get("hash") != "sha256:" + hashlib.sha256(package).hexdigest():
+        return False
+    signed = digest.get("signedData")
+    if not signed or signed.get("hash") != digest["hash"]:
+        return False
+    key = public_key or serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+    return verify_signature(key, signed["hash"].encode("ascii"), signed.get("signature") or "")
+
+
+# -- command line --------------------------------------------------------------------------------
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def _store_options(fn):
+    fn = click.option("--warcs", "warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
+                      type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")(fn)
+    fn = click.option("--db", "db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
+                      type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")(fn)
+    return fn
+
+
+@click.group("export")
+def export_cli():
+    """Export the archive as a WACZ package or a CDXJ index."""
+
+
+@export_cli.command("wacz")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--page", help="Only the captures of this page.")
+@click.option("--citation", help="Only the records behind this citation, with its proof.")
+@click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True),
+              help="Sign datapackage-digest.json with this Ed25519 private key.")
+@click.option("--title", help="Title of the package.")
+@_store_options
+def wacz_command(file, page, citation, key_path, title, db, warcs):
+    """Write a WACZ 1.1.1 package (opens in ReplayWeb.page).
+
+    \b
+    Example:
+        archive export wacz fire.wacz --citation c-83a2aafb5b607accd2b9 --key keys/archive-signing.key
+    """
+    from .keys import load_private_key
+    from .store import Store
+
+    try:
+        key = load_private_key(key_path) if key_path else None
+        with Store(db, warcs, recover=False) as store:
+            r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title)
+    except ArchiveError as exc:
+        raise BadInput(str(exc)) from None
+    click.echo(f"wrote {r['path']}: {len(r['files'])} files, {r['records']} index lines"
+               + (", signed" if r["signed"] else ""))
+
+
+@export_cli.command("cdxj")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@_store_options
+def cdxj_command(file, db, warcs):
+    """Write a sorted CDXJ index of every WARC file (to stdout without FILE).
+
+    \b
+    Example:
+        archive export cdxj index.cdxj
+    """
+    from .store import Store
+
+    try:
+        with Store(db, warcs, recover=False) as store:
+            if file:
+                with open(file, "w", encoding="utf-8") as out:
+                    n = export_cdxj(store, out)
+                click.echo(f"wrote {n} lines to {file}", err=True)
+            else:
+                export_cdxj(store, click.get_text_stream("stdout"))
+    except ArchiveError as exc:
+        raise BadInput(str(exc)) from None
