@@ -73,6 +73,9 @@ RAW_HEADERS = {
 # Any response of the app: archived content (or anyone else) may not frame it.
 APP_FRAME_CSP = "frame-ancestors 'self'"
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Logging out writes only a cookie, never the index.
+WRITE_ALLOWED = ("/-/logout",)
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
@@ -901,7 +904,14 @@ def asgi_wrapper(datasette):
             if scope.get("type") != "http":
                 await app(scope, receive, send)
                 return
-            raw = "/-/replay-raw/" in scope.get("path", "")
+            path = scope.get("path", "")
+            if scope.get("method", "GET") not in SAFE_METHODS and not path.endswith(WRITE_ALLOWED):
+                # The index is written by capture processes only; nothing on the web may
+                # write, and Datasette 0.65 answers a POST to a read-only query with a 500.
+                await Response.text("This archive is read-only.", status=405,
+                                    headers={"Allow": "GET, HEAD, OPTIONS"}).asgi_send(send)
+                return
+            raw = "/-/replay-raw/" in path
 
             async def send_with_headers(message):
                 if message.get("type") == "http.response.start":
