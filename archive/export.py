@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import struct
+import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -186,8 +187,12 @@ def _payload_digest(rec) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
-def cdxj_line(item: Found, filename: str) -> str | None:
-    """The CDXJ line of a record, or None for records a CDXJ index leaves out."""
+def cdxj_line(item: Found, filename: str, plain_warc: bool = False) -> str | None:
+    """The CDXJ line of a record, or None for records a CDXJ index leaves out.
+
+    In an uncompressed WARC the length stops at the end of the block, before the
+    CRLF CRLF that separates records, as pywb counts it.
+    """
     rec = item.record
     rtype = rec.record_type
     if rtype not in INDEX_RECORD_TYPES:
@@ -208,7 +213,7 @@ def cdxj_line(item: Found, filename: str) -> str | None:
     if rtype in ("response", "revisit") and rec.http_status is not None:
         fields["status"] = str(rec.http_status)
     fields["digest"] = _payload_digest(rec)
-    fields["length"] = str(item.length)
+    fields["length"] = str(item.length - 4 if plain_warc else item.length)
     fields["offset"] = str(item.offset)
     fields["filename"] = filename
     return f"{surt_key(url)} {cdx_timestamp(rec.header('WARC-Date'))} {json.dumps(fields)}"
@@ -216,11 +221,14 @@ def cdxj_line(item: Found, filename: str) -> str | None:
 
 def cdxj_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
     """Sorted CDXJ lines for files given as (path, name written in ``filename``)."""
+    from .reader import sniff
+
     lines = []
     for path, name in paths:
+        plain = sniff(path) == "warc"
         for item in iter_records(path):
             if isinstance(item, Found):
-                line = cdxj_line(item, name)
+                line = cdxj_line(item, name, plain)
                 if line:
                     lines.append(line)
     lines.sort()
@@ -554,6 +562,6 @@ def cdxj_command(file, db, warcs):
                     n = export_cdxj(store, out)
                 click.echo(f"wrote {n} lines to {file}", err=True)
             else:
-                export_cdxj(store, click.get_text_stream("stdout"))
+                export_cdxj(store, sys.stdout)
     except ArchiveError as exc:
         raise BadInput(str(exc)) from None
