@@ -71,7 +71,7 @@ from .index import WATCH_TYPE, iso_date, register_metadata
 from .warcstore import sha256_label, warc_date
 
 if TYPE_CHECKING:
-    from .capture import Fetcher, FetchResult, Hop
+    from .capture import Fetcher, Hop
     from .store import Store
 
 DEFAULT_SCHEDULE = "15m:3h,1h:1d,3h:7d,3d:30d,30d"
@@ -370,7 +370,7 @@ def _computed_due(conn: sqlite3.Connection, row: sqlite3.Row, fallback: str) -> 
     page = canonical_url(row["url"])
     last = conn.execute("SELECT max(captured_at) FROM captures WHERE page_url = ?", (page,)).fetchone()[0]
     steps = parse_schedule(row["schedule"] or fallback)
-    first_seen = _parse_iso(row["added_at"]) or datetime.now(timezone.utc)
+    first_seen = _parse_iso(row["added_at"]) or _parse_iso(last) or datetime.min.replace(tzinfo=timezone.utc)
     due = next_due(steps, first_seen, _parse_iso(last), keep=bool(_citation_count(conn, page)),
                    feed=_is_feed(row))
     return last, _iso(due) if due else None
