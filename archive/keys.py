@@ -192,5 +192,5 @@ def sign_command(key_path, db, warcs):
             head = ledger.sign_head(store, private_key)
     except ArchiveError as exc:
         raise BadInput(str(exc)) from None
-    click.echo(f"signed ledger head: {head['tree_size']} entries, root {head['merkle_root']}, "
+    click.echo(f"signed ledger head: {head['seq']} entries, root {head['merkle_root']}, "
                f"key {head['key_id'][:16]}")
