@@ -146,7 +146,16 @@ _WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d+", re.U)
 
 _DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", '"': '"”', "‟": "”"}
 _SINGLE_OPEN = {"‘": "’", "'": "'", "‚": "‘", "‹": "›"}
-_SENT_END = re.compile(r"[.!?…](?:[\"”’»)\]]*)(?=\s|$)")
+# The abbreviated titles in front of a name; their full stop ends no sentence or clause
+# ("Ms. Price said", "said Dr. Jane Okafor.").
+_TITLE_ABBR = ("Mr", "Mrs", "Ms", "Dr", "Gov", "Sen", "Rep", "Prof", "Gen", "Col", "Lt", "Sgt", "Capt", "Rev", "St")
+_FULL_STOP = "".join(rf"(?<!\b{t})" for t in _TITLE_ABBR) + r"\."
+_SENT_END = re.compile(rf"(?:{_FULL_STOP}|[!?…])(?:[\"”’»)\]]*)(?=\s|$)")
+# A person mentioned by title ("Ms. Price", "Dr. Jane Okafor"): a pronoun may refer to them.
+_TITLED_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Prof)\.\s[A-Z][\w’'\-]+(?:\s(?:[A-Z][\w’'\-]+|de|van|von|al|bin))*"
+)
+_FEMININE_TITLES = ("Ms.", "Mrs.")
 
 
 @dataclass
@@ -266,9 +275,85 @@ def _words_before(s: str) -> list[re.Match]:
     return list(_WORD.finditer(s))
 
 
+# Adverbs between a subject and its verb: "NOAA recently stated", "she also said".
+_ADVERBS = {
+    "also", "then", "later", "earlier", "previously", "recently", "again", "once", "now",
+    "today", "yesterday", "separately", "repeatedly", "publicly", "privately", "reportedly",
+    "initially", "originally", "subsequently", "further", "finally", "often", "frequently",
+    "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
+}
+# Heads of unnamed speakers that belong to an organisation named after them:
+# "a spokesman for the agency", "Economists at Castle Bank", "officials from the ministry".
+_ROLE_NOUNS = {
+    "spokesman", "spokeswoman", "spokesperson", "spokesmen", "spokeswomen", "spokespeople",
+    "official", "analyst", "economist", "researcher", "scientist", "executive", "director",
+    "lawyer", "attorney", "professor", "expert", "strategist", "aide", "adviser", "advisor",
+    "officer", "source", "representative", "member", "engineer", "doctor", "manager",
+    "staffer", "investigator", "prosecutor", "leader", "head", "chief", "employee", "worker",
+}
+_ROLE_MODIFIERS = {"senior", "junior", "top", "chief", "other", "several", "some", "many", "two", "three", "four", "independent", "local"}
+_ROLE_BEFORE = re.compile(r"([^\W\d_][\w\-]*)\s+(?:at|for|of|from|with)\s+$")
+
+
+def _with_role(s: str, name: str) -> str:
+    """``name`` with the role phrase in front of it kept whole ("a spokesman for" + "the agency")."""
+    if not s.endswith(name):
+        return name
+    prefix = s[: len(s) - len(name)]
+    m = _ROLE_BEFORE.search(prefix)
+    if not m:
+        return name
+    head = m.group(1)
+    lw = head.lower()
+    if lw not in _ROLE_NOUNS and lw.removesuffix("s") not in _ROLE_NOUNS:
+        return name
+    before = prefix[: m.start(1)]
+    if head[0].isupper() and before.strip() and not re.search(r"[.;:—(]\s*$", before):
+        return name  # capitalised inside a sentence: a name or title, not a role
+    start = m.start(1)
+    for _ in range(3):
+        mm = re.search(r"(?:^|(?<=\s))([^\W\d_][\w\-]*)\s+$", prefix[:start])
+        if not mm:
+            break
+        w = mm.group(1).lower()
+        if w in _DETERMINERS:
+            start = mm.start(1)
+            break
+        if w not in _ROLE_MODIFIERS:
+            break
+        start = mm.start(1)
+    return prefix[start:] + name
+
+
 def _name_before(s: str) -> str | None:
-    """The speaker phrase that ends ``s`` (the words just before a verb of saying)."""
+    """The speaker phrase that ends ``s`` (the words just before a verb of saying).
+
+    >>> _name_before("The National Oceanic and Atmospheric Administration (NOAA) recently")
+    'The National Oceanic and Atmospheric Administration (NOAA)'
+    >>> _name_before("Soon after Ms. Price"), _name_before("a spokesman for the agency")
+    ('Ms. Price', 'a spokesman for the agency')
+    """
     s = s.rstrip()
+    while True:
+        m = re.search(r"\s+([a-z]+)$", s)
+        if not m or not (
+            m.group(1) in _ADVERBS
+            or (m.group(1).endswith("ly") and re.search(r"(?:\)|\b[A-Z][\w’'.\-]*)$", s[: m.start()]))
+        ):
+            break
+        s = s[: m.start()]
+    # "The National Oceanic and Atmospheric Administration (NOAA)": the acronym as written
+    acronym = re.search(r"\s*\([A-Z][A-Za-z.&]{1,11}\)$", s)
+    if acronym:
+        name = _name_before_core(s[: acronym.start()])
+        if name and name[0].isupper() and s[: acronym.start()].endswith(name):
+            return name + acronym.group(0)
+        return name
+    name = _name_before_core(s)
+    return _with_role(s, name) if name else None
+
+
+def _name_before_core(s: str) -> str | None:
     # Appositive: "Maria Lopez, 34, a nurse in Fresno," -> look before the first comma.
     words = _words_before(s)
     if not words:
@@ -301,6 +386,12 @@ def _name_before(s: str) -> str | None:
             if (w[0].isupper() and w not in _NOT_NAME) or (w.lower() in _NAME_PARTICLES and k - 1 > 0):
                 k -= 1
                 continue
+            # "Bank of England", "National Oceanic and Atmospheric Administration"
+            if w in ("of", "and", "for") and k - 2 >= 0 and s[words[k - 2].end() : prev.start()] == " ":
+                w2 = words[k - 2].group(0)
+                if w2[0].isupper() and w2 not in _NOT_NAME and w2 not in _TITLES:
+                    k -= 2
+                    continue
             break
         # A capitalised common noun that only opens the sentence ("Fisherman Pete
         # Laurent") is not part of the name; a title ("Governor Gavin Newsom") is.
@@ -399,7 +490,7 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     t0 = m.end()
     t = tail[t0:]
     # the attribution clause ends at the sentence end, a colon/semicolon or the next quote
-    end_m = re.search(r"[.!?;:](?=\s|$)|[“\"«„‘]", t)
+    end_m = re.search(rf"(?:{_FULL_STOP}|[!?;:])(?=\s|$)|[“\"«„‘]", t)
     clause = t[: end_m.start()] if end_m else t
     clause_end = t0 + (end_m.start() if end_m else len(t))
     if not clause.strip():
@@ -530,6 +621,14 @@ def _sentence_subject(sentence: str) -> str | None:
     return None
 
 
+def _strip_not_name(name: str) -> str:
+    """``name`` without trailing capitalised words that are not names ("Mr. Smith Monday")."""
+    words = name.split()
+    while len(words) > 2 and words[-1] in _NOT_NAME:
+        words.pop()
+    return " ".join(words)
+
+
 def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
@@ -557,6 +656,7 @@ def find_quotes(text: str) -> list[dict]:
 
     last_named_at: tuple[int, str] | None = None
     indirect = _indirect_speakers(text)
+    titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
     statement = -1
     prev: dict | None = None
     prev_attr_end = -1  # where the attribution after the previous quote ended
@@ -609,10 +709,20 @@ def find_quotes(text: str) -> list[dict]:
         if speaker is None and not continues:
             speaker = _arabic_attribution(head, tail) or _coordinated_subject(head, tail)
         if speaker and speaker.lower() in _PRONOUNS:
-            # the last speaker named before this quote, in a quotation or in reported speech
+            # the last speaker named before this quote, in a quotation or in reported
+            # speech; for "he"/"she" also the last person named by title ("Soon after
+            # Ms. Price was elected, she said"), unless the title says the other gender
+            pronoun = speaker.lower()
             earlier = [(pos, name) for pos, name in indirect if pos < sp.open]
             if last_named_at is not None:
                 earlier.append(last_named_at)
+            if pronoun in ("he", "she"):
+                earlier += [(pos, name) for pos, name in titled if pos < sp.open]
+                earlier = [
+                    (pos, name) for pos, name in earlier
+                    if not (pronoun == "she" and name.startswith("Mr."))
+                    and not (pronoun == "he" and name.startswith(_FEMININE_TITLES))
+                ]
             speaker = max(earlier)[1] if earlier else None
         # A paragraph that opens with a quotation continues the last speaker.
         if (

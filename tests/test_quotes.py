@@ -48,3 +48,34 @@ def test_offsets_and_selectors():
 def test_arabic_attribution():
     text = "وقال الوزير خالد المنصوري في مؤتمر صحفي: «هذا أعلى رقم»."
     assert q(text)[0][:2] == ("هذا أعلى رقم", "الوزير خالد المنصوري")
+
+
+def test_title_abbreviations_do_not_end_the_attribution():
+    assert q("“We will appeal,” said Dr. Jane Okafor. Nothing else.")[0][1] == "Dr. Jane Okafor"
+    assert q("Gov. Gavin Newsom said: “We are ready.”")[0][1] == "Gov. Gavin Newsom"
+    assert q("Sen. Ann Bell told reporters: “No deal.”")[0][1] == "Sen. Ann Bell"
+
+
+def test_pronoun_refers_to_person_named_by_title():
+    text = "Soon after Ms. Price was elected, she said she would “remove all 41 cases.” She also said her “term will bring change.”"
+    assert [x[1] for x in q(text)] == ["Ms. Price", "Ms. Price"]
+    # the title tells "she" from "he"
+    text = "Mr. Hall met Ms. Lee. Later she said the deal was “not done yet, not at all.”"
+    assert q(text)[0][1] == "Ms. Lee"
+    text = "Ms. Lee met Mr. Hall. Later he said the deal was “not done yet, not at all.”"
+    assert q(text)[0][1] == "Mr. Hall"
+
+
+def test_role_phrases_are_kept_whole():
+    assert q("“The ground is saturated,” a spokesman for the agency said.")[0][1] == "a spokesman for the agency"
+    assert q("Economists at Castle Bank warned that the “tight” market would not last.")[0][1] == "Economists at Castle Bank"
+    assert q("“No comment,” senior officials at the ministry said.")[0][1] == "senior officials at the ministry"
+    # a capitalised word inside a sentence is a name, not a role
+    assert q("He met Director Smith at Castle Bank, which said “we are fine.”")[0][1] != "Director Smith at Castle Bank"
+
+
+def test_organisation_names_with_adverb_and_acronym():
+    text = "The National Oceanic and Atmospheric Administration (NOAA) recently stated to “Expect hot years soon.”"
+    assert q(text)[0][1] == "The National Oceanic and Atmospheric Administration (NOAA)"
+    assert q("The Bank of England said: “Rates stay.”")[0][1] == "The Bank of England"
+    assert q("Netanyahu strongly warned against a “bad deal” with Iran.")[0][1] == "Netanyahu"
