@@ -497,3 +497,8 @@ def demo(workdir, port, no_serve):
 
 def main():  # pragma: no cover
     cli()
+
+
+from .watch import watch  # noqa: E402  (last: watch.py imports this module's option decorators)
+
+cli.add_command(watch)

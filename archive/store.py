@@ -59,6 +59,7 @@ class Store:
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed)
         self.seal_listeners: list[Callable[[str, str, int], None]] = []
+        _register_metadata_handlers()
         self.recovered: list[dict] = []
         if recover:
             self.recovered = self.recover()
@@ -464,6 +465,19 @@ class Store:
         orig = self.original_of(row)
         rec = load_record(self.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
         return rec.payload, orig
+
+
+def _register_metadata_handlers() -> None:
+    """Import the modules whose WARC metadata records the index mirrors (citations,
+    watches, the ledger), so recovery and reindex never skip user data."""
+    import importlib
+
+    for name in ("cite", "watch", "ledger"):
+        try:
+            importlib.import_module(f"archive.{name}")
+        except ImportError as exc:  # a module still being written must not break the store
+            if f"archive.{name}" not in str(exc):
+                raise
 
 
 def _resolve_revisits(conn: sqlite3.Connection) -> None:
