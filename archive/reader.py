@@ -65,6 +65,11 @@ def sniff(path: str | Path) -> str:
             return "warc.gz"
         if start.startswith(b"filedesc://"):
             return "arc.gz"
+        if len(start) < 11 and not d.eof and len(head) < 4096:
+            # A gzip member cut before its first bytes of text (a crash while a file's
+            # first record was written): read it as WARC so the cut is reported as
+            # truncated_record at its offset, not as "not a WARC file".
+            return "warc.gz"
         return "unknown"
     if head.lstrip(b"\r\n").startswith(b"WARC/"):
         return "warc"
@@ -75,6 +80,8 @@ def sniff(path: str | Path) -> str:
 
 def iter_records(path: str | Path) -> Iterator[Item]:
     """Every record of the file at ``path``, or a problem where one cannot be read."""
+    if Path(path).stat().st_size == 0:
+        return  # an empty file holds no records (a crash right after it was created)
     kind = sniff(path)
     if kind == "warc.gz":
         with open(path, "rb") as f:
