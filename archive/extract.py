@@ -38,7 +38,7 @@ from archive.figures import find_figures
 from archive.quotes import find_quotes
 
 #: Bump whenever the text, quotes or figures for the same bytes could change.
-EXTRACTOR_VERSION = "extract-2 trafilatura-2.3"
+EXTRACTOR_VERSION = "extract-3 trafilatura-2.3"
 
 #: Decode and extract no more than this many payload bytes; the rest is dropped and the
 #: article is marked ``truncated``.
@@ -214,6 +214,34 @@ def _parse(html: str) -> etree._Element:
     return tree
 
 
+# trafilatura drops every character that is not printable, and with them the zero-width
+# non-joiner and joiner that Persian spelling needs ("می‌شود" is not "میشود") and that
+# emoji sequences use. They travel through it as printable stand-ins from the Unicode
+# alchemical symbols block, unless the page itself uses those.
+_JOINERS = {"\u200c": "\U0001f700", "\u200d": "\U0001f701"}
+
+
+def _hide_joiners(html: str) -> tuple[str, bool]:
+    """``html`` with zero-width (non-)joiners as stand-ins, and whether any were replaced.
+
+    >>> _hide_joiners("می\u200cشود")
+    ('می\U0001f700شود', True)
+    """
+    if ("\u200c" not in html and "\u200d" not in html) or any(v in html for v in _JOINERS.values()):
+        return html, False
+    for joiner, stand_in in _JOINERS.items():
+        html = html.replace(joiner, stand_in)
+    return html, True
+
+
+def _restore_joiners(text: str | None, joiners: bool) -> str | None:
+    if not joiners or not text:
+        return text
+    for joiner, stand_in in _JOINERS.items():
+        text = text.replace(stand_in, joiner)
+    return text
+
+
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 # trafilatura's author XPaths (trafilatura.xpaths.AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS)
@@ -373,6 +401,7 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
     html, used = decode_html(payload, content_type)
     if not _HTMLISH.search(html[:100_000]):
         raise NotExtractable("no HTML markup")
+    html, joiners = _hide_joiners(html)
     tree = _parse(html)
 
     modified = _iso(_first(tree, _MODIFIED_XPATHS) or _json_ld_modified(tree))
@@ -388,12 +417,12 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         # No article body (a front page, a short notice): keep the page's visible text so
         # that the version still shows what the page said.
         raw = baseline(_parse(html))[1]
-    text = _normalise_text(raw)
+    text = _restore_joiners(_normalise_text(raw), joiners)
     # trafilatura gives no metadata for a page it finds no article in; neither do we.
     meta = _metadata(tree, url) if doc is not None else Document()
     title = meta.title or fallback_title
-    title = _normalise_text(title).replace("\n", " ") if title else None
-    author = meta.author or None
+    title = _restore_joiners(_normalise_text(title).replace("\n", " "), joiners) if title else None
+    author = _restore_joiners(meta.author, joiners) or None
     published = _iso(meta.date)
     if title and text.split("\n", 1)[0] == title:
         # trafilatura keeps an <h1> inside the article; the headline is the title already,
