@@ -53,9 +53,9 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 )
-_SCALES = {"ألف": 1e3, "آلاف": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليار": 1e9, "مليارات": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+_SCALES = {"هزار": 1e3, "میلیون": 1e6, "میلیارد": 1e9, "ألف": 1e3, "آلاف": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليار": 1e9, "مليارات": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
            "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
-_SCALE_WORD = r"(?:thousand|million|billion|trillion|ألف|آلاف|مليون|ملايين|مليارات|مليار)"
+_SCALE_WORD = r"(?:thousand|million|billion|trillion|ألف|آلاف|مليون|ملايين|مليارات|مليار|هزار|میلیون|میلیارد)"
 _SCALE_ABBR = r"(?:bn|mn|tn|m|k)"
 _CURRENCY_SYMBOLS = {
     "US$": "USD", "C$": "CAD", "A$": "AUD", "HK$": "HKD", "NZ$": "NZD", "$": "USD",
@@ -65,7 +65,10 @@ _CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
     "pounds": "GBP", "yen": "JPY", "rupee": "INR", "rupees": "INR", "yuan": "CNY",
     "rial": "IRR", "rials": "IRR", "riyal": "SAR", "riyals": "SAR", "dirham": "AED",
-    "dirhams": "AED", "دولار": "USD", "يورو": "EUR", "ريال": "SAR", "درهم": "AED", "franc": "CHF", "francs": "CHF", "pesos": "MXN", "rand": "ZAR",
+    "dirhams": "AED", "دولار": "USD", "يورو": "EUR", "ريال": "SAR", "درهم": "AED",
+    # Persian spells rial with Persian yeh (ریال), Arabic with Arabic yeh (ريال); the toman
+    # (ten rials) has no ISO code, IRT is the one in common use.
+    "دلار": "USD", "یورو": "EUR", "ریال": "IRR", "تومان": "IRT", "franc": "CHF", "francs": "CHF", "pesos": "MXN", "rand": "ZAR",
 }
 _ISO_CODES = r"(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR|IRR|SAR|AED|EGP)"
 _UNITS = {
@@ -75,10 +78,15 @@ _UNITS = {
     "MW", "GW", "megawatts", "gigawatts", "square", "sq",
 }
 
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# ``\d`` also matches Persian (۰-۹) and Arabic-Indic (٠-٩) digits; ٬ and ٫ are their
+# thousands and decimal separators.
+_NUM = r"\d{1,3}(?:[,٬]\d{3})+(?:[.٫]\d+)?|\d+(?:[.٫]\d+)?"
+# Figures are read after mapping those digits and marks to ASCII (same length, so
+# offsets stay); the text keeps them as written.
+_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٬٫٪", "01234567890123456789,.%")
 # Digits glued to a letter or to "letter-" are part of a name (COVID-19, F-35, G7).
 _NB = r"(?<![\w.,/:])(?<![^\W\d_]-)"
-_NA = r"(?![\w%]|[.,]\d)"
+_NA = r"(?![\w%٪]|[.,٫٬]\d)"
 
 _PATTERNS = [
     ("date", rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}})(?!\d)"),
@@ -93,7 +101,7 @@ _PATTERNS = [
     ("money", rf"(?:US\$|C\$|A\$|HK\$|NZ\$|\$|€|£|¥|₹)\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
     ("money", rf"\b{_ISO_CODES}\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
     ("money", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD})?\s(?:{'|'.join(_CURRENCY_WORDS)}|{_ISO_CODES})\b"),
-    ("percent", rf"{_NB}(?:{_NUM})\s?(?:%|percent\b|per\s?cent\b|percentage points?\b)"),
+    ("percent", rf"{_NB}(?:{_NUM})\s?(?:%|٪|percent\b|per\s?cent\b|percentage points?\b|درصد)"),
     ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
     ("power", rf"{_NB}\d+\^\d+(?!\d)"),
     ("number", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?{_NA}"),
@@ -152,6 +160,16 @@ _NOT_COUNTED = {
     "out", "off", "ago", "earlier", "later", "last", "next", "year", "years", "in", "do",
     "did", "does", "both", "all", "some", "many", "most", "much", "such", "own", "other",
     "percent", "cent", "respectively", "compared", "among", "across", "through",
+}
+
+
+_NOT_COUNTED_ARABIC_SCRIPT = {
+    # Persian
+    "از", "به", "در", "که", "و", "را", "با", "تا", "برای", "است", "بود", "کمتر", "بیشتر", "بیش",
+    "کاهش", "افزایش", "رسید", "هم", "نیز", "این", "آن",
+    # Arabic
+    "من", "في", "إلى", "على", "عن", "مع", "أن", "إن", "التي", "الذي", "بحلول", "منذ", "خلال",
+    "مقارنة", "بزيادة", "هذا", "هذه",
 }
 
 
@@ -239,6 +257,10 @@ def _counts(text: str, end: int) -> tuple[str | None, str | None]:
         return None, None
     words = re.findall(r"[^\W\d][\w’'/-]*|\S", rest)
     unit = None
+    if words and "\u0600" <= words[0][0] <= "\u06ff":
+        # Arabic script has no capitals or plural -s to end a phrase on: the counted noun
+        # is the word right after the figure ("۲۵۰ لیتر", "4.5 مليون زائر"), if it is one.
+        return (None if words[0] in _NOT_COUNTED_ARABIC_SCRIPT else words[0]), None
     out: list[str] = []
     i = 0
     if words and words[0] in _UNITS:
@@ -297,7 +319,7 @@ def find_figures(text: str) -> list[dict]:
     times: list[tuple[int, int]] = []
     for m in _MASTER.finditer(text):
         kind = _PATTERNS[int(m.lastgroup[1:])][0]
-        s, e, written = m.start(), m.end(), m.group(0)
+        s, e, written = m.start(), m.end(), m.group(0).translate(_TO_ASCII)
         unit = None
         if kind == "time":
             # not a figure, but its digits are not spelled numbers either

@@ -50,3 +50,21 @@ def test_money_variants():
 def test_numbering_is_ordered():
     f = find_figures("1,000 people and 2,000 cars.")
     assert [x["n"] for x in f] == [0, 1]
+
+
+def test_persian_and_arabic_indic_digits():
+    text = "مصرف به ۳٬۲۰۰٬۰۰۰ مترمکعب رسید و ۱۲٪ آن از چاه است؛ ۱٫۸ میلیارد دلار و ۲۵ هزار تومان. جمعیت ٩ میلیون و ٢٥٠ لیتر و ۴۵ درصد در سال ۲۰۱۹."
+    assert [(f["text"], f["value"], f["kind"], f["unit"]) for f in find_figures(text)] == [
+        ("۳٬۲۰۰٬۰۰۰", 3200000.0, "number", None),
+        ("۱۲٪", 12.0, "percent", None),
+        ("۱٫۸ میلیارد دلار", 1.8e9, "money", "USD"),
+        ("۲۵ هزار تومان", 25000.0, "money", "IRT"),
+        ("٩ میلیون", 9e6, "number", None),
+        ("٢٥٠", 250.0, "number", None),
+        ("۴۵ درصد", 45.0, "percent", None),
+        ("۲۰۱۹", 2019.0, "date", None),
+    ]
+    f = find_figures(text)
+    assert f[0]["counts"] == "مترمکعب" and f[5]["counts"] == "لیتر"
+    for x in f:
+        assert text[x["start"]:x["end"]] == x["text"]
