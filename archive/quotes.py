@@ -114,7 +114,7 @@ _SAY = rf"(?:{_trie(_expand(_SAY_STEMS))})"
 _SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
 _ACCORDING = re.compile(r"\baccording to\b", re.I)
 
-_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you"}
+_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان"}
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one"}
 # Capitalised words that open sentences or clauses but are not part of a name.
 _NOT_NAME = {
@@ -607,6 +607,32 @@ def _arabic_attribution(head: str, tail: str) -> str | None:
     return None
 
 
+_FA_VERB = r"(?:گفت|افزود|نوشت|اظهار\s?داشت|تأکید\s?کرد|تاکید\s?کرد|اعلام\s?کرد|ادامه\s?داد)"
+_FA_BEFORE = re.compile(rf"([^:«»؟!.\n]+?)[\s،]+{_FA_VERB}\s*:\s*$")
+_FA_AFTER = re.compile(rf"^\s*[،,]\s*([^:«»؟!.\n]+?)[\s،]+{_FA_VERB}\s*(?:[.؟!]|$)")
+# Where a Persian subject phrase stops being the speaker: a time or place adverbial.
+_FA_ADVERBIAL = re.compile(r"\s+(?:روز|امروز|دیروز|صبح|شب|در|هم|نیز|پیش\s?از|پس\s?از)(?=\s|$)")
+
+
+def _persian_subject(phrase: str) -> str | None:
+    """The speaker in a Persian subject phrase: the words before an appositive (after "،")
+    or an adverbial ("محمد شریفی، مدیرعامل شرکت، روز دوشنبه" -> "محمد شریفی")."""
+    phrase = phrase.split("،", 1)[0]
+    phrase = _FA_ADVERBIAL.split(phrase, 1)[0].strip()
+    return phrase or None
+
+
+def _persian_attribution(head: str, tail: str) -> str | None:
+    """Speaker in Persian (verb last): X گفت: «…»  /  «…»، X گفت."""
+    m = _FA_BEFORE.search(head)
+    if m:
+        return _persian_subject(m.group(1))
+    m = _FA_AFTER.match(tail)
+    if m:
+        return _persian_subject(m.group(1))
+    return None
+
+
 _NAME_RUN = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:[A-Z][\w’'\-]+|de|van|von|al|bin))+)")
 
 
@@ -707,7 +733,11 @@ def find_quotes(text: str) -> list[dict]:
         is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
 
         if speaker is None and not continues:
-            speaker = _arabic_attribution(head, tail) or _coordinated_subject(head, tail)
+            speaker = (
+                _arabic_attribution(head, tail)
+                or _persian_attribution(head, tail)
+                or _coordinated_subject(head, tail)
+            )
         if speaker and speaker.lower() in _PRONOUNS:
             # the last speaker named before this quote, in a quotation or in reported
             # speech; for "he"/"she" also the last person named by title ("Soon after

@@ -79,3 +79,10 @@ def test_organisation_names_with_adverb_and_acronym():
     assert q(text)[0][1] == "The National Oceanic and Atmospheric Administration (NOAA)"
     assert q("The Bank of England said: “Rates stay.”")[0][1] == "The Bank of England"
     assert q("Netanyahu strongly warned against a “bad deal” with Iran.")[0][1] == "Netanyahu"
+
+
+def test_persian_attribution_and_pronoun():
+    text = ("محمد شریفی، مدیرعامل شرکت آب، روز دوشنبه در نشست خبری گفت: «بارندگی‌ها ۴۵ درصد کمتر بوده است.»\n"
+            "او افزود: «اگر مصرف کاهش پیدا نکند، تابستان سختی خواهیم داشت.»\n"
+            "«اصلاح الگوی مصرف ارزان‌ترین راه عبور از این بحران است»، مهدی کریمی، استاد دانشگاه، گفت.")
+    assert [x[1] for x in q(text)] == ["محمد شریفی", "محمد شریفی", "مهدی کریمی"]
