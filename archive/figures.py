@@ -41,6 +41,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from archive.quotes import alternation
 from archive.selectors import quote_selector
 
 _MONTHS = {
@@ -125,7 +126,8 @@ _UNIT_WORDS = {
 _WORD_SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "dozen": 12}
 _FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
               "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10}
-_NW = "|".join(list(_UNIT_WORDS) + list(_WORD_SCALES))
+# prefix-factored: the spelled-number regex is tried at every word of the text
+_NW = alternation(list(_UNIT_WORDS) + list(_WORD_SCALES))
 _SPELLED = re.compile(
     rf"\b(?:(?:a|one|two|three|four)[\s-](?:half|thirds?|quarters?|fifths?|tenths?)\b(?=\s+of\b|\s*[,.;:)]|\s*$|\s+(?:as|more|less|fewer)\b)"
     rf"|half(?=\s+(?:of|the|a|an|its|their|all|as)\b)"
