@@ -194,7 +194,9 @@ def http_date(iso: str | None) -> str | None:
 
 
 def wayback_stamp(iso: str | None) -> str:
-    """>>> wayback_stamp("2026-11-25T03:48:29.411644Z")
+    """ISO 8601 capture time as a 14-digit Wayback timestamp.
+
+    >>> wayback_stamp("2026-11-25T03:48:29.411644Z")
     '20261125034829'
     """
     dt = _parse_iso(iso)
@@ -711,6 +713,7 @@ async def replay_view(datasette, request) -> Response:
     except _NotFound as exc:
         return await _error(datasette, request, 404, str(exc), as_json)
     u = _Links(datasette)
+    data["web_url"] = u.web(wayback_stamp(data["captured_at"]), data["url"])
     headers = {"Link": _memento_link(u, lambda p: datasette.absolute_url(request, p), data["url"])}
     if http_date(data["captured_at"]):
         headers["Memento-Datetime"] = http_date(data["captured_at"])
@@ -898,7 +901,7 @@ def _cell_links(datasette) -> "_Links":
 
 
 @hookimpl
-def asgi_wrapper(datasette):
+def asgi_wrapper():
     def wrap(app):
         async def wrapped(scope, receive, send):
             if scope.get("type") != "http":
