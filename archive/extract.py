@@ -265,91 +265,95 @@ _DISCARD_CLASS = re.compile(
 )
 
 
-def _author_xpath_0(el: etree._Element) -> bool:
+def _author_flags(el: etree._Element) -> tuple[bool, bool, bool, bool]:
+    """Whether trafilatura's author XPaths select ``el``: (discarded before the author
+    search, AUTHOR_XPATHS[0], [1], [2]); each attribute is read once."""
     tag = el.tag
-    if tag == "author":
-        return True
-    if tag not in _AUTHOR_TAGS_0:
-        return False
     get = el.get
-    cls = get("class")
-    return (
-        get("rel") == "author"
-        or get("id") == "author"
-        or cls == "author"
-        or get("itemprop") == "author name"
-        or get("data-testid") in ("AuthorCard", "AuthorURL")
-        or (cls is not None and _AUTHOR_CLASS_0.search(cls) is not None)
-        # ``rel='me'`` without @ in the XPath: a child element <rel> whose text is "me"
-        or any(child.tag == "rel" and child.xpath("string()") == "me" for child in el)
-    )
-
-
-def _author_xpath_1(el: etree._Element) -> bool:
-    if el.tag not in _AUTHOR_TAGS_1:
-        return False
-    get = el.get
-    cls, id_ = get("class"), get("id")
-    return (
-        cls in ("byline", "username", "byl", "BBL")
-        or "author" in (get("itemprop") or "")
-        or (id_ is not None and _AUTHOR_ID_1.search(id_) is not None)
-        or (cls is not None and _AUTHOR_CLASS_1.search(cls) is not None)
-    )
-
-
-def _author_xpath_2(el: etree._Element) -> bool:
-    get = el.get
-    cls, id_ = get("class"), get("id")
-    return (
-        "Byline" in (get("data-component") or "")
-        or "author" in (get("itemprop") or "")
-        or (id_ is not None and _AUTHOR_ID_2.search(id_) is not None)
-        or (cls is not None and _AUTHOR_CLASS_2.search(cls) is not None)
-    )
-
-
-def _discard_for_author(el: etree._Element) -> bool:
-    if el.tag not in _DISCARD_TAGS:
-        return False
-    get = el.get
-    cls, id_ = get("class"), get("id")
-    return (
+    cls, id_, itemprop = get("class"), get("id"), get("itemprop") or ""
+    cls_s, id_s = cls or "", id_ or ""
+    discard = tag in _DISCARD_TAGS and (
         id_ == "comments"
         or cls in ("comments", "title", "date")
-        or (id_ is not None and _DISCARD_ID.search(id_) is not None)
-        or (cls is not None and _DISCARD_CLASS.search(cls) is not None)
+        or (id_ is not None and _DISCARD_ID.search(id_s) is not None)
+        or (cls is not None and _DISCARD_CLASS.search(cls_s) is not None)
         or "Figure" in (get("data-component") or "")
     )
-
-
-def _author_candidates(tree: etree._Element) -> tuple[list, list, list]:
-    """The elements each author XPath could match, in document order.
-
-    ``iter(tags)`` and a callback-free XPath filter in C; only these reach Python.
-    """
-    return (
-        list(tree.iter(*_AUTHOR_TAGS_0, "author")),
-        list(tree.iter(*_AUTHOR_TAGS_1)),
-        tree.xpath("//*[@class or @id or @itemprop or @data-component]"),
+    x0 = tag == "author" or (
+        tag in _AUTHOR_TAGS_0
+        and (
+            get("rel") == "author"
+            or id_ == "author"
+            or cls == "author"
+            or itemprop == "author name"
+            or get("data-testid") in ("AuthorCard", "AuthorURL")
+            or (cls is not None and _AUTHOR_CLASS_0.search(cls_s) is not None)
+            # ``rel='me'`` without @ in the XPath: a child element <rel> whose text is "me"
+            or (el.find("rel") is not None and any(c.tag == "rel" and c.xpath("string()") == "me" for c in el))
+        )
     )
-
-
-_AUTHOR_PREDICATES = (_author_xpath_0, _author_xpath_1, _author_xpath_2)
+    author_prop = "author" in itemprop
+    x1 = tag in _AUTHOR_TAGS_1 and (
+        cls in ("byline", "username", "byl", "BBL")
+        or author_prop
+        or (id_ is not None and _AUTHOR_ID_1.search(id_s) is not None)
+        or (cls is not None and _AUTHOR_CLASS_1.search(cls_s) is not None)
+    )
+    x2 = (
+        author_prop
+        or "Byline" in (get("data-component") or "")
+        or (id_ is not None and _AUTHOR_ID_2.search(id_s) is not None)
+        or (cls is not None and _AUTHOR_CLASS_2.search(cls_s) is not None)
+    )
+    return discard, x0, x1, x2
 
 
 def _author(tree: etree._Element) -> str | None:
-    """trafilatura's ``extract_author`` on ``tree``, which it prunes in place."""
-    for el in [el for el in tree.iter(*_DISCARD_TAGS) if el is not tree and _discard_for_author(el)]:
+    """trafilatura's ``extract_author`` on ``tree``, which it prunes in place.
+
+    One walk over the tree (each element costs a Python proxy in lxml.html) finds both
+    what the author search prunes and what each author XPath selects; pruning only
+    removes subtrees, so a selected element is still a candidate if it is still in
+    ``tree`` afterwards.
+    """
+    discard: list = []
+    doomed: list = []  # //time|//figure, pruned after the others as trafilatura does
+    selected: tuple[list, list, list] = ([], [], [])
+    for el in tree.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in ("time", "figure"):
+            doomed.append(el)
+        if not el.attrib and tag != "author" and (tag not in _AUTHOR_TAGS_0 or el.find("rel") is None):
+            continue  # every test reads an attribute, but for <author> and a child <rel>
+        d, x0, x1, x2 = _author_flags(el)
+        if d and el is not tree:
+            discard.append(el)
+        if x0:
+            selected[0].append(el)
+        if x1:
+            selected[1].append(el)
+        if x2:
+            selected[2].append(el)
+    for el in discard + doomed:
         delete_element(el)
-    for el in list(tree.iter("time", "figure")):
-        delete_element(el)
-    for pred, candidates in zip(_AUTHOR_PREDICATES, _author_candidates(tree)):
-        for el in [el for el in candidates if pred(el)]:
+    for found in selected:
+        for el in found:
+            if not _inside(el, tree):
+                continue
             content = trim(" ".join(el.itertext()))
             if content and 2 < len(content) < 120:
                 return normalize_authors(None, content)
     return None
+
+
+def _inside(el: etree._Element, root: etree._Element) -> bool:
+    while el is not None:
+        if el is root:
+            return True
+        el = el.getparent()
+    return False
 
 
 def _metadata(tree: etree._Element, url: str | None) -> Document:
