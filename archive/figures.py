@@ -136,6 +136,42 @@ _SPELLED = re.compile(
     re.I,
 )
 
+# Persian number words. "نه" (nine, also "no") and "ده" (ten, also "village") are left out:
+# as words on their own they are far more often something else. A lone "یک" (one) is
+# not a figure, as "one" is not.
+_FA_UNITS = {
+    "یک": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6, "هفت": 7, "هشت": 8,
+    "یازده": 11, "دوازده": 12, "سیزده": 13, "چهارده": 14, "پانزده": 15, "شانزده": 16,
+    "هفده": 17, "هجده": 18, "نوزده": 19, "بیست": 20, "سی": 30, "چهل": 40, "پنجاه": 50,
+    "شصت": 60, "هفتاد": 70, "هشتاد": 80, "نود": 90, "صد": 100, "یکصد": 100, "دویست": 200,
+    "سیصد": 300, "چهارصد": 400, "پانصد": 500, "ششصد": 600, "هفتصد": 700, "هشتصد": 800,
+    "نهصد": 900,
+}
+_FA_SCALES = {"هزار": 1e3, "میلیون": 1e6, "میلیارد": 1e9}
+_FA_WORD = alternation(list(_FA_UNITS) + list(_FA_SCALES))
+# Word edges include the zero-width non-joiner: "پنج‌شنبه" (Thursday) holds no five.
+_FA_SPELLED = re.compile(
+    rf"(?<![\w\u200c])(?:{_FA_WORD})(?:\s+و\s+(?:{_FA_WORD})|\s+(?:{'|'.join(_FA_SCALES)}))*(?![\w\u200c])"
+)
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+
+
+def persian_spelled_value(words: str) -> float:
+    """The value of a Persian spelled-out number.
+
+    >>> persian_spelled_value("بیست و پنج"), persian_spelled_value("سه هزار و پانصد")
+    (25.0, 3500.0)
+    """
+    total, current = 0.0, 0.0
+    for token in re.split(r"\s+(?:و\s+)?", words.strip()):
+        if token in _FA_SCALES:
+            total += (current or 1) * _FA_SCALES[token]
+            current = 0.0
+        else:
+            current += _FA_UNITS.get(token, 0)
+    return total + current
+
+
 _QUALIFIERS = [
     "more than", "less than", "fewer than", "no more than", "no fewer than", "at least",
     "at most", "up to", "as many as", "as much as", "as few as", "as little as",
@@ -369,6 +405,16 @@ def find_figures(text: str) -> list[dict]:
             kind, unit, e = "money", _CURRENCY_WORDS[cm.group(1).lower()], e + cm.end()
             written = text[s:e]
         found.append((s, e, kind, value, unit))
+    if _ARABIC_SCRIPT.search(text):
+        for m in _FA_SPELLED.finditer(text):
+            s, e, written = m.start(), m.end(), m.group(0)
+            if written in ("یک", "صد") or written in _FA_SCALES or any(a < e and s < b for a, b in taken):
+                continue
+            kind = "number"
+            pm = re.match(r"\s+درصد(?![\w\u200c])", text[e : e + 8])
+            if pm:  # "بیست و پنج درصد"
+                kind, e = "percent", e + pm.end()
+            found.append((s, e, kind, persian_spelled_value(written), None))
     # Copyright years and numbers that name a thing (District 4, Prop. 13, Page 8) are not
     # figures a reader would cite.
     found = [

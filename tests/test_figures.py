@@ -68,3 +68,8 @@ def test_persian_and_arabic_indic_digits():
     assert f[0]["counts"] == "مترمکعب" and f[5]["counts"] == "لیتر"
     for x in f:
         assert text[x["start"]:x["end"]] == x["text"]
+
+
+def test_persian_spelled_numbers():
+    text = "روز پنج‌شنبه دو نفر آمدند؛ بیست و پنج درصد و سه هزار و پانصد تومان. یک نفر ماند."
+    assert figs(text) == [("دو", 2.0, "number"), ("بیست و پنج درصد", 25.0, "percent"), ("سه هزار و پانصد", 3500.0, "number")]
