@@ -38,7 +38,7 @@ from archive.figures import find_figures
 from archive.quotes import find_quotes
 
 #: Bump whenever the text, quotes or figures for the same bytes could change.
-EXTRACTOR_VERSION = "extract-4 trafilatura-2.3"
+EXTRACTOR_VERSION = "extract-5 trafilatura-2.3"
 
 #: Decode and extract no more than this many payload bytes; the rest is dropped and the
 #: article is marked ``truncated``.

@@ -104,7 +104,8 @@ _PATTERNS = [
     ("money", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD})?\s(?:{'|'.join(_CURRENCY_WORDS)}|{_ISO_CODES})\b"),
     ("percent", rf"{_NB}(?:{_NUM})\s?(?:%|٪|percent\b|per\s?cent\b|percentage points?\b|درصد)"),
     ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
-    ("power", rf"{_NB}\d+\^\d+(?!\d)"),
+    # "2^15 - 1" is one number as written (32767), not 2^15 and a 1
+    ("power", rf"{_NB}\d+\^\d+(?:\s?[-+−]\s?\d+(?![\d^]|[.,]\d))?(?!\d)"),
     ("number", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?{_NA}"),
 ]
 # The lookahead names every character a pattern can start with, so that the regex engine
@@ -377,8 +378,11 @@ def find_figures(text: str) -> list[dict]:
         elif kind == "percent":
             value = _num(re.match(_NUM, written).group(0))
         elif kind == "power":
-            base, exp = written.split("^")
-            kind, value = "number", float(int(base) ** min(int(exp), 300))
+            pm = re.fullmatch(r"(\d+)\^(\d+)(?:\s?([-+−])\s?(\d+))?", written)
+            value = float(int(pm.group(1)) ** min(int(pm.group(2)), 300))
+            if pm.group(3):
+                value += int(pm.group(4)) if pm.group(3) == "+" else -int(pm.group(4))
+            kind = "number"
         elif kind == "ordinal":
             value = float(re.match(r"\d+", written).group(0))
         else:

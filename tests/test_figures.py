@@ -73,3 +73,8 @@ def test_persian_and_arabic_indic_digits():
 def test_persian_spelled_numbers():
     text = "روز پنج‌شنبه دو نفر آمدند؛ بیست و پنج درصد و سه هزار و پانصد تومان. یک نفر ماند."
     assert figs(text) == [("دو", 2.0, "number"), ("بیست و پنج درصد", 25.0, "percent"), ("سه هزار و پانصد", 3500.0, "number")]
+
+
+def test_power_with_offset_is_one_figure():
+    assert figs("The payload was limited to 2^15 - 1. Then 2^8+1 and 2^20.") == [
+        ("2^15 - 1", 32767.0, "number"), ("2^8+1", 257.0, "number"), ("2^20", 1048576.0, "number")]
