@@ -10,10 +10,16 @@ Steps:
    :class:`NotExtractable`, judged by the bytes first and the declared type second, because
    servers mislabel;
 2. cap the payload at :data:`MAX_DECODED_BYTES` and decode it (:mod:`archive.charset`);
-3. let trafilatura find the article body (fast mode: no fallback extractors, no comments)
-   and its title, author and publication date; read the modification date and language
-   from the page's own declarations;
+3. parse the page once; let trafilatura find the article body in a copy of the tree (fast
+   mode: no fallback extractors, no comments) and read title, author and publication date
+   from the tree with trafilatura's own metadata steps, minus the fields the archive does
+   not keep (:func:`_metadata`); read the modification date and language from the page's
+   own declarations. Zero-width (non-)joiners, which trafilatura would drop, are carried
+   through it as stand-ins;
 4. normalise whitespace so the text is stable, then find quotes and figures in it.
+
+Speed (``bench/extract_speed.py``): about 10 ms for the 55 KB ars-1 page on one core, 1.4x
+trafilatura's fast mode alone; most of the rest is trafilatura's own body extraction.
 """
 
 from __future__ import annotations
