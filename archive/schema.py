@@ -13,12 +13,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 
 # Each statement is idempotent; ensure_schema() runs them all on every open.
+# Statements are split on ";", so comments inside must not contain one.
 TABLES = """
 CREATE TABLE IF NOT EXISTS warc_files (
     name TEXT PRIMARY KEY,          -- file name inside warcs/
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS captures (
     warc_file TEXT,
     offset INTEGER,                 -- byte offset of the record's gzip member
     length INTEGER,                 -- compressed length of the record
-    payload_sha256 TEXT,            -- hex; for a revisit, the original's payload
+    payload_sha256 TEXT,            -- hex, for a revisit, the original's payload
     block_sha256 TEXT,              -- hex of the record block as stored
     refers_to TEXT,                 -- revisit: WARC-Refers-To record id
     request_record_id TEXT,
@@ -237,14 +237,39 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+# Full-text search over texts, kept in step by triggers (the layout sqlite-utils'
+# enable_fts creates, written out so it can run inside one transaction).
+FTS = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, text, content='texts', "
+    "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER IF NOT EXISTS texts_ai AFTER INSERT ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS texts_ad AFTER DELETE ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS texts_au AFTER UPDATE ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); "
+    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+]
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create every table, index and the FTS table if they are missing."""
-    conn.executescript(TABLES)
-    db = sqlite_utils.Database(conn)
-    if not db[FTS_TABLE].exists():
-        db["texts"].enable_fts(["title", "text"], fts_version="FTS5", create_triggers=True,
-                               tokenize="unicode61 remove_diacritics 2")
-    conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    """Create every table, index and the FTS table if they are missing.
+
+    One IMMEDIATE transaction: processes opening a new store at the same moment
+    take turns instead of racing to create the same table.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in TABLES.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        for stmt in FTS:
+            conn.execute(stmt)
+        conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def open_db(path: str | Path) -> sqlite3.Connection:
