@@ -175,13 +175,19 @@ class WarcStore:
         self.root.mkdir(parents=True, exist_ok=True)
         name = self._new_name()
         path = self.root / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        # Created under a hidden name, locked, then renamed: a file is never visible
+        # under its final name unlocked, so another process's recovery cannot take a
+        # file that is being born for a dead one (the lock follows the inode).
+        hidden = self.root / f".{name}.new"
+        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         fh = os.fdopen(fd, "ab")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(hidden, path)
         except OSError:
             fh.close()
-            raise StoreError(f"cannot lock new WARC file {path}") from None
+            hidden.unlink(missing_ok=True)
+            raise StoreError(f"cannot create and lock a new WARC file in {self.root}") from None
         _fsync_dir(self.root)
         of = _OpenFile(name=name, path=path, fh=fh, size=0)
         info = {
