@@ -152,6 +152,8 @@ def _scan_files(store: "Store", report: _Report) -> _Scan:
                 if rec.body is not None:
                     if rec.content_type == CITATION_TYPE and rec.body.get("id"):
                         scan.citations[rec.body["id"]] = rec
+                    elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE) and ledger.is_foreign({"warc_file": name}):
+                        pass  # another store's chain, carried inside an import: not ours to audit
                     elif rec.content_type == LEDGER_TYPE:
                         scan.entries.append(rec)
                     elif rec.content_type == SEAL_TYPE:

@@ -90,6 +90,9 @@ def cite(store: "Store", url: str, passage: str, at: str | None = None, note: st
         }
         _write_citation(store, body)
         existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+        from . import ledger
+
+        ledger.record_citation(store, existing)
     return citation_output(store, existing, base_url)
 
 

@@ -138,8 +138,19 @@ def check_chain(entries: Iterable[dict]) -> list[dict]:
     return problems
 
 
+def is_foreign(pointer: dict) -> bool:
+    """Records in imported files belong to another store's chain, not ours.
+
+    They stay in the WARC byte for byte (checkable with that store's proof and key);
+    merging them by ``seq`` would overwrite this store's own entries.
+    """
+    return str(pointer.get("warc_file", "")).startswith("import-")
+
+
 @register_metadata(LEDGER_TYPE)
 def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    if is_foreign(pointer):
+        return
     conn.execute(
         "INSERT OR REPLACE INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, "
         "warc_file, offset, length, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -150,6 +161,8 @@ def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> No
 
 @register_metadata(SEAL_TYPE)
 def _index_head(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    if is_foreign(pointer):
+        return
     # execute, not executescript: that would COMMIT the indexing transaction midway.
     conn.execute(HEADS_TABLE)
     conn.execute(

@@ -59,6 +59,8 @@ class Store:
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed)
         self.seal_listeners: list[Callable[[str, str, int], None]] = []
+        self._ledger_behind = False
+        self.ledger_error: str | None = None
         _register_metadata_handlers()
         self.recovered: list[dict] = []
         if recover:
@@ -116,7 +118,26 @@ class Store:
                 last = pointers[-1]
                 conn.execute("UPDATE warc_files SET size=?, records=records+? WHERE name=?",
                              (last.offset + last.length, len(pointers), last.warc_file))
+            self._vouch(rows)
             return rows
+
+    def _vouch(self, rows: list[dict]) -> None:
+        """Append ledger entries for rows already durable and indexed.
+
+        The records are acknowledged whatever happens here: if the ledger write fails
+        (disk full), the store notes it and the next successful write catches the ledger
+        up; until then ``verify --all`` reports those records as not vouched for.
+        """
+        from . import ledger
+
+        try:
+            if self._ledger_behind:
+                ledger.backfill(self)
+            ledger.record_captures(self, rows)
+            self._ledger_behind = False
+        except StoreError as exc:
+            self._ledger_behind = True
+            self.ledger_error = str(exc)
 
     def _hop_records(self, hop: Hop) -> tuple[list, bool]:
         """The request and response (or revisit) records for a hop."""
@@ -241,6 +262,11 @@ class Store:
                         break
                 if good_end < size:
                     quarantined = self._quarantine(path, good_end, size)
+                if good_end == 0:
+                    # Not even the warcinfo survived: nothing of this file was ever acked.
+                    conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
+                    path.unlink(missing_ok=True)
+                    return {"file": name, "orphans_indexed": 0, "quarantined": quarantined, "removed": True}
                 record_file(conn, name, good_end,
                             (known_row["records"] if known_row is not None else 0) + indexed,
                             "capture", known_row["created_at"] if known_row is not None else None)
@@ -286,6 +312,11 @@ class Store:
             if stem.endswith(s.replace(".", "_")) or stem.endswith(s):
                 stem = stem[: -len(s)]
         name = f"import-{sha[:16]}-{stem}{suffix}"
+        # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
+        # are one file: storing them twice would duplicate every record id.
+        same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*")) if self.warcs_dir.exists() else []
+        if same:
+            name = same[0].name
         target = self.warcs.path_of(name)
         self.warcs_dir.mkdir(parents=True, exist_ok=True)
         already = target.exists()
@@ -296,6 +327,14 @@ class Store:
                 os.fsync(f.fileno())
             os.replace(tmp, target)
         result = self._index_file(name, origin="import", sha256=sha)
+        from . import ledger
+
+        # Our ledger vouches for what we imported, as it does for what we captured.
+        ledger.record_captures(self, self.conn.execute(
+            "SELECT * FROM captures WHERE warc_file=?", (name,)).fetchall())
+        for row in self.conn.execute("SELECT * FROM citations WHERE warc_file=?", (name,)).fetchall():
+            ledger.record_citation(self, row)
+        ledger.record_seals(self)
         result["path"] = shown
         result["stored_as"] = name
         result["already_imported"] = already
@@ -320,8 +359,11 @@ class Store:
                 try:
                     with zf.open(m) as src, open(tmp, "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                    leaf = re.sub(r"[^A-Za-z0-9._-]+", "_", m.filename.rsplit("/", 1)[-1])
-                    named = tmp.with_name(f".wacz-{leaf}")
+                    # Bounded and hashed: a hostile member name can neither escape the
+                    # store nor exceed the file system's name limit.
+                    leaf = re.sub(r"[^A-Za-z0-9._-]+", "_", m.filename.rsplit("/", 1)[-1])[-100:]
+                    tag = hashlib.sha256(m.filename.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+                    named = tmp.with_name(f".wacz-{tag}-{leaf}")
                     os.replace(tmp, named)
                     try:
                         results.append(self._import_archive_file(named, f"{path}!{m.filename}"))
@@ -356,6 +398,8 @@ class Store:
                         continue
                     records += 1
                     rec = item.record
+                    for w in item.warnings:
+                        problem("warning", item.offset, w)
                     rid = rec.record_id
                     if rid in seen_ids:
                         problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "

@@ -303,10 +303,21 @@ def test_duplicate_record_id_across_files(built):
 
 def test_unvouched_record_is_not_a_pass(built):
     store, c, first = built
-    # a record appended by something that bypasses the ledger
-    plain = Store(store.db_path, store.warcs_dir)
-    plain.capture([c["url"]], Fetcher(timeout=10), extract=False)
-    plain.close()
+    # a record appended by something that bypasses the ledger: straight into a WARC file
+    # and the index, without Store.write_records
+    import io
+
+    from archive.index import index_record
+    from archive.warcstore import load_record
+
+    rec = store.warcs.builder.create_warc_record(
+        c["url"], "resource", payload=io.BytesIO(b"slipped in"), length=10,
+        warc_headers_dict={"WARC-Record-ID": "<urn:uuid:00000000-0000-4000-8000-00000000beef>",
+                           "WARC-Date": "2026-01-01T00:00:00.000000Z", "Content-Type": "text/plain"})
+    [p] = store.warcs.append([rec])
+    with store.transaction() as conn:
+        index_record(conn, p.warc_file, p.offset, p.length,
+                     load_record(store.warcs.path_of(p.warc_file), p.offset, p.length))
     results = audit(store)
     assert any(r["check"] == "ledger_cover" and r["ok"] is None for r in results)
 

@@ -32,7 +32,9 @@ def test_capture_writes_warc_11_with_sha256_that_warcio_checks(store, site):
     path = store.warcs.path_of(r["warc_file"])
     store.warcs.close()
     recs = _records(path)
-    assert [t for t, _ in recs] == ["warcinfo", "request", "response"]
+    # warcinfo heads the file; the ledger entry vouching for the capture follows it
+    assert [t for t, _ in recs] == ["warcinfo", "request", "response", "metadata"]
+    assert recs[3][1]["Content-Type"].startswith("application/vnd.archive-store.ledger+json")
     for _, h in recs:
         assert h["WARC-Record-ID"]
     resp = recs[2][1]
