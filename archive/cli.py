@@ -154,7 +154,6 @@ def import_(paths, db, warcs, as_json, no_extract):
         archive import crawl.warc.gz old.arc collection.wacz
     """
     from .errors import ArchiveError
-    from .versions import process_pending
 
     bad = 0
     with open_store(db, warcs) as store:
@@ -175,6 +174,8 @@ def import_(paths, db, warcs, as_json, no_extract):
             emit(r, as_json, f"{p}: {r['records']} records read, {len(r['errors'])} errors, "
                              f"{len(r.get('warnings', []))} warnings")
         if not no_extract:
+            from .versions import process_pending  # loads the extractor: only when needed
+
             process_pending(store)
     if bad:
         sys.exit(2)

@@ -128,8 +128,8 @@ def _store(db_path: Path, warcs: Path) -> Store:
     key = (str(db_path), str(warcs))
     store = stores.get(key)
     if store is None:
-        # recover=False: a reader must never touch files a capture process may be writing.
-        store = stores[key] = Store(db_path, warcs, recover=False)
+        # Read-only: a reader never writes the index nor touches files a capture may be writing.
+        store = stores[key] = Store(db_path, warcs, readonly=True)
     return store
 
 

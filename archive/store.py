@@ -48,13 +48,23 @@ class Store:
         id_factory: Callable[[], str] = new_record_id,
         max_file_size: int = DEFAULT_MAX_SIZE,
         recover: bool = True,
+        readonly: bool = False,
     ):
+        """``readonly`` opens the index with ``mode=ro`` and writes nothing (for Datasette
+        and audits of a store on read-only storage); writing methods then fail."""
         self.db_path = Path(db_path)
         self.warcs_dir = Path(warcs_dir)
         self.clock = clock
         self.id_factory = id_factory
+        self.readonly = readonly
         self._lock = threading.RLock()
-        self.conn = schema.open_db(self.db_path)
+        if readonly:
+            if not self.db_path.exists():
+                raise StoreError(f"{self.db_path} does not exist")
+            self.conn = schema.connect(self.db_path, readonly=True)
+            recover = False
+        else:
+            self.conn = schema.open_db(self.db_path)
         self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed)
