@@ -38,7 +38,7 @@ from . import ledger
 from .errors import ArchiveError, UsageError
 from .index import CITATION_TYPE, LEDGER_TYPE, SEAL_TYPE, fixity_of, mime_of
 from .reader import Found, Problem, iter_records
-from .warcstore import digest_hex, file_sha256, load_record
+from .warcstore import digest_algo, digest_hex, file_sha256, load_record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -73,6 +73,13 @@ class _Scan:
     entries: list[_Rec] = field(default_factory=list)
     heads: list[_Rec] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
+    file_sha: dict[str, str] = field(default_factory=dict)
+
+    def sha256_of(self, store: "Store", name: str) -> str:
+        """A file's SHA-256, read once per audit (the seal and the ledger both ask)."""
+        if name not in self.file_sha:
+            self.file_sha[name] = file_sha256(store.warcs.path_of(name))
+        return self.file_sha[name]
 
 
 class _Report:
@@ -144,7 +151,7 @@ def _scan_files(store: "Store", report: _Report) -> _Scan:
                 rec = _keep(name, item)
                 scan.at[(name, item.offset)] = rec
                 scan.by_id.setdefault(rec.record_id, []).append(rec)
-                fixity = fixity_of(item.record)
+                fixity = _fixity(item.record, rec)
                 if fixity == "failed":
                     report.add("record", False, rec.record_id, _digest_detail(item.record), name, item.offset)
                 elif fixity == "unverifiable":
@@ -181,6 +188,18 @@ def _keep(name: str, item: Found) -> _Rec:
                 hashlib.sha256(rec.block).hexdigest(), payload, ctype, body)
 
 
+def _fixity(record, rec: _Rec) -> str:
+    """``fixity_of(record)``, without hashing the block and payload again when the
+    declared digests are SHA-256 and match what :func:`_keep` computed; anything else
+    (another algorithm, a mismatch, a chunked payload) takes the full check."""
+    block = record.header("WARC-Block-Digest")
+    payload = None if rec.record_type == "revisit" else record.header("WARC-Payload-Digest")
+    if (block and digest_algo(block) == "sha256" and digest_hex(block) == rec.block_sha256
+            and (not payload or (digest_algo(payload) == "sha256" and digest_hex(payload) == rec.payload_sha256))):
+        return "ok"
+    return fixity_of(record)
+
+
 def _digest_detail(rec) -> str:
     parts = []
     for name, data in (("WARC-Block-Digest", rec.block), ("WARC-Payload-Digest", rec.payload)):
@@ -205,7 +224,7 @@ def _check_files(store: "Store", scan: _Scan, report: _Report) -> None:
         if not row["sha256"]:
             continue  # still being written: its records are checked one by one
         size = scan.sizes[name]
-        sha = file_sha256(store.warcs.path_of(name))
+        sha = scan.sha256_of(store, name)
         if sha != row["sha256"] or size != row["size"]:
             report.add("file_seal", False, name,
                        f"sealed as {row['size']} bytes sha256 {row['sha256'][:16]}…, now {size} bytes "
@@ -403,7 +422,7 @@ def _vouch_problem(store: "Store", scan: _Scan, kind, subject, d: dict) -> tuple
             return "the sealed file is missing", subject, None
         if scan.sizes[subject] != d.get("size"):
             return f"file is {scan.sizes[subject]} bytes, sealed at {d.get('size')}", subject, None
-        sha = file_sha256(store.warcs.path_of(subject))
+        sha = scan.sha256_of(store, subject)
         if sha != d.get("sha256"):
             return f"file sha256 is {sha}, sealed as {d.get('sha256')}", subject, None
         return "", None, None

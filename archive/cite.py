@@ -206,7 +206,7 @@ def verify_citation(store: "Store", cid: str) -> dict:
                                  f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
             if rec.header("WARC-Truncated"):
                 checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
-            article = extract_snapshot(store, row["snapshot_sha256"])
+            article = extract_snapshot(store, row["snapshot_sha256"], text_only=True)
             text = article.text
             tsha = text_sha256(text)
             checks.append(_check("text_digest", tsha == row["text_sha256"],

@@ -27,21 +27,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
-from htmldate import find_date
-from trafilatura import bare_extraction, baseline
-from trafilatura.json_metadata import normalize_authors
-from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
-from trafilatura.settings import Document
-from trafilatura.utils import trim
-from trafilatura.xml import delete_element
 
 from archive import charset as _charset
 from archive.errors import ArchiveError
-from archive.figures import find_figures
-from archive.quotes import find_quotes
+
+# trafilatura (with htmldate, ~0.15 s to import), quotes and figures are imported where
+# they are used, so that importing this module for its constants costs nothing and
+# ``archive verify`` pays for the extractor only when a citation is re-extracted.
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 #: Bump whenever the text, quotes or figures for the same bytes could change.
 EXTRACTOR_VERSION = "extract-5 trafilatura-2.3"
@@ -322,6 +320,10 @@ def _author(tree: etree._Element) -> str | None:
     removes subtrees, so a selected element is still a candidate if it is still in
     ``tree`` afterwards.
     """
+    from trafilatura.json_metadata import normalize_authors
+    from trafilatura.utils import trim
+    from trafilatura.xml import delete_element
+
     discard: list = []
     doomed: list = []  # //time|//figure, pruned after the others as trafilatura does
     selected: tuple[list, list, list] = ([], [], [])
@@ -362,14 +364,17 @@ def _inside(el: etree._Element, root: etree._Element) -> bool:
     return False
 
 
-def _metadata(tree: etree._Element, url: str | None) -> Document:
+def _metadata(tree: etree._Element, url: str | None, title_only: bool = False) -> "Document":
     """Title, author and publication date, as trafilatura's ``extract_metadata`` finds them.
 
     The same steps in the same order, minus what the archive does not keep (site name,
     categories, tags, licence: a third of trafilatura's metadata time). The author is
     read last and prunes ``tree`` in place (trafilatura prunes a deep copy), so ``tree``
-    is spent afterwards.
+    is spent afterwards. With ``title_only`` the steps after the title (URL, date,
+    author) are skipped: the title is settled before them and they do not change it.
     """
+    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
+
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
         meta.author = None
@@ -379,6 +384,11 @@ def _metadata(tree: etree._Element, url: str | None) -> Document:
         pass
     if not meta.title:
         meta.title = extract_title(tree)
+    if title_only:
+        meta.clean_and_trim()
+        return meta
+    from htmldate import find_date
+
     if not meta.url:
         meta.url = extract_url(tree, url)
     meta.date = find_date(tree, **_DATE_PARAMS, url=meta.url)
@@ -388,12 +398,17 @@ def _metadata(tree: etree._Element, url: str | None) -> Document:
     return meta
 
 
-def extract(payload: bytes, content_type: str | None = None, url: str | None = None) -> Article:
+def extract(payload: bytes, content_type: str | None = None, url: str | None = None,
+            text_only: bool = False) -> Article:
     """The article in an HTML ``payload``.
 
     ``content_type`` is the HTTP header value (its charset is honoured); ``url`` only helps
     trafilatura judge links and metadata. Raises :class:`NotExtractable` for payloads that
     are not HTML.
+
+    ``text_only`` gives the same ``text`` and ``title`` (byte for byte) and leaves out the
+    rest: no author, dates, language, quotes or figures, which are most of the time of a
+    page. It is for re-hashing a text (``archive verify``), never for storing one.
 
     >>> page = b'<html lang="en"><head><title>Fire</title></head><body><article>'
     >>> page += b'<p>"We lost everything," said Ann Lee. The fire destroyed 2,300 homes.</p>'
@@ -413,10 +428,14 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         raise NotExtractable("no HTML markup")
     html, joiners = _hide_joiners(html)
     tree = _parse(html)
+    from trafilatura import bare_extraction, baseline
+    from trafilatura.settings import Document
 
-    modified = _iso(_first(tree, _MODIFIED_XPATHS) or _json_ld_modified(tree))
-    # The declared language is read before trafilatura prunes the tree.
-    declared_lang = _language(tree, "")
+    modified = declared_lang = None
+    if not text_only:
+        modified = _iso(_first(tree, _MODIFIED_XPATHS) or _json_ld_modified(tree))
+        # The declared language is read before trafilatura prunes the tree.
+        declared_lang = _language(tree, "")
     fallback_title = _first(tree, ("//title/text()", "//h1//text()"))
 
     # One parse serves both: trafilatura works on its own copy of the tree, and the
@@ -429,7 +448,7 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         raw = baseline(_parse(html))[1]
     text = _restore_joiners(_normalise_text(raw), joiners)
     # trafilatura gives no metadata for a page it finds no article in; neither do we.
-    meta = _metadata(tree, url) if doc is not None else Document()
+    meta = _metadata(tree, url, title_only=text_only) if doc is not None else Document()
     title = meta.title or fallback_title
     title = _restore_joiners(_normalise_text(title).replace("\n", " "), joiners) if title else None
     author = _restore_joiners(meta.author, joiners) or None
@@ -438,6 +457,11 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         # trafilatura keeps an <h1> inside the article; the headline is the title already,
         # and keeping it twice would count its figures twice.
         text = text.split("\n", 1)[1] if "\n" in text else ""
+    if text_only:
+        return Article(text=text, title=title or None, charset=used, truncated=truncated)
+    from archive.figures import find_figures
+    from archive.quotes import find_quotes
+
     language = declared_lang or _language(etree.Element("html"), text)
     return Article(
         text=text,

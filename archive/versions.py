@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import zlib
+from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Iterable
 
@@ -112,10 +113,31 @@ def read_snapshot(store: "Store", sha256: str) -> tuple[bytes, str | None, str |
     return data, row["content_type"], row["url"], truncated or bool(row["truncated"])
 
 
-def extract_snapshot(store: "Store", sha256: str) -> Article:
-    """Re-extract a snapshot from its WARC bytes (used by verify)."""
+_EXTRACTED: "OrderedDict[tuple, Article]" = OrderedDict()
+_EXTRACTED_MAX = 64
+
+
+def extract_snapshot(store: "Store", sha256: str, text_only: bool = False) -> Article:
+    """Re-extract a snapshot from its WARC bytes (used by verify).
+
+    The bytes are read from the WARC file every time; what is remembered (the last
+    ``_EXTRACTED_MAX`` results in this process) is the extraction of those exact bytes,
+    keyed by their SHA-256, content type and URL: extraction is a pure function of them,
+    so several citations of one snapshot in a verify run extract it once, and nothing the
+    index says is trusted. ``text_only`` skips quotes, figures and metadata other than the
+    title (see :func:`archive.extract.extract`).
+    """
     data, ctype, url, _ = read_snapshot(store, sha256)
-    return extract(data, ctype, url)
+    key = (hashlib.sha256(data).digest(), ctype, url, text_only, EXTRACTOR_VERSION)
+    article = _EXTRACTED.get(key)
+    if article is None:
+        article = extract(data, ctype, url, text_only=text_only)
+        _EXTRACTED[key] = article
+        if len(_EXTRACTED) > _EXTRACTED_MAX:
+            _EXTRACTED.popitem(last=False)
+    else:
+        _EXTRACTED.move_to_end(key)
+    return article
 
 
 def process_pending(store: "Store", all_pages: bool = False, force: bool = False,

@@ -153,3 +153,25 @@ def test_zero_width_joiners_survive_extraction():
     a = extract(page.encode())
     assert "ذخیره\u200cشده" in a.text and "می\u200cرود" in a.text
     assert "\U0001f700" not in a.text
+
+
+def test_text_only_gives_the_same_text_on_every_labelled_page():
+    # archive verify re-hashes a text extracted with text_only=True against the one stored
+    # at capture time from a full extraction: a single differing byte is a false failure.
+    cases = [c for c in _quality().load_cases(corpus=CORPUS) if c[2] is not None]
+    assert len(cases) >= 10
+    for name, label, payload in cases:
+        full = extract(payload, label.get("content_type"))
+        lean = extract(payload, label.get("content_type"), text_only=True)
+        assert lean.text.encode("utf-8") == full.text.encode("utf-8"), name
+        assert (lean.title, lean.charset, lean.truncated) == (full.title, full.charset, full.truncated), name
+        assert lean.quotes == [] and lean.figures == [] and lean.author is None
+
+
+def test_importing_extract_does_not_import_trafilatura():
+    import subprocess
+    import sys
+
+    code = "import sys, archive.extract, archive.versions; print('trafilatura' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
