@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -76,6 +76,11 @@ HTML_TYPES = {"text/html", "application/xhtml+xml"}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Logging out writes only a cookie, never the index.
 WRITE_ALLOWED = ("/-/logout",)
+# A full-text search of the texts table: Datasette counts every match through the base
+# table on each page (about 3 ms per 1,000 matches, so 0.6 s for a common word among
+# 200,000 texts); these pages skip the count (``_nocount``) and still page through.
+# ``_count=1`` asks for the count after all.
+FTS_TABLE_PATH = re.compile(r"^/[^/]+/texts(?:\.json)?$")
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
@@ -896,6 +901,25 @@ def render_cell(value, column, table, datasette):
     return None
 
 
+def _without_search_count(scope: dict) -> dict:
+    """``scope`` with ``_nocount=1`` added to a search of the texts table (see FTS_TABLE_PATH).
+
+    >>> _without_search_count({"path": "/archive/texts", "query_string": b"_search=flood"})["query_string"]
+    b'_search=flood&_nocount=1'
+    >>> _without_search_count({"path": "/archive/texts", "query_string": b"_search=flood&_count=1"})["query_string"]
+    b'_search=flood&_count=1'
+    >>> _without_search_count({"path": "/archive/texts", "query_string": b"_sort=title"})["query_string"]
+    b'_sort=title'
+    """
+    qs = scope.get("query_string") or b""
+    if not FTS_TABLE_PATH.match(scope.get("path", "")):
+        return scope
+    keys = {k for k, _ in parse_qsl(qs.decode("latin-1"))}
+    if "_nocount" in keys or "_count" in keys or not any(k == "_search" or k.startswith("_search_") for k in keys):
+        return scope
+    return {**scope, "query_string": qs + b"&_nocount=1"}
+
+
 def _cell_links(datasette) -> "_Links":
     return _Links(datasette)
 
@@ -915,6 +939,7 @@ def asgi_wrapper():
                                     headers={"Allow": "GET, HEAD, OPTIONS"}).asgi_send(send)
                 return
             raw = "/-/replay-raw/" in path
+            scope = _without_search_count(scope)
 
             async def send_with_headers(message):
                 if message.get("type") == "http.response.start":
