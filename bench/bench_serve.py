@@ -13,8 +13,8 @@ The store has two parts:
 
 The store is cached under ``bench/out/`` and rebuilt when ``archive/schema.py`` changes.
 ``archive serve`` runs as its own process; requests are sequential over one keep-alive
-connection. Pages: full-text search (a term in nearly every text, and a selective one in
-about 40), a citation page ``/-/cite/<id>`` and a snapshot page ``/-/snapshot/<sha256>``;
+connection. Pages: full-text search of the texts table (a term in nearly every text, and a
+selective one in about 40), the ranked ``search`` canned query, a citation page ``/-/cite/<id>`` and a snapshot page ``/-/snapshot/<sha256>``;
 plugin pages that do not exist yet are skipped with a note. Target: p95 < 100 ms.
 """
 
@@ -185,6 +185,7 @@ def run(quick: bool = True, log=print) -> list[Row]:
         pages = {
             "search, common term": ("/archive/texts?_search={}", common),
             "search, selective term": ("/archive/texts?_search={}", [f"kw{i}" for i in range(0, 500, 37)]),
+            "search query (ranked snippets), common term": ("/archive/search?q={}", common),
             "citation page /-/cite/<id>": ("/-/cite/{}", cites),
             "snapshot page /-/snapshot/<sha256>": ("/-/snapshot/{}", snaps),
         }
