@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS versions (
     captures INTEGER,
     PRIMARY KEY (page_url, version)
 );
+CREATE INDEX IF NOT EXISTS versions_text ON versions(text_sha256);
 CREATE TABLE IF NOT EXISTS quotes (
     text_sha256 TEXT,
     n INTEGER,                      -- order in the text

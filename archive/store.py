@@ -31,10 +31,12 @@ from .capture import Fetcher, FetchResult, Hop
 from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
 from .index import index_record, iso_date, record_file, record_issues
 from .reader import Found, Problem, _iter_gzip, iter_records, sniff
-from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, load_record, new_record_id,
-                        sha256_label, utcnow, warc_date, file_sha256)
+from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, encode_records, file_sha256, load_record,
+                        new_record_id, parse_record, sha256_label, utcnow, warc_date)
 
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
+VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
 
 
 class Store:
@@ -90,7 +92,10 @@ class Store:
                 self.conn.execute("COMMIT")
 
     def close(self) -> None:
-        self.warcs.close()
+        if not self.readonly:
+            # A file this process wrote is finished: seal it (its SHA-256 is recorded),
+            # so only files of crashed processes are left for recovery.
+            self.warcs.close(seal=True)
         self.conn.close()
 
     def __enter__(self) -> "Store":
@@ -114,22 +119,39 @@ class Store:
             listener(name, sha256, size)
 
     # -- writing records --------------------------------------------------------------
-    def write_records(self, records: list, expected_size: int = 0) -> list[dict]:
-        """Append records durably, then index them; returns the capture rows written."""
-        with self._lock:
-            pointers = self.warcs.append(records, expected_size=expected_size)
-            rows = []
-            with self.transaction() as conn:
-                for p in pointers:
+    def write_records(self, records: list, expected_size: int = 0, vouch: bool = True) -> list[dict]:
+        """Append records durably, then index them; returns the capture rows written.
+
+        Records are encoded by the calling thread, written under the file lock and
+        fsynced with any batches written alongside (group commit); only then are they
+        indexed, from the very bytes written. Records larger than ``STREAM_OVER`` are
+        streamed to the file instead and read back to be indexed.
+        """
+        if expected_size > STREAM_OVER:
+            with self._lock:
+                pointers = self.warcs.append(records, expected_size=expected_size)
+                raws = [None] * len(pointers)
+        else:
+            encoded = encode_records(records)
+            pointers = self.warcs.append_encoded(encoded)
+            raws = [e.raw for e in encoded]
+        rows = []
+        with self.transaction() as conn:
+            for p, raw in zip(pointers, raws):
+                if raw is None:
                     rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
-                    row = index_record(conn, p.warc_file, p.offset, p.length, rec)
-                    rows.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
-                                        "offset": p.offset, "length": p.length})
-                last = pointers[-1]
-                conn.execute("UPDATE warc_files SET size=?, records=records+? WHERE name=?",
-                             (last.offset + last.length, len(pointers), last.warc_file))
+                else:
+                    rec = parse_record(raw, p.warc_file, p.offset)
+                row = index_record(conn, p.warc_file, p.offset, p.length, rec)
+                rows.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
+                                    "offset": p.offset, "length": p.length})
+            last = pointers[-1]
+            # max(): with group commit, batches of one file may be indexed out of order.
+            conn.execute("UPDATE warc_files SET size=max(size, ?), records=records+? WHERE name=?",
+                         (last.offset + last.length, len(pointers), last.warc_file))
+        if vouch:
             self._vouch(rows)
-            return rows
+        return rows
 
     def _vouch(self, rows: list[dict]) -> None:
         """Append ledger entries for rows already durable and indexed.
@@ -183,13 +205,16 @@ class Store:
                                "WARC-Concurrent-To": resp_id})
         return [req, rec], original is not None
 
-    def store_fetch(self, result: FetchResult) -> list[dict]:
-        """Write and index every hop of a fetch; returns one capture row per hop."""
+    def store_fetch(self, result: FetchResult, vouch: bool = True) -> list[dict]:
+        """Write and index every hop of a fetch; returns one capture row per hop.
+
+        With ``vouch=False`` the caller appends the ledger entries later, in a batch.
+        """
         rows = []
         for hop in result.hops:
             with self._lock:
                 records, revisit = self._hop_records(hop)
-                written = self.write_records(records, expected_size=hop.body_length + 4096)
+            written = self.write_records(records, expected_size=hop.body_length + 4096, vouch=vouch)
             row = dict(written[-1])
             row["revisit"] = revisit
             rows.append(row)
@@ -203,25 +228,43 @@ class Store:
         fetcher = fetcher or Fetcher()
         urls = list(urls)
 
+        unvouched: list[dict] = []
+        vouch_lock = threading.Lock()
+
+        def vouch_pending(at_least: int) -> None:
+            with vouch_lock:
+                if len(unvouched) < at_least:
+                    return
+                batch = unvouched[:]
+                del unvouched[:]
+            self._vouch(batch)
+
         def one(url: str) -> dict:
             result = fetcher.fetch(url, extra_headers=extra_headers)
             try:
                 try:
-                    rows = self.store_fetch(result)
+                    rows = self.store_fetch(result, vouch=False)
                 except ArchiveError as exc:
                     return {"url": url, "error": str(exc), "code": "store_failed"}
             finally:
                 result.close()
+            with vouch_lock:
+                unvouched.extend(rows)
+            # Ledger entries go in batches: one append (one fsync) per VOUCH_BATCH captures.
+            vouch_pending(VOUCH_BATCH)
             out = _capture_result(url, rows, result.error)
             if progress:
                 progress(out)
             return out
 
-        if workers <= 1 or len(urls) <= 1:
-            results = [one(u) for u in urls]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(one, urls))
+        try:
+            if workers <= 1 or len(urls) <= 1:
+                results = [one(u) for u in urls]
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    results = list(pool.map(one, urls))
+        finally:
+            vouch_pending(1)
         if extract:
             from .versions import process_pending
             process_pending(self)
@@ -245,11 +288,13 @@ class Store:
                 continue
             if row is not None and row["origin"] == "import":
                 continue
-            start = row["size"] if row is not None and row["size"] else 0
-            if start > size:
-                report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({start})"})
+            indexed = row["size"] if row is not None and row["size"] else 0
+            if indexed > size:
+                report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({indexed})"})
                 continue
-            done = self._recover_file(name, path, start, size, known_row=row)
+            # From the start: with group commit, batches may have been indexed out of
+            # order, so the indexed size does not prove everything before it is indexed.
+            done = self._recover_file(name, path, 0, size, known_row=row)
             if done:
                 report.append(done)
         return report
@@ -263,13 +308,16 @@ class Store:
             with self._lock, open(path, "rb") as f:
                 items = list(_iter_gzip(f, str(path), start)) if path.name.endswith(".gz") else []
             with self.transaction() as conn:
+                known = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0]
+                records = 0
                 for item in items:
                     if isinstance(item, Found):
                         index_record(conn, name, item.offset, item.length, item.record)
-                        indexed += 1
+                        records += 1
                         good_end = item.offset + item.length
                     else:
                         break
+                indexed = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0] - known
                 if good_end < size:
                     quarantined = self._quarantine(path, good_end, size)
                 if good_end == 0:
@@ -277,9 +325,8 @@ class Store:
                     conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
                     path.unlink(missing_ok=True)
                     return {"file": name, "orphans_indexed": 0, "quarantined": quarantined, "removed": True}
-                record_file(conn, name, good_end,
-                            (known_row["records"] if known_row is not None else 0) + indexed,
-                            "capture", known_row["created_at"] if known_row is not None else None)
+                record_file(conn, name, good_end, records, "capture",
+                            known_row["created_at"] if known_row is not None else None)
         sha = file_sha256(path)
         self._file_sealed(name, sha, path.stat().st_size)
         if indexed or quarantined:

@@ -122,6 +122,41 @@ class _OpenFile:
     fh: io.BufferedWriter
     size: int
     records: int = 0
+    synced: int = 0            # bytes known to be on disk (fsynced)
+    failed: bool = False       # an fsync failed: nothing past ``synced`` may be acked
+    sync_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class EncodedRecord:
+    """A record serialised ahead of time: its uncompressed bytes and its gzip member."""
+
+    record_id: str
+    record_type: str
+    raw: bytes
+    member: bytes
+    block_sha256: str | None
+
+
+def encode_records(records: list) -> list[EncodedRecord]:
+    """Serialise warcio records to gzip members without touching any file.
+
+    Done by the capturing thread, outside the store's lock, so compression of several
+    captures runs in parallel (zlib releases the GIL); the lock then only covers the
+    write itself.
+    """
+    out = []
+    for rec in records:
+        buf = io.BytesIO()
+        Sha256WARCWriter(buf, gzip=False, warc_version=WARC_VERSION).write_record(rec)
+        raw = buf.getvalue()
+        # The same member warcio's gzip writer makes: one per record, level 9.
+        comp = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        out.append(EncodedRecord(
+            record_id=rec.rec_headers.get_header("WARC-Record-ID"), record_type=rec.rec_type,
+            raw=raw, member=comp.compress(raw) + comp.flush(),
+            block_sha256=digest_hex(rec.rec_headers.get_header("WARC-Block-Digest") or "")))
+    return out
 
 
 class WarcStore:
@@ -229,6 +264,69 @@ class WarcStore:
                 of = self._open_new()
             return self._write_batch(of, records)
 
+    def append_encoded(self, encoded: list[EncodedRecord]) -> list[RecordPointer]:
+        """Write pre-encoded records and return once they are on disk.
+
+        The write holds the store's lock; the fsync does not: one fsync covers every
+        batch written before it started (group commit), so concurrent captures share
+        it. On failure nothing of the batch is acknowledged.
+        """
+        total = sum(len(e.member) for e in encoded)
+        with self._lock:
+            of = self._current
+            if of is None or (of.size > 0 and of.size + total > self.max_size and of.records > 1):
+                if of is not None:
+                    self._seal(of)
+                of = self._open_new()
+            start = of.size
+            pointers = []
+            try:
+                offset = start
+                for e in encoded:
+                    of.fh.write(e.member)
+                    pointers.append(RecordPointer(warc_file=of.name, offset=offset, length=len(e.member),
+                                                  record_id=e.record_id, record_type=e.record_type,
+                                                  block_sha256=e.block_sha256))
+                    offset += len(e.member)
+                of.fh.flush()
+            except OSError as exc:
+                self._rollback(of, start)
+                raise StoreError(f"could not write to {of.path}: {_reason(exc)}; nothing was "
+                                 "stored from this capture") from None
+            of.size = start + total
+            of.records += len(encoded)
+            end = of.size
+        self._sync(of, end)
+        return pointers
+
+    def _sync(self, of: _OpenFile, end: int) -> None:
+        with of.sync_lock:
+            if of.synced >= end:
+                return  # another thread's fsync already covered these bytes
+            if of.failed:
+                raise StoreError(f"{of.path} could not be synced to disk; nothing was stored "
+                                 "from this capture")
+            target = of.size  # every batch whose write has completed so far
+            try:
+                os.fsync(of.fh.fileno())
+            except (OSError, ValueError) as exc:
+                of.failed = True
+                with self._lock:
+                    if self._current is of:
+                        self._retire(of)
+                why = _reason(exc) if isinstance(exc, OSError) else str(exc)
+                raise StoreError(f"could not sync {of.path} to disk: {why}; nothing was stored "
+                                 "from this capture") from None
+            of.synced = target
+
+    def _retire(self, of: _OpenFile) -> None:
+        """Stop writing to a suspect file; recovery checks its tail later."""
+        try:
+            of.fh.close()
+        except OSError:
+            pass
+        self._current = None
+
     def _write_batch(self, of: _OpenFile, records: list) -> list[RecordPointer]:
         writer = Sha256WARCWriter(of.fh, gzip=True, warc_version=WARC_VERSION)
         start = of.size
@@ -247,12 +345,10 @@ class WarcStore:
             os.fsync(of.fh.fileno())
         except OSError as exc:
             self._rollback(of, start)
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            if exc.errno == errno.ENOSPC:
-                reason = "no space left on device"
-            raise StoreError(f"could not write to {of.path}: {reason}; nothing was stored "
+            raise StoreError(f"could not write to {of.path}: {_reason(exc)}; nothing was stored "
                              "from this capture") from None
         of.size = of.fh.tell()
+        of.synced = of.size
         of.records += len(records)
         return pointers
 
@@ -276,9 +372,11 @@ class WarcStore:
             self._current = None
 
     def _seal(self, of: _OpenFile) -> None:
-        of.fh.flush()
-        os.fsync(of.fh.fileno())
-        of.fh.close()
+        with of.sync_lock:
+            of.fh.flush()
+            os.fsync(of.fh.fileno())
+            of.synced = of.size
+            of.fh.close()
         self._current = None
         if self.on_seal:
             self.on_seal(of.name, file_sha256(of.path), of.path.stat().st_size)
@@ -324,6 +422,12 @@ class WarcStore:
             return False
         finally:
             os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
 def _fsync_dir(path: Path) -> None:

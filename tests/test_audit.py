@@ -29,14 +29,6 @@ from archive.warcstore import Sha256WARCWriter
 PASSAGE = "More than 2,300 homes were evacuated overnight"
 
 
-class LedgeredStore(Store):
-    """A Store with the ledger hook in place (as Store.write_records will call it)."""
-
-    def write_records(self, records, expected_size=0):
-        rows = super().write_records(records, expected_size)
-        ledger.record_captures(self, rows)
-        return rows
-
 
 def cite_with_ledger(store: Store, url: str, passage: str) -> dict:
     c = cite(store, url, passage)
@@ -53,7 +45,7 @@ def key():
 @pytest.fixture
 def built(tmp_path, site, key):
     """(store, citation, first file): file 1 sealed and vouched for, file 2 still open."""
-    store = LedgeredStore(tmp_path / "archive.db", tmp_path / "warcs")
+    store = Store(tmp_path / "archive.db", tmp_path / "warcs")
     store.signing_key = key
     fetcher = Fetcher(timeout=10)
     urls = publish_edition(site, 0)
@@ -329,7 +321,7 @@ def test_quarantined_crash_tail_is_reported_as_recovered(built, tmp_path):
     with open(store.warcs.path_of(second), "ab") as f:
         f.write(store.warcs.path_of(second).read_bytes()[m.offset:m.offset + m.length // 2])
     store.close()
-    with LedgeredStore(tmp_path / "archive.db", tmp_path / "warcs") as again:
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as again:
         assert again.recovered and again.recovered[0]["quarantined"]
         results = audit(again)
         assert failures(results) == []
