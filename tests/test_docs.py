@@ -37,3 +37,17 @@ def test_contract_commands_exist():
 def test_bad_option_is_exit_2_without_traceback():
     res = CliRunner().invoke(cli, ["capture", "--no-such-option"])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_every_guarantee_names_a_test_that_exists():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\b(test_\w+)\b", section)) - {m.removesuffix(".py") for m in re.findall(r"test_\w+\.py", section)}
+    defined = set()
+    for path in (ROOT / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^(?:async )?def (test_\w+)", path.read_text(), re.M))
+    assert named and named <= defined, f"README names missing tests: {sorted(named - defined)}"
+    for module in set(re.findall(r"(test_\w+\.py)", section)):
+        assert (ROOT / "tests" / module).exists(), module
