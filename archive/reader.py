@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 import zlib
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator, Union
@@ -24,9 +26,12 @@ from .errors import WarcFormatError
 from .warcstore import ParsedRecord, decompress_member, parse_arc_record, parse_record
 
 CHUNK = 1 << 20
+FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
+READ_AHEAD = 8 << 20      # inflated bytes the reader thread may hold ahead of the parser
 MAX_RECORD_BYTES = 512 * 1024 * 1024   # a decompressed record larger than this is refused
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_START = re.compile(rb"(?:^|\n)WARC/\d")
+_NOT_A_BREAK = re.compile(rb"[^\r\n]")
 
 
 @dataclass
@@ -100,52 +105,162 @@ def iter_records(path: str | Path) -> Iterator[Item]:
 
 
 def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
+    """The records of a WARC of one gzip member per record, from byte ``start`` of ``f``.
+
+    Inflating is a third of an import's work and zlib releases the GIL while it runs, so
+    a reader thread inflates members ahead (:func:`_inflate_members`, at most
+    ``READ_AHEAD`` bytes of them) while this generator parses, and its caller hashes and
+    indexes, on the other core. The thread never outlives the generator: ``f`` stays
+    the caller's to close.
+    """
+    ahead = _ReadAhead(READ_AHEAD)
+    thread = threading.Thread(target=ahead.fill, args=(_inflate_members(f, start),),
+                              name=f"inflate {path}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch = ahead.get()
+            if batch is None:
+                return
+            for item in batch:
+                if isinstance(item, Problem):
+                    yield item
+                else:
+                    offset, length, raw = item
+                    yield _parse_member(raw, path, offset, length)
+    finally:
+        ahead.stop()
+        thread.join()
+
+
+class _ReadAhead:
+    """A hand-off of batches of inflated members from the reader thread, bounded in bytes
+    (not in items: one record may be hundreds of MB) so memory stays flat."""
+
+    BATCH = 256 * 1024   # hand over this many inflated bytes at a time: fewer wake-ups
+
+    def __init__(self, budget: int) -> None:
+        self._cond = threading.Condition()
+        self._batches: deque[tuple[list | None, int]] = deque()
+        self._held = 0
+        self._budget = budget
+        self._stopped = False
+        self._error: BaseException | None = None
+
+    def fill(self, members: Iterator[Problem | tuple[int, int, bytes]]) -> None:
+        """Run by the reader thread: hand over ``members`` in batches, then ``None``."""
+        batch: list = []
+        size = 0
+        try:
+            for item in members:
+                batch.append(item)
+                size += len(item[2]) if isinstance(item, tuple) else 0
+                if size >= self.BATCH:
+                    if not self._put(batch, size):
+                        return
+                    batch, size = [], 0
+            if batch and not self._put(batch, size):
+                return
+        except BaseException as exc:   # an OSError reading the file: re-raised by get()
+            with self._cond:
+                self._error = exc
+        finally:
+            members.close()   # type: ignore[attr-defined]
+            self._put(None, 0, force=True)
+
+    def _put(self, batch: list | None, size: int, force: bool = False) -> bool:
+        with self._cond:
+            while (not force and not self._stopped and self._held
+                   and self._held + size > self._budget):
+                self._cond.wait()
+            if self._stopped:
+                return False
+            self._batches.append((batch, size))
+            self._held += size
+            self._cond.notify_all()
+            return True
+
+    def get(self) -> list | None:
+        with self._cond:
+            while not self._batches:
+                self._cond.wait()
+            batch, size = self._batches.popleft()
+            self._held -= size
+            self._cond.notify_all()
+            if batch is None and self._error is not None:
+                raise self._error
+            return batch
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._batches.clear()
+            self._held = 0
+            self._cond.notify_all()
+
+
+def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, int, bytes]]:
+    """``(offset, length, inflated bytes)`` for each gzip member from ``start`` on, or a
+    :class:`Problem` where a member cannot be inflated, with the same resync rules as
+    ever: garbage is skipped to the next gzip header, a corrupt or oversized member is
+    skipped, a member cut by the end of the file ends the read."""
     offset = start
     f.seek(start)
     buf = f.read(CHUNK)
-    while buf:
-        if not buf.startswith(GZIP_MAGIC):
-            if len(buf) < len(GZIP_MAGIC) and GZIP_MAGIC.startswith(buf) and not f.read(1):
+    pos = 0   # buf[pos:] are the file's bytes from ``offset`` on
+    while True:
+        if len(buf) - pos < len(GZIP_MAGIC):
+            # Top up, so a gzip header split by the end of a read is not taken for garbage.
+            buf = buf[pos:] + f.read(CHUNK)
+            pos = 0
+            if not buf:
+                return
+        if not buf.startswith(GZIP_MAGIC, pos):
+            rest = buf[pos:]
+            if len(rest) < len(GZIP_MAGIC) and GZIP_MAGIC.startswith(rest):
                 yield Problem(offset, "truncated_record: the file ends inside a gzip member header")
                 return
-            skip = _find_magic(f, buf, offset)
+            skip = _find_magic(f, rest, offset)
             skipped = f"{skip - offset} bytes" if skip >= 0 else "the rest of the file"
             yield Problem(offset, f"bytes between records are not a gzip member (skipped {skipped})")
             if skip < 0:
                 return
             offset = skip
             f.seek(offset)
-            buf = f.read(CHUNK)
+            buf, pos = f.read(CHUNK), 0
             continue
         d = zlib.decompressobj(31)
+        view = memoryview(buf)
         parts: list[bytes] = []
         size = 0
         consumed = 0
         failed: str | None = None
-        data = buf
+        limit = MAX_RECORD_BYTES
         while True:
+            if pos >= len(buf):
+                buf, pos = f.read(CHUNK), 0
+                view = memoryview(buf)
+                if not buf:
+                    failed = "truncated_record: the file ends inside this gzip member"
+                    break
+            # Fed a slice at a time: zlib copies the input left after a member's end
+            # (unused_data), and copying the rest of a 1 MiB read per record adds up.
+            data = view[pos:pos + FEED]
             try:
-                out = d.decompress(data, MAX_RECORD_BYTES + 1 - size)
+                out = d.decompress(data, limit + 1 - size)
             except zlib.error as exc:
                 failed = f"corrupt gzip data ({exc})"
                 break
             parts.append(out)
             size += len(out)
-            if size > MAX_RECORD_BYTES:
-                failed = (f"record decompresses to more than {MAX_RECORD_BYTES} bytes "
+            if size > limit:
+                failed = (f"record decompresses to more than {limit} bytes "
                           "(a gzip bomb or an oversized record); skipped")
                 break
-            if d.unconsumed_tail:
-                data = d.unconsumed_tail
-                continue
+            used = len(data) - len(d.unused_data) - len(d.unconsumed_tail)
+            pos += used
+            consumed += used
             if d.eof:
-                consumed += len(data) - len(d.unused_data)
-                buf = d.unused_data
-                break
-            consumed += len(data)
-            data = f.read(CHUNK)
-            if not data:
-                failed = "truncated_record: the file ends inside this gzip member"
                 break
         if failed:
             yield Problem(offset, failed)
@@ -156,13 +271,11 @@ def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
                 return
             offset = nxt
             f.seek(offset)
-            buf = f.read(CHUNK)
+            buf, pos = f.read(CHUNK), 0
             continue
-        raw = b"".join(parts)
-        if not buf:
-            buf = f.read(CHUNK)
-        if raw.strip(b"\r\n"):
-            yield _parse_member(raw, path, offset, consumed)
+        raw = parts[0] if len(parts) == 1 else b"".join(parts)
+        if _NOT_A_BREAK.search(raw):
+            yield offset, consumed, raw
         offset += consumed
 
 
