@@ -11,6 +11,7 @@ mirrors them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -74,30 +75,87 @@ def fixity_of(rec: ParsedRecord) -> str:
     revisit's payload digest (which names another record's payload) is *unverifiable*:
     never counted as a pass.
     """
+    return _fixity(rec, _header_map(rec), _Digests(rec))
+
+
+def _fixity(rec: ParsedRecord, headers: dict[str, str], digests: "_Digests") -> str:
     results = []
-    for name in ("WARC-Block-Digest", "WARC-Payload-Digest"):
-        label = rec.header(name)
+    for name in ("warc-block-digest", "warc-payload-digest"):
+        label = headers.get(name)
         if not label:
             continue
-        if name == "WARC-Payload-Digest" and rec.record_type == "revisit":
+        if name == "warc-payload-digest" and headers.get("warc-type") == "revisit":
             continue
-        algo, want = digest_algo(label), digest_hex(label)
+        algo, want = digest_algo(label), _digest_hex(label)
         if algo is None or want is None:
             results.append("unverifiable")
             continue
-        if name == "WARC-Block-Digest":
-            candidates = (rec.block,)
+        if name == "warc-block-digest":
+            parts: tuple[str, ...] = ("block",)
         else:
             # Writers disagree on whether the payload keeps its chunked transfer-coding
             # (warcio, wget, Heritrix) or not (the WARC 1.1 text): either may be declared.
-            candidates = (rec.payload, _raw_http_body(rec))
-        ok = any(hashlib.new(algo, data).hexdigest() == want for data in candidates if data is not None)
+            parts = ("payload", "raw_body")
+        ok = any(digests.hexdigest(algo, part) == want for part in parts)
         results.append("ok" if ok else "failed")
     if "failed" in results:
         return "failed"
     if not results or "unverifiable" in results:
         return "unverifiable"
     return "ok"
+
+
+class _Digests:
+    """The digests of one record's block, payload and raw HTTP body, each computed at
+    most once: indexing needs the SHA-256 of the block and payload for its rows and
+    again to check the declared digests, and hashing is most of what a record costs."""
+
+    __slots__ = ("rec", "_hex")
+
+    def __init__(self, rec: ParsedRecord) -> None:
+        self.rec = rec
+        self._hex: dict[tuple[str, str], str | None] = {}
+
+    def hexdigest(self, algo: str, part: str) -> str | None:
+        """Hex digest of ``part`` (``block``, ``payload`` or ``raw_body``), or None when
+        the record has no such part."""
+        key = (algo, part)
+        if key in self._hex:
+            return self._hex[key]
+        rec = self.rec
+        if part == "payload" and rec.payload is rec.block:
+            value = self.hexdigest(algo, "block")   # a resource: the payload is the block
+        else:
+            data = rec.block if part == "block" else rec.payload if part == "payload" \
+                else _raw_http_body(rec)
+            value = None if data is None else hashlib.new(algo, data).hexdigest()
+        self._hex[key] = value
+        return value
+
+
+# A record's digest labels are read by index_record, fixity_of and record_issues in turn;
+# decoding base32 is slow enough to be worth remembering for the last few records.
+_HEX_CACHE: dict[str, str | None] = {}
+
+
+def _digest_hex(label: str) -> str | None:
+    try:
+        return _HEX_CACHE[label]
+    except KeyError:
+        pass
+    if len(_HEX_CACHE) >= 256:
+        _HEX_CACHE.clear()
+    value = _HEX_CACHE[label] = digest_hex(label)
+    return value
+
+
+def _header_map(rec: ParsedRecord) -> dict[str, str]:
+    """The WARC headers by lower-case name, the first of repeated ones winning as in
+    :meth:`ParsedRecord.header`: one pass instead of a scan per header looked up."""
+    out: dict[str, str] = {}
+    for k, v in rec.warc_headers:
+        out.setdefault(k.lower(), v)
+    return out
 
 
 def _raw_http_body(rec: ParsedRecord) -> bytes | None:
@@ -114,10 +172,11 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
 
     Idempotent: indexing the same record twice leaves the same rows.
     """
-    rtype = rec.record_type
+    headers = _header_map(rec)
+    rtype = headers.get("warc-type")
     pointer = {"warc_file": warc_file, "offset": offset, "length": length}
     if rtype == "metadata":
-        ctype = mime_of(rec.header("Content-Type"))
+        ctype = mime_of(headers.get("content-type"))
         handler = METADATA_HANDLERS.get(ctype)
         if handler is not None:
             try:
@@ -128,39 +187,40 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
         return None
     if rtype not in ("response", "revisit", "resource"):
         return None
-    url = (rec.header("WARC-Target-URI") or "").strip().strip("<>")
+    url = (headers.get("warc-target-uri") or "").strip().strip("<>")
     if not url:
         return None
-    captured_at = iso_date(rec.header("WARC-Date"))
+    captured_at = iso_date(headers.get("warc-date"))
     if rtype == "resource":
-        content_type = rec.header("Content-Type")
+        content_type = headers.get("content-type")
     else:
         content_type = http_header(rec.http_headers, "Content-Type")
+    digests = _Digests(rec)
     payload_sha256 = None
     if rtype == "revisit":
-        label = rec.header("WARC-Payload-Digest")
+        label = headers.get("warc-payload-digest")
         if digest_algo(label) == "sha256":
-            payload_sha256 = digest_hex(label)
+            payload_sha256 = _digest_hex(label)  # type: ignore[arg-type]
         else:
-            ref = rec.header("WARC-Refers-To")
+            ref = headers.get("warc-refers-to")
             row = None
             if ref:
                 row = conn.execute("SELECT payload_sha256 FROM captures WHERE record_id=?", (ref,)).fetchone()
             if row is None:
-                ref_uri = (rec.header("WARC-Refers-To-Target-URI") or url).strip("<>")
-                ref_date = iso_date(rec.header("WARC-Refers-To-Date"))
+                ref_uri = (headers.get("warc-refers-to-target-uri") or url).strip("<>")
+                ref_date = iso_date(headers.get("warc-refers-to-date"))
                 row = conn.execute(
                     "SELECT payload_sha256 FROM captures WHERE url=? AND record_type!='revisit' "
                     "AND (? IS NULL OR captured_at=?) ORDER BY captured_at LIMIT 1",
                     (ref_uri, ref_date, ref_date)).fetchone()
             payload_sha256 = row[0] if row else None
     else:
-        payload_sha256 = hashlib.sha256(rec.payload).hexdigest()
-    block_sha256 = hashlib.sha256(rec.block).hexdigest()
-    truncated = rec.header("WARC-Truncated")
+        payload_sha256 = digests.hexdigest("sha256", "payload")
+    block_sha256 = digests.hexdigest("sha256", "block")
+    truncated = headers.get("warc-truncated")
     location = http_header(rec.http_headers, "Location") if rec.http_status and 300 <= rec.http_status < 400 else None
     capture = {
-        "record_id": rec.record_id,
+        "record_id": headers.get("warc-record-id"),
         "record_type": rtype,
         "url": url,
         "page_url": canonical_url(url) if url.lower().startswith(("http:", "https:")) else url,
@@ -172,16 +232,14 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
         "length": length,
         "payload_sha256": payload_sha256,
         "block_sha256": block_sha256,
-        "refers_to": rec.header("WARC-Refers-To"),
-        "request_record_id": rec.header("WARC-Concurrent-To"),
+        "refers_to": headers.get("warc-refers-to"),
+        "request_record_id": headers.get("warc-concurrent-to"),
         "redirect_to": location,
         "truncated": truncated,
-        "fixity": fixity_of(rec),
+        "fixity": _fixity(rec, headers, digests),
         "http_headers": json.dumps(rec.http_headers) if rec.http_headers else None,
     }
-    cols = ", ".join(f'"{k}"' for k in capture)
-    marks = ", ".join("?" for _ in capture)
-    conn.execute(f"INSERT OR REPLACE INTO captures ({cols}) VALUES ({marks})", list(capture.values()))
+    conn.execute(_insert_capture_sql(tuple(capture)), tuple(capture.values()))
     if rtype != "revisit" and payload_sha256:
         mime = mime_of(content_type)
         status = "pending" if (mime in HTML_TYPES or not mime) else "not_html"
@@ -192,10 +250,17 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
             "  record_id = CASE WHEN excluded.first_captured_at < snapshots.first_captured_at "
             "    THEN excluded.record_id ELSE snapshots.record_id END, "
             "  first_captured_at = min(snapshots.first_captured_at, excluded.first_captured_at)",
-            (payload_sha256, len(rec.payload), content_type, rec.record_id, captured_at,
+            (payload_sha256, len(rec.payload), content_type, capture["record_id"], captured_at,
              truncated, status))
     _touch_page(conn, capture["page_url"], captured_at)
     return capture
+
+
+@functools.lru_cache(maxsize=4)
+def _insert_capture_sql(columns: tuple[str, ...]) -> str:
+    cols = ", ".join(f'"{k}"' for k in columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT OR REPLACE INTO captures ({cols}) VALUES ({marks})"
 
 
 def _touch_page(conn: sqlite3.Connection, page_url: str, captured_at: str | None) -> None:
@@ -227,25 +292,27 @@ def record_issues(rec: ParsedRecord, fixity: str | None = None) -> list[tuple[st
     warnings are departures from the WARC standard that we can still read.
     """
     issues: list[tuple[str, str]] = []
-    fixity = fixity or fixity_of(rec)
+    headers = _header_map(rec)
+    fixity = fixity or _fixity(rec, headers, _Digests(rec))
     if fixity == "failed":
         issues.append(("error", "digest mismatch: the record's bytes do not match its declared "
                                 "WARC-Block-Digest or WARC-Payload-Digest"))
     for name in ("WARC-Block-Digest", "WARC-Payload-Digest"):
-        label = rec.header(name)
-        if not label or (name == "WARC-Payload-Digest" and rec.record_type == "revisit"):
+        label = headers.get(name.lower())
+        if not label or (name == "WARC-Payload-Digest" and headers.get("warc-type") == "revisit"):
             continue
         if digest_algo(label) is None:
             issues.append(("warning", f"{name} uses an algorithm we cannot check ({label.split(':')[0]!r}); "
                                       "treated as unverified, not as a pass"))
-        elif digest_hex(label) is None:
+        elif _digest_hex(label) is None:
             issues.append(("error", f"{name} {label!r} is not a valid base32, base16 or base64 "
                                     "digest: the record cannot be verified"))
     if rec.version not in ("WARC/1.0", "WARC/1.1", "ARC"):
         issues.append(("warning", f"non-standard WARC version {rec.version!r}"))
-    if rec.record_type not in KNOWN_TYPES:
-        issues.append(("warning", f"non-standard record type {rec.record_type!r}; stored but not indexed"))
-    uri = rec.header("WARC-Target-URI") or ""
+    if headers.get("warc-type") not in KNOWN_TYPES:
+        issues.append(("warning", f"non-standard record type {headers.get('warc-type')!r}; "
+                                  "stored but not indexed"))
+    uri = headers.get("warc-target-uri") or ""
     if uri.startswith("<") and uri.endswith(">"):
         issues.append(("warning", "WARC-Target-URI is wrapped in angle brackets (a wget 1.14 bug); read without them"))
     if " " in uri.strip():
