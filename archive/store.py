@@ -60,6 +60,8 @@ class Store:
         self.id_factory = id_factory
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         if readonly:
             if not self.db_path.exists():
                 raise StoreError(f"{self.db_path} does not exist")
@@ -91,7 +93,18 @@ class Store:
             else:
                 self.conn.execute("COMMIT")
 
+    def reader(self) -> sqlite3.Connection:
+        """A read connection of this thread's own: in WAL mode reads need no lock and
+        see every committed capture."""
+        conn = getattr(self._local, "reader", None)
+        if conn is None:
+            conn = self._local.reader = schema.connect(self.db_path, readonly=True)
+            self._readers.append(conn)
+        return conn
+
     def close(self) -> None:
+        for conn in self._readers:
+            conn.close()
         if not self.readonly:
             # A file this process wrote is finished: seal it (its SHA-256 is recorded),
             # so only files of crashed processes are left for recovery.
@@ -179,7 +192,7 @@ class Store:
         original = None
         if hop.truncated is None:
             from .canonical import canonical_url
-            original = self.conn.execute(
+            original = self.reader().execute(
                 "SELECT record_id, url, captured_at FROM captures WHERE page_url=? AND "
                 "payload_sha256=? AND record_type='response' AND truncated IS NULL "
                 "ORDER BY captured_at LIMIT 1",
@@ -212,8 +225,9 @@ class Store:
         """
         rows = []
         for hop in result.hops:
-            with self._lock:
-                records, revisit = self._hop_records(hop)
+            # No lock: two threads fetching identical bytes at once may both store a full
+            # response (two distinct records); a revisit only ever names a committed one.
+            records, revisit = self._hop_records(hop)
             written = self.write_records(records, expected_size=hop.body_length + 4096, vouch=vouch)
             row = dict(written[-1])
             row["revisit"] = revisit
