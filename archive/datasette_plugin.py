@@ -337,6 +337,35 @@ def _verify(store: Store, cid: str) -> dict:
                 "failed": [f"verify: {type(exc).__name__}: {exc}"]}
 
 
+def _proof_summary(proof: dict) -> dict:
+    """The proof chain of a citation, link by link, for the page (the JSON keeps it all)."""
+    rec, seal, ledger_entries, sig = proof["record"], proof.get("file_seal"), proof["ledger"], proof["signature"]
+    links = [{"name": "Record digests", "ok": rec.get("ok"),
+              "detail": (f"block sha256 {rec.get('block_sha256')}, payload sha256 {rec.get('payload_sha256')}, "
+                         f"declared digests {rec.get('fixity')}") if rec.get("block_sha256") else rec.get("detail", "")}]
+    if seal:
+        links.append({"name": "File seal", "ok": True if seal.get("sha256") else None,
+                      "detail": (f"{seal['warc_file']} sealed {seal.get('sealed_at') or '(still open)'}, "
+                                 f"sha256 {seal.get('sha256') or '-'}, {seal.get('size')} bytes, "
+                                 f"ledger entry {seal.get('ledger_seq') or '-'}")})
+    for kind, e in ledger_entries.items():
+        if "entry" in e:
+            p = e["inclusion_proof"]
+            detail = (f"entry {e['entry']['seq']} ({e['entry']['entry_hash'][:16]}…), included in the "
+                      f"Merkle tree of {p['tree_size']} entries with a {len(p['path'])}-hash proof, "
+                      f"root {p['root'][:16]}…")
+        else:
+            detail = e.get("detail", "")
+        links.append({"name": f"Ledger: {kind}", "ok": e.get("ok"), "detail": detail})
+    links.append({"name": "Signature", "ok": sig.get("ok") if sig.get("status") != "unsigned" else None,
+                  "detail": (f"{sig['status']}: head {sig['head']['seq']} signed {sig['head']['signed_at']} "
+                             f"by key {sig['head']['key_id']}" + ("" if sig.get("trusted_key") else
+                             " (checked against the key in the head; pass a trusted public key to "
+                             "`archive verify --public-key` to check who signed)"))
+                  if sig.get("head") else sig.get("detail", "")})
+    return {"ok": proof["ok"], "links": links, "full": proof}
+
+
 def build_cite(store: Store, cid: str, base_url: str) -> dict:
     """Everything the citation page shows; cited content only if verification allows."""
     conn = store.conn
@@ -369,7 +398,10 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     }
     cited_version = version_of(conn, row["page_url"], row["text_sha256"])
     history = _history(conn, row["page_url"])
+    from .audit import proof_for_citation
+
     out: dict = {"id": cid, "status": status, "verification": ver, "provenance": provenance,
+                 "proof": _proof_summary(proof_for_citation(store, cid)),
                  "version": cited_version, "versions": history["versions"],
                  "checks": [dict(r) for r in conn.execute(
                      "SELECT * FROM checks WHERE citation_id=? ORDER BY checked_at DESC LIMIT 10", (cid,))]}

@@ -137,6 +137,21 @@ def test_cite_json_twin(ds, archive):
     assert [v["version"] for v in data["versions"]] == [1, 2]
 
 
+def test_cite_page_shows_the_proof_chain(ds, archive):
+    c = archive["citation"]
+    proof = get(ds, f"/-/cite/{c['id']}.json").json()["proof"]
+    names = [link["name"] for link in proof["links"]]
+    assert names[:2] == ["Record digests", "File seal"] and "Ledger: capture" in names
+    assert "Ledger: citation" in names and names[-1] == "Signature"
+    ledger = {link["name"]: link for link in proof["links"]}
+    assert ledger["Record digests"]["ok"] is True and ledger["Ledger: capture"]["ok"] is True
+    assert ledger["Ledger: citation"]["ok"] is True
+    full = proof["full"]["ledger"]["capture"]["inclusion_proof"]
+    assert full["root"] and full["tree_size"] >= full["seq"]
+    html = get(ds, f"/-/cite/{c['id']}").text
+    assert "Proof chain" in html and "Merkle tree" in html
+
+
 def test_tampered_warc_shows_integrity_failure_not_content(ds, archive):
     c = archive["citation"]
     with Store(archive["db"], archive["warcs"], recover=False) as store:
