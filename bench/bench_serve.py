@@ -153,6 +153,48 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+CLIENTS = 50
+PER_CLIENT = 10
+
+
+def _concurrent_citations(port: int, cites: list[str], log) -> Row:
+    """50 clients, each on its own connection, reading citation pages at once."""
+    import threading
+
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(CLIENTS)
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        start.wait()
+        for i in range(PER_CLIENT):
+            try:
+                st, ms, _ = _get(conn, f"/-/cite/{cites[(k + i) % len(cites)]}")
+            except OSError as exc:
+                with lock:
+                    errors.append(str(exc))
+                return
+            with lock:
+                (lat if st == 200 else errors).append(ms if st == 200 else f"HTTP {st}")
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    p50, p95 = statistics.median(lat), _pct(lat, 95)
+    log(f"  serve: {CLIENTS} concurrent clients on citation pages: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"{len(lat) / wall:.0f} pages/s, {len(errors)} errors")
+    return Row("serve", f"{CLIENTS} concurrent clients, citation pages", f"p50 {p50:.1f} / p95 {p95:.1f} ms",
+               "", "", "reported (no target)", None if not errors else False,
+               f"{len(lat)} requests, {len(lat) / wall:.0f} pages/s, {len(errors)} errors",
+               raw={"p50": p50, "p95": p95, "errors": len(errors)})
+
+
 def run(quick: bool = True, log=print) -> list[Row]:
     n = 20_000 if quick else 200_000
     reps = 100 if quick else 300
@@ -212,6 +254,7 @@ def run(quick: bool = True, log=print) -> list[Row]:
             rows.append(Row("serve", label, f"p50 {p50:.1f} / p95 {p95:.1f} ms", "", "", f"p95 < {TARGET_MS:.0f} ms",
                             p95 < TARGET_MS, f"{n:,} snapshots ({n - BASE_PAGES:,} synthetic), {len(lat)} requests, {size / 1000:.0f} KB",
                             raw={"p50": p50, "p95": p95, "max": max(lat), "n": n}))
+        rows.append(_concurrent_citations(port, cites, log))
     finally:
         # `archive serve` runs Datasette as a child and does not pass SIGTERM on: end the group.
         try:
