@@ -236,41 +236,52 @@ def _text_at(store, url, at):
     return cap
 
 
+def _rows_at(db, warcs, url, at, table):
+    """Rows of ``quotes`` or ``figures`` for the version of ``url`` current at ``at``."""
+    with open_store(db, warcs, recover=False) as store:
+        cap = _text_at(store, url, at)
+        rows = store.conn.execute(f"SELECT * FROM {table} WHERE text_sha256=? ORDER BY n",
+                                  (cap["text_sha256"],)).fetchall()
+    return cap, rows
+
+
+def _at_option(fn):
+    return click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")(fn)
+
+
 @cli.command()
 @click.argument("url")
-@click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")
+@_at_option
 @store_options
 @json_option
 @handle_errors
 def quotes(url, at, db, warcs, as_json):
     """Quotations in the version of a page current at a time, with their speakers."""
-    with open_store(db, warcs, recover=False) as store:
-        cap = _text_at(store, url, at)
-        for q in store.conn.execute('SELECT * FROM quotes WHERE text_sha256=? ORDER BY n', (cap["text_sha256"],)):
-            obj = {k: q[k] for k in ("text", "speaker", "start", "end", "statement", "exact", "prefix", "suffix")}
-            obj["is_term"] = bool(q["is_term"])
-            obj["captured_at"] = cap["captured_at"]
-            label = "term" if q["is_term"] else (q["speaker"] or "(unattributed)")
-            emit(obj, as_json, f"[{q['start']}:{q['end']}] {label}: “{q['text']}”")
+    cap, rows = _rows_at(db, warcs, url, at, "quotes")
+    for q in rows:
+        obj = {k: q[k] for k in ("text", "speaker", "start", "end", "statement", "exact", "prefix", "suffix")}
+        obj["is_term"] = bool(q["is_term"])
+        obj["captured_at"] = cap["captured_at"]
+        label = "term" if q["is_term"] else (q["speaker"] or "(unattributed)")
+        emit(obj, as_json, f"[{q['start']}:{q['end']}] {label}: “{q['text']}”")
 
 
 @cli.command()
 @click.argument("url")
-@click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")
+@_at_option
 @store_options
 @json_option
 @handle_errors
 def figures(url, at, db, warcs, as_json):
     """Numbers in the version of a page current at a time: value, what they count, qualifier."""
-    with open_store(db, warcs, recover=False) as store:
-        cap = _text_at(store, url, at)
-        for f in store.conn.execute('SELECT * FROM figures WHERE text_sha256=? ORDER BY n', (cap["text_sha256"],)):
-            obj = {k: f[k] for k in ("value", "text", "kind", "unit", "counts", "qualifier", "start", "end",
-                                     "sentence", "exact", "prefix", "suffix")}
-            obj["captured_at"] = cap["captured_at"]
-            qual = f"{f['qualifier']} " if f["qualifier"] else ""
-            emit(obj, as_json, f"[{f['start']}:{f['end']}] {qual}{f['text']} = {f['value']:g} "
-                               f"{f['counts'] or ''} ({f['kind']})".rstrip())
+    cap, rows = _rows_at(db, warcs, url, at, "figures")
+    for f in rows:
+        obj = {k: f[k] for k in ("value", "text", "kind", "unit", "counts", "qualifier", "start", "end",
+                                 "sentence", "exact", "prefix", "suffix")}
+        obj["captured_at"] = cap["captured_at"]
+        qual = f"{f['qualifier']} " if f["qualifier"] else ""
+        emit(obj, as_json, f"[{f['start']}:{f['end']}] {qual}{f['text']} = {f['value']:g} "
+                           f"{f['counts'] or ''} ({f['kind']})".rstrip())
 
 
 @cli.command()

@@ -686,9 +686,10 @@ async def _render(datasette, request, template: str, context: dict, headers: dic
     return Response.html(body, status=status, headers=_page_headers(headers))
 
 
-def _page(builder: Callable[..., dict], template: str,
-          args: Callable[[Any, Any], tuple]) -> Callable:
-    """A GET view with HTML and ``.json`` forms, built by ``builder(store, *args)``."""
+def _page(builder: Callable[..., dict], template: str, args: Callable[[Any, Any], tuple],
+          decorate: Callable[[Any, dict], None] | None = None) -> Callable:
+    """A GET view with HTML and ``.json`` forms, built by ``builder(store, *args)``;
+    ``decorate(request, data)`` adds what only the HTML form needs."""
 
     async def view(datasette, request) -> Response:
         as_json = bool(request.url_vars.get("fmt"))
@@ -702,6 +703,8 @@ def _page(builder: Callable[..., dict], template: str,
             return await _error(datasette, request, 400, str(exc), as_json)
         if as_json:
             return _json(data)
+        if decorate is not None:
+            decorate(request, data)
         return await _render(datasette, request, template, data)
 
     return view
@@ -720,20 +723,11 @@ def _diff_args(datasette, request) -> tuple:
     return page, request.args.get("from"), request.args.get("to")
 
 
-async def diff_view(datasette, request) -> Response:
-    as_json = bool(request.url_vars.get("fmt"))
-    if not _only_get(request):
-        return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD"})
-    try:
-        data = await _with_store(datasette, build_diff, *_diff_args(datasette, request))
-    except _NotFound as exc:
-        return await _error(datasette, request, 404, str(exc), as_json)
-    except _BadRequest as exc:
-        return await _error(datasette, request, 400, str(exc), as_json)
-    if as_json:
-        return _json(data)
+def _diff_layout(request, data: dict) -> None:
     data["view"] = "side" if request.args.get("view") == "side" else "inline"
-    return await _render(datasette, request, "archive_diff.html", data)
+
+
+diff_view = _page(build_diff, "archive_diff.html", _diff_args, decorate=_diff_layout)
 
 
 def _memento_link(u: _Links, abs_: Callable[[str], str], url: str) -> str:
