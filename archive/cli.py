@@ -15,18 +15,10 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cliopts import store_options
 from .errors import ArchiveError, PassageNotFound
 
 JSON_HELP = "Print JSON lines, one object per item."
-
-
-def store_options(fn):
-    """``--db`` and ``--warcs``, shared by every command that opens the store."""
-    fn = click.option("--warcs", "warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
-                      type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")(fn)
-    fn = click.option("--db", "db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
-                      type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")(fn)
-    return fn
 
 
 def json_option(fn):
@@ -66,7 +58,11 @@ def emit(obj: dict, as_json: bool, human: str | None = None) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archive")
-def cli():
+@click.option("--db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")
+@click.option("--warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")
+def cli(db, warcs):
     """A provenance-preserving web archive: capture pages as WARC files, index them in
     SQLite, cite passages that verify, and serve it all with Datasette.
 

@@ -34,6 +34,8 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import click
 
+from .cliopts import store_options
+
 from . import SOFTWARE
 from .errors import ArchiveError, UsageError
 from .index import iso_date, mime_of
@@ -502,14 +504,6 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-def _store_options(fn):
-    fn = click.option("--warcs", "warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
-                      type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")(fn)
-    fn = click.option("--db", "db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
-                      type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")(fn)
-    return fn
-
-
 @click.group("export")
 def export_cli():
     """Export the archive as a WACZ package or a CDXJ index."""
@@ -522,7 +516,7 @@ def export_cli():
 @click.option("--key", "key_path", type=click.Path(dir_okay=False, exists=True),
               help="Sign datapackage-digest.json with this Ed25519 private key.")
 @click.option("--title", help="Title of the package.")
-@_store_options
+@store_options
 def wacz_command(file, page, citation, key_path, title, db, warcs):
     """Write a WACZ 1.1.1 package (opens in ReplayWeb.page).
 
@@ -545,7 +539,7 @@ def wacz_command(file, page, citation, key_path, title, db, warcs):
 
 @export_cli.command("cdxj")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@_store_options
+@store_options
 def cdxj_command(file, db, warcs):
     """Write a sorted CDXJ index of every WARC file (to stdout without FILE).
 

@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 
 import click
+
+from .cliopts import store_options
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -171,10 +173,7 @@ def generate_command(directory, force):
 @keys_cli.command("sign")
 @click.option("--key", "key_path", envvar=SIGNING_KEY_ENV, required=True,
               type=click.Path(dir_okay=False), help="Private key (env ARCHIVE_SIGNING_KEY).")
-@click.option("--db", "db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
-              type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")
-@click.option("--warcs", "warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
-              type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")
+@store_options
 def sign_command(key_path, db, warcs):
     """Sign the ledger head (size, last entry hash, Merkle root) and store the signature.
 

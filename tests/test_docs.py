@@ -51,3 +51,20 @@ def test_every_guarantee_names_a_test_that_exists():
     assert named and named <= defined, f"README names missing tests: {sorted(named - defined)}"
     for module in set(re.findall(r"(test_\w+\.py)", section)):
         assert (ROOT / "tests" / module).exists(), module
+
+
+def test_db_and_warcs_are_global_options_as_the_contract_says(tmp_path, site):
+    """`archive --db X --warcs Y capture URL` (DESIGN.md) and `archive capture --db X ...`."""
+    url = site.set("/g", "<p>global options</p>")
+    runner = CliRunner()
+    db, warcs = tmp_path / "g.db", tmp_path / "gw"
+    res = runner.invoke(cli, ["--db", str(db), "--warcs", str(warcs), "capture", url, "--json"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert db.exists() and list(warcs.glob("*.warc.gz"))
+    after = runner.invoke(cli, ["versions", url, "--db", str(db), "--warcs", str(warcs), "--json"],
+                          catch_exceptions=False)
+    assert after.exit_code == 0 and '"version": 1' in after.output
+    env = runner.invoke(cli, ["versions", url, "--json"], env={"ARCHIVE_DB": str(db), "ARCHIVE_WARCS": str(warcs)},
+                        catch_exceptions=False)
+    assert env.exit_code == 0 and '"version": 1' in env.output
