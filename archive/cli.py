@@ -88,9 +88,11 @@ def cli(db, warcs):
 @click.option("--public-only", is_flag=True, help="Refuse URLs whose host resolves to a private, loopback or link-local address.")
 @click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True)
 @click.option("--no-extract", is_flag=True, help="Index only; extract text, quotes and figures later with `archive extract`.")
+@click.option("--warc-size", type=click.IntRange(1024 * 1024), default=1024 ** 3, show_default=True,
+              help="Start a new WARC file when the current one would grow past this many bytes.")
 @handle_errors
 def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only,
-            max_redirects, no_extract):
+            max_redirects, no_extract, warc_size):
     """Fetch URLs, write them to WARC files and index them.
 
     An unchanged page is stored as a revisit record pointing at the earlier capture.
@@ -112,7 +114,7 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
                       public_only=public_only, max_redirects=max_redirects)
     failed = 0
     show_bar = len(urls) > 1 and sys.stderr.isatty() and not as_json
-    with open_store(db, warcs) as store:
+    with open_store(db, warcs, max_file_size=warc_size) as store:
         if show_bar:
             with click.progressbar(length=len(urls), label="Capturing", file=sys.stderr) as bar:
                 results = store.capture(urls, fetcher, workers=workers, extract=not no_extract,
