@@ -27,7 +27,7 @@ from .warcstore import ParsedRecord, decompress_member, parse_arc_record, parse_
 
 CHUNK = 1 << 20
 FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
-READ_AHEAD = 8 << 20      # inflated bytes the reader thread may hold ahead of the parser
+READ_AHEAD = 2 << 20      # inflated bytes the reader thread may hold ahead of the parser
 MAX_RECORD_BYTES = 512 * 1024 * 1024   # a decompressed record larger than this is refused
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_START = re.compile(rb"(?:^|\n)WARC/\d")
@@ -137,7 +137,7 @@ class _ReadAhead:
     """A hand-off of batches of inflated members from the reader thread, bounded in bytes
     (not in items: one record may be hundreds of MB) so memory stays flat."""
 
-    BATCH = 256 * 1024   # hand over this many inflated bytes at a time: fewer wake-ups
+    BATCH = 128 * 1024   # hand over this many inflated bytes at a time: fewer wake-ups
 
     def __init__(self, budget: int) -> None:
         self._cond = threading.Condition()
