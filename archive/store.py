@@ -37,6 +37,7 @@ from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, encode_records, file_sha256
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
+VOUCH_CHUNK = 500                # imported captures per ledger append
 
 
 class Store:
@@ -400,9 +401,11 @@ class Store:
         result = self._index_file(name, origin="import", sha256=sha)
         from . import ledger
 
-        # Our ledger vouches for what we imported, as it does for what we captured.
-        ledger.record_captures(self, self.conn.execute(
-            "SELECT * FROM captures WHERE warc_file=?", (name,)).fetchall())
+        # Our ledger vouches for what we imported, as it does for what we captured, in
+        # bounded chunks so that memory stays flat however large the file.
+        cursor = self.conn.execute("SELECT * FROM captures WHERE warc_file=? ORDER BY offset", (name,))
+        while chunk := cursor.fetchmany(VOUCH_CHUNK):
+            ledger.record_captures(self, chunk)
         for row in self.conn.execute("SELECT * FROM citations WHERE warc_file=?", (name,)).fetchall():
             ledger.record_citation(self, row)
         ledger.record_seals(self)
