@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS warc_files (
     records INTEGER DEFAULT 0,
     sealed_at TEXT,                 -- set when the file is rotated out / finalised
     sha256 TEXT,                    -- SHA-256 of the whole sealed file
-    origin TEXT DEFAULT 'capture'   -- capture | import
+    origin TEXT DEFAULT 'capture',  -- capture | import
+    state TEXT                      -- open (a writer holds it) | closed (cleanly, may be continued) | sealed
 );
 CREATE TABLE IF NOT EXISTS captures (
     record_id TEXT PRIMARY KEY,     -- WARC-Record-ID of the response/revisit/resource

@@ -72,7 +72,8 @@ class Store:
             self.conn = schema.open_db(self.db_path)
         self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
                                id_factory=id_factory, on_open=self._file_opened,
-                               on_seal=self._file_sealed)
+                               on_seal=self._file_sealed, on_close=self._file_closed,
+                               adoptable=self._adoptable_file)
         self.seal_listeners: list[Callable[[str, str, int], None]] = []
         self._ledger_behind = False
         self.ledger_error: str | None = None
@@ -107,9 +108,9 @@ class Store:
         for conn in self._readers:
             conn.close()
         if not self.readonly:
-            # A file this process wrote is finished: seal it (its SHA-256 is recorded),
-            # so only files of crashed processes are left for recovery.
-            self.warcs.close(seal=True)
+            # Closed cleanly, not sealed: the next process continues this file instead
+            # of starting one per command; files are sealed when they reach max size.
+            self.warcs.close()
         self.conn.close()
 
     def __enter__(self) -> "Store":
@@ -119,15 +120,26 @@ class Store:
         self.close()
 
     def _file_opened(self, name: str, created_at: str) -> None:
+        """A writer took the file: a new one (after its warcinfo), or one continued."""
+        size = self.warcs.path_of(name).stat().st_size
         with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO warc_files (name, created_at, size, records, origin) "
-                         "VALUES (?, ?, 0, 0, 'capture')", (name, iso_date(created_at)))
-            path = self.warcs.path_of(name)
-            conn.execute("UPDATE warc_files SET size=?, records=1 WHERE name=?", (path.stat().st_size, name))
+                         "VALUES (?, ?, ?, 1, 'capture')", (name, iso_date(created_at), size))
+            conn.execute("UPDATE warc_files SET state='open' WHERE name=?", (name,))
+
+    def _file_closed(self, name: str, size: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE warc_files SET state='closed', size=? WHERE name=?", (size, name))
+
+    def _adoptable_file(self) -> tuple[str, int] | None:
+        row = self.conn.execute(
+            "SELECT name, size FROM warc_files WHERE origin='capture' AND state='closed' "
+            "AND sealed_at IS NULL ORDER BY name DESC LIMIT 1").fetchone()
+        return (row["name"], row["size"]) if row else None
 
     def _file_sealed(self, name: str, sha256: str, size: int) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, size=? WHERE name=?",
+            conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, size=?, state='sealed' WHERE name=?",
                          (iso_date(warc_date(self.clock())), sha256, size, name))
         for listener in self.seal_listeners:
             listener(name, sha256, size)
@@ -303,6 +315,8 @@ class Store:
                 continue
             if row is not None and row["origin"] == "import":
                 continue
+            if row is not None and row["state"] == "closed" and row["size"] == size:
+                continue  # closed cleanly and untouched since: nothing to recover
             indexed = row["size"] if row is not None and row["size"] else 0
             if indexed > size:
                 report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({indexed})"})
@@ -342,8 +356,8 @@ class Store:
                     return {"file": name, "orphans_indexed": 0, "quarantined": quarantined, "removed": True}
                 record_file(conn, name, good_end, records, "capture",
                             known_row["created_at"] if known_row is not None else None)
-        sha = file_sha256(path)
-        self._file_sealed(name, sha, path.stat().st_size)
+        # Repaired and complete: closed, so a later writer may continue it.
+        self._file_closed(name, path.stat().st_size)
         if indexed or quarantined:
             return {"file": name, "orphans_indexed": indexed, "quarantined": quarantined}
         return None
@@ -497,11 +511,11 @@ class Store:
                         batch = 0
                 size = path.stat().st_size
                 self.conn.execute(
-                    "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "
+                    "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "
                     "records=excluded.records",
                     (name, iso_date(warc_date(self.clock())), size, records, origin,
-                     iso_date(warc_date(self.clock())), sha256 or file_sha256(path)))
+                     iso_date(warc_date(self.clock())), sha256 or file_sha256(path), "sealed"))
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -520,13 +534,18 @@ class Store:
             # Our own files first in name (time) order, so originals precede revisits.
             for name in sorted(names, key=lambda n: (n.startswith("import-"), n)):
                 origin = "import" if name.startswith("import-") else "capture"
-                old = self.conn.execute("SELECT sealed_at, sha256, created_at FROM warc_files WHERE name=?",
-                                        (name,)).fetchone()
+                old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
+                                        "WHERE name=?", (name,)).fetchone()
                 fresh._index_file(name, origin)
-                with fresh.transaction() as conn:
-                    conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, created_at=? WHERE name=?",
-                                 (old["sealed_at"] if old else None, old["sha256"] if old else None,
-                                  old["created_at"] if old else None, name))
+                if origin == "capture":
+                    with fresh.transaction() as conn:
+                        state = old["state"] if old else "closed"
+                        conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, created_at=?, state=? "
+                                     "WHERE name=?",
+                                     (old["sealed_at"] if old else None, old["sha256"] if old else None,
+                                      old["created_at"] if old else None,
+                                      "closed" if state == "open" and not self.warcs.is_locked(name) else state,
+                                      name))
             with fresh.transaction() as conn:
                 _resolve_revisits(conn)
             if extract:

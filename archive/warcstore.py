@@ -166,7 +166,9 @@ class WarcStore:
     """The ``warcs/`` directory: appends records, rotates and seals files.
 
     ``clock`` and ``id_factory`` are injectable so tests can write byte-identical files.
-    ``on_seal(name, sha256, size)`` is called when a file is rotated out or closed.
+    ``on_seal(name, sha256, size)`` is called when a file is rotated out or sealed,
+    ``on_close(name, size)`` when it is closed cleanly without sealing; ``adoptable()``
+    names a cleanly closed file (and its size) that new batches may continue.
     """
 
     def __init__(
@@ -178,6 +180,8 @@ class WarcStore:
         id_factory: Callable[[], str] = new_record_id,
         on_open: Callable[[str, str], None] | None = None,
         on_seal: Callable[[str, str, int], None] | None = None,
+        on_close: Callable[[str, int], None] | None = None,
+        adoptable: Callable[[], tuple[str, int] | None] | None = None,
     ):
         self.root = Path(root)
         self.max_size = max_size
@@ -186,6 +190,8 @@ class WarcStore:
         self.id_factory = id_factory
         self.on_open = on_open
         self.on_seal = on_seal
+        self.on_close = on_close
+        self.adoptable = adoptable
         self.builder = Sha256RecordBuilder(warc_version=WARC_VERSION)
         self._lock = threading.RLock()
         self._current: _OpenFile | None = None
@@ -209,6 +215,46 @@ class WarcStore:
         return path
 
     # -- writing ----------------------------------------------------------------------
+    def _file_for(self, size_needed: int) -> _OpenFile:
+        """The file the next batch goes to: the current one, a cleanly closed one to
+        continue, or a new one; a file that would grow past ``max_size`` is sealed."""
+        of = self._current
+        if of is not None and of.size > 0 and of.size + size_needed > self.max_size and of.records > 1:
+            self._seal(of)
+            of = None
+        if of is None:
+            of = self._adopt(size_needed) or self._open_new()
+        return of
+
+    def _adopt(self, size_needed: int) -> _OpenFile | None:
+        """Continue the file a previous process closed cleanly, instead of starting a
+        file (and a warcinfo record) per command. Only if it is exactly as long as the
+        index says it was left, and no one else holds it."""
+        candidate = self.adoptable() if self.adoptable else None
+        if candidate is None:
+            return None
+        name, size = candidate
+        try:
+            path = self.path_of(name)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except (OSError, StoreError):
+            return None
+        fh = os.fdopen(fd, "ab")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return None
+        actual = os.fstat(fh.fileno()).st_size
+        if actual != size or actual + size_needed > self.max_size:
+            fh.close()
+            return None
+        of = _OpenFile(name=name, path=path, fh=fh, size=actual, records=2, synced=actual)
+        self._current = of
+        if self.on_open:
+            self.on_open(name, "")
+        return of
+
     def _open_new(self) -> _OpenFile:
         self.root.mkdir(parents=True, exist_ok=True)
         name = self._new_name()
@@ -259,13 +305,7 @@ class WarcStore:
         exception (a :class:`StoreError`) says what went wrong.
         """
         with self._lock:
-            of = self._current
-            if of is None or (of.size > 0 and of.size + expected_size > self.max_size
-                              and of.records > 1):
-                if of is not None:
-                    self._seal(of)
-                of = self._open_new()
-            return self._write_batch(of, records)
+            return self._write_batch(self._file_for(expected_size), records)
 
     def append_encoded(self, encoded: list[EncodedRecord]) -> list[RecordPointer]:
         """Write pre-encoded records and return once they are on disk.
@@ -276,11 +316,7 @@ class WarcStore:
         """
         total = sum(len(e.member) for e in encoded)
         with self._lock:
-            of = self._current
-            if of is None or (of.size > 0 and of.size + total > self.max_size and of.records > 1):
-                if of is not None:
-                    self._seal(of)
-                of = self._open_new()
+            of = self._file_for(total)
             start = of.size
             pointers = []
             try:
@@ -393,10 +429,13 @@ class WarcStore:
             if seal:
                 self._seal(of)
             else:
-                of.fh.flush()
-                os.fsync(of.fh.fileno())
-                of.fh.close()
+                with of.sync_lock:
+                    of.fh.flush()
+                    os.fsync(of.fh.fileno())
+                    of.fh.close()
                 self._current = None
+                if self.on_close:
+                    self.on_close(of.name, of.size)
 
     @property
     def current_file(self) -> str | None:

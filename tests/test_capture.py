@@ -199,3 +199,37 @@ def test_demo_site_editions_differ_as_described(site):
     second = site.pages["/news/wildfire-evacuations"].body
     assert b"2,300" in first and b"3,100" in second and b"Tom Reyes" in first and b"Tom Reyes" not in second
     assert len(urls) == 3
+
+
+def test_a_new_process_continues_the_last_cleanly_closed_file(tmp_path, site):
+    """One WARC file per store until it is full, not one per command; sealed when full."""
+    url = site.set("/c1", "<p>first</p>")
+    with Store(tmp_path / "a.db", tmp_path / "w") as s:
+        s.capture([url], Fetcher(timeout=5))
+    first = sorted((tmp_path / "w").glob("*.warc.gz"))
+    size_after_first = first[0].stat().st_size
+    site.set("/c1", "<p>second</p>")
+    with Store(tmp_path / "a.db", tmp_path / "w") as s:
+        r = s.capture([url], Fetcher(timeout=5))[0]
+        state = s.conn.execute("SELECT state, size FROM warc_files WHERE name=?", (r["warc_file"],)).fetchone()
+    files = sorted((tmp_path / "w").glob("*.warc.gz"))
+    assert files == first and r["warc_file"] == first[0].name and r["offset"] >= size_after_first
+    assert state["size"] == files[0].stat().st_size
+    recs = _records(files[0])
+    assert [t for t, _ in recs].count("warcinfo") == 1
+    ok, out = warcio_check(files)
+    assert ok, out
+
+
+def test_a_file_changed_after_a_clean_close_is_not_continued(tmp_path, site):
+    url = site.set("/c2", "<p>x</p>")
+    with Store(tmp_path / "a.db", tmp_path / "w") as s:
+        s.capture([url], Fetcher(timeout=5))
+    [f] = list((tmp_path / "w").glob("*.warc.gz"))
+    with open(f, "ab") as fh:
+        fh.write(b"\x1f\x8b\x08\x00garbage")  # appended behind the store's back
+    with Store(tmp_path / "a.db", tmp_path / "w") as s:
+        assert any(r.get("quarantined") for r in s.recovered)  # repaired first...
+        s.capture([url], Fetcher(timeout=5))
+    ok, out = warcio_check(sorted((tmp_path / "w").glob("*.warc.gz")))
+    assert ok, out
