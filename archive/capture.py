@@ -27,6 +27,7 @@ import ipaddress
 import socket
 import ssl
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -107,6 +108,7 @@ class Fetcher:
         deadline: float | None = None,
         resolver: Callable[[str, int], list[str]] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        keep_alive: bool = True,
     ):
         self.timeout = timeout
         self.max_body = max_body
@@ -116,6 +118,12 @@ class Fetcher:
         self.deadline = deadline if deadline is not None else max(timeout * 4, timeout)
         self.resolver = resolver or _resolve
         self.clock = clock
+        self.keep_alive = keep_alive
+        # Per-thread idle connections (keep-alive): a worker reuses its connection to a
+        # host for the next page, as a browser or wget does.
+        self._local = threading.local()
+        self._open: list[http.client.HTTPConnection] = []
+        self._open_lock = threading.Lock()
 
     def fetch(self, url: str, extra_headers: dict[str, str] | None = None) -> FetchResult:
         """Fetch ``url`` following redirects. Never raises for network trouble: the
@@ -169,8 +177,9 @@ class Fetcher:
             ("User-Agent", self.user_agent),
             ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
             ("Accept-Encoding", "identity"),
-            ("Connection", "close"),
         ]
+        if not self.keep_alive:
+            headers.append(("Connection", "close"))
         for k, v in (extra_headers or {}).items():
             if any(c in str(v) for c in "\r\n\x00"):
                 raise CaptureError(f"header {k} contains a line break", "invalid_url", url)
@@ -179,14 +188,21 @@ class Fetcher:
                         + "\r\n").encode("utf-8", "surrogateescape")
         started = self.clock()
         t0 = time.monotonic()
-        conn = _pinned_connection(scheme, host, port, ip, self.timeout)
+        key = (scheme, host, port, ip)
+        conn, reused = self._checkout(key)
+        reusable = False
         try:
             try:
-                conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
-                for k, v in headers:
-                    conn.putheader(k, v)
-                conn.endheaders()
-                resp = conn.getresponse()
+                try:
+                    resp = _send(conn, path, headers)
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    if not reused:
+                        raise
+                    # An idle keep-alive connection the server had closed: once more, fresh.
+                    conn.close()
+                    conn, reused = _pinned_connection(scheme, host, port, ip, self.timeout), False
+                    self._track(conn)
+                    resp = _send(conn, path, headers)
             except (socket.timeout, TimeoutError):
                 raise CaptureError(f"{url}: no response within {self.timeout:g} s", "timeout", url) from None
             except ssl.SSLError as exc:
@@ -249,13 +265,53 @@ class Fetcher:
             if 300 <= resp.status < 400 and resp.status != 304:
                 location = resp.getheader("Location")
             version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(resp.version, "HTTP/1.1")
+            # Reuse only a connection whose response was read to its end.
+            reusable = (self.keep_alive and truncated is None and not resp.will_close
+                        and (resp.isclosed() or resp.length == 0))
+            if reusable:
+                resp.close()  # ends this response; the socket stays with the connection
             return Hop(url=url, started_at=started, request_head=request_head,
                        status=resp.status, reason=resp.reason or "", http_version=version,
                        headers=resp_headers, body=body, body_length=size,
                        payload_sha256=digest.hexdigest(), ip=ip, truncated=truncated,
                        location=location)
         finally:
-            conn.close()
+            if reusable:
+                self._checkin(key, conn)
+            else:
+                conn.close()
+
+    # -- keep-alive ---------------------------------------------------------------------
+    def _checkout(self, key: tuple) -> tuple[http.client.HTTPConnection, bool]:
+        pool = getattr(self._local, "pool", None)
+        conn = pool.pop(key, None) if pool else None
+        if conn is not None and conn.sock is not None:
+            conn.sock.settimeout(self.timeout)
+            return conn, True
+        conn = _pinned_connection(*key, self.timeout)
+        self._track(conn)
+        return conn, False
+
+    def _checkin(self, key: tuple, conn: http.client.HTTPConnection) -> None:
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        if len(pool) >= 8:  # a worker keeps a few hosts warm, not every host it met
+            old_key = next(iter(pool))
+            pool.pop(old_key).close()
+        pool[key] = conn
+
+    def _track(self, conn: http.client.HTTPConnection) -> None:
+        with self._open_lock:
+            self._open = [c for c in self._open if c.sock is not None]
+            self._open.append(conn)
+
+    def close(self) -> None:
+        """Close every idle keep-alive connection."""
+        with self._open_lock:
+            for c in self._open:
+                c.close()
+            self._open = []
 
     def _pick_address(self, host: str, port: int, url: str) -> str:
         try:
@@ -270,6 +326,14 @@ class Fetcher:
                 raise CaptureError(f"{url}: {host} resolves to a non-public address ({bad[0]}); "
                                    "refused by --public-only", "blocked_address", url)
         return addresses[0]
+
+
+def _send(conn: http.client.HTTPConnection, path: str, headers: list[tuple[str, str]]):
+    conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    for k, v in headers:
+        conn.putheader(k, v)
+    conn.endheaders()
+    return conn.getresponse()
 
 
 def _resolve(host: str, port: int) -> list[str]:

@@ -121,6 +121,7 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
                                         progress=lambda _r: bar.update(1))
         else:
             results = store.capture(urls, fetcher, workers=workers, extract=not no_extract)
+    fetcher.close()
     for r in results:
         if "error" in r:
             failed += 1

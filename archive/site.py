@@ -43,7 +43,8 @@ class SiteServer:
                 pass
 
             def do_GET(self):
-                server.requests.append({"path": self.path, "headers": dict(self.headers)})
+                server.requests.append({"path": self.path, "headers": dict(self.headers),
+                                        "client": self.client_address})
                 entry = server.pages.get(self.path)
                 if entry is None:
                     entry = Page(b"<html><body><h1>Not found</h1></body></html>", 404)

@@ -233,3 +233,53 @@ def test_a_file_changed_after_a_clean_close_is_not_continued(tmp_path, site):
         s.capture([url], Fetcher(timeout=5))
     ok, out = warcio_check(sorted((tmp_path / "w").glob("*.warc.gz")))
     assert ok, out
+
+
+def test_keep_alive_reuses_a_connection_per_worker(store, site):
+    urls = [site.set(f"/k/{i}", f"<p>page {i}</p>") for i in range(6)]
+    fetcher = Fetcher(timeout=5)
+    results = store.capture(urls, fetcher, extract=False)
+    fetcher.close()
+    assert all("error" not in r for r in results)
+    clients = {r["client"] for r in site.requests if r["path"].startswith("/k/")}
+    assert len(clients) == 1  # six pages over one connection
+    assert all("close" not in r["headers"].get("Connection", "") for r in site.requests)
+
+
+def test_a_connection_the_server_dropped_is_retried_fresh(store):
+    """A server that closes after every response without saying so: the idle
+    connection is dead when reused, and the capture still succeeds."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            with c:
+                c.recv(65536)
+                body = b"<p>one response per connection</p>"
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
+                          + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        fetcher = Fetcher(timeout=5)
+        urls = [f"http://127.0.0.1:{port}/a", f"http://127.0.0.1:{port}/b", f"http://127.0.0.1:{port}/c"]
+        results = store.capture(urls, fetcher, extract=False)
+        fetcher.close()
+    finally:
+        stop.set()
+        t.join()
+        srv.close()
+    assert [r.get("status") for r in results] == [200, 200, 200], results
