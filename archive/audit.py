@@ -387,7 +387,7 @@ def _check_ledger(store: "Store", scan: _Scan, report: _Report) -> None:
             report.add("ledger_vouch", False, subject or f"ledger:{entry.get('seq')}",
                        f"ledger entry {entry.get('seq')} ({kind} {subject}): {problem}", file, offset)
     if ordered and not bad:
-        report.add("ledger_vouch", True, "ledger", f"every entry's digests match the bytes it names")
+        report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
     _check_cover(scan, report, vouched, sealed)
 
 

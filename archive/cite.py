@@ -18,7 +18,6 @@ import html
 import io
 import json
 import sqlite3
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 

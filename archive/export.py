@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import click

@@ -449,7 +449,6 @@ def _name_after(s: str) -> str | None:
         rest = s[out_end:]
         m = re.match(r"\s+(?:for|of)\s+(?:the\s+|a\s+)?(?:[\w’'\-]+\s?){1,4}", rest)
         if m:
-            tail = _name_after(rest[m.start() :].split(None, 1)[1]) if False else None
             stop = re.match(r"\s+(?:for|of)\s+((?:the|a)\s+)?([\w’'\-]+(?:\s+[A-Z][\w’'\-]*)*)", rest)
             if stop:
                 out_end += stop.end()

@@ -14,7 +14,6 @@ are pending.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ import sqlite3
 import zlib
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from .extract import EXTRACTOR_VERSION, MAX_DECODED_BYTES, Article, NotExtractable, extract
 from .warcstore import http_header, load_record

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_util import OUT, Row, Task, fmt_s, fresh_dir, interleave, speed_row, stats, tool, warm  # noqa: E402
+from bench_util import OUT, Row, Task, fresh_dir, interleave, speed_row, stats, tool, warm  # noqa: E402
 import corpus  # noqa: E402
 
 

@@ -9,7 +9,6 @@ Target: at most 2 KB per unchanged recapture.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import zlib
 from pathlib import Path

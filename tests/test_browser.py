@@ -8,7 +8,6 @@ server started on 127.0.0.1 with the project's metadata and plugin. Screenshots 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -19,7 +18,7 @@ import pytest
 
 from archive.cite import cite
 from archive.serve import datasette_args
-from archive.site import Page, SiteServer, publish_edition
+from archive.site import SiteServer, publish_edition
 from archive.store import Store
 
 pytestmark = pytest.mark.browser

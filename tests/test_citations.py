@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
 
 from archive.site import demo_content, render_article
 from archive.store import Store

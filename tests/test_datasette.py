@@ -196,7 +196,7 @@ def test_snapshot_page_marks_quotes_and_figures(ds, archive):
     assert "Bytes verified now" in html
     assert re.search(r'<mark class="figure"[^>]*>2,300</mark>', html)
     assert '<mark class="quote"' in html and "Fire Chief Maria Alvarez" in html
-    assert "Captures of these bytes" in html and f"/-/replay/" in html
+    assert "Captures of these bytes" in html and "/-/replay/" in html
     assert 'class="timeline"' in html and "<svg" in html
     data = get(ds, f"/-/snapshot/{sha}.json").json()
     assert data["sha256"] == sha and data["fixity"]["ok"] is True
@@ -327,7 +327,7 @@ def test_archived_markup_is_escaped_everywhere(ds, archive):
     pages = [
         f"/-/cite/{x['id']}", f"/-/snapshot/{cap['payload_sha256']}", f"/-/replay/{key(cap['record_id'])}",
         "/archive/pages", "/archive/texts", "/archive/versions", "/archive/citations",
-        "/archive/quotes?_facet=speaker", "/archive/pages?_facet=title", f"/archive/texts?_search=council",
+        "/archive/quotes?_facet=speaker", "/archive/pages?_facet=title", "/archive/texts?_search=council",
         "/archive/search?q=council", "/archive/quotes_by_speaker?speaker=Ruiz",
         f"/archive/pages?url={x['page_url']}&_facet=title", "/archive/captures?_facet=url",
     ]

@@ -11,10 +11,8 @@ import gzip
 import resource
 import socket
 import sqlite3
-import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
