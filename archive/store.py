@@ -1,11 +1,12 @@
 """The archive store: ``warcs/`` (source of truth) plus ``archive.db`` (its index).
 
 :class:`Store` is the library API the CLI, the Datasette plugin and the tests use. Every
-state change goes WARC first: records are appended and fsynced, then read back and indexed
-in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A crash between the two
-leaves an *orphan* record that :meth:`Store.recover` indexes on the next open; a crash
-inside a write leaves a partial gzip member that recovery moves to ``warcs/quarantine/``
-and cuts off.
+state change goes WARC first: records are appended and fsynced, then indexed from the very
+bytes written in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A crash
+between the two leaves an *orphan* record that :meth:`Store.recover` indexes on the next
+open; a crash inside a write leaves a partial gzip member that recovery moves to
+``warcs/quarantine/`` and cuts off. A file closed cleanly is continued by the next writer;
+files are sealed (SHA-256 recorded) when they reach their size limit.
 """
 
 from __future__ import annotations
@@ -323,19 +324,21 @@ class Store:
                 continue
             # From the start: with group commit, batches may have been indexed out of
             # order, so the indexed size does not prove everything before it is indexed.
-            done = self._recover_file(name, path, 0, size, known_row=row)
+            done = self._recover_file(name, path, size, known_row=row)
             if done:
                 report.append(done)
         return report
 
-    def _recover_file(self, name: str, path: Path, start: int, size: int,
+    def _recover_file(self, name: str, path: Path, size: int,
                       known_row: sqlite3.Row | None) -> dict | None:
+        """Index every readable record of a file a writer did not close cleanly, cut off
+        the partial tail, and leave the file closed (continuable)."""
         indexed = 0
-        good_end = start
+        good_end = 0
         quarantined = None
-        if start < size:
+        if size > 0:
             with self._lock, open(path, "rb") as f:
-                items = list(_iter_gzip(f, str(path), start)) if path.name.endswith(".gz") else []
+                items = list(_iter_gzip(f, str(path), 0)) if path.name.endswith(".gz") else []
             with self.transaction() as conn:
                 known = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0]
                 records = 0
