@@ -223,6 +223,28 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
         raise StoreError(f"cannot open the index {path}: {exc.strerror or exc}") from None
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out another process doing the same.
+
+    The switch needs an exclusive lock, and SQLite may answer "database is locked"
+    at once instead of calling the busy handler when two processes open a new store
+    together; retry for up to the busy timeout before giving up.
+    """
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if not readonly:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,7 +254,8 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enable_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.row_factory = sqlite3.Row

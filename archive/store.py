@@ -206,11 +206,13 @@ class Store:
         original = None
         if hop.truncated is None:
             from .canonical import canonical_url
-            original = self.reader().execute(
+            cur = self.reader().execute(
                 "SELECT record_id, url, captured_at FROM captures WHERE page_url=? AND "
                 "payload_sha256=? AND record_type='response' AND truncated IS NULL "
                 "ORDER BY captured_at LIMIT 1",
-                (canonical_url(hop.url), hop.payload_sha256)).fetchone()
+                (canonical_url(hop.url), hop.payload_sha256))
+            original = cur.fetchone()
+            cur.close()  # end the read transaction now: an open one holds back checkpoints
         http_headers = StatusAndHeaders(f"{hop.status} {hop.reason}".strip(), hop.headers,
                                         protocol=hop.http_version)
         warc_headers = {"WARC-Record-ID": resp_id, "WARC-Date": date, "WARC-IP-Address": hop.ip}

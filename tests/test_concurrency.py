@@ -155,3 +155,18 @@ def test_same_url_at_once_gives_distinct_records_or_durable_revisits(tmp_path, b
                 assert (orig["warc_file"], orig["offset"]) < (r["warc_file"], r["offset"]) or \
                     orig["warc_file"] != r["warc_file"]
     check_store_consistent(tmp_path)
+
+
+def test_two_capture_processes_start_on_a_new_store_together(tmp_path):
+    """Two `archive capture` processes, hundreds of URLs each, on a store neither has
+    created yet: neither may fail with "database is locked" (it did, 5 runs in 6)."""
+    with SiteServer() as server:
+        urls = [server.set(f"/s{i}", f"<p>story {i}: {i * 3} homes</p>") for i in range(600)]
+        for attempt in range(2):
+            d = tmp_path / f"race{attempt}"
+            procs = [cli_capture(d, urls[k::2], workers=4) for k in range(2)]
+            for p in procs:
+                out, err = p.communicate(timeout=120)
+                assert p.returncode == 0, err.decode()[-1000:]
+                assert b"locked" not in err
+            assert check_store_consistent(d) == 600
