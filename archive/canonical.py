@@ -1,4 +1,4 @@
-"""Canonical page URLs and SURT keys: pure functions.
+"""Canonical page URLs: pure functions (SURT keys for CDXJ are in ``export.surt_key``).
 
 A *page* is a canonical URL: scheme and host lower-cased, default port, fragment and
 tracking parameters dropped, an empty path made ``/``. Captures of the same article
@@ -8,8 +8,6 @@ reached through a newsletter link and a social link land on one page.
 'http://example.com/News/a?id=3'
 >>> canonical_url("https://example.com")
 'https://example.com/'
->>> surt("https://www.Example.com/a/b?x=1")
-'com,example)/a/b?x=1'
 """
 
 from __future__ import annotations
@@ -75,27 +73,3 @@ def canonical_url(url: str) -> str:
     path = parts.path or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
-
-
-def surt(url: str) -> str:
-    """Sort-friendly URI Reordering Transform key, as pywb and CDXJ indexes use it.
-
-    Host reversed and comma-joined, ``www`` dropped, scheme dropped, query args sorted.
-
-    >>> surt("http://example.com:8080/path?b=2&a=1")
-    'com,example:8080)/path?a=1&b=2'
-    """
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    labels = host.split(".")
-    if labels and labels[0] == "www":
-        labels = labels[1:]
-    key = ",".join(reversed(labels))
-    port = parts.port
-    if port and port != DEFAULT_PORTS.get(parts.scheme.lower()):
-        key += f":{port}"
-    path = (parts.path or "/").lower()
-    key += ")" + path
-    if parts.query:
-        key += "?" + "&".join(sorted(parts.query.lower().split("&")))
-    return key

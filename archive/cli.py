@@ -197,11 +197,6 @@ def reindex(db, warcs, as_json, no_extract):
                           f"{counts['citations']} citations")
 
 
-def _page_args(fn):
-    fn = click.argument("url")(fn)
-    return fn
-
-
 @cli.command()
 @click.argument("url")
 @store_options
