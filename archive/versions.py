@@ -139,28 +139,46 @@ def extract_snapshot(store: "Store", sha256: str, text_only: bool = False) -> Ar
     return article
 
 
+EXTRACT_CHUNK = 256  # snapshots read, extracted and written per step: memory stays bounded
+
+
 def process_pending(store: "Store", all_pages: bool = False, force: bool = False,
                     workers: int | None = None) -> dict:
     """Extract pending snapshots, then rebuild versions and changes of affected pages."""
     conn = store.conn
     where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
     pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
+    workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        for i in range(0, len(pending), EXTRACT_CHUNK):
+            _extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    with store.transaction() as conn:
+        if all_pages:
+            pages = [r[0] for r in conn.execute("SELECT url FROM pages")]
+        else:
+            pages = pages_needing_versions(conn)
+        for page in pages:
+            rebuild_versions(conn, page)
+    return {"extracted": len(pending), "pages": len(pages)}
+
+
+def _extract_chunk(store: "Store", shas: list[str], pool: ProcessPoolExecutor | None) -> None:
+    """Read, extract and store one bounded group of snapshots."""
     jobs = []
-    for sha in pending:
+    for sha in shas:
         try:
             data, ctype, url, truncated = read_snapshot(store, sha)
         except Exception as exc:  # unreadable bytes: recorded, not fatal
             jobs.append((sha, None, str(exc)))
             continue
         jobs.append((sha, (data, ctype, url), truncated))
-    workers = workers or (min(os.cpu_count() or 1, 4) if len(jobs) >= 16 else 1)
     inputs = [j[1] for j in jobs if j[1] is not None]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            outputs = list(pool.map(_extract_one, inputs, chunksize=8))
-    else:
-        outputs = [_extract_one(a) for a in inputs]
-    it = iter(outputs)
+    outputs = pool.map(_extract_one, inputs, chunksize=8) if pool else map(_extract_one, inputs)
+    it = iter(list(outputs))
     with store.transaction() as conn:
         for sha, args, extra in jobs:
             if args is None:
@@ -179,13 +197,6 @@ def process_pending(store: "Store", all_pages: bool = False, force: bool = False
             else:
                 conn.execute("UPDATE snapshots SET extract_status=?, extract_error=?, text_sha256=NULL, "
                              "extractor_version=? WHERE sha256=?", (status, str(value)[:500], EXTRACTOR_VERSION, sha))
-        if all_pages:
-            pages = [r[0] for r in conn.execute("SELECT url FROM pages")]
-        else:
-            pages = pages_needing_versions(conn)
-        for page in pages:
-            rebuild_versions(conn, page)
-    return {"extracted": len(pending), "pages": len(pages)}
 
 
 def pages_needing_versions(conn: sqlite3.Connection) -> list[str]:
