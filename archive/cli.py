@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def handle_errors(fn):
         except ArchiveError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:
+            # A backstop: the index is not what this version expects. It can always be
+            # rebuilt from the WARC files, which this error never touches.
+            click.echo(f"Error: the index cannot be used ({exc}); rebuild it from the WARC files "
+                       "with `archive reindex`", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)

@@ -277,6 +277,41 @@ FTS = [
 ]
 
 
+def declared_columns() -> dict[str, list[tuple[str, str]]]:
+    """Each table's columns and types as TABLES declares them.
+
+    >>> ("state", "TEXT") in declared_columns()["warc_files"]
+    True
+    >>> [c for c, _ in declared_columns()["quotes"]][-3:]
+    ['exact', 'prefix', 'suffix']
+    """
+    import re
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for stmt in TABLES.split(";"):
+        m = re.search(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)", stmt, re.S)
+        if not m:
+            continue
+        cols = []
+        for line in m.group(2).splitlines():
+            for part in line.split("--")[0].split(","):
+                c = re.match(r'\s*"?(\w+)"?\s+(TEXT|INTEGER|REAL)\b', part)
+                if c and c.group(1).upper() != "PRIMARY":
+                    cols.append((c.group(1), c.group(2)))
+        out[m.group(1)] = cols
+    return out
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring an index made by an earlier version up to date: add each column the schema
+    declares that an existing table lacks (new columns are nullable)."""
+    for table, cols in declared_columns().items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in cols:
+            if name not in have:
+                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+
+
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create every table, index and the FTS table if they are missing.
 
@@ -290,6 +325,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
                 conn.execute(stmt)
         for stmt in FTS:
             conn.execute(stmt)
+        _add_missing_columns(conn)
         conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except BaseException:
         conn.execute("ROLLBACK")

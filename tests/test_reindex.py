@@ -121,3 +121,20 @@ def test_partial_tail_is_quarantined_and_earlier_records_survive(tmp_path, site)
         assert len(quarantined) == 1 and quarantined[0].read_bytes().endswith(b"partial-write")
         data, _ = s.payload(r["record_id"])
         assert data == b"<p>tail 7 homes</p>"
+
+
+def test_an_index_from_an_earlier_version_gains_new_columns(tmp_path, site):
+    """A store made before a column existed opens and works: the column is added."""
+    url = site.set("/old", "<p>12 homes</p>")
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+        s.capture([url], Fetcher(timeout=5))
+    con = sqlite3.connect(tmp_path / "archive.db")
+    con.execute("ALTER TABLE warc_files DROP COLUMN state")  # as an earlier version left it
+    con.commit()
+    con.close()
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+        site.set("/old", "<p>13 homes</p>")
+        r = s.capture([url], Fetcher(timeout=5))[0]
+        assert "error" not in r
+        cols = {row[1] for row in s.conn.execute("PRAGMA table_info(warc_files)")}
+    assert "state" in cols
