@@ -70,7 +70,7 @@ class _Scan:
     at: dict[tuple[str, int], _Rec] = field(default_factory=dict)
     by_id: dict[str, list[_Rec]] = field(default_factory=dict)
     citations: dict[str, _Rec] = field(default_factory=dict)
-    entries: list[_Rec] = field(default_factory=list)
+    entries: list[tuple[dict, _Rec]] = field(default_factory=list)   # (entry, its record)
     heads: list[_Rec] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     file_sha: dict[str, str] = field(default_factory=dict)
@@ -162,7 +162,7 @@ def _scan_files(store: "Store", report: _Report) -> _Scan:
                     elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE) and ledger.is_foreign({"warc_file": name}):
                         pass  # another store's chain, carried inside an import: not ours to audit
                     elif rec.content_type == LEDGER_TYPE:
-                        scan.entries.append(rec)
+                        scan.entries.extend((e, rec) for e in ledger.entries_in(rec.body))
                     elif rec.content_type == SEAL_TYPE:
                         scan.heads.append(rec)
         except ArchiveError as exc:
@@ -310,16 +310,22 @@ def _check_citations(store: "Store", scan: _Scan, report: _Report) -> None:
 
 def _check_ledger_rows(store: "Store", scan: _Scan, report: _Report) -> None:
     n = 0
+    held: dict[tuple[str, int], dict] = {}   # (file, offset) -> {seq: entry} of that record
+    for e, r in scan.entries:
+        held.setdefault((r.warc_file, r.offset), {}).setdefault(e.get("seq"), e)
     for row in store.conn.execute("SELECT * FROM ledger ORDER BY seq"):
         n += 1
         file, offset = row["warc_file"], row["offset"]
         rec, problem = _at_pointer(scan, file, offset, row["length"])
         if rec is not None:
-            body = rec.body or {}
+            body = held.get((file, offset), {}).get(row["seq"])
+            if body is None:
+                body = {}
+                problem = f"its ledger record holds no entry {row['seq']}"
             diffs = [k for k in LEDGER_ROW_FIELDS if body.get(k) != row[k]]
             if json.dumps(body.get("digests"), sort_keys=True) != row["digests"]:
                 diffs.append("digests")
-            if diffs:
+            if diffs and not problem:
                 problem = f"differs from its ledger record in {', '.join(diffs)}"
         if problem:
             report.add("ledger_row", False, f"ledger:{row['seq']}", f"ledger row {row['seq']}: {problem}",
@@ -334,7 +340,7 @@ def _check_ledger_rows(store: "Store", scan: _Scan, report: _Report) -> None:
         if problem:
             report.add("ledger_row", False, f"head:{row['seq']}", f"ledger_heads row {row['seq']}: {problem}",
                        row["warc_file"], row["offset"])
-    in_warcs = len({(r.body or {}).get("seq") for r in scan.entries})
+    in_warcs = len({e.get("seq") for e, _ in scan.entries})
     if in_warcs != n:
         report.add("ledger_row", False, "ledger",
                    f"the index holds {n} ledger rows, the WARC files {in_warcs} entries (run `archive reindex`)")
@@ -345,17 +351,17 @@ def _check_ledger_rows(store: "Store", scan: _Scan, report: _Report) -> None:
 # -- the ledger itself ---------------------------------------------------------------------------------
 
 def _ordered_entries(scan: _Scan, report: _Report) -> list[tuple[dict, _Rec]]:
-    by_seq: dict[int, list[_Rec]] = {}
-    for rec in scan.entries:
-        seq = (rec.body or {}).get("seq")
-        by_seq.setdefault(seq if isinstance(seq, int) else -1, []).append(rec)
-    for seq, recs in by_seq.items():
-        if len(recs) > 1:
-            where = ", ".join(f"{r.warc_file} @ {r.offset}" for r in recs)
+    by_seq: dict[int, list[tuple[dict, _Rec]]] = {}
+    for entry, rec in scan.entries:
+        seq = entry.get("seq")
+        by_seq.setdefault(seq if isinstance(seq, int) else -1, []).append((entry, rec))
+    for seq, held in by_seq.items():
+        if len(held) > 1:
+            where = ", ".join(f"{r.warc_file} @ {r.offset}" for _, r in held)
             report.add("ledger_chain", False, f"ledger:{seq}",
-                       f"{len(recs)} different records claim ledger entry {seq} (a fork): {where}",
-                       recs[1].warc_file, recs[1].offset)
-    return [(by_seq[s][0].body or {}, by_seq[s][0]) for s in sorted(by_seq)]
+                       f"{len(held)} different records claim ledger entry {seq} (a fork): {where}",
+                       held[1][1].warc_file, held[1][1].offset)
+    return [by_seq[s][0] for s in sorted(by_seq)]
 
 
 def _check_ledger(store: "Store", scan: _Scan, report: _Report) -> None:
@@ -448,9 +454,9 @@ def _check_cover(scan: _Scan, report: _Report, vouched: set[str], sealed: set[st
 # -- signatures ---------------------------------------------------------------------------------------
 
 def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None") -> None:
-    ordered = sorted(((r.body or {}).get("seq"), r) for r in scan.entries
-                     if isinstance((r.body or {}).get("seq"), int))
-    hashes = [(r.body or {}).get("entry_hash") or "" for _, r in ordered]
+    ordered = sorted((e for e, _ in scan.entries if isinstance(e.get("seq"), int)),
+                     key=lambda e: e["seq"])
+    hashes = [e.get("entry_hash") or "" for e in ordered]
     if not scan.heads:
         if public_key is not None:
             report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "

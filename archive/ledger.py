@@ -18,9 +18,12 @@ UTF-8); the first entry's ``prev_hash`` is 64 zeros. ``kind`` is one of
 * ``seal``: ``subject`` is a file name in ``warcs/``; ``digests`` are the SHA-256 and
   size of the whole sealed file (this is how imported files are vouched for).
 
-Like citations, entries are user data: each is a WARC ``metadata`` record with
-``Content-Type: application/vnd.archive-store.ledger+json`` and the ``ledger`` table
-only mirrors them, so ``archive reindex`` restores it.
+Like citations, entries are user data, kept in WARC ``metadata`` records with
+``Content-Type: application/vnd.archive-store.ledger+json`` whose body is either one
+entry or ``{"entries": [entry, ...]}`` — the entries written together, in ``seq`` order,
+at most ``BATCH_ENTRIES`` of them: one record per batch keeps an import of thousands of
+captures from writing thousands of records. The ``ledger`` table only mirrors them (each
+row names the record holding its entry), so ``archive reindex`` restores it.
 
 Over the entry hashes sits a Merkle tree hashed as in Certificate Transparency
 (RFC 6962 section 2.1): a leaf is ``SHA-256(0x00 || entry_hash bytes)``, an inner node
@@ -70,6 +73,7 @@ HEAD_FIELDS = ("seq", "entry_hash", "merkle_root", "signed_at", "key_id")
 CAPTURE_TYPES = ("response", "revisit", "resource")
 KINDS = ("capture", "citation", "seal")
 LOCK_NAME = ".ledger.lock"
+BATCH_ENTRIES = 1000   # entries per ledger record, at most
 
 HEADS_TABLE = """CREATE TABLE IF NOT EXISTS ledger_heads (
     seq INTEGER,                    -- entries 1..seq are covered
@@ -147,16 +151,25 @@ def is_foreign(pointer: dict) -> bool:
     return str(pointer.get("warc_file", "")).startswith("import-")
 
 
+def entries_in(body: Any) -> list[dict]:
+    """The entries a ledger record's decoded body holds: ``{"entries": [...]}`` (a batch)
+    or a single entry. Anything that is not an entry dict is left out."""
+    if isinstance(body, dict) and isinstance(body.get("entries"), list):
+        return [e for e in body["entries"] if isinstance(e, dict)]
+    return [body] if isinstance(body, dict) else []
+
+
 @register_metadata(LEDGER_TYPE)
 def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
     if is_foreign(pointer):
         return
-    conn.execute(
+    conn.executemany(
         "INSERT OR REPLACE INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, "
         "warc_file, offset, length, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (body.get("seq"), body.get("entry_hash"), body.get("prev_hash"), body.get("kind"),
-         body.get("subject"), json.dumps(body.get("digests"), sort_keys=True), body.get("at"),
-         pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id))
+        [(e.get("seq"), e.get("entry_hash"), e.get("prev_hash"), e.get("kind"),
+          e.get("subject"), json.dumps(e.get("digests"), sort_keys=True), e.get("at"),
+          pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id)
+         for e in entries_in(body)])
 
 
 @register_metadata(SEAL_TYPE)
@@ -256,6 +269,17 @@ def _metadata_record(store: "Store", uri: str, content_type: str, body: dict,
         warc_content_type=content_type, warc_headers_dict=headers)
 
 
+def _ledger_record(store: "Store", batch: list[dict]):
+    """One record for entries written together: a lone entry as itself (it refers to the
+    record it vouches for), several as ``{"entries": [...]}``."""
+    if len(batch) == 1:
+        e = batch[0]
+        return _metadata_record(store, f"urn:archive-store:ledger:{e['seq']}", LEDGER_TYPE, e,
+                                refers_to=e["digests"].get("record_id") or e["subject"])
+    return _metadata_record(store, f"urn:archive-store:ledger:{batch[0]['seq']}-{batch[-1]['seq']}",
+                            LEDGER_TYPE, {"entries": batch})
+
+
 def signing_key_for(store: "Store") -> "Ed25519PrivateKey | None":
     """``store.signing_key`` if set, else the key named by ``$ARCHIVE_SIGNING_KEY``."""
     key = getattr(store, "signing_key", None)
@@ -291,9 +315,8 @@ def _write(store: "Store", pending: list[tuple[str, str, dict]],
                 new.append(entry)
             if not new and not sign_anyway:
                 return []
-            records = [_metadata_record(store, f"urn:archive-store:ledger:{e['seq']}", LEDGER_TYPE, e,
-                                        refers_to=e["digests"].get("record_id") or e["subject"])
-                       for e in new]
+            records = [_ledger_record(store, new[i:i + BATCH_ENTRIES])
+                       for i in range(0, len(new), BATCH_ENTRIES)]
             if private_key is not None and seq > 0:
                 hashes = [bytes.fromhex(h) for h in _entry_hashes(conn)] + \
                          [bytes.fromhex(e["entry_hash"]) for e in new]

@@ -178,6 +178,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     at TEXT,
     warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT
 );
+CREATE INDEX IF NOT EXISTS ledger_subject ON ledger(subject, kind);
 CREATE TABLE IF NOT EXISTS drift (
     citation_id TEXT,
     detected_at TEXT,

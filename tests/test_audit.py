@@ -344,3 +344,62 @@ def test_proof_for_citation(built, key):
         assert p["root"] == sig["head"]["merkle_root"] and ledger.verify_proof(p)
     other = generate_private_key().public_key()
     assert proof_for_citation(store, c["id"], other)["signature"]["ok"] is False
+
+
+def _rewrite_ledger_batch(path: Path, edit) -> None:
+    """Rewrite a file with ``edit(body)`` applied to each batch ledger record's JSON body,
+    digests recomputed: an edit only the chain itself can reveal."""
+    import json
+
+    out = io.BytesIO()
+    writer = Sha256WARCWriter(out, gzip=True, warc_version="WARC/1.1")
+    with open(path, "rb") as f:
+        for rec in ArchiveIterator(f, no_record_parse=False, ensure_http_headers=False):
+            body = rec.content_stream().read() if rec.http_headers else rec.raw_stream.read()
+            if (rec.rec_headers.get_header("Content-Type") or "") == LEDGER_TYPE and b'"entries"' in body:
+                body = json.dumps(edit(json.loads(body))).encode()
+            for h in ("WARC-Block-Digest", "WARC-Payload-Digest", "Content-Length"):
+                rec.rec_headers.remove_header(h)
+            if rec.http_headers is not None:
+                rec.http_headers.remove_header("Content-Length")
+                rec.http_headers.remove_header("Transfer-Encoding")
+                rec.http_headers.add_header("Content-Length", str(len(body)))
+            writer.write_record(writer.create_warc_record(
+                rec.rec_headers.get_header("WARC-Target-URI"), rec.rec_type, payload=io.BytesIO(body),
+                length=len(body), warc_headers=rec.rec_headers, http_headers=rec.http_headers))
+    path.write_bytes(out.getvalue())
+
+
+def test_an_import_is_vouched_for_in_batch_records_each_entry_checked(tmp_path, site):
+    source = Store(tmp_path / "src.db", tmp_path / "src")
+    urls = publish_edition(site, 0) + publish_edition(site, 1)
+    source.capture(urls, Fetcher(timeout=10), extract=False)
+    src_file = source.warcs.path_of(source.warcs.current_file)
+    source.close()
+    store = Store(tmp_path / "archive.db", tmp_path / "warcs")
+    store.import_path(src_file)
+    entries = store.conn.execute("SELECT seq, kind, warc_file, offset FROM ledger ORDER BY seq").fetchall()
+    captures = [e for e in entries if e["kind"] == "capture"]
+    assert len(captures) == store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] >= 3
+    # one ledger record holds the import's capture entries, not one record each
+    assert len({(e["warc_file"], e["offset"]) for e in captures}) == 1
+    assert not failures(audit(store))
+    before = [tuple(r) for r in store.conn.execute("SELECT * FROM ledger ORDER BY seq")]
+    store.reindex(extract=False)
+    assert [tuple(r) for r in store.conn.execute("SELECT * FROM ledger ORDER BY seq")] == before
+
+    # a forger edits what the second entry of the batch vouches for: the chain breaks there
+    def edit(body):
+        body["entries"][1]["digests"]["block_sha256"] = "0" * 64
+        return body
+
+    ledger_file = store.warcs.path_of(captures[0]["warc_file"])
+    store.close()
+    _rewrite_ledger_batch(ledger_file, edit)
+    store = Store(tmp_path / "archive.db", tmp_path / "warcs")
+    bad = failures(audit(store))
+    seq = captures[1]["seq"]
+    assert any(r["check"] == "ledger_chain" and r["id"] == f"ledger:{seq}" for r in bad)
+    assert any(r["check"] == "ledger_vouch" and f"ledger entry {seq} " in r["detail"]
+               and "0" * 64 in r["detail"] for r in bad)
+    store.close()

@@ -124,10 +124,13 @@ def test_max_size_truncates_and_marks_the_record(store, site):
 
 
 def test_rotation_at_size_limit_seals_files(tmp_path, site):
-    url = site.set("/r", "<p>" + "y" * 5000 + "</p>")
+    def page(i: int) -> str:   # hex digits: about 3 KB once gzipped, so files fill up
+        return f"<p>{i} " + "".join(hashlib.sha256(f"{i}-{j}".encode()).hexdigest() for j in range(80)) + "</p>"
+
+    url = site.set("/r", page(0))
     with Store(tmp_path / "a.db", tmp_path / "w", max_file_size=4000) as s:
         for i in range(4):
-            site.set("/r", f"<p>{i} " + "y" * 5000 + "</p>")
+            site.set("/r", page(i))
             s.capture([url], Fetcher(timeout=5), extract=False)
         files = s.conn.execute("SELECT * FROM warc_files ORDER BY name").fetchall()
     assert len(files) >= 3
