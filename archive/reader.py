@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Union
 
 from .errors import WarcFormatError
-from .warcstore import ParsedRecord, decompress_member, parse_arc_record, parse_record
+from .warcstore import ParsedRecord, decompress_member, inflate_lib, parse_arc_record, parse_record
 
 CHUNK = 1 << 20
 FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
@@ -229,7 +229,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             f.seek(offset)
             buf, pos = f.read(CHUNK), 0
             continue
-        d = zlib.decompressobj(31)
+        d = inflate_lib.decompressobj(31)
         view = memoryview(buf)
         parts: list[bytes] = []
         size = 0
@@ -248,7 +248,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             data = view[pos:pos + FEED]
             try:
                 out = d.decompress(data, limit + 1 - size)
-            except zlib.error as exc:
+            except (zlib.error, inflate_lib.error) as exc:
                 failed = f"corrupt gzip data ({exc})"
                 break
             parts.append(out)
