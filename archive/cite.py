@@ -17,18 +17,23 @@ import hashlib
 import html
 import io
 import json
+import os
 import sqlite3
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from .errors import PassageNotFound, StoreError, UsageError, WarcFormatError
 from .index import CITATION_TYPE, iso_date, register_metadata
-from .passage import find_passage, relocate
 from .selectors import quote_selector
-from .versions import capture_at, extract_snapshot, parse_time, resolve_page, text_sha256
 from .warcstore import digest_hex, load_record, warc_date
 
+# archive.versions (the extractor, lxml), archive.passage and trafilatura are imported where
+# they are used: ``archive verify`` re-extracts in worker processes and its main process
+# never needs them.
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from .capture import Fetcher
     from .store import Store
 
@@ -60,6 +65,9 @@ def _index_citation(conn: sqlite3.Connection, pointer: dict, rec, body: dict) ->
 def cite(store: "Store", url: str, passage: str, at: str | None = None, note: str | None = None,
          base_url: str = DEFAULT_BASE_URL) -> dict:
     """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
+    from .passage import find_passage
+    from .versions import capture_at, parse_time, resolve_page
+
     if not passage or not passage.strip():
         raise UsageError("the passage to cite is empty")
     conn = store.conn
@@ -154,19 +162,74 @@ def _text_fragment(exact: str, prefix: str | None, suffix: str | None) -> str:
 
 
 # -- verify -------------------------------------------------------------------------
+#
+# A citation is verified in two steps. The record checks read the citation record and the
+# cited capture at their pointers and re-hash them; they are cheap. The re-extraction of the
+# cited snapshot's text (trafilatura: ~0.15 s to import, then ~10 ms a page) is most of the
+# cost, so :class:`Verification` runs it apart from the record checks: each distinct snapshot
+# once, and in worker processes when there are many or when the caller has other work to do
+# meanwhile (``archive verify --all`` runs the full audit while the worker re-extracts).
+# The checks, their order and their outcomes are the same whichever way the text is made.
 
 def _check(name: str, ok: bool | None, detail: str = "") -> dict:
     return {"check": name, "ok": ok, "detail": detail}
 
 
-def verify_citation(store: "Store", cid: str) -> dict:
-    """Every check of one citation; ``ok`` only if every check passed (None is not a pass)."""
+@dataclass
+class _Source:
+    """What the cited snapshot's text is re-extracted from: the payload as stored, the HTTP
+    headers (for Content-Encoding), the content type and the URL."""
+
+    payload: bytes
+    headers: list | None
+    content_type: str | None
+    url: str | None
+
+    def key(self) -> tuple:
+        """Extraction is a pure function of these: equal keys give equal texts."""
+        return (hashlib.sha256(self.payload).digest(), json.dumps(self.headers), self.content_type, self.url)
+
+
+@dataclass
+class _Pending:
+    """One citation whose record checks are done and whose text is still to be made."""
+
+    id: str
+    row: sqlite3.Row
+    checks: list[dict] = field(default_factory=list)
+    where: dict = field(default_factory=dict)
+    source: _Source | None = None     # None: a record check ended the verification early
+
+
+def _extract_text(payload: bytes, headers: list | None, ctype: str | None, url: str | None) -> tuple[str, str]:
+    """The re-extracted article text and its SHA-256 (in a worker process, or in this one)."""
+    from .extract import extract
+    from .versions import decode_content, text_sha256
+
+    data, _ = decode_content(payload, headers)
+    text = extract(data, ctype, url, text_only=True).text
+    return text, text_sha256(text)
+
+
+def _extract_in_worker(payload: bytes, headers: list | None, ctype: str | None,
+                       url: str | None) -> tuple[str, str, str]:
+    """``("ok", text, sha)`` or ``("error", "", "Type: message")``: an exception is turned into
+    the detail the check reports here, because not every exception survives pickling as it was
+    (``NotExtractable`` would come back with its message doubled)."""
+    try:
+        return ("ok", *_extract_text(payload, headers, ctype, url))
+    except Exception as exc:  # extraction of a corrupted payload may fail in many ways
+        return "error", "", f"{type(exc).__name__}: {exc}"
+
+
+def _record_checks(store: "Store", cid: str) -> _Pending:
+    """Checks 1 and 2 of a citation, up to the bytes its text is re-extracted from."""
     conn = store.conn
     row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if row is None:
         raise UsageError(f"no citation {cid!r} in {store.db_path}")
-    checks: list[dict] = []
-    where = {"citation": cid}
+    p = _Pending(cid, row, where={"citation": cid})
+    checks = p.checks
     # 1. the citation's own WARC record says what the index says.
     try:
         crec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
@@ -182,38 +245,61 @@ def verify_citation(store: "Store", cid: str) -> dict:
         checks.append(_check("citation_record", False, str(exc)))
     # 2. the cited capture: bytes at the pointer, block and payload digests.
     cap = store.capture_row(row["record_id"])
-    text = None
     if cap is None:
         checks.append(_check("capture_indexed", False, f"capture {row['record_id']} is not in the index"))
+        return p
+    try:
+        orig = store.original_of(cap)
+        p.where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
+        rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+        checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
+        got_id = rec.record_id
+        checks.append(_check("record_id", got_id == orig["record_id"],
+                             f"record at the offset is {got_id}"))
+        block = hashlib.sha256(rec.block).hexdigest()
+        declared = digest_hex(rec.header("WARC-Block-Digest"))
+        checks.append(_check("block_digest", (block == declared) if declared else None,
+                             f"sha256 {block}" + ("" if declared else " (record declares no digest)")))
+        checks.append(_check("block_matches_index", block == orig["block_sha256"],
+                             "index block_sha256 " + str(orig["block_sha256"])))
+        payload = hashlib.sha256(rec.payload).hexdigest()
+        checks.append(_check("payload_digest", payload == row["snapshot_sha256"],
+                             f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
+        if rec.header("WARC-Truncated"):
+            checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
+        p.source = _snapshot_source(store, row["snapshot_sha256"], orig, rec)
+    except (WarcFormatError, StoreError) as exc:
+        checks.append(_check("record_readable", False, str(exc)))
+    except Exception as exc:  # a broken index row may fail in many ways
+        checks.append(_check("text_extracted", False, f"{type(exc).__name__}: {exc}"))
+    return p
+
+
+def _snapshot_source(store: "Store", sha256: str, orig: sqlite3.Row, rec) -> _Source:
+    """The bytes the snapshot's text is re-extracted from: those of the snapshot's own record
+    (as :func:`archive.versions.read_snapshot` reads them), which is nearly always the cited
+    record just read, so it is not read a second time."""
+    snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
+    if snap is None:
+        raise LookupError(f"snapshot {sha256} is not in the index")
+    if snap[0] == orig["record_id"]:
+        row = orig
     else:
-        try:
-            orig = store.original_of(cap)
-            where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
-            rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
-            checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
-            got_id = rec.record_id
-            checks.append(_check("record_id", got_id == orig["record_id"],
-                                 f"record at the offset is {got_id}"))
-            block = hashlib.sha256(rec.block).hexdigest()
-            declared = digest_hex(rec.header("WARC-Block-Digest"))
-            checks.append(_check("block_digest", (block == declared) if declared else None,
-                                 f"sha256 {block}" + ("" if declared else " (record declares no digest)")))
-            checks.append(_check("block_matches_index", block == orig["block_sha256"],
-                                 "index block_sha256 " + str(orig["block_sha256"])))
-            payload = hashlib.sha256(rec.payload).hexdigest()
-            checks.append(_check("payload_digest", payload == row["snapshot_sha256"],
-                                 f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
-            if rec.header("WARC-Truncated"):
-                checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
-            article = extract_snapshot(store, row["snapshot_sha256"], text_only=True)
-            text = article.text
-            tsha = text_sha256(text)
-            checks.append(_check("text_digest", tsha == row["text_sha256"],
-                                 f"re-extracted text sha256 {tsha}"))
-        except (WarcFormatError, StoreError) as exc:
-            checks.append(_check("record_readable", False, str(exc)))
-        except Exception as exc:  # extraction of a corrupted payload may fail in many ways
-            checks.append(_check("text_extracted", False, f"{type(exc).__name__}: {exc}"))
+        row = store.capture_row(snap[0])
+        if row is None:
+            raise LookupError(f"the record {snap[0]} of snapshot {sha256} is not in the index")
+        rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    headers = json.loads(row["http_headers"]) if row["http_headers"] else []
+    return _Source(rec.payload, headers, row["content_type"], row["url"])
+
+
+def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None) -> dict:
+    """Check 3 (the passage), given the re-extracted text or why there is none."""
+    checks, row = p.checks, p.row
+    if error is not None:
+        checks.append(_check("text_extracted", False, error))
+    elif text is not None:
+        checks.append(_check("text_digest", tsha == row["text_sha256"], f"re-extracted text sha256 {tsha}"))
     # 3. the passage is where the selectors say, with its context.
     if text is not None:
         at_pos = text[row["start"]:row["end"]]
@@ -225,14 +311,135 @@ def verify_citation(store: "Store", cid: str) -> dict:
                              else "prefix or suffix differ from the stored selector"))
     ok = all(c["ok"] is True for c in checks)
     failed = [c for c in checks if c["ok"] is not True]
-    return {"id": cid, "ok": ok, "checks": checks, "where": where,
+    return {"id": p.id, "ok": ok, "checks": checks, "where": p.where,
             "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
 
 
-def verify(store: "Store", ids: list[str] | None = None) -> list[dict]:
-    if not ids:
-        ids = [r[0] for r in store.conn.execute("SELECT id FROM citations ORDER BY created_at, id")]
-    return [verify_citation(store, i) for i in ids]
+def verify_citation(store: "Store", cid: str) -> dict:
+    """Every check of one citation; ``ok`` only if every check passed (None is not a pass).
+
+    The text is re-extracted through :func:`archive.versions.extract_snapshot`, whose
+    in-process memory of recent extractions keeps a long-running server's citation pages fast.
+    """
+    from .versions import extract_snapshot, text_sha256
+
+    p = _record_checks(store, cid)
+    if p.source is None:
+        return _finish(p, None, None, None)
+    try:
+        text = extract_snapshot(store, p.row["snapshot_sha256"], text_only=True).text
+    except (WarcFormatError, StoreError) as exc:
+        p.checks.append(_check("record_readable", False, str(exc)))
+        return _finish(p, None, None, None)
+    except Exception as exc:  # extraction of a corrupted payload may fail in many ways
+        return _finish(p, None, None, f"{type(exc).__name__}: {exc}")
+    return _finish(p, text, text_sha256(text), None)
+
+
+#: Re-extract in worker processes from this many distinct snapshots on, when nothing else
+#: runs meanwhile (below it, starting a worker and importing the extractor there costs more
+#: than it saves); one more worker for every further ``_PER_WORKER`` of them.
+_POOL_MIN = 16
+_PER_WORKER = 32
+
+
+class Verification:
+    """Citations being verified: the record checks are done, the re-extractions are running.
+
+    Each distinct snapshot (same bytes, headers, content type and URL) is re-extracted once,
+    however many citations cite it; every citation still gets every check. With ``overlap``
+    (the caller has other work to do before asking for :meth:`results`, as ``archive verify
+    --all`` has the audit) or with many snapshots, the extractions run in worker processes
+    (``workers``; default: one, plus one per ``_PER_WORKER`` snapshots, up to the cores), so
+    they take a core of their own. Use as a context manager, which stops the workers.
+    """
+
+    def __init__(self, store: "Store", ids: list[str] | None = None, overlap: bool = False,
+                 workers: int | None = None):
+        conn = store.conn
+        if not ids:
+            rows = conn.execute("SELECT id, snapshot_sha256 FROM citations ORDER BY created_at, id").fetchall()
+        else:
+            rows = [(i, r[0] if r else None) for i in ids
+                    for r in [conn.execute("SELECT snapshot_sha256 FROM citations WHERE id=?", (i,)).fetchone()]]
+        snapshots = len({r[1] for r in rows if r[1]})
+        if workers is None:
+            use_pool = snapshots and (overlap or snapshots >= _POOL_MIN)
+            workers = min(os.cpu_count() or 1, 1 + snapshots // _PER_WORKER) if use_pool else 0
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._jobs: dict[tuple, Future | _Source] = {}   # key -> its extraction (or its source, in-process)
+        self._pending: list[tuple[_Pending, tuple | None]] = []
+        try:
+            for cid, _ in rows:
+                p = _record_checks(store, cid)
+                key = p.source.key() if p.source is not None else None
+                if key is not None and key not in self._jobs:
+                    self._jobs[key] = self._submit(p.source)
+                self._pending.append((p, key))
+        except BaseException:
+            self.close(cancel=True)
+            raise
+
+    def _submit(self, src: _Source) -> "Future | _Source":
+        """Start re-extracting ``src`` in a worker, or keep it to extract in this process."""
+        if self._workers < 1:
+            return src
+        if self._pool is None:  # the workers start (fork) now, before any thread of ours does
+            self._pool = _extraction_pool(self._workers)
+        return self._pool.submit(_extract_in_worker, src.payload, src.headers, src.content_type, src.url)
+
+    def results(self) -> list[dict]:
+        """One result per citation, in order; waits for the re-extractions."""
+        done: dict[tuple, tuple[str, str, str]] = {}
+        out = []
+        for p, key in self._pending:
+            if key is None:
+                out.append(_finish(p, None, None, None))
+                continue
+            if key not in done:
+                done[key] = self._outcome(self._jobs[key], p.source)
+            status, text, tsha = done[key]
+            out.append(_finish(p, text, tsha, None) if status == "ok" else _finish(p, None, None, tsha))
+        return out
+
+    @staticmethod
+    def _outcome(job: "Future | _Source", src: _Source) -> tuple[str, str, str]:
+        if isinstance(job, _Source):
+            return _extract_in_worker(job.payload, job.headers, job.content_type, job.url)
+        try:
+            return job.result()
+        except Exception:  # the worker died (BrokenProcessPool): extract here, as without one
+            return _extract_in_worker(src.payload, src.headers, src.content_type, src.url)
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+    def __enter__(self) -> "Verification":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+def _extraction_pool(workers: int) -> "ProcessPoolExecutor":
+    """Worker processes for re-extraction, forked where the platform can: a worker only runs
+    :func:`_extract_in_worker` on the bytes it is sent (it never touches the store's database
+    connection or files), and forking spares it re-importing what this process has loaded."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def verify(store: "Store", ids: list[str] | None = None, workers: int | None = None) -> list[dict]:
+    """Every check of each citation (all of them by default); see :class:`Verification`."""
+    with Verification(store, ids, workers=workers) as v:
+        return v.results()
 
 
 # -- check against the live page ------------------------------------------------------
@@ -240,6 +447,7 @@ def verify(store: "Store", ids: list[str] | None = None) -> list[dict]:
 def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -> dict:
     """Recapture the cited page and say what became of the passage."""
     from .capture import Fetcher
+    from .passage import relocate
     from .versions import process_pending
 
     conn = store.conn

@@ -387,19 +387,24 @@ def verify(ids, all_, public_key_path, db, warcs, as_json):
         archive verify --all --public-key archive-key.pub
     """
     from .audit import audit, proof_for_citation
-    from .cite import verify as do_verify
+    from .cite import Verification
     from .errors import UsageError
-    from .keys import load_public_key
 
     if not ids and not all_:
         raise UsageError("name citation ids or use --all")
-    public_key = load_public_key(public_key_path) if public_key_path else None
+    public_key = None
+    if public_key_path:
+        from .keys import load_public_key
+
+        public_key = load_public_key(public_key_path)
     with open_store(db, warcs, recover=False) as store:
-        results = do_verify(store, list(ids) or None)
+        # The cited snapshots are re-extracted in a worker process while this one audits.
+        with Verification(store, list(ids) or None, overlap=all_) as pending:
+            extra = audit(store, public_key=public_key) if all_ else []
+            results = pending.results()
         if as_json:
             for r in results:
                 r["proof"] = proof_for_citation(store, r["id"], public_key)
-        extra = audit(store, public_key=public_key) if all_ else []
     bad = 0
     for r in results:
         if not r["ok"]:
