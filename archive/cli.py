@@ -7,6 +7,7 @@ Library exceptions (:mod:`archive.errors`) become one-line messages, never trace
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import sqlite3
@@ -525,10 +526,62 @@ def main():  # pragma: no cover
     cli()
 
 
-from .export import export_cli  # noqa: E402  (these modules import this one's option decorators)
-from .keys import keys_cli  # noqa: E402
-from .watch import watch  # noqa: E402
+class _Commands(dict):
+    """``cli.commands``, in which the ``keys`` and ``export`` groups are imported when first
+    looked up rather than whenever ``archive`` starts: they bring cryptography and zipfile,
+    which most commands never use (``verify --all`` paid ~20 ms for them). Looking a name
+    up, listing or iterating the commands imports what is needed, so the map reads as a
+    plain dict of every command."""
+
+    def __init__(self, commands: dict, lazy: dict[str, str]):
+        super().__init__(commands)
+        self._lazy = dict(lazy)  # name -> "module:attribute"
+
+    def _load(self, name: str) -> None:
+        where = self._lazy.get(name)
+        if where is not None:
+            module, attr = where.split(":")
+            self[name] = getattr(importlib.import_module(module, __package__), attr)
+            del self._lazy[name]
+
+    def _load_all(self) -> None:
+        for name in list(self._lazy):
+            self._load(name)
+
+    def __missing__(self, name: str):
+        self._load(name)
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._lazy
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default
+
+    def __iter__(self):
+        self._load_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load_all()
+        return super().__len__()
+
+    def keys(self):
+        self._load_all()
+        return super().keys()
+
+    def values(self):
+        self._load_all()
+        return super().values()
+
+    def items(self):
+        self._load_all()
+        return super().items()
+
+
+from .watch import watch  # noqa: E402  (it imports this module's option decorators; Store imports it anyway)
 
 cli.add_command(watch)
-cli.add_command(keys_cli)
-cli.add_command(export_cli)
+cli.commands = _Commands(cli.commands, {"keys": ".keys:keys_cli", "export": ".export:export_cli"})
