@@ -183,9 +183,15 @@ def _keep(name: str, item: Found) -> _Rec:
             body = json.loads(rec.block.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             body = {}
-    payload = None if rtype == "revisit" else hashlib.sha256(rec.payload).hexdigest()
-    return _Rec(name, item.offset, item.length, rec.record_id or "", rtype,
-                hashlib.sha256(rec.block).hexdigest(), payload, ctype, body)
+    known = rec.known_sha256   # hashed by the reader's thread for exactly these bytes
+    block = known.get("block") or hashlib.sha256(rec.block).hexdigest()
+    if rtype == "revisit":
+        payload = None
+    elif rec.payload is rec.block:
+        payload = block
+    else:
+        payload = known.get("payload") or hashlib.sha256(rec.payload).hexdigest()
+    return _Rec(name, item.offset, item.length, rec.record_id or "", rtype, block, payload, ctype, body)
 
 
 def _fixity(record, rec: _Rec) -> str:

@@ -13,6 +13,7 @@ offset where they are.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 import threading
@@ -107,15 +108,20 @@ def iter_records(path: str | Path) -> Iterator[Item]:
 def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
     """The records of a WARC of one gzip member per record, from byte ``start`` of ``f``.
 
-    Inflating is a third of an import's work and zlib releases the GIL while it runs, so
-    a reader thread inflates members ahead (:func:`_inflate_members`, at most
-    ``READ_AHEAD`` bytes of them) while this generator parses, and its caller hashes and
-    indexes, on the other core. The thread never outlives the generator: ``f`` stays
-    the caller's to close.
+    Inflating and hashing are two thirds of an import's work and both release the GIL,
+    so they run on threads of their own, in a pipeline: one inflates members ahead
+    (:func:`_inflate_members`, at most ``READ_AHEAD`` bytes of them), the next hashes
+    their blocks and payloads (:func:`_hash_spans`), while this generator parses and
+    its caller indexes. The threads never outlive the generator: ``f`` stays the
+    caller's to close.
     """
+    inflated = _ReadAhead(READ_AHEAD)
+    inflater = threading.Thread(target=inflated.fill, args=(_inflate_members(f, start),),
+                                name=f"inflate {path}", daemon=True)
+    inflater.start()
     ahead = _ReadAhead(READ_AHEAD)
-    thread = threading.Thread(target=ahead.fill, args=(_inflate_members(f, start),),
-                              name=f"inflate {path}", daemon=True)
+    thread = threading.Thread(target=ahead.fill, args=(_hash_members(inflated, inflater),),
+                              name=f"hash {path}", daemon=True)
     thread.start()
     try:
         while True:
@@ -126,11 +132,30 @@ def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
                 if isinstance(item, Problem):
                     yield item
                 else:
-                    offset, length, raw = item
-                    yield _parse_member(raw, path, offset, length)
+                    offset, length, raw, hashed = item
+                    yield _parse_member(raw, path, offset, length, hashed)
     finally:
         ahead.stop()
         thread.join()
+
+
+def _hash_members(inflated: "_ReadAhead", inflater: threading.Thread) -> Iterator:
+    """The members handed over by ``inflated``, each with its :func:`_hash_spans`; stops
+    the inflating thread when closed."""
+    try:
+        while True:
+            batch = inflated.get()
+            if batch is None:
+                return
+            for item in batch:
+                if isinstance(item, Problem):
+                    yield item
+                else:
+                    offset, length, raw = item
+                    yield offset, length, raw, _hash_spans(raw)
+    finally:
+        inflated.stop()
+        inflater.join()
 
 
 class _ReadAhead:
@@ -279,11 +304,48 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
         offset += consumed
 
 
-def _parse_member(raw: bytes, path: str, offset: int, length: int) -> Item:
+_CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d{1,12})[ \t]*\r\n", re.IGNORECASE)
+
+Hashed = tuple[int, int, str, int, "str | None"]
+
+
+def _hash_spans(raw: bytes) -> Hashed | None:
+    """SHA-256 of what is probably the block and the HTTP payload of a record:
+    ``(block start, block end, block hex, payload start, payload hex)``.
+
+    Run on the reader thread, where hashing (which releases the GIL) overlaps the
+    parsing and indexing on the other core. It only guesses where the parts lie;
+    :func:`_parse_member` uses a hash only if the parser put that part at exactly the
+    same bytes, and otherwise the indexer hashes the part itself.
+    """
+    head_end = raw.find(b"\r\n\r\n")
+    if head_end < 0:
+        return None
+    m = _CONTENT_LENGTH.search(raw, 0, head_end + 2)
+    if m is None:
+        return None
+    start = head_end + 4
+    end = start + int(m.group(1))
+    if end > len(raw):
+        return None
+    view = memoryview(raw)
+    block = hashlib.sha256(view[start:end]).hexdigest()
+    body_at = raw.find(b"\r\n\r\n", start, end)
+    if body_at < 0 or b"application/http" not in raw[:head_end].lower():
+        return start, end, block, -1, None
+    body_at += 4
+    return start, end, block, body_at, hashlib.sha256(view[body_at:end]).hexdigest()
+
+
+def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashed | None = None) -> Item:
     try:
         rec = parse_record(raw, path, offset)
     except WarcFormatError as exc:
         return Problem(offset, exc.reason)
+    if hashed is not None and rec.spans is not None and rec.spans[:2] == hashed[:2]:
+        rec.known_sha256["block"] = hashed[2]
+        if hashed[4] is not None and rec.spans[2] == hashed[3]:
+            rec.known_sha256["payload"] = hashed[4]
     rest = raw[raw.find(b"\r\n\r\n") + 4 + rec.declared_length:]
     warnings = []
     if rest != b"\r\n\r\n" and not rest.strip(b"\r\n"):

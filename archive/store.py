@@ -30,7 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from . import schema
 from .capture import Fetcher, FetchResult, Hop
 from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
-from .index import index_record, iso_date, record_file, record_issues
+from .index import RowBatch, index_record, iso_date, record_file, record_issues
 from .reader import Found, Problem, _iter_gzip, iter_records, sniff
 from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, encode_records, file_sha256, load_record,
                         new_record_id, parse_record, sha256_label, utcnow, warc_date)
@@ -39,6 +39,7 @@ ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
 VOUCH_CHUNK = 500                # imported captures per ledger append
+INDEX_WINDOW = 256               # records read ahead of indexing, to look their ids up at once
 
 
 class Store:
@@ -485,31 +486,34 @@ class Store:
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for item in iter_records(path):
-                    if isinstance(item, Problem):
-                        problem("error", item.offset, item.reason)
-                        continue
-                    records += 1
-                    rec = item.record
-                    for w in item.warnings:
-                        problem("warning", item.offset, w)
-                    rid = rec.record_id
-                    if rid in seen_ids:
-                        problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "
-                                                      f"{seen_ids[rid]}); the later record is not indexed")
-                        continue
-                    seen_ids[rid] = item.offset
-                    if rec.record_type in ("response", "revisit", "resource"):
-                        other = self.conn.execute("SELECT warc_file, offset FROM captures WHERE record_id=?",
-                                                  (rid,)).fetchone()
-                        if other is not None and (other[0], other[1]) != (name, item.offset):
+                rows = RowBatch(self.conn)
+                for window in _windows(iter_records(path), INDEX_WINDOW):
+                    indexed = self._indexed_at(window)
+                    for item in window:
+                        if isinstance(item, Problem):
+                            problem("error", item.offset, item.reason)
+                            continue
+                        records += 1
+                        rec = item.record
+                        for w in item.warnings:
+                            problem("warning", item.offset, w)
+                        rid = rec.record_id
+                        if rid in seen_ids:
+                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "
+                                                          f"{seen_ids[rid]}); the later record is not indexed")
+                            continue
+                        seen_ids[rid] = item.offset
+                        other = indexed.get(rid) if rec.record_type in ("response", "revisit", "resource") \
+                            else None
+                        if other is not None and other != (name, item.offset):
                             problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
                                                           f"indexed from {other[0]} at byte {other[1]}")
                             continue
-                    row = index_record(self.conn, name, item.offset, item.length, rec)
-                    for kind, reason in record_issues(rec, row["fixity"] if row else None):
-                        problem(kind, item.offset, reason)
-                    batch += 1
+                        row = index_record(self.conn, name, item.offset, item.length, rec, rows)
+                        for kind, reason in record_issues(rec, row["fixity"] if row else None):
+                            problem(kind, item.offset, reason)
+                    rows.flush()
+                    batch += len(window)
                     if batch >= 5000:  # keep transactions large but bounded
                         self.conn.execute("COMMIT")
                         self.conn.execute("BEGIN IMMEDIATE")
@@ -526,6 +530,20 @@ class Store:
                 self.conn.execute("ROLLBACK")
                 raise
         return {"path": name, "records": records, "errors": errors, "warnings": warnings}
+
+    def _indexed_at(self, items: list) -> dict[str, tuple[str, int]]:
+        """Where the index already holds the captures among ``items``: record id -> (file,
+        offset). One query for a window of records instead of one per record."""
+        ids = [i.record.record_id for i in items if isinstance(i, Found)
+               and i.record.record_type in ("response", "revisit", "resource")]
+        found: dict[str, tuple[str, int]] = {}
+        for k in range(0, len(ids), 500):
+            part = ids[k:k + 500]
+            marks = ",".join("?" * len(part))
+            for rid, file, offset in self.conn.execute(
+                    f"SELECT record_id, warc_file, offset FROM captures WHERE record_id IN ({marks})", part):
+                found[rid] = (file, offset)
+        return found
 
     # -- reindex ----------------------------------------------------------------------
     def reindex(self, extract: bool = True) -> dict:
@@ -620,6 +638,21 @@ def _register_metadata_handlers() -> None:
         except ImportError as exc:  # a module still being written must not break the store
             if f"archive.{name}" not in str(exc):
                 raise
+
+
+def _windows(items: Iterable, size: int, max_bytes: int = 4 << 20) -> Iterator[list]:
+    """``items`` in lists of at most ``size`` records holding at most ``max_bytes`` of
+    record blocks (and at least one record), so memory stays flat with large records."""
+    window: list = []
+    held = 0
+    for item in items:
+        window.append(item)
+        held += len(item.record.block) if isinstance(item, Found) else 0
+        if len(window) >= size or held >= max_bytes:
+            yield window
+            window, held = [], 0
+    if window:
+        yield window
 
 
 def _resolve_revisits(conn: sqlite3.Connection) -> None:
