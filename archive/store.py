@@ -77,6 +77,10 @@ class Store:
                                on_seal=self._file_sealed, on_close=self._file_closed,
                                adoptable=self._adoptable_file)
         self.seal_listeners: list[Callable[[str, str, int], None]] = []
+        # Files of warcs/ whose stored bytes this process hashed: name -> (size, mtime_ns,
+        # sha256). The ledger vouches for such a file without reading it again as long
+        # as its size and mtime are unchanged.
+        self.hashed_files: dict[str, tuple[int, int, str]] = {}
         self._ledger_behind = False
         self.ledger_error: str | None = None
         _register_metadata_handlers()
@@ -397,27 +401,34 @@ class Store:
         return self._import_archive_file(path, str(path))
 
     def _import_archive_file(self, path: Path, shown: str) -> dict:
-        sha = file_sha256(path)
         suffix = {"warc.gz": ".warc.gz", "warc": ".warc", "arc": ".arc", "arc.gz": ".arc.gz"}[sniff(path)]
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[:60].strip("._") or "file"
         for s in ARCHIVE_SUFFIXES:
             if stem.endswith(s.replace(".", "_")) or stem.endswith(s):
                 stem = stem[: -len(s)]
-        name = f"import-{sha[:16]}-{stem}{suffix}"
-        # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
-        # are one file: storing them twice would duplicate every record id.
-        same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*")) if self.warcs_dir.exists() else []
-        if same:
-            name = same[0].name
-        target = self.warcs.path_of(name)
         self.warcs_dir.mkdir(parents=True, exist_ok=True)
-        already = target.exists()
-        if not already:
-            tmp = target.with_name(f".{name}.tmp")
+        _remove_stale_copies(self.warcs_dir)
+        # Copied first and the copy hashed, so the seal is the hash of the stored bytes.
+        tmp = self.warcs_dir / f".import-{os.getpid()}-{threading.get_ident()}.tmp"
+        try:
             shutil.copyfile(path, tmp)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
-            os.replace(tmp, target)
+            sha = file_sha256(tmp)
+            name = f"import-{sha[:16]}-{stem}{suffix}"
+            # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
+            # are one file: storing them twice would duplicate every record id.
+            same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*"))
+            if same:
+                name = same[0].name
+            target = self.warcs.path_of(name)
+            already = target.exists()
+            if not already:
+                os.replace(tmp, target)
+                st = target.stat()
+                self.hashed_files[name] = (st.st_size, st.st_mtime_ns, sha)
+        finally:
+            tmp.unlink(missing_ok=True)
         result = self._index_file(name, origin="import", sha256=sha)
         from . import ledger
 
@@ -638,6 +649,18 @@ def _register_metadata_handlers() -> None:
         except ImportError as exc:  # a module still being written must not break the store
             if f"archive.{name}" not in str(exc):
                 raise
+
+
+def _remove_stale_copies(warcs_dir: Path) -> None:
+    """Delete the half-made copies of imports whose process is gone (killed mid-copy)."""
+    for tmp in warcs_dir.glob(".import-*.tmp"):
+        try:
+            pid = int(tmp.name.split("-")[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def _windows(items: Iterable, size: int, max_bytes: int = 4 << 20) -> Iterator[list]:

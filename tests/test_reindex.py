@@ -138,3 +138,27 @@ def test_an_index_from_an_earlier_version_gains_new_columns(tmp_path, site):
         assert "error" not in r
         cols = {row[1] for row in s.conn.execute("PRAGMA table_info(warc_files)")}
     assert "state" in cols
+
+
+
+def test_an_import_copy_left_by_a_killed_process_is_removed(tmp_path, site):
+    import os
+    import subprocess
+    import sys
+
+    with Store(tmp_path / "src.db", tmp_path / "src") as source:
+        source.capture(publish_edition(site, 0)[:1], Fetcher(timeout=10), extract=False)
+        src = source.warcs.path_of(source.warcs.current_file)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    stale = warcs / f".import-{dead}-1.tmp"
+    stale.write_bytes(b"half a copy")
+    live = warcs / f".import-{os.getpid()}-2.tmp"   # a running import's copy stays
+    live.write_bytes(b"in progress")
+    with Store(tmp_path / "a.db", warcs) as store:
+        result = store.import_path(src)
+        assert result["records"] and not result["errors"]
+        assert result["stored_as"] in store.warcs.list_files()
+    assert not stale.exists() and live.exists()
