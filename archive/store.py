@@ -38,8 +38,9 @@ from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, encode_records, file_sha256
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
-VOUCH_CHUNK = 500                # imported captures per ledger append
-INDEX_WINDOW = 256               # records read ahead of indexing, to look their ids up at once
+VOUCH_CHUNK = 1000               # imported captures per ledger append (one ledger record)
+INDEX_WINDOW = 64                # records read ahead of indexing, to look their ids up at once
+ROW_BATCH = 256                  # capture rows written with one executemany
 
 
 class Store:
@@ -523,12 +524,15 @@ class Store:
                         row = index_record(self.conn, name, item.offset, item.length, rec, rows)
                         for kind, reason in record_issues(rec, row["fixity"] if row else None):
                             problem(kind, item.offset, reason)
-                    rows.flush()
+                    if len(rows) >= ROW_BATCH:
+                        rows.flush()
                     batch += len(window)
                     if batch >= 5000:  # keep transactions large but bounded
+                        rows.flush()
                         self.conn.execute("COMMIT")
                         self.conn.execute("BEGIN IMMEDIATE")
                         batch = 0
+                rows.flush()
                 size = path.stat().st_size
                 self.conn.execute(
                     "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
@@ -663,7 +667,7 @@ def _remove_stale_copies(warcs_dir: Path) -> None:
             continue
 
 
-def _windows(items: Iterable, size: int, max_bytes: int = 4 << 20) -> Iterator[list]:
+def _windows(items: Iterable, size: int, max_bytes: int = 1 << 20) -> Iterator[list]:
     """``items`` in lists of at most ``size`` records holding at most ``max_bytes`` of
     record blocks (and at least one record), so memory stays flat with large records."""
     window: list = []
