@@ -563,8 +563,10 @@ def _framing(status: int, version: str, headers: list[tuple[str, str]]) -> _Fram
         if lk == "transfer-encoding":
             te = v
         elif lk == "content-length":
-            lengths.add(v.strip())
-            cl = v.strip()
+            # "42, 42" (a list of one value, RFC 9110 §8.6) is 42; differing values are not.
+            for item in v.split(","):
+                lengths.add(item.strip())
+            cl = v.split(",")[0].strip()
         elif lk == "connection":
             connection += "," + v.lower()
     if len(lengths) > 1:

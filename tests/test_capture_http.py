@@ -125,6 +125,7 @@ def test_head_dribbled_byte_by_byte_is_bounded_by_the_deadline():
 @pytest.mark.parametrize("head", [
     b"HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\nhi",
     b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhi",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nhi",
     b"HTTP/1.1 200 OK\r\nContent-Length: 2",                      # cut inside the head
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: a\x00\r\n\r\nhi",
 ])
@@ -132,6 +133,13 @@ def test_bad_framing_is_bad_response(head):
     with RawServer(fixed(head)) as srv:
         err, hop, _ = fetch(srv.url("/"))
     assert hop is None and err.code == "bad_response", err
+
+
+def test_content_length_listed_twice_with_one_value():
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nhi"
+    with RawServer(fixed(head)) as srv:
+        err, hop, body = fetch(srv.url("/"))
+    assert err is None and body == b"hi" and hop.truncated is None
 
 
 def test_body_until_close_and_http_10():
