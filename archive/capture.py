@@ -212,7 +212,7 @@ class Fetcher:
                         raise
                     # An idle keep-alive connection the server had closed: once more, fresh.
                     conn.close()
-                    conn, reused = None, False
+                    conn = None
                     conn = self._connect(key)
                     conn.deadline = deadline
                     conn.send(request_head)
