@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator, Union
 
 from .errors import WarcFormatError
-from .warcstore import ParsedRecord, decompress_member, inflate_lib, parse_arc_record, parse_record
+from .warcstore import ParsedRecord, decompress_member, parse_arc_record, parse_record, zlib_fast
 
 CHUNK = 1 << 20
 FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
@@ -254,7 +254,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             f.seek(offset)
             buf, pos = f.read(CHUNK), 0
             continue
-        d = inflate_lib.decompressobj(31)
+        d = zlib_fast.decompressobj(31)
         view = memoryview(buf)
         parts: list[bytes] = []
         size = 0
@@ -273,7 +273,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             data = view[pos:pos + FEED]
             try:
                 out = d.decompress(data, limit + 1 - size)
-            except (zlib.error, inflate_lib.error) as exc:
+            except (zlib.error, zlib_fast.error) as exc:
                 failed = f"corrupt gzip data ({exc})"
                 break
             parts.append(out)
