@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_util import OUT, PY, Row, Task, dir_bytes, fresh_dir, interleave, speed_row, tool  # noqa: E402
+from bench_util import OUT, PY, PYCACHE, Row, Task, dir_bytes, fresh_dir, interleave, speed_row, tool  # noqa: E402
 import corpus  # noqa: E402
 from site_server import Site  # noqa: E402
 
@@ -66,7 +66,7 @@ def run(quick: bool = True, log=print, server: str = "nginx") -> list[Row]:
                    "--db", str(ours_dir / "archive.db"), "--warcs", str(ours_dir / "warcs")]
             return cmd + (["--input", str(url_file)] if use_input else urls)
 
-        pycache = {"PYTHONPYCACHEPREFIX": str(OUT / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
+        pycache = PYCACHE
         ours = Task("archive capture", ours_cmd, setup=lambda _: fresh_dir(ours_dir), env=pycache)
         wget = Task("wget", lambda _: ["/usr/bin/wget", "-q", "--warc-file", str(wget_dir / "crawl"),
                                        "-i", str(url_file), "-P", str(wget_dir / "files")],

@@ -1,6 +1,7 @@
 """Index: ``archive import --no-extract`` against cdxj-indexer, ``warcio index`` and zcat.
 
-All four read the same cached corpus WARC from the page cache. Ours starts each round
+All four read the same cached corpus WARC from the page cache; the three Python tools
+run with their bytecode cached (``bench_util.PYCACHE``). Ours starts each round
 with an empty ``archive.db`` and ``warcs/`` and includes what the command does beyond
 indexing: copying the file into ``warcs/`` with fsync and hashing the whole file.
 Targets: at least 2× faster than cdxj-indexer; at most 0.8× the time of ``zcat``.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_util import OUT, Row, Task, fresh_dir, interleave, speed_row, stats, tool, warm  # noqa: E402
+from bench_util import OUT, PYCACHE, Row, Task, fresh_dir, interleave, speed_row, stats, tool, warm  # noqa: E402
 import corpus  # noqa: E402
 
 
@@ -30,9 +31,9 @@ def run(quick: bool = True, log=print) -> list[Row]:
         fresh_dir(work)
 
     ours = Task("archive import", lambda _: [tool("archive"), "import", "--no-extract", "--db", str(work / "archive.db"),
-                                             "--warcs", str(work / "warcs"), str(warc)], setup=setup)
-    cdxj = Task("cdxj-indexer", lambda _: [tool("cdxj-indexer"), str(warc)])
-    wi = Task("warcio index", lambda _: [tool("warcio"), "index", str(warc)])
+                                             "--warcs", str(work / "warcs"), str(warc)], setup=setup, env=PYCACHE)
+    cdxj = Task("cdxj-indexer", lambda _: [tool("cdxj-indexer"), str(warc)], env=PYCACHE)
+    wi = Task("warcio index", lambda _: [tool("warcio"), "index", str(warc)], env=PYCACHE)
     zcat = Task("zcat", lambda _: ["zcat", str(warc)])
     interleave([ours, cdxj, wi, zcat], rounds, log=log)
     recs_per_s = (2 * pages + 1) / stats(ours.times)[1]

@@ -22,6 +22,10 @@ from typing import Callable, Sequence
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 OUT = BENCH / "out"
+# Python tools run with their bytecode cached under OUT: with PYTHONDONTWRITEBYTECODE set
+# (as on this machine) each run would otherwise compile every module it imports again,
+# which is start-up time no installed tool pays.
+PYCACHE = {"PYTHONPYCACHEPREFIX": str(OUT / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
 BIN = Path(sys.executable).parent
 PY = sys.executable
 

@@ -25,12 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_util import OUT, PY, ROOT, Row, Task, fresh_dir, interleave, run_timed, speed_row, stats, tool  # noqa: E402
+from bench_util import OUT, PY, PYCACHE, ROOT, Row, Task, fresh_dir, interleave, run_timed, speed_row, stats, tool  # noqa: E402
 from bench_serve import CITATIONS, _schema_tag, base_store  # noqa: E402
 import corpus  # noqa: E402
 
 PAGES = 2000
-PYCACHE = {"PYTHONPYCACHEPREFIX": str(OUT / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
 
 
 def realistic_store(log=print) -> Path:
