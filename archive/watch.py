@@ -52,14 +52,11 @@ import re
 import signal
 import sqlite3
 import threading
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import click
 from warcio.statusandheaders import StatusAndHeaders
@@ -71,6 +68,8 @@ from .index import WATCH_TYPE, iso_date, register_metadata
 from .warcstore import sha256_label, warc_date
 
 if TYPE_CHECKING:
+    from urllib.robotparser import RobotFileParser
+
     from .capture import Fetcher, Hop
     from .store import Store
 
@@ -542,6 +541,9 @@ def detect_drift(store: "Store", page_url: str) -> list[dict]:
 
 def post_webhook(url: str, payload: dict, timeout: float = 10.0) -> str | None:
     """POST ``payload`` as JSON; returns an error message, or ``None`` on a 2xx answer."""
+    import urllib.error   # here, not at the top: urllib.request costs every command 18 ms
+    import urllib.request
+
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json", "User-Agent": SOFTWARE})
@@ -720,6 +722,8 @@ class Watcher:
             text = final.body.read(ROBOTS_MAX_BYTES).decode("utf-8", "replace")
         finally:
             result.close()
+        from urllib.robotparser import RobotFileParser
+
         parser = RobotFileParser(robots_url)
         parser.parse(text.splitlines())
         delay = parser.crawl_delay(ROBOTS_AGENT)
