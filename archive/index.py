@@ -184,6 +184,12 @@ class RowBatch:
     def __len__(self) -> int:
         return len(self.captures)
 
+    def extend(self, other: "RowBatch") -> None:
+        """Take ``other``'s rows, to be written after this batch's own."""
+        self.captures += other.captures
+        self.snapshots += other.snapshots
+        self.pages += other.pages
+
     def flush(self) -> None:
         if not (self.captures or self.snapshots or self.pages):
             return

@@ -32,7 +32,7 @@ from .capture import Fetcher, FetchResult, Hop
 from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
 from .index import RowBatch, index_record, iso_date, record_file, record_issues
 from .reader import Found, Problem, _iter_gzip, iter_records, sniff
-from .warcstore import (DEFAULT_MAX_SIZE, WarcStore, encode_records, file_sha256, load_record,
+from .warcstore import (DEFAULT_MAX_SIZE, ParsedRecord, WarcStore, encode_records, file_sha256, load_record,
                         new_record_id, parse_record, sha256_label, utcnow, warc_date)
 
 ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
@@ -64,6 +64,8 @@ class Store:
         self.id_factory = id_factory
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._jobs: list[_IndexJob] = []       # written records waiting to be indexed
+        self._jobs_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         if readonly:
@@ -167,24 +169,83 @@ class Store:
         else:
             encoded = encode_records(records)
             pointers = self.warcs.append_encoded(encoded)
-            raws = [e.raw for e in encoded]
-        rows = []
-        with self.transaction() as conn:
-            for p, raw in zip(pointers, raws):
-                if raw is None:
-                    rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
-                else:
-                    rec = parse_record(raw, p.warc_file, p.offset)
-                row = index_record(conn, p.warc_file, p.offset, p.length, rec)
-                rows.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
-                                    "offset": p.offset, "length": p.length})
-            last = pointers[-1]
-            # max(): with group commit, batches of one file may be indexed out of order.
-            conn.execute("UPDATE warc_files SET size=max(size, ?), records=records+? WHERE name=?",
-                         (last.offset + last.length, len(pointers), last.warc_file))
+            # Parsed and hashed here, by each capturing thread, not by whichever thread
+            # holds the lock to index a group.
+            raws = [_parsed(e.raw, p) for e, p in zip(encoded, pointers)]
+        rows = self._index_written(_IndexJob(pointers, raws))
         if vouch:
             self._vouch(rows)
         return rows
+
+    def _index_written(self, job: "_IndexJob") -> list[dict]:
+        """Index records already durable, in one transaction with those of any other
+        threads waiting to do the same (group commit, as for the fsync).
+
+        Concurrent captures queue their jobs; whichever thread gets the store lock first
+        indexes every job queued by then, each inside a savepoint of its own so that a
+        failing job fails alone, and commits once. Eight capture threads then write the
+        shared index pages once per group instead of once per page captured.
+        """
+        with self._jobs_lock:
+            self._jobs.append(job)
+        with self._lock:
+            if not job.done.is_set():
+                with self._jobs_lock:
+                    jobs, self._jobs = self._jobs, []
+                self._index_jobs(jobs)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.rows
+
+    def _index_jobs(self, jobs: list["_IndexJob"]) -> None:
+        """Index ``jobs`` in one transaction: each job's rows are built on their own (a
+        job that fails to build fails alone), then all are written with one statement
+        per table, so the group costs the same few SQL calls as a single job."""
+        conn = self.conn
+        rows = RowBatch(conn)
+        ends: dict[str, list[int]] = {}   # file -> [end of the last record, records]
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for job in jobs:
+                    mine = RowBatch(conn)
+                    try:
+                        job.rows = self._index_job(conn, job, mine)
+                    except Exception as exc:   # this job fails; the others go on
+                        job.error = exc
+                        continue
+                    rows.extend(mine)
+                    last = job.pointers[-1]
+                    end = ends.setdefault(last.warc_file, [0, 0])
+                    end[0] = max(end[0], last.offset + last.length)
+                    end[1] += len(job.pointers)
+                rows.flush()
+                # max(): with group commit, batches of one file may be indexed out of order.
+                conn.executemany("UPDATE warc_files SET size=max(size, ?), records=records+? WHERE name=?",
+                                 [(end, n, name) for name, (end, n) in ends.items()])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except BaseException as exc:
+            for job in jobs:
+                if job.error is None:
+                    job.error = exc if isinstance(exc, Exception) else StoreError(f"indexing stopped: {exc!r}")
+            raise
+        finally:
+            for job in jobs:
+                job.done.set()
+
+    def _index_job(self, conn: sqlite3.Connection, job: "_IndexJob", rows: RowBatch) -> list[dict]:
+        out = []
+        for p, rec in zip(job.pointers, job.raws):
+            if rec is None:
+                rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
+            row = index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
+            out.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
+                               "offset": p.offset, "length": p.length})
+        return out
 
     def _vouch(self, rows: list[dict]) -> None:
         """Append ledger entries for rows already durable and indexed.
@@ -653,6 +714,29 @@ def _register_metadata_handlers() -> None:
         except ImportError as exc:  # a module still being written must not break the store
             if f"archive.{name}" not in str(exc):
                 raise
+
+
+def _parsed(raw: bytes, p) -> ParsedRecord:
+    """A record just written, parsed from the bytes written, its block and payload hashed."""
+    rec = parse_record(raw, p.warc_file, p.offset)
+    rec.known_sha256["block"] = hashlib.sha256(rec.block).hexdigest()
+    if rec.payload is not rec.block:
+        rec.known_sha256["payload"] = hashlib.sha256(rec.payload).hexdigest()
+    return rec
+
+
+class _IndexJob:
+    """Records of one ``write_records`` call, durable and waiting to be indexed
+    (parsed, or None for a record too large to hold: read back from the file)."""
+
+    __slots__ = ("pointers", "raws", "rows", "error", "done")
+
+    def __init__(self, pointers: list, raws: list) -> None:
+        self.pointers = pointers
+        self.raws = raws
+        self.rows: list[dict] = []
+        self.error: BaseException | None = None
+        self.done = threading.Event()
 
 
 def _remove_stale_copies(warcs_dir: Path) -> None:

@@ -170,3 +170,25 @@ def test_two_capture_processes_start_on_a_new_store_together(tmp_path):
                 assert p.returncode == 0, err.decode()[-1000:]
                 assert b"locked" not in err
             assert check_store_consistent(d) == 600
+
+
+def test_a_job_that_cannot_be_indexed_fails_alone_in_its_group(tmp_path, busy_site):
+    """Concurrent captures are indexed together (group commit); one job's failure must
+    not take the others' rows with it, and its own error reaches its caller."""
+    from archive.store import _IndexJob
+    from archive.warcstore import RecordPointer, encode_records
+
+    with Store(tmp_path / "a.db", tmp_path / "w") as store:
+        records, _ = store._hop_records(Fetcher(timeout=10).fetch(busy_site.url("/n0")).hops[0])
+        encoded = encode_records(records)
+        pointers = store.warcs.append_encoded(encoded)
+        good = _IndexJob(pointers, [None] * len(pointers))   # read back from the file
+        ghost = RecordPointer(warc_file="no-such-file.warc.gz", offset=0, length=10,
+                              record_id="<urn:uuid:ghost>", record_type="response", block_sha256=None)
+        bad = _IndexJob([ghost], [None])
+        store._index_jobs([bad, good])
+        assert bad.done.is_set() and good.done.is_set()
+        assert bad.error is not None and good.error is None
+        assert [r["record_id"] for r in good.rows if r.get("record_type") == "response"] == \
+            [encoded[1].record_id]
+        assert store.capture_row(encoded[1].record_id) is not None
