@@ -491,19 +491,23 @@ class _Connection:
         if framing.chunked:
             yield from self._chunked()
         elif framing.length is not None:
-            left = framing.length
-            while left > 0:
-                chunk = self.read1(min(READ_SIZE, left))
-                if not chunk:
-                    raise _Disconnected()
-                left -= len(chunk)
-                yield chunk
+            yield from self._exactly(framing.length)
         else:
             while True:
                 chunk = self.read1(READ_SIZE)
                 if not chunk:
                     return
                 yield chunk
+
+    def _exactly(self, left: int):
+        """The next ``left`` bytes, as they arrive; the connection closing first is a
+        disconnect."""
+        while left > 0:
+            chunk = self.read1(min(READ_SIZE, left))
+            if not chunk:
+                raise _Disconnected()
+            left -= len(chunk)
+            yield chunk
 
     def _chunked(self):
         while True:
@@ -525,12 +529,7 @@ class _Connection:
                     if not t.endswith(b"\n"):
                         raise _Disconnected()
                 raise _BadResponse("too many trailer lines")
-            while left > 0:
-                chunk = self.read1(min(READ_SIZE, left))
-                if not chunk:
-                    raise _Disconnected()
-                left -= len(chunk)
-                yield chunk
+            yield from self._exactly(left)
             if self.readline(2) not in (b"\r\n", b"\n"):
                 raise _BadResponse("chunk not followed by CRLF")
 

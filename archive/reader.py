@@ -124,16 +124,12 @@ def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
                               name=f"hash {path}", daemon=True)
     thread.start()
     try:
-        while True:
-            batch = ahead.get()
-            if batch is None:
-                return
-            for item in batch:
-                if isinstance(item, Problem):
-                    yield item
-                else:
-                    offset, length, raw, hashed = item
-                    yield _parse_member(raw, path, offset, length, hashed)
+        for item in ahead.items():
+            if isinstance(item, Problem):
+                yield item
+            else:
+                offset, length, raw, hashed = item
+                yield _parse_member(raw, path, offset, length, hashed)
     finally:
         ahead.stop()
         thread.join()
@@ -143,16 +139,12 @@ def _hash_members(inflated: "_ReadAhead", inflater: threading.Thread) -> Iterato
     """The members handed over by ``inflated``, each with its :func:`_hash_spans`; stops
     the inflating thread when closed."""
     try:
-        while True:
-            batch = inflated.get()
-            if batch is None:
-                return
-            for item in batch:
-                if isinstance(item, Problem):
-                    yield item
-                else:
-                    offset, length, raw = item
-                    yield offset, length, raw, _hash_spans(raw)
+        for item in inflated.items():
+            if isinstance(item, Problem):
+                yield item
+            else:
+                offset, length, raw = item
+                yield offset, length, raw, _hash_spans(raw)
     finally:
         inflated.stop()
         inflater.join()
@@ -215,6 +207,14 @@ class _ReadAhead:
             if batch is None and self._error is not None:
                 raise self._error
             return batch
+
+    def items(self) -> Iterator:
+        """Every item handed over, batch after batch, until the end."""
+        while True:
+            batch = self.get()
+            if batch is None:
+                return
+            yield from batch
 
     def stop(self) -> None:
         with self._cond:

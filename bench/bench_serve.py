@@ -50,23 +50,31 @@ def _schema_tag() -> str:
 
 def base_store(log=print) -> Path:
     """200 real pages, imported with extraction, and 20 citations (cached)."""
-    d = OUT / f"store-base-{BASE_PAGES}-{_schema_tag()}"
+    return cited_store("base", BASE_PAGES, spread=False, log=log)
+
+
+def cited_store(kind: str, pages: int, spread: bool, log=print) -> Path:
+    """The ``pages``-page corpus imported with extraction and ``CITATIONS`` citations of a
+    passage from the middle of a text, of the first pages or (``spread``) of pages spread
+    over the whole corpus; cached in ``bench/out/store-KIND-PAGES-<schema>``."""
+    d = OUT / f"store-{kind}-{pages}-{_schema_tag()}"
     if (d / "done").exists():
         return d
     fresh_dir(d)
-    warc = corpus.corpus_path(BASE_PAGES)
-    log(f"  building the base store: importing {BASE_PAGES} pages with extraction (once)…")
+    warc = corpus.corpus_path(pages)
+    log(f"  building the {kind} store: importing {pages:,} pages with extraction (once)…")
     t = time.perf_counter()
     run_timed([tool("archive"), "import", "--db", str(d / "archive.db"), "--warcs", str(d / "warcs"), str(warc)])
     code = f"""
-import sqlite3, sys
+import sys
 sys.path.insert(0, {str(ROOT)!r})
 from archive.store import Store
 from archive.cite import cite
 with Store({str(d / 'archive.db')!r}, {str(d / 'warcs')!r}) as s:
     rows = s.conn.execute("SELECT v.page_url, t.text FROM versions v JOIN texts t ON t.sha256=v.text_sha256 "
-                          "ORDER BY v.page_url LIMIT {CITATIONS}").fetchall()
-    for page, text in rows:
+                          "ORDER BY v.page_url").fetchall()
+    step = max(1, len(rows) // {CITATIONS}) if {spread!r} else 1
+    for page, text in rows[::step][:{CITATIONS}]:
         mid = len(text) // 2
         a = text.index(" ", mid) + 1
         b = text.index(" ", a + 60)
@@ -74,7 +82,7 @@ with Store({str(d / 'archive.db')!r}, {str(d / 'warcs')!r}) as s:
 """
     run_timed([PY, "-c", code])
     (d / "done").write_text("ok")
-    log(f"  base store built in {time.perf_counter() - t:.0f} s")
+    log(f"  {kind} store built in {time.perf_counter() - t:.0f} s")
     return d
 
 

@@ -20,48 +20,20 @@ realistic store.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_util import OUT, PY, PYCACHE, ROOT, Row, Task, fresh_dir, interleave, run_timed, speed_row, stats, tool  # noqa: E402
-from bench_serve import CITATIONS, _schema_tag, base_store  # noqa: E402
-import corpus  # noqa: E402
+from bench_util import PYCACHE, Row, Task, interleave, speed_row, stats, tool  # noqa: E402
+from bench_serve import base_store, cited_store  # noqa: E402
 
 PAGES = 2000
 
 
 def realistic_store(log=print) -> Path:
-    """The 2,000-page corpus imported with extraction, and 20 citations (cached)."""
-    d = OUT / f"store-verify-{PAGES}-{_schema_tag()}"
-    if (d / "done").exists():
-        return d
-    fresh_dir(d)
-    warc = corpus.corpus_path(PAGES)
-    log(f"  building the verify store: importing {PAGES:,} pages with extraction (once)…")
-    t = time.perf_counter()
-    run_timed([tool("archive"), "import", "--db", str(d / "archive.db"), "--warcs", str(d / "warcs"), str(warc)])
-    # One citation every PAGES / CITATIONS pages, so the cited records are spread over the file.
-    code = f"""
-import sys
-sys.path.insert(0, {str(ROOT)!r})
-from archive.store import Store
-from archive.cite import cite
-with Store({str(d / 'archive.db')!r}, {str(d / 'warcs')!r}) as s:
-    rows = s.conn.execute("SELECT v.page_url, t.text FROM versions v JOIN texts t ON t.sha256=v.text_sha256 "
-                          "ORDER BY v.page_url").fetchall()
-    step = max(1, len(rows) // {CITATIONS})
-    for page, text in rows[::step][:{CITATIONS}]:
-        mid = len(text) // 2
-        a = text.index(" ", mid) + 1
-        b = text.index(" ", a + 60)
-        cite(s, page, text[a:b])
-"""
-    run_timed([PY, "-c", code])
-    (d / "done").write_text("ok")
-    log(f"  verify store built in {time.perf_counter() - t:.0f} s")
-    return d
+    """The 2,000-page corpus imported with extraction, and 20 citations spread over it
+    (cached), so the cited records are spread over the file."""
+    return cited_store("verify", PAGES, spread=True, log=log)
 
 
 def _measure(d: Path, rounds: int, label: str, log) -> tuple[Task, Task, float, int]:
