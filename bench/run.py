@@ -118,6 +118,8 @@ def write_results(rows: list[Row], info: dict, mode: str, elapsed: float, extrac
         *notes,
         "",
     ]
+    for saved in sorted((BENCH / "out").glob("last-full-*.md")):
+        text += [saved.read_text().rstrip(), ""]
     if extract_output:
         text += ["## bench/extract_speed.py output", "", "```", *extract_output, "```", ""]
     path = BENCH / "RESULTS.md"
@@ -164,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len([r for r in rows if r.met])} targets met, {len(missed)} missed; {elapsed / 60:.1f} minutes")
     if not args.no_write and not args.only:
         print(f"wrote {write_results(rows, info, 'quick' if quick else 'full', elapsed, extract_output)}")
+    elif not args.no_write and not quick:
+        # A full run of some benchmarks (200,000 snapshots for serve takes a while): kept
+        # for the next RESULTS.md, which includes it under its own date.
+        for name in chosen:
+            mine = [r for r in rows if r.bench == name]
+            (BENCH / "out" / f"last-full-{name}.md").write_text("\n".join([
+                f"## Full run: {name}", "",
+                f"From `python bench/run.py --full --only {name}` on "
+                f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, same machine.", "",
+                table(mine), "", *[f"- {r.what}: {r.note}" for r in mine if r.note], ""]))
     return 0
 
 
