@@ -29,12 +29,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from . import SIGNING_KEY_ENV
 from .errors import UsageError
 
 PRIVATE_NAME = "archive-signing.key"
 PUBLIC_NAME = "archive-signing.pub"
 DEFAULT_DIR = "keys"
-SIGNING_KEY_ENV = "ARCHIVE_SIGNING_KEY"
 PUBLIC_KEY_ENV = "ARCHIVE_PUBLIC_KEY"
 
 

@@ -58,6 +58,7 @@ import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from . import SIGNING_KEY_ENV
 from .errors import StoreError, UsageError
 from .index import LEDGER_TYPE, SEAL_TYPE, iso_date, register_metadata
 from .warcstore import RecordPointer, file_sha256, load_record, warc_date
@@ -285,6 +286,8 @@ def signing_key_for(store: "Store") -> "Ed25519PrivateKey | None":
     key = getattr(store, "signing_key", None)
     if key is not None:
         return key
+    if not os.environ.get(SIGNING_KEY_ENV):
+        return None   # no key: no need to import cryptography (13 ms)
     from .keys import configured_private_key
 
     return configured_private_key()
