@@ -447,7 +447,6 @@ def verify(store: "Store", ids: list[str] | None = None, workers: int | None = N
 def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -> dict:
     """Recapture the cited page and say what became of the passage."""
     from .capture import Fetcher
-    from .passage import relocate
     from .versions import process_pending
 
     conn = store.conn
@@ -472,20 +471,9 @@ def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -
         snap = conn.execute("SELECT text_sha256 FROM snapshots WHERE sha256=?",
                             (final["payload_sha256"],)).fetchone()
         out["record_id"] = final["record_id"]
-        if final["payload_sha256"] == row["snapshot_sha256"]:
-            out.update(status="unchanged", now=row["exact"], detail="same snapshot")
-        elif snap is None or snap["text_sha256"] is None:
-            out.update(status="removed", now=None, detail="the page now has no readable article text")
-        else:
-            text = conn.execute("SELECT text FROM texts WHERE sha256=?", (snap["text_sha256"],)).fetchone()["text"]
-            found = relocate(text, {k: row[k] for k in ("exact", "prefix", "suffix", "start", "end")})
-            status = found["status"]
-            if status == "unchanged":
-                status = "present"  # the snapshot changed, the passage did not
-            out.update(status=status, now=found.get("now"),
-                       detail=f"similarity {found.get('score', 0):.2f}")
-            if status == "changed":
-                out["figures"] = _figure_changes(row["exact"], found.get("now") or "")
+        out.update(passage_state(conn, row, final["payload_sha256"], snap["text_sha256"] if snap else None))
+        if out["status"] == "changed":
+            out["figures"] = _figure_changes(row["exact"], out.get("now") or "")
     with store.transaction() as c:
         c.execute("INSERT OR REPLACE INTO checks (citation_id, checked_at, status, record_id, now, detail) "
                   "VALUES (?,?,?,?,?,?)", (cid, now_at, out["status"], out.get("record_id"),
@@ -495,6 +483,25 @@ def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -
                       "VALUES (?,?,?,?,?,?)", (cid, now_at, out["status"], row["exact"], out.get("now"),
                                                 out.get("record_id")))
     return out
+
+
+def passage_state(conn: sqlite3.Connection, citation, payload_sha256: str | None,
+                  text_sha256: str | None) -> dict:
+    """Where the cited passage stands in a later capture of its page whose payload and
+    extracted text are given: ``{"status", "now", "detail"}`` with status ``unchanged``
+    (the very snapshot cited), ``present`` (another snapshot, the passage as cited),
+    ``changed`` or ``removed``. Used by ``archive check`` and by ``archive watch``."""
+    from .passage import relocate
+
+    if payload_sha256 == citation["snapshot_sha256"]:
+        return {"status": "unchanged", "now": citation["exact"], "detail": "same snapshot"}
+    text = conn.execute("SELECT text FROM texts WHERE sha256=?", (text_sha256,)).fetchone() \
+        if text_sha256 else None
+    if text is None:
+        return {"status": "removed", "now": None, "detail": "the page now has no readable article text"}
+    found = relocate(text[0], {k: citation[k] for k in ("exact", "prefix", "suffix", "start", "end")})
+    status = "present" if found["status"] == "unchanged" else found["status"]
+    return {"status": status, "now": found.get("now"), "detail": f"similarity {found.get('score', 0):.2f}"}
 
 
 def _figure_changes(before: str, after: str) -> list[dict]:

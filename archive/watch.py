@@ -458,7 +458,7 @@ def _judge(conn: sqlite3.Connection, citation: sqlite3.Row, cap: sqlite3.Row,
     A 304 confirms the last state, a 5xx or 429 is a passing server problem and a capture
     not yet extracted or cut short says nothing; none of them is drift.
     """
-    from .passage import relocate
+    from .cite import passage_state
 
     final = _follow_redirects(conn, cap)
     if final is None:
@@ -468,21 +468,15 @@ def _judge(conn: sqlite3.Connection, citation: sqlite3.Row, cap: sqlite3.Row,
         return {"status": "gone", "now": None, "detail": f"HTTP {status}"}
     if status is None or not 200 <= status < 300 or final["truncated"]:
         return None
-    if final["payload_sha256"] == citation["snapshot_sha256"]:
-        return {"status": "unchanged", "now": citation["exact"], "detail": "same snapshot"}
-    if final["extract_status"] in (None, "pending"):
-        return None
-    if not final["text_sha256"]:
-        return {"status": "removed", "now": None, "detail": "the page now has no readable article text"}
-    key = (citation["id"], final["text_sha256"])
-    if key not in cache:
-        text = conn.execute("SELECT text FROM texts WHERE sha256 = ?", (final["text_sha256"],)).fetchone()
-        if text is None:
+    if final["payload_sha256"] != citation["snapshot_sha256"]:
+        if final["extract_status"] in (None, "pending"):
             return None
-        found = relocate(text[0], {k: citation[k] for k in ("exact", "prefix", "suffix", "start", "end")})
-        status = "present" if found["status"] == "unchanged" else found["status"]
-        cache[key] = {"status": status, "now": found.get("now"),
-                      "detail": f"similarity {found.get('score', 0):.2f}"}
+        if final["text_sha256"] and conn.execute("SELECT 1 FROM texts WHERE sha256 = ?",
+                                                 (final["text_sha256"],)).fetchone() is None:
+            return None   # a text row missing from the index: nothing to judge by
+    key = (citation["id"], final["payload_sha256"], final["text_sha256"])
+    if key not in cache:
+        cache[key] = passage_state(conn, citation, final["payload_sha256"], final["text_sha256"])
     return cache[key]
 
 
