@@ -1,4 +1,5 @@
-"""Option decorators shared by every command module (kept apart to avoid import cycles)."""
+"""Option decorators and the error shared by every command module (kept apart to avoid
+import cycles)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ def store_options(fn):
                       type=click.Path(dir_okay=False),
                       help="SQLite index (default: archive.db, env ARCHIVE_DB).")(fn)
     return fn
+
+
+class BadInput(click.ClickException):
+    """An expected failure on the command line: exit status 2, as for the other commands.
+
+    The ``keys`` and ``export`` commands raise it with the message of the library's
+    :class:`~archive.errors.ArchiveError`.
+    """
+
+    exit_code = 2

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from archive import ledger
 from archive.capture import Fetcher
 from archive.cite import cite
-from archive.keys import generate_private_key, keys_cli, load_private_key, load_public_key
+from archive.cli_keys import keys_cli
+from archive.keys import generate_private_key, load_private_key, load_public_key
 from archive.site import publish_edition
 from archive.store import Store
 
