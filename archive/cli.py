@@ -584,4 +584,4 @@ class _Commands(dict):
 from .watch import watch  # noqa: E402  (it imports this module's option decorators; Store imports it anyway)
 
 cli.add_command(watch)
-cli.commands = _Commands(cli.commands, {"keys": ".cli_keys:keys_cli", "export": ".export:export_cli"})
+cli.commands = _Commands(cli.commands, {"keys": ".cli_keys:keys_cli", "export": ".cli_export:export_cli"})

@@ -15,7 +15,8 @@ from archive import ledger
 from archive.audit import audit
 from archive.capture import Fetcher
 from archive.cite import cite
-from archive.export import export_cli, export_wacz, surt_key, verify_wacz_signature
+from archive.cli_export import export_cli
+from archive.export import export_wacz, surt_key, verify_wacz_signature
 from archive.keys import generate_private_key, write_key_pair
 from archive.site import publish_edition
 from archive.store import Store
