@@ -581,7 +581,7 @@ class _Commands(dict):
         return super().items()
 
 
-from .watch import watch  # noqa: E402  (it imports this module's option decorators; Store imports it anyway)
+from .cli_watch import watch  # noqa: E402  (it imports this module's helpers)
 
 cli.add_command(watch)
 cli.commands = _Commands(cli.commands, {"keys": ".cli_keys:keys_cli", "export": ".cli_export:export_cli"})
