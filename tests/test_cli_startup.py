@@ -34,3 +34,10 @@ def test_lazy_command_groups_read_as_ordinary_commands():
                      "print(sorted(cli.commands) == sorted(cli.list_commands(None)), len(cli.commands))")
     assert out.startswith("True ")
     assert int(out.split()[1]) >= 17
+
+
+def test_the_library_modules_do_not_import_click():
+    # The command groups live in the cli_*.py modules; the library stays usable without click.
+    out = run_python("import sys, archive.store, archive.watch, archive.keys, archive.export\n"
+                     "print(sorted(m for m in sys.modules if m == 'click' or m.startswith('click.')))")
+    assert out == "[]"
