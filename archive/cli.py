@@ -6,49 +6,23 @@ Library exceptions (:mod:`archive.errors`) become one-line messages, never trace
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .cliopts import store_options
-from .errors import ArchiveError, PassageNotFound
+from .cliopts import handle_errors, store_options
+from .errors import ArchiveError
 
 JSON_HELP = "Print JSON lines, one object per item."
 
 
 def json_option(fn):
     return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(fn)
-
-
-def handle_errors(fn):
-    """Turn expected failures into a message and exit status 2 (1 for failed checks)."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PassageNotFound as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
-        except ArchiveError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except sqlite3.DatabaseError as exc:
-            # A backstop: the index is not what this version expects. It can always be
-            # rebuilt from the WARC files, which this error never touches.
-            click.echo(f"Error: the index cannot be used ({exc}); rebuild it from the WARC files "
-                       "with `archive reindex`", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
-    return wrapper
 
 
 def open_store(db: str, warcs: str, **kwargs):
@@ -160,7 +134,6 @@ def import_(paths, db, warcs, as_json, no_extract):
     Example:
         archive import crawl.warc.gz old.arc collection.wacz
     """
-    from .errors import ArchiveError
 
     bad = 0
     with open_store(db, warcs) as store:

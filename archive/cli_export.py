@@ -10,8 +10,7 @@ import sys
 
 import click
 
-from .cliopts import BadInput, store_options
-from .errors import ArchiveError
+from .cliopts import handle_errors, store_options
 from .export import export_cdxj, export_wacz
 
 
@@ -21,6 +20,7 @@ def export_cli():
 
 
 @export_cli.command("wacz")
+@handle_errors
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--page", help="Only the captures of this page.")
 @click.option("--citation", help="Only the records behind this citation, with its proof.")
@@ -38,17 +38,15 @@ def wacz_command(file, page, citation, key_path, title, db, warcs):
     from .keys import load_private_key
     from .store import Store
 
-    try:
-        key = load_private_key(key_path) if key_path else None
-        with Store(db, warcs, recover=False) as store:
-            r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title)
-    except ArchiveError as exc:
-        raise BadInput(str(exc)) from None
+    key = load_private_key(key_path) if key_path else None
+    with Store(db, warcs, recover=False) as store:
+        r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title)
     click.echo(f"wrote {r['path']}: {len(r['files'])} files, {r['records']} index lines"
                + (", signed" if r["signed"] else ""))
 
 
 @export_cli.command("cdxj")
+@handle_errors
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @store_options
 def cdxj_command(file, db, warcs):
@@ -60,13 +58,10 @@ def cdxj_command(file, db, warcs):
     """
     from .store import Store
 
-    try:
-        with Store(db, warcs, recover=False) as store:
-            if file:
-                with open(file, "w", encoding="utf-8") as out:
-                    n = export_cdxj(store, out)
-                click.echo(f"wrote {n} lines to {file}", err=True)
-            else:
-                export_cdxj(store, sys.stdout)
-    except ArchiveError as exc:
-        raise BadInput(str(exc)) from None
+    with Store(db, warcs, recover=False) as store:
+        if file:
+            with open(file, "w", encoding="utf-8") as out:
+                n = export_cdxj(store, out)
+            click.echo(f"wrote {n} lines to {file}", err=True)
+        else:
+            export_cdxj(store, sys.stdout)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import click
 
 from . import SIGNING_KEY_ENV
-from .cliopts import BadInput, store_options
-from .errors import ArchiveError, UsageError
+from .cliopts import handle_errors, store_options
 from .keys import DEFAULT_DIR, key_id, load_private_key, load_public_key, write_key_pair
 
 
@@ -20,6 +19,7 @@ def keys_cli():
 
 
 @keys_cli.command("generate")
+@handle_errors
 @click.option("--dir", "directory", default=DEFAULT_DIR, show_default=True,
               type=click.Path(file_okay=False), help="Where to write the key pair.")
 @click.option("--force", is_flag=True, help="Replace an existing key pair.")
@@ -31,16 +31,14 @@ def generate_command(directory, force):
         archive keys generate --dir ~/.archive-keys
         export ARCHIVE_SIGNING_KEY=~/.archive-keys/archive-signing.key
     """
-    try:
-        priv, pub = write_key_pair(directory, force=force)
-    except UsageError as exc:
-        raise BadInput(str(exc)) from None
+    priv, pub = write_key_pair(directory, force=force)
     click.echo(f"private key: {priv} (keep it secret; mode 0600)")
     click.echo(f"public key:  {pub} (publish it: `archive verify --all` checks signatures with it)")
     click.echo(f"key id:      {key_id(load_public_key(pub))}")
 
 
 @keys_cli.command("sign")
+@handle_errors
 @click.option("--key", "key_path", envvar=SIGNING_KEY_ENV, required=True,
               type=click.Path(dir_okay=False), help="Private key (env ARCHIVE_SIGNING_KEY).")
 @store_options
@@ -54,11 +52,8 @@ def sign_command(key_path, db, warcs):
     from . import ledger
     from .store import Store
 
-    try:
-        private_key = load_private_key(key_path)
-        with Store(db, warcs) as store:
-            head = ledger.sign_head(store, private_key)
-    except ArchiveError as exc:
-        raise BadInput(str(exc)) from None
+    private_key = load_private_key(key_path)
+    with Store(db, warcs) as store:
+        head = ledger.sign_head(store, private_key)
     click.echo(f"signed ledger head: {head['seq']} entries, root {head['merkle_root']}, "
                f"key {head['key_id'][:16]}")

@@ -1,11 +1,16 @@
-"""Option decorators and the error shared by every command module (kept apart to avoid
-import cycles)."""
+"""Option decorators and error handling shared by every command module (kept apart to
+avoid import cycles)."""
 
 from __future__ import annotations
 
+import functools
 import os
+import sqlite3
+import sys
 
 import click
+
+from .errors import ArchiveError, PassageNotFound
 
 
 def _from_group(ctx: click.Context, param: click.Parameter, value):
@@ -31,11 +36,25 @@ def store_options(fn):
     return fn
 
 
-class BadInput(click.ClickException):
-    """An expected failure on the command line: exit status 2, as for the other commands.
-
-    The ``keys`` and ``export`` commands raise it with the message of the library's
-    :class:`~archive.errors.ArchiveError`.
-    """
-
-    exit_code = 2
+def handle_errors(fn):
+    """Turn expected failures into a message and exit status 2 (1 for failed checks)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PassageNotFound as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except ArchiveError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:
+            # A backstop: the index is not what this version expects. It can always be
+            # rebuilt from the WARC files, which this error never touches.
+            click.echo(f"Error: the index cannot be used ({exc}); rebuild it from the WARC files "
+                       "with `archive reindex`", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+    return wrapper
