@@ -26,6 +26,9 @@ LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
 SEAL_TYPE = "application/vnd.archive-store.seal+json"
 WATCH_TYPE = "application/vnd.archive-store.watch+json"
 
+CAPTURE_TYPES = ("response", "revisit", "resource")   # records that become capture rows
+INDEXED_TYPES = CAPTURE_TYPES + ("metadata",)          # records index_record writes rows for
+
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 
 # content type of a metadata record -> handler(conn, pointer dict, parsed record, JSON body)
@@ -225,7 +228,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
                 batch.flush()   # a handler may read what came before it
             handler(conn, pointer, rec, body)
         return None
-    if rtype not in ("response", "revisit", "resource"):
+    if rtype not in CAPTURE_TYPES:
         return None
     url = (headers.get("warc-target-uri") or "").strip().strip("<>")
     if not url:

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import SIGNING_KEY_ENV
 from .errors import StoreError, UsageError
-from .index import LEDGER_TYPE, SEAL_TYPE, iso_date, register_metadata
+from .index import CAPTURE_TYPES, LEDGER_TYPE, SEAL_TYPE, iso_date, register_metadata
 from .warcstore import RecordPointer, file_sha256, load_record, warc_date
 
 if TYPE_CHECKING:
@@ -71,7 +71,6 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 ENTRY_FIELDS = ("seq", "prev_hash", "kind", "subject", "digests", "at")
 HEAD_FIELDS = ("seq", "entry_hash", "merkle_root", "signed_at", "key_id")
-CAPTURE_TYPES = ("response", "revisit", "resource")
 KINDS = ("capture", "citation", "seal")
 LOCK_NAME = ".ledger.lock"
 BATCH_ENTRIES = 1000   # entries per ledger record, at most

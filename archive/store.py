@@ -30,7 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from . import schema
 from .capture import Fetcher, FetchResult, Hop
 from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
-from .index import RowBatch, index_record, iso_date, record_file, record_issues
+from .index import CAPTURE_TYPES, INDEXED_TYPES, RowBatch, index_record, iso_date, record_file, record_issues
 from .reader import Found, Problem, _iter_gzip, iter_records, sniff
 from .warcstore import (DEFAULT_MAX_SIZE, ParsedRecord, WarcStore, encode_records, file_sha256, load_record,
                         new_record_id, parse_record, sha256_label, utcnow, warc_date)
@@ -171,7 +171,9 @@ class Store:
             pointers = self.warcs.append_encoded(encoded)
             # Parsed and hashed here, by each capturing thread, not by whichever thread
             # holds the lock to index a group.
-            raws = [_parsed(e.raw, p) for e, p in zip(encoded, pointers)]
+            # Requests and warcinfo give no rows: not parsed at all.
+            raws = [_parsed(e.raw, p) if e.record_type in INDEXED_TYPES else _NO_ROWS
+                    for e, p in zip(encoded, pointers)]
         rows = self._index_written(_IndexJob(pointers, raws))
         if vouch:
             self._vouch(rows)
@@ -242,7 +244,7 @@ class Store:
         for p, rec in zip(job.pointers, job.raws):
             if rec is None:
                 rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
-            row = index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
+            row = None if rec is _NO_ROWS else index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
             out.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
                                "offset": p.offset, "length": p.length})
         return out
@@ -576,7 +578,7 @@ class Store:
                                                           f"{seen_ids[rid]}); the later record is not indexed")
                             continue
                         seen_ids[rid] = item.offset
-                        other = indexed.get(rid) if rec.record_type in ("response", "revisit", "resource") \
+                        other = indexed.get(rid) if rec.record_type in CAPTURE_TYPES \
                             else None
                         if other is not None and other != (name, item.offset):
                             problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
@@ -611,7 +613,7 @@ class Store:
         """Where the index already holds the captures among ``items``: record id -> (file,
         offset). One query for a window of records instead of one per record."""
         ids = [i.record.record_id for i in items if isinstance(i, Found)
-               and i.record.record_type in ("response", "revisit", "resource")]
+               and i.record.record_type in CAPTURE_TYPES]
         found: dict[str, tuple[str, int]] = {}
         for k in range(0, len(ids), 500):
             part = ids[k:k + 500]
@@ -714,6 +716,9 @@ def _register_metadata_handlers() -> None:
         except ImportError as exc:  # a module still being written must not break the store
             if f"archive.{name}" not in str(exc):
                 raise
+
+
+_NO_ROWS = object()   # in an _IndexJob: a record index_record would write no row for
 
 
 def _parsed(raw: bytes, p) -> ParsedRecord:
