@@ -30,6 +30,7 @@ CHUNK = 1 << 20
 FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
 READ_AHEAD = 2 << 20      # inflated bytes the reader thread may hold ahead of the parser
 MAX_RECORD_BYTES = 512 * 1024 * 1024   # a decompressed record larger than this is refused
+TRIM_EVERY = 32 << 20     # inflated bytes between returns of freed heap to the system
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_START = re.compile(rb"(?:^|\n)WARC/\d")
 _NOT_A_BREAK = re.compile(rb"[^\r\n]")
@@ -233,6 +234,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
     f.seek(start)
     buf = f.read(CHUNK)
     pos = 0   # buf[pos:] are the file's bytes from ``offset`` on
+    inflated = 0
     while True:
         if len(buf) - pos < len(GZIP_MAGIC):
             # Top up, so a gzip header split by the end of a read is not taken for garbage.
@@ -299,6 +301,10 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             buf, pos = f.read(CHUNK), 0
             continue
         raw = parts[0] if len(parts) == 1 else b"".join(parts)
+        inflated += len(raw)
+        if inflated >= TRIM_EVERY:
+            _trim_heap()
+            inflated = 0
         if _NOT_A_BREAK.search(raw):
             yield offset, consumed, raw
         offset += consumed
@@ -335,6 +341,25 @@ def _hash_spans(raw: bytes) -> Hashed | None:
         return start, end, block, -1, None
     body_at += 4
     return start, end, block, body_at, hashlib.sha256(view[body_at:end]).hexdigest()
+
+
+_malloc_trim = None
+
+
+def _trim_heap() -> None:
+    """Give freed heap memory back to the system (glibc's ``malloc_trim``; elsewhere a
+    no-op). Each member gets a new inflate state of 87 KB and the heap fragments around
+    them: without this an import's peak RSS grew by 5 MB from a 37 MB file to a 98 MB one."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
 
 
 def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashed | None = None) -> Item:
