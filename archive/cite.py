@@ -399,8 +399,9 @@ class Verification:
                 continue
             if key not in done:
                 done[key] = self._outcome(self._jobs[key], p.source)
-            status, text, tsha = done[key]
-            out.append(_finish(p, text, tsha, None) if status == "ok" else _finish(p, None, None, tsha))
+            status, text, sha_or_error = done[key]
+            out.append(_finish(p, text, sha_or_error, None) if status == "ok"
+                       else _finish(p, None, None, sha_or_error))
         return out
 
     @staticmethod

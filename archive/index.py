@@ -78,7 +78,7 @@ def fixity_of(rec: ParsedRecord) -> str:
     revisit's payload digest (which names another record's payload) is *unverifiable*:
     never counted as a pass.
     """
-    return _fixity(rec, _header_map(rec), _Digests(rec))
+    return _fixity(rec, rec.headers_by_name(), _Digests(rec))
 
 
 def _fixity(rec: ParsedRecord, headers: dict[str, str], digests: "_Digests") -> str:
@@ -154,12 +154,6 @@ def _digest_hex(label: str) -> str | None:
     return value
 
 
-def _header_map(rec: ParsedRecord) -> dict[str, str]:
-    """The WARC headers by lower-case name, the first of repeated ones winning as in
-    :meth:`ParsedRecord.header`: one pass instead of a scan per header looked up."""
-    return rec.headers_by_name()
-
-
 def _raw_http_body(rec: ParsedRecord) -> bytes | None:
     """The block after the HTTP headers, transfer-coding left as it was sent."""
     if not rec.http_headers and rec.http_status is None:
@@ -213,7 +207,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
     With ``batch``, the capture, snapshot and page rows are added to it, to be written
     when it is flushed. Idempotent: indexing the same record twice leaves the same rows.
     """
-    headers = _header_map(rec)
+    headers = rec.headers_by_name()
     rtype = headers.get("warc-type")
     pointer = {"warc_file": warc_file, "offset": offset, "length": length}
     if rtype == "metadata":
@@ -340,7 +334,7 @@ def record_issues(rec: ParsedRecord, fixity: str | None = None) -> list[tuple[st
     warnings are departures from the WARC standard that we can still read.
     """
     issues: list[tuple[str, str]] = []
-    headers = _header_map(rec)
+    headers = rec.headers_by_name()
     fixity = fixity or _fixity(rec, headers, _Digests(rec))
     if fixity == "failed":
         issues.append(("error", "digest mismatch: the record's bytes do not match its declared "

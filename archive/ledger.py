@@ -371,15 +371,15 @@ def _pending_seals(store: "Store") -> list[tuple[str, str, dict]]:
             continue
         try:
             path = store.warcs.path_of(r["name"])
-            size = path.stat().st_size
+            st = path.stat()
         except (OSError, StoreError):
             continue
         # Vouch only for what is on disk and agrees with the seal: a file that changed
         # after sealing is the audit's to report, not the ledger's to bless.
-        if size != r["size"]:
+        if st.st_size != r["size"]:
             continue
         known = store.hashed_files.get(r["name"])
-        if known and known[:2] == (size, path.stat().st_mtime_ns):
+        if known and known[:2] == (st.st_size, st.st_mtime_ns):
             sha = known[2]   # this process hashed the stored bytes and they are unchanged
         else:
             sha = file_sha256(path)

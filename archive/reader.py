@@ -152,8 +152,8 @@ def _hash_members(inflated: "_ReadAhead", inflater: threading.Thread) -> Iterato
 
 
 class _ReadAhead:
-    """A hand-off of batches of inflated members from the reader thread, bounded in bytes
-    (not in items: one record may be hundreds of MB) so memory stays flat."""
+    """A hand-off of batches of members from one stage of the reader to the next, bounded
+    in bytes (not in items: one record may be hundreds of MB) so memory stays flat."""
 
     BATCH = 128 * 1024   # hand over this many inflated bytes at a time: fewer wake-ups
 
@@ -165,8 +165,9 @@ class _ReadAhead:
         self._stopped = False
         self._error: BaseException | None = None
 
-    def fill(self, members: Iterator[Problem | tuple[int, int, bytes]]) -> None:
-        """Run by the reader thread: hand over ``members`` in batches, then ``None``."""
+    def fill(self, members: Iterator[Problem | tuple]) -> None:
+        """Run by a stage's thread: hand over ``members`` (problems, or tuples whose third
+        item is the member's bytes) in batches, then ``None``."""
         batch: list = []
         size = 0
         try:
@@ -319,8 +320,8 @@ def _hash_spans(raw: bytes) -> Hashed | None:
     """SHA-256 of what is probably the block and the HTTP payload of a record:
     ``(block start, block end, block hex, payload start, payload hex)``.
 
-    Run on the reader thread, where hashing (which releases the GIL) overlaps the
-    parsing and indexing on the other core. It only guesses where the parts lie;
+    Run on the reader's hashing thread, where hashing (which releases the GIL) overlaps
+    the parsing and indexing on the other core. It only guesses where the parts lie;
     :func:`_parse_member` uses a hash only if the parser put that part at exactly the
     same bytes, and otherwise the indexer hashes the part itself.
     """
@@ -371,7 +372,7 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashe
         rec.known_sha256["block"] = hashed[2]
         if hashed[4] is not None and rec.spans[2] == hashed[3]:
             rec.known_sha256["payload"] = hashed[4]
-    rest = raw[raw.find(b"\r\n\r\n") + 4 + rec.declared_length:]
+    rest = raw[rec.spans[1]:]   # after the block
     warnings = []
     if rest != b"\r\n\r\n" and not rest.strip(b"\r\n"):
         warnings.append(_trailer_warning(rest))

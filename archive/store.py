@@ -165,16 +165,15 @@ class Store:
         if expected_size > STREAM_OVER:
             with self._lock:
                 pointers = self.warcs.append(records, expected_size=expected_size)
-                raws = [None] * len(pointers)
+                parsed = [None] * len(pointers)
         else:
             encoded = encode_records(records)
             pointers = self.warcs.append_encoded(encoded)
             # Parsed and hashed here, by each capturing thread, not by whichever thread
-            # holds the lock to index a group.
-            # Requests and warcinfo give no rows: not parsed at all.
-            raws = [_parsed(e.raw, p) if e.record_type in INDEXED_TYPES else _NO_ROWS
-                    for e, p in zip(encoded, pointers)]
-        rows = self._index_written(_IndexJob(pointers, raws))
+            # holds the lock to index a group; requests and warcinfo give no rows.
+            parsed = [_parsed(e.raw, p) if e.record_type in INDEXED_TYPES else _NO_ROWS
+                      for e, p in zip(encoded, pointers)]
+        rows = self._index_written(_IndexJob(pointers, parsed))
         if vouch:
             self._vouch(rows)
         return rows
@@ -184,8 +183,7 @@ class Store:
         threads waiting to do the same (group commit, as for the fsync).
 
         Concurrent captures queue their jobs; whichever thread gets the store lock first
-        indexes every job queued by then, each inside a savepoint of its own so that a
-        failing job fails alone, and commits once. Eight capture threads then write the
+        indexes every job queued by then (:meth:`_index_jobs`) and commits once. Eight capture threads then write the
         shared index pages once per group instead of once per page captured.
         """
         with self._jobs_lock:
@@ -241,7 +239,7 @@ class Store:
 
     def _index_job(self, conn: sqlite3.Connection, job: "_IndexJob", rows: RowBatch) -> list[dict]:
         out = []
-        for p, rec in zip(job.pointers, job.raws):
+        for p, rec in zip(job.pointers, job.records):
             if rec is None:
                 rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
             row = None if rec is _NO_ROWS else index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
@@ -578,8 +576,7 @@ class Store:
                                                           f"{seen_ids[rid]}); the later record is not indexed")
                             continue
                         seen_ids[rid] = item.offset
-                        other = indexed.get(rid) if rec.record_type in CAPTURE_TYPES \
-                            else None
+                        other = indexed.get(rid) if rec.record_type in CAPTURE_TYPES else None
                         if other is not None and other != (name, item.offset):
                             problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
                                                           f"indexed from {other[0]} at byte {other[1]}")
@@ -731,14 +728,15 @@ def _parsed(raw: bytes, p) -> ParsedRecord:
 
 
 class _IndexJob:
-    """Records of one ``write_records`` call, durable and waiting to be indexed
-    (parsed, or None for a record too large to hold: read back from the file)."""
+    """Records of one ``write_records`` call, durable and waiting to be indexed: each
+    parsed, ``_NO_ROWS`` for one that gives no row, or None for a record too large to
+    hold (read back from the file)."""
 
-    __slots__ = ("pointers", "raws", "rows", "error", "done")
+    __slots__ = ("pointers", "records", "rows", "error", "done")
 
-    def __init__(self, pointers: list, raws: list) -> None:
+    def __init__(self, pointers: list, records: list) -> None:
         self.pointers = pointers
-        self.raws = raws
+        self.records = records
         self.rows: list[dict] = []
         self.error: BaseException | None = None
         self.done = threading.Event()

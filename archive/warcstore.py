@@ -155,8 +155,8 @@ def encode_records(records: list) -> list[EncodedRecord]:
     """Serialise warcio records to gzip members without touching any file.
 
     Done by the capturing thread, outside the store's lock, so compression of several
-    captures runs in parallel (zlib releases the GIL); the lock then only covers the
-    write itself.
+    captures runs in parallel (ISA-L and zlib release the GIL); the lock then only covers
+    the write itself.
     """
     out = []
     for rec in records:
