@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .capture import Fetcher
-from .cite import check_citation, cite, verify_citation
-from .diff import render_terminal
-from .site import SiteServer, publish_edition
-from .store import Store
-from .versions import resolve_page, stored_changes
+from archive.capture.http import Fetcher
+from archive.check import check_citation
+from archive.index.queries import resolve_page, stored_changes
+from archive.provenance.cite import cite, verify_citation
+from archive.site import SiteServer, publish_edition
+from archive.store import Store
+from archive.text.diff import render_terminal
 
 PASSAGE = "More than 2,300 homes were evacuated overnight"
 
@@ -87,7 +88,7 @@ def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable
     echo(f"Browse the archive: {base}/archive")
     result = {"citation": c, "check": chk, "verify": v, "warcio_check": ok, "cite_url": cite_url}
     if serve:
-        from .serve import run_datasette
+        from archive.web.serve import run_datasette
 
         echo("Serving with Datasette (Ctrl-C to stop)...")
         run_datasette(str(db), str(warcs), port=port)

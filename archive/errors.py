@@ -10,7 +10,7 @@ Every expected failure raises one of these with a message a user can act on; onl
     ├── WarcFormatError       a malformed WARC/ARC record (.path, .offset, .reason)
     ├── StoreError            the store itself is unusable (disk full, locked, missing file)
     ├── PassageNotFound       a cited passage is not on the page (.closest)
-    └── VerificationFailed    a fixity or passage check failed (.results)
+    └── NotExtractable        a payload no article can be read from (.reason)
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ class PassageNotFound(ArchiveError):
         self.closest = closest or []
 
 
-class VerificationFailed(ArchiveError):
-    """A check failed; exit status 1."""
+class NotExtractable(ArchiveError):
+    """The payload is not an HTML page an article can be read from. ``reason`` says why."""
 
-    exit_code = 1
+    def __init__(self, reason: str):
+        super().__init__(f"not extractable: {reason}")
+        self.reason = reason

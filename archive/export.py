@@ -31,16 +31,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
-from . import SOFTWARE
-from .errors import ArchiveError, UsageError
-from .index import iso_date, mime_of
-from .reader import Found, iter_records
-from .warcstore import read_record_bytes, warc_date
+from archive import SOFTWARE
+from archive.errors import ArchiveError, UsageError
+from archive.times import cdx_timestamp, warc_date
+from archive.warc.http import mime_of
+from archive.warc.reader import Found, iter_records
+from archive.warc.record import read_record_bytes
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from .store import Store
+    from archive.store import Store
 
 WACZ_VERSION = "1.1.1"
 INDEX_RECORD_TYPES = ("response", "revisit", "resource", "metadata")
@@ -159,15 +160,6 @@ def surt_key(url: str) -> str:
 
 # -- CDXJ ----------------------------------------------------------------------------------------
 
-def cdx_timestamp(warc_date_value: str | None) -> str:
-    """14-digit timestamp of a WARC-Date (or ARC date).
-
-    >>> cdx_timestamp("2014-01-03T03:03:21.123456Z")
-    '20140103030321'
-    """
-    iso = iso_date(warc_date_value) or ""
-    return re.sub(r"\D", "", iso)[:14].ljust(14, "0")
-
 
 def _payload_digest(rec) -> str:
     label = rec.header("WARC-Payload-Digest")
@@ -218,7 +210,7 @@ def cdxj_line(item: Found, filename: str, plain_warc: bool = False) -> str | Non
 
 def cdxj_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
     """Sorted CDXJ lines for files given as (path, name written in ``filename``)."""
-    from .reader import sniff
+    from archive.warc.reader import sniff
 
     lines = []
     for path, name in paths:
@@ -292,7 +284,7 @@ def _warcinfo(store: "Store", filename: str, description: str) -> bytes:
     rec = store.warcs.builder.create_warcinfo_record(filename, info)
     rec.rec_headers.replace_header("WARC-Record-ID", store.id_factory())
     rec.rec_headers.replace_header("WARC-Date", warc_date(store.clock()))
-    from .warcstore import Sha256WARCWriter
+    from archive.warc.writer import Sha256WARCWriter
 
     buf = io.BytesIO()
     Sha256WARCWriter(buf, gzip=True, warc_version="WARC/1.1").write_record(rec)
@@ -342,8 +334,8 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
     extra: dict[str, bytes] = {}
     main_url = main_ts = None
     if citation:
-        from .audit import proof_for_citation
-        from . import ledger
+        from archive.provenance import ledger
+        from archive.provenance.audit import proof_for_citation
 
         crow = conn.execute("SELECT * FROM citations WHERE id=?", (citation,)).fetchone()
         if crow is None:
@@ -371,7 +363,7 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         main_url, main_ts = crow["url"], crow["captured_at"]
         title = title or f"Citation {citation}: “{crow['exact'][:80]}”"
     elif page:
-        from .versions import resolve_page
+        from archive.index.queries import resolve_page
 
         page_url = resolve_page(conn, page)
         rows = conn.execute("SELECT * FROM captures WHERE page_url=? ORDER BY captured_at", (page_url,)).fetchall()
@@ -463,7 +455,7 @@ def _signed_data(hash_: str, created: str, private_key: "Ed25519PrivateKey") -> 
 
     from cryptography.hazmat.primitives import serialization
 
-    from .keys import key_id, public_pem, sign
+    from archive.provenance.keys import key_id, public_pem, sign
 
     pub = private_key.public_key()
     der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -479,7 +471,7 @@ def verify_wacz_signature(path: str | Path, public_key=None) -> bool:
 
     from cryptography.hazmat.primitives import serialization
 
-    from .keys import verify_signature
+    from archive.provenance.keys import verify_signature
 
     with zipfile.ZipFile(path) as zf:
         package = zf.read("datapackage.json")

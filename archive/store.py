@@ -1,251 +1,71 @@
-"""The archive store: ``warcs/`` (source of truth) plus ``archive.db`` (its index).
+"""The archive store: the facade the CLI, the web pages and the tests use.
 
-:class:`Store` is the library API the CLI, the Datasette plugin and the tests use. Every
-state change goes WARC first: records are appended and fsynced, then indexed from the very
-bytes written in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A crash
-between the two leaves an *orphan* record that :meth:`Store.recover` indexes on the next
-open; a crash inside a write leaves a partial gzip member that recovery moves to
-``warcs/quarantine/`` and cuts off. A file closed cleanly is continued by the next writer;
-files are sealed (SHA-256 recorded) when they reach their size limit.
+It composes the layers below it, each of which knows nothing of those above:
+
+* :class:`archive.index.journal.Journal` — append records to ``warcs/``, fsync, index them
+  into ``archive.db``; recovery, import and reindex;
+* :mod:`archive.provenance.ledger` — vouches for every capture, citation and sealed file
+  once it is durable and indexed;
+* :mod:`archive.index.versions` — extracts text, quotes and figures after captures;
+* :mod:`archive.capture.http` — the fetcher whose hops become request and response records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
-import re
-import shutil
-import sqlite3
 import threading
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from . import schema
-from .capture import Fetcher, FetchResult, Hop
-from .errors import ArchiveError, CaptureError, StoreError, UsageError, WarcFormatError
-from .index import CAPTURE_TYPES, INDEXED_TYPES, RowBatch, index_record, iso_date, record_file, record_issues
-from .reader import Found, Problem, _iter_gzip, iter_records, sniff
-from .warcstore import (DEFAULT_MAX_SIZE, ParsedRecord, WarcStore, encode_records, file_sha256, load_record,
-                        new_record_id, parse_record, sha256_label, utcnow, warc_date)
+from archive.capture.http import Fetcher, FetchResult, Hop
+from archive.errors import ArchiveError, CaptureError, StoreError
+from archive.index.journal import Journal
+from archive.provenance import ledger
+from archive.times import warc_date, warc_date_from_iso
+from archive.urls import canonical_url
+from archive.warc.digests import sha256_label
 
-ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
-STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
 VOUCH_CHUNK = 1000               # imported captures per ledger append (one ledger record)
-INDEX_WINDOW = 64                # records read ahead of indexing, to look their ids up at once
-ROW_BATCH = 256                  # capture rows written with one executemany
 
 
-class Store:
-    """An archive on disk. Side effects (clock, record ids, fetcher) are injectable."""
+class Store(Journal):
+    """An archive on disk: the journal, plus the ledger that vouches for each write and the
+    extraction that follows captures."""
 
-    def __init__(
-        self,
-        db_path: str | Path = "archive.db",
-        warcs_dir: str | Path = "warcs",
-        clock: Callable[[], datetime] = utcnow,
-        id_factory: Callable[[], str] = new_record_id,
-        max_file_size: int = DEFAULT_MAX_SIZE,
-        recover: bool = True,
-        readonly: bool = False,
-    ):
-        """``readonly`` opens the index with ``mode=ro`` and writes nothing (for Datasette
-        and audits of a store on read-only storage); writing methods then fail."""
-        self.db_path = Path(db_path)
-        self.warcs_dir = Path(warcs_dir)
-        self.clock = clock
-        self.id_factory = id_factory
-        self.readonly = readonly
-        self._lock = threading.RLock()
-        self._jobs: list[_IndexJob] = []       # written records waiting to be indexed
-        self._jobs_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        if readonly:
-            if not self.db_path.exists():
-                raise StoreError(f"{self.db_path} does not exist")
-            self.conn = schema.connect(self.db_path, readonly=True)
-            recover = False
-        else:
-            self.conn = schema.open_db(self.db_path)
-        self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
-                               id_factory=id_factory, on_open=self._file_opened,
-                               on_seal=self._file_sealed, on_close=self._file_closed,
-                               adoptable=self._adoptable_file)
-        self.seal_listeners: list[Callable[[str, str, int], None]] = []
-        # Files of warcs/ whose stored bytes this process hashed: name -> (size, mtime_ns,
-        # sha256). The ledger vouches for such a file without reading it again as long
-        # as its size and mtime are unchanged.
-        self.hashed_files: dict[str, tuple[int, int, str]] = {}
+    def __init__(self, *args, **kwargs) -> None:
         self._ledger_behind = False
-        self.ledger_error: str | None = None
-        _register_metadata_handlers()
-        self.recovered: list[dict] = []
-        if recover:
-            self.recovered = self.recover()
+        super().__init__(*args, **kwargs)
 
-    # -- transactions -----------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self.conn.execute("COMMIT")
-
-    def reader(self) -> sqlite3.Connection:
-        """A read connection of this thread's own: in WAL mode reads need no lock and
-        see every committed capture."""
-        conn = getattr(self._local, "reader", None)
-        if conn is None:
-            conn = self._local.reader = schema.connect(self.db_path, readonly=True)
-            self._readers.append(conn)
-        return conn
-
-    def close(self) -> None:
-        for conn in self._readers:
-            conn.close()
-        if not self.readonly:
-            # Closed cleanly, not sealed: the next process continues this file instead
-            # of starting one per command; files are sealed when they reach max size.
-            self.warcs.close()
-        self.conn.close()
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _file_opened(self, name: str, created_at: str) -> None:
-        """A writer took the file: a new one (after its warcinfo), or one continued."""
-        size = self.warcs.path_of(name).stat().st_size
-        with self.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO warc_files (name, created_at, size, records, origin) "
-                         "VALUES (?, ?, ?, 1, 'capture')", (name, iso_date(created_at), size))
-            conn.execute("UPDATE warc_files SET state='open' WHERE name=?", (name,))
-
-    def _file_closed(self, name: str, size: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE warc_files SET state='closed', size=? WHERE name=?", (size, name))
-
-    def _adoptable_file(self) -> tuple[str, int] | None:
-        row = self.conn.execute(
-            "SELECT name, size FROM warc_files WHERE origin='capture' AND state='closed' "
-            "AND sealed_at IS NULL ORDER BY name DESC LIMIT 1").fetchone()
-        return (row["name"], row["size"]) if row else None
-
-    def _file_sealed(self, name: str, sha256: str, size: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, size=?, state='sealed' WHERE name=?",
-                         (iso_date(warc_date(self.clock())), sha256, size, name))
-        for listener in self.seal_listeners:
-            listener(name, sha256, size)
-
-    # -- writing records --------------------------------------------------------------
     def write_records(self, records: list, expected_size: int = 0, vouch: bool = True) -> list[dict]:
-        """Append records durably, then index them; returns the capture rows written.
-
-        Records are encoded by the calling thread, written under the file lock and
-        fsynced with any batches written alongside (group commit); only then are they
-        indexed, from the very bytes written. Records larger than ``STREAM_OVER`` are
-        streamed to the file instead and read back to be indexed.
-        """
-        if expected_size > STREAM_OVER:
-            with self._lock:
-                pointers = self.warcs.append(records, expected_size=expected_size)
-                parsed = [None] * len(pointers)
-        else:
-            encoded = encode_records(records)
-            pointers = self.warcs.append_encoded(encoded)
-            # Parsed and hashed here, by each capturing thread, not by whichever thread
-            # holds the lock to index a group; requests and warcinfo give no rows.
-            parsed = [_parsed(e.raw, p) if e.record_type in INDEXED_TYPES else _NO_ROWS
-                      for e, p in zip(encoded, pointers)]
-        rows = self._index_written(_IndexJob(pointers, parsed))
+        """Append records durably and index them (:meth:`Journal.append`), then have the
+        ledger vouch for the captures among them; returns the capture rows written."""
+        rows = self.append(records, expected_size=expected_size)
         if vouch:
             self._vouch(rows)
         return rows
 
-    def _index_written(self, job: "_IndexJob") -> list[dict]:
-        """Index records already durable, in one transaction with those of any other
-        threads waiting to do the same (group commit, as for the fsync).
+    def _imported(self, name: str) -> None:
+        # Our ledger vouches for what we imported, as it does for what we captured, in
+        # bounded chunks so that memory stays flat however large the file.
+        cursor = self.conn.execute("SELECT * FROM captures WHERE warc_file=? ORDER BY offset", (name,))
+        while chunk := cursor.fetchmany(VOUCH_CHUNK):
+            ledger.record_captures(self, chunk)
+        for row in self.conn.execute("SELECT * FROM citations WHERE warc_file=?", (name,)).fetchall():
+            ledger.record_citation(self, row)
+        ledger.record_seals(self)
 
-        Concurrent captures queue their jobs; whichever thread gets the store lock first
-        indexes every job queued by then (:meth:`_index_jobs`) and commits once. Eight capture threads then write the
-        shared index pages once per group instead of once per page captured.
-        """
-        with self._jobs_lock:
-            self._jobs.append(job)
-        with self._lock:
-            if not job.done.is_set():
-                with self._jobs_lock:
-                    jobs, self._jobs = self._jobs, []
-                self._index_jobs(jobs)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.rows
+    def reindex(self, extract: bool = True) -> dict:  # type: ignore[override]
+        """Rebuild the index from ``warcs/`` alone, texts and versions included."""
+        return super().reindex(after=self._extract_all if extract else None)
 
-    def _index_jobs(self, jobs: list["_IndexJob"]) -> None:
-        """Index ``jobs`` in one transaction: each job's rows are built on their own (a
-        job that fails to build fails alone), then all are written with one statement
-        per table, so the group costs the same few SQL calls as a single job."""
-        conn = self.conn
-        rows = RowBatch(conn)
-        ends: dict[str, list[int]] = {}   # file -> [end of the last record, records]
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for job in jobs:
-                    mine = RowBatch(conn)
-                    try:
-                        job.rows = self._index_job(conn, job, mine)
-                    except Exception as exc:   # this job fails; the others go on
-                        job.error = exc
-                        continue
-                    rows.extend(mine)
-                    last = job.pointers[-1]
-                    end = ends.setdefault(last.warc_file, [0, 0])
-                    end[0] = max(end[0], last.offset + last.length)
-                    end[1] += len(job.pointers)
-                rows.flush()
-                # max(): with group commit, batches of one file may be indexed out of order.
-                conn.executemany("UPDATE warc_files SET size=max(size, ?), records=records+? WHERE name=?",
-                                 [(end, n, name) for name, (end, n) in ends.items()])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except BaseException as exc:
-            for job in jobs:
-                if job.error is None:
-                    job.error = exc if isinstance(exc, Exception) else StoreError(f"indexing stopped: {exc!r}")
-            raise
-        finally:
-            for job in jobs:
-                job.done.set()
+    @staticmethod
+    def _extract_all(fresh: Journal) -> None:
+        from archive.index.versions import process_pending
 
-    def _index_job(self, conn: sqlite3.Connection, job: "_IndexJob", rows: RowBatch) -> list[dict]:
-        out = []
-        for p, rec in zip(job.pointers, job.records):
-            if rec is None:
-                rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
-            row = None if rec is _NO_ROWS else index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
-            out.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
-                               "offset": p.offset, "length": p.length})
-        return out
+        process_pending(fresh, all_pages=True)
 
     def _vouch(self, rows: list[dict]) -> None:
         """Append ledger entries for rows already durable and indexed.
@@ -254,16 +74,13 @@ class Store:
         (disk full), the store notes it and the next successful write catches the ledger
         up; until then ``verify --all`` reports those records as not vouched for.
         """
-        from . import ledger
-
         try:
             if self._ledger_behind:
                 ledger.backfill(self)
             ledger.record_captures(self, rows)
             self._ledger_behind = False
-        except StoreError as exc:
+        except StoreError:
             self._ledger_behind = True
-            self.ledger_error = str(exc)
 
     def _hop_records(self, hop: Hop) -> tuple[list, bool]:
         """The request and response (or revisit) records for a hop."""
@@ -272,8 +89,7 @@ class Store:
         resp_id = self.id_factory()
         original = None
         if hop.truncated is None:
-            from .canonical import canonical_url
-            cur = self.reader().execute(
+            cur = self.read_db().execute(
                 "SELECT record_id, url, captured_at FROM captures WHERE page_url=? AND "
                 "payload_sha256=? AND record_type='response' AND truncated IS NULL "
                 "ORDER BY captured_at LIMIT 1",
@@ -286,7 +102,7 @@ class Store:
         if original is not None:
             rec = builder.create_revisit_record(
                 hop.url, sha256_label(hop.payload_sha256), original["url"],
-                _warc_date_from_iso(original["captured_at"]), http_headers=http_headers,
+                warc_date_from_iso(original["captured_at"]), http_headers=http_headers,
                 warc_headers_dict=warc_headers)
             rec.rec_headers.add_header("WARC-Refers-To", original["record_id"])
         else:
@@ -317,7 +133,6 @@ class Store:
             rows.append(row)
         return rows
 
-    # -- capture ----------------------------------------------------------------------
     def capture(self, urls: Iterable[str], fetcher: Fetcher | None = None, workers: int = 1,
                 extract: bool = True, progress: Callable[[dict], None] | None = None,
                 extra_headers: dict[str, str] | None = None) -> list[dict]:
@@ -363,423 +178,9 @@ class Store:
         finally:
             vouch_pending(1)
         if extract:
-            from .versions import process_pending
+            from archive.index.versions import process_pending
             process_pending(self)
         return results
-
-    # -- recovery ---------------------------------------------------------------------
-    def recover(self) -> list[dict]:
-        """Index orphan records and quarantine partial tails left by a crash.
-
-        Only files no live process holds open are touched. Returns what was done.
-        """
-        report = []
-        known = {r["name"]: r for r in self.conn.execute("SELECT * FROM warc_files")}
-        for name in self.warcs.list_files():
-            row = known.get(name)
-            path = self.warcs.path_of(name)
-            size = path.stat().st_size
-            if row is not None and row["sealed_at"] and row["size"] == size:
-                continue
-            if self.warcs.is_locked(name):
-                continue
-            if row is not None and row["origin"] == "import":
-                continue
-            if row is not None and row["state"] == "closed" and row["size"] == size:
-                continue  # closed cleanly and untouched since: nothing to recover
-            indexed = row["size"] if row is not None and row["size"] else 0
-            if indexed > size:
-                report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({indexed})"})
-                continue
-            # From the start: with group commit, batches may have been indexed out of
-            # order, so the indexed size does not prove everything before it is indexed.
-            done = self._recover_file(name, path, size, known_row=row)
-            if done:
-                report.append(done)
-        return report
-
-    def _recover_file(self, name: str, path: Path, size: int,
-                      known_row: sqlite3.Row | None) -> dict | None:
-        """Index every readable record of a file a writer did not close cleanly, cut off
-        the partial tail, and leave the file closed (continuable)."""
-        indexed = 0
-        good_end = 0
-        quarantined = None
-        if size > 0:
-            with self._lock, open(path, "rb") as f:
-                items = list(_iter_gzip(f, str(path), 0)) if path.name.endswith(".gz") else []
-            with self.transaction() as conn:
-                known = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0]
-                records = 0
-                for item in items:
-                    if isinstance(item, Found):
-                        index_record(conn, name, item.offset, item.length, item.record)
-                        records += 1
-                        good_end = item.offset + item.length
-                    else:
-                        break
-                indexed = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0] - known
-                if good_end < size:
-                    quarantined = self._quarantine(path, good_end, size)
-                if good_end == 0:
-                    # Not even the warcinfo survived: nothing of this file was ever acked.
-                    conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
-                    path.unlink(missing_ok=True)
-                    return {"file": name, "orphans_indexed": 0, "quarantined": quarantined, "removed": True}
-                record_file(conn, name, good_end, records, "capture",
-                            known_row["created_at"] if known_row is not None else None)
-        # Repaired and complete: closed, so a later writer may continue it.
-        self._file_closed(name, path.stat().st_size)
-        if indexed or quarantined:
-            return {"file": name, "orphans_indexed": indexed, "quarantined": quarantined}
-        return None
-
-    def _quarantine(self, path: Path, start: int, size: int) -> str:
-        qdir = self.warcs_dir / "quarantine"
-        qdir.mkdir(exist_ok=True)
-        target = qdir / f"{path.name}.{start}.partial"
-        with open(path, "rb") as src, open(target, "wb") as dst:
-            src.seek(start)
-            shutil.copyfileobj(src, dst)
-            dst.flush()
-            os.fsync(dst.fileno())
-        with open(path, "r+b") as f:
-            f.truncate(start)
-            f.flush()
-            os.fsync(f.fileno())
-        return str(target)
-
-    # -- import -----------------------------------------------------------------------
-    def import_path(self, path: str | Path) -> dict:
-        """Copy a WARC/ARC (or the WARCs inside a WACZ) into the store and index it."""
-        path = Path(path)
-        if not path.is_file():
-            raise UsageError(f"{path}: no such file")
-        kind = sniff(path)
-        if kind == "wacz":
-            return self._import_wacz(path)
-        if kind == "unknown":
-            raise WarcFormatError("not a WARC, ARC or WACZ file", str(path), 0)
-        return self._import_archive_file(path, str(path))
-
-    def _import_archive_file(self, path: Path, shown: str) -> dict:
-        suffix = {"warc.gz": ".warc.gz", "warc": ".warc", "arc": ".arc", "arc.gz": ".arc.gz"}[sniff(path)]
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[:60].strip("._") or "file"
-        for s in ARCHIVE_SUFFIXES:
-            if stem.endswith(s.replace(".", "_")) or stem.endswith(s):
-                stem = stem[: -len(s)]
-        self.warcs_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_copies(self.warcs_dir)
-        # Copied first and the copy hashed, so the seal is the hash of the stored bytes.
-        tmp = self.warcs_dir / f".import-{os.getpid()}-{threading.get_ident()}.tmp"
-        try:
-            shutil.copyfile(path, tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            sha = file_sha256(tmp)
-            name = f"import-{sha[:16]}-{stem}{suffix}"
-            # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
-            # are one file: storing them twice would duplicate every record id.
-            same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*"))
-            if same:
-                name = same[0].name
-            target = self.warcs.path_of(name)
-            already = target.exists()
-            if not already:
-                os.replace(tmp, target)
-                st = target.stat()
-                self.hashed_files[name] = (st.st_size, st.st_mtime_ns, sha)
-        finally:
-            tmp.unlink(missing_ok=True)
-        result = self._index_file(name, origin="import", sha256=sha)
-        from . import ledger
-
-        # Our ledger vouches for what we imported, as it does for what we captured, in
-        # bounded chunks so that memory stays flat however large the file.
-        cursor = self.conn.execute("SELECT * FROM captures WHERE warc_file=? ORDER BY offset", (name,))
-        while chunk := cursor.fetchmany(VOUCH_CHUNK):
-            ledger.record_captures(self, chunk)
-        for row in self.conn.execute("SELECT * FROM citations WHERE warc_file=?", (name,)).fetchall():
-            ledger.record_citation(self, row)
-        ledger.record_seals(self)
-        result["path"] = shown
-        result["stored_as"] = name
-        result["already_imported"] = already
-        return result
-
-    def _import_wacz(self, path: Path) -> dict:
-        results = []
-        try:
-            zf = zipfile.ZipFile(path)
-        except zipfile.BadZipFile as exc:
-            raise WarcFormatError(f"not a valid WACZ/zip file ({exc})", str(path), 0) from None
-        with zf:
-            members = [m for m in zf.infolist()
-                       if m.filename.startswith("archive/") and not m.is_dir()
-                       and m.filename.lower().endswith(ARCHIVE_SUFFIXES)]
-            if not members:
-                raise WarcFormatError("WACZ holds no archive/*.warc(.gz) files", str(path), 0)
-            self.warcs_dir.mkdir(parents=True, exist_ok=True)
-            for m in members:
-                # The member name never becomes a path: we copy to a temp file of our own.
-                tmp = self.warcs_dir / f".wacz-{os.getpid()}-{threading.get_ident()}.tmp"
-                try:
-                    with zf.open(m) as src, open(tmp, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    # Bounded and hashed: a hostile member name can neither escape the
-                    # store nor exceed the file system's name limit.
-                    leaf = re.sub(r"[^A-Za-z0-9._-]+", "_", m.filename.rsplit("/", 1)[-1])[-100:]
-                    tag = hashlib.sha256(m.filename.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-                    named = tmp.with_name(f".wacz-{tag}-{leaf}")
-                    os.replace(tmp, named)
-                    try:
-                        results.append(self._import_archive_file(named, f"{path}!{m.filename}"))
-                    finally:
-                        named.unlink(missing_ok=True)
-                finally:
-                    tmp.unlink(missing_ok=True)
-        return {"path": str(path), "records": sum(r["records"] for r in results),
-                "errors": [e for r in results for e in r["errors"]],
-                "warnings": [w for r in results for w in r["warnings"]], "files": results}
-
-    def _index_file(self, name: str, origin: str, sha256: str | None = None) -> dict:
-        path = self.warcs.path_of(name)
-        errors: list[dict] = []
-        warnings: list[dict] = []
-        records = 0
-        batch = 0
-        seen_ids: dict[str, int] = {}
-        now = iso_date(warc_date(self.clock()))
-
-        def problem(kind: str, offset: int, reason: str) -> None:
-            (errors if kind == "error" else warnings).append({"offset": offset, "reason": reason})
-            if kind == "error":
-                self.conn.execute("INSERT INTO import_errors VALUES (?, ?, ?, ?)", (name, offset, reason, now))
-
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                rows = RowBatch(self.conn)
-                for window in _windows(iter_records(path), INDEX_WINDOW):
-                    indexed = self._indexed_at(window)
-                    for item in window:
-                        if isinstance(item, Problem):
-                            problem("error", item.offset, item.reason)
-                            continue
-                        records += 1
-                        rec = item.record
-                        for w in item.warnings:
-                            problem("warning", item.offset, w)
-                        rid = rec.record_id
-                        if rid in seen_ids:
-                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "
-                                                          f"{seen_ids[rid]}); the later record is not indexed")
-                            continue
-                        seen_ids[rid] = item.offset
-                        other = indexed.get(rid) if rec.record_type in CAPTURE_TYPES else None
-                        if other is not None and other != (name, item.offset):
-                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
-                                                          f"indexed from {other[0]} at byte {other[1]}")
-                            continue
-                        row = index_record(self.conn, name, item.offset, item.length, rec, rows)
-                        for kind, reason in record_issues(rec, row["fixity"] if row else None):
-                            problem(kind, item.offset, reason)
-                    if len(rows) >= ROW_BATCH:
-                        rows.flush()
-                    batch += len(window)
-                    if batch >= 5000:  # keep transactions large but bounded
-                        rows.flush()
-                        self.conn.execute("COMMIT")
-                        self.conn.execute("BEGIN IMMEDIATE")
-                        batch = 0
-                rows.flush()
-                size = path.stat().st_size
-                self.conn.execute(
-                    "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "
-                    "records=excluded.records",
-                    (name, iso_date(warc_date(self.clock())), size, records, origin,
-                     iso_date(warc_date(self.clock())), sha256 or file_sha256(path), "sealed"))
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-        return {"path": name, "records": records, "errors": errors, "warnings": warnings}
-
-    def _indexed_at(self, items: list) -> dict[str, tuple[str, int]]:
-        """Where the index already holds the captures among ``items``: record id -> (file,
-        offset). One query for a window of records instead of one per record."""
-        ids = [i.record.record_id for i in items if isinstance(i, Found)
-               and i.record.record_type in CAPTURE_TYPES]
-        found: dict[str, tuple[str, int]] = {}
-        for k in range(0, len(ids), 500):
-            part = ids[k:k + 500]
-            marks = ",".join("?" * len(part))
-            for rid, file, offset in self.conn.execute(
-                    f"SELECT record_id, warc_file, offset FROM captures WHERE record_id IN ({marks})", part):
-                found[rid] = (file, offset)
-        return found
-
-    # -- reindex ----------------------------------------------------------------------
-    def reindex(self, extract: bool = True) -> dict:
-        """Rebuild the index from ``warcs/`` into a new database, then swap it in."""
-        tmp = self.db_path.with_name(f".{self.db_path.name}.rebuild-{os.getpid()}")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
-        fresh = Store(tmp, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
-        try:
-            names = self.warcs.list_files()
-            # Our own files first in name (time) order, so originals precede revisits.
-            for name in sorted(names, key=lambda n: (n.startswith("import-"), n)):
-                origin = "import" if name.startswith("import-") else "capture"
-                old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
-                                        "WHERE name=?", (name,)).fetchone()
-                fresh._index_file(name, origin)
-                if origin == "capture":
-                    with fresh.transaction() as conn:
-                        state = old["state"] if old else "closed"
-                        conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, created_at=?, state=? "
-                                     "WHERE name=?",
-                                     (old["sealed_at"] if old else None, old["sha256"] if old else None,
-                                      old["created_at"] if old else None,
-                                      "closed" if state == "open" and not self.warcs.is_locked(name) else state,
-                                      name))
-            with fresh.transaction() as conn:
-                _resolve_revisits(conn)
-            if extract:
-                from .versions import process_pending
-                process_pending(fresh, all_pages=True)
-            counts = {
-                "captures": fresh.conn.execute("SELECT count(*) FROM captures").fetchone()[0],
-                "citations": fresh.conn.execute("SELECT count(*) FROM citations").fetchone()[0],
-                "files": len(names),
-            }
-            fresh.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            fresh.conn.close()
-        with self._lock:
-            self.conn.close()
-            os.replace(tmp, self.db_path)
-            for suffix in ("-wal", "-shm"):
-                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
-                Path(str(tmp) + suffix).unlink(missing_ok=True)
-            self.conn = schema.open_db(self.db_path)
-        return counts
-
-    # -- reading ----------------------------------------------------------------------
-    def capture_row(self, record_id: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM captures WHERE record_id=?", (record_id,)).fetchone()
-
-    def original_of(self, row: sqlite3.Row) -> sqlite3.Row:
-        """The capture holding the payload bytes (a revisit's original), or ``row``."""
-        if row["record_type"] != "revisit":
-            return row
-        if row["refers_to"]:
-            orig = self.capture_row(row["refers_to"])
-            if orig is not None:
-                return orig
-        if row["payload_sha256"]:
-            snap = self.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?",
-                                     (row["payload_sha256"],)).fetchone()
-            if snap:
-                orig = self.capture_row(snap[0])
-                if orig is not None:
-                    return orig
-        raise StoreError(f"revisit {row['record_id']} refers to a record that is not in the store")
-
-    def payload(self, key: str) -> tuple[bytes, sqlite3.Row]:
-        """The payload of a record id or snapshot SHA-256, read by offset."""
-        key = key.strip()
-        row = self.capture_row(key) or self.capture_row(f"<{key.strip('<>')}>")
-        if row is None and re.fullmatch(r"[0-9a-fA-F]{64}", key):
-            snap = self.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (key.lower(),)).fetchone()
-            if snap:
-                row = self.capture_row(snap[0])
-        if row is None:
-            raise UsageError(f"no capture or snapshot {key!r} in {self.db_path}")
-        orig = self.original_of(row)
-        rec = load_record(self.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
-        return rec.payload, orig
-
-
-def _register_metadata_handlers() -> None:
-    """Import the modules whose WARC metadata records the index mirrors (citations,
-    watches, the ledger), so recovery and reindex never skip user data."""
-    import importlib
-
-    for name in ("cite", "watch", "ledger"):
-        try:
-            importlib.import_module(f"archive.{name}")
-        except ImportError as exc:  # a module still being written must not break the store
-            if f"archive.{name}" not in str(exc):
-                raise
-
-
-_NO_ROWS = object()   # in an _IndexJob: a record index_record would write no row for
-
-
-def _parsed(raw: bytes, p) -> ParsedRecord:
-    """A record just written, parsed from the bytes written, its block and payload hashed."""
-    rec = parse_record(raw, p.warc_file, p.offset)
-    rec.known_sha256["block"] = hashlib.sha256(rec.block).hexdigest()
-    if rec.payload is not rec.block:
-        rec.known_sha256["payload"] = hashlib.sha256(rec.payload).hexdigest()
-    return rec
-
-
-class _IndexJob:
-    """Records of one ``write_records`` call, durable and waiting to be indexed: each
-    parsed, ``_NO_ROWS`` for one that gives no row, or None for a record too large to
-    hold (read back from the file)."""
-
-    __slots__ = ("pointers", "records", "rows", "error", "done")
-
-    def __init__(self, pointers: list, records: list) -> None:
-        self.pointers = pointers
-        self.records = records
-        self.rows: list[dict] = []
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-
-
-def _remove_stale_copies(warcs_dir: Path) -> None:
-    """Delete the half-made copies of imports whose process is gone (killed mid-copy)."""
-    for tmp in warcs_dir.glob(".import-*.tmp"):
-        try:
-            pid = int(tmp.name.split("-")[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            tmp.unlink(missing_ok=True)
-        except (ValueError, IndexError, PermissionError):
-            continue
-
-
-def _windows(items: Iterable, size: int, max_bytes: int = 1 << 20) -> Iterator[list]:
-    """``items`` in lists of at most ``size`` records holding at most ``max_bytes`` of
-    record blocks (and at least one record), so memory stays flat with large records."""
-    window: list = []
-    held = 0
-    for item in items:
-        window.append(item)
-        held += len(item.record.block) if isinstance(item, Found) else 0
-        if len(window) >= size or held >= max_bytes:
-            yield window
-            window, held = [], 0
-    if window:
-        yield window
-
-
-def _resolve_revisits(conn: sqlite3.Connection) -> None:
-    """Give revisits indexed before their originals the original's payload digest."""
-    for r in conn.execute("SELECT record_id, refers_to FROM captures WHERE record_type='revisit' "
-                          "AND payload_sha256 IS NULL AND refers_to IS NOT NULL").fetchall():
-        orig = conn.execute("SELECT payload_sha256 FROM captures WHERE record_id=?", (r[1],)).fetchone()
-        if orig:
-            conn.execute("UPDATE captures SET payload_sha256=? WHERE record_id=?", (orig[0], r[0]))
-
-
-def _warc_date_from_iso(value: str) -> str:
-    return value if value.endswith("Z") else value + "Z"
 
 
 def _capture_result(url: str, rows: list[dict], error: CaptureError | None) -> dict:

@@ -60,17 +60,18 @@ from urllib.parse import urljoin, urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 
-from . import SOFTWARE
-from .canonical import canonical_url, check_url
-from .errors import UsageError
-from .index import WATCH_TYPE, iso_date, register_metadata
-from .warcstore import sha256_label, warc_date
+from archive import SOFTWARE
+from archive.errors import UsageError
+from archive.index.metadata import SCHEDULE_KEY, WATCH_TYPE, metadata_record
+from archive.times import iso, parse_iso, warc_date
+from archive.urls import canonical_url, check_url
+from archive.warc.digests import sha256_label
 
 if TYPE_CHECKING:
     from urllib.robotparser import RobotFileParser
 
-    from .capture import Fetcher, Hop
-    from .store import Store
+    from archive.capture.http import Fetcher, Hop
+    from archive.store import Store
 
 DEFAULT_SCHEDULE = "15m:3h,1h:1d,3h:7d,3d:30d,30d"
 DEFAULT_HOST_DELAY = 5.0
@@ -84,7 +85,6 @@ IDLE_RECHECK = 300.0  # --forever re-reads the watch list this often when nothin
 ROBOTS_AGENT = SOFTWARE.split("/")[0]
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 SETTINGS_URI = "urn:x-archive-store:watch-settings"
-SCHEDULE_KEY = "watch_schedule"
 DRIFT_STATUSES = ("changed", "removed", "gone")
 GONE_STATUSES = (404, 410, 451)
 
@@ -233,44 +233,13 @@ def error_backoff(every: timedelta, errors: int) -> timedelta:
 
 # -- times ------------------------------------------------------------------------------
 
-def _iso(dt: datetime) -> str:
-    return iso_date(warc_date(dt))  # type: ignore[return-value]
-
-
-def _parse_iso(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
 
 # -- watch records ----------------------------------------------------------------------
 
-@register_metadata(WATCH_TYPE)
-def _index_watch(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
-    action = body.get("action")
-    if action == "add" and body.get("url"):
-        # A re-add (new schedule, or re-activation) clears next_due: refresh() recomputes it.
-        conn.execute(
-            "INSERT INTO watches (url, feed_url, added_at, schedule, next_due, errors, active) "
-            "VALUES (?, ?, ?, ?, ?, 0, 1) ON CONFLICT(url) DO UPDATE SET "
-            "feed_url = coalesce(watches.feed_url, excluded.feed_url), "
-            "added_at = min(watches.added_at, excluded.added_at), "
-            "schedule = excluded.schedule, next_due = NULL, active = 1",
-            (body["url"], body.get("feed_url"), body.get("at"), body.get("schedule"), body.get("at")))
-    elif action == "remove" and body.get("url"):
-        conn.execute("UPDATE watches SET active = 0, next_due = NULL WHERE url = ?", (body["url"],))
-    elif action == "settings":
-        conn.execute("INSERT OR REPLACE INTO _meta (key, value) VALUES (?, ?)",
-                     (SCHEDULE_KEY, body.get("schedule")))
-
 
 def _write_watch_record(store: "Store", body: dict) -> None:
-    payload = json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    rec = store.warcs.builder.create_warc_record(
-        body.get("url") or SETTINGS_URI, "metadata", payload=io.BytesIO(payload), length=len(payload),
-        warc_content_type=WATCH_TYPE,
-        warc_headers_dict={"WARC-Record-ID": store.id_factory(), "WARC-Date": warc_date(store.clock())})
+    rec = metadata_record(store.warcs.builder, body.get("url") or SETTINGS_URI, WATCH_TYPE, body,
+                          store.id_factory(), warc_date(store.clock()))
     store.write_records([rec])
 
 
@@ -283,7 +252,7 @@ def default_schedule(conn: sqlite3.Connection) -> str:
 def set_default_schedule(store: "Store", spec: str | None) -> str:
     """Change the schedule of every watch that has none of its own; returns it."""
     spec = normalize_schedule(spec)
-    _write_watch_record(store, {"action": "settings", "schedule": spec, "at": _iso(store.clock())})
+    _write_watch_record(store, {"action": "settings", "schedule": spec, "at": iso(store.clock())})
     return spec or DEFAULT_SCHEDULE
 
 
@@ -314,7 +283,7 @@ def add_watch(store: "Store", url: str, schedule: str | None = None, feed: bool 
         if schedule is None:
             spec = existing["schedule"]
     body = {"action": "add", "url": url, "feed_url": url if feed else feed_url, "schedule": spec,
-            "at": _iso(store.clock())}
+            "at": iso(store.clock())}
     _write_watch_record(store, body)
     refresh(store, [url])
     return _watch_output(store.conn, _find_watch(store.conn, url), added=True)
@@ -329,7 +298,7 @@ def remove_watch(store: "Store", url: str, force: bool = False) -> dict:
     if cited and not force:
         raise UsageError(f"{url} is cited by {cited} citation(s) and stays watched while a "
                          "citation points at it (use --force to stop watching anyway)")
-    _write_watch_record(store, {"action": "remove", "url": row["url"], "at": _iso(store.clock())})
+    _write_watch_record(store, {"action": "remove", "url": row["url"], "at": iso(store.clock())})
     return {"url": row["url"], "removed": True}
 
 
@@ -365,10 +334,10 @@ def _computed_due(conn: sqlite3.Connection, row: sqlite3.Row, fallback: str) -> 
     page = canonical_url(row["url"])
     last = conn.execute("SELECT max(captured_at) FROM captures WHERE page_url = ?", (page,)).fetchone()[0]
     steps = parse_schedule(row["schedule"] or fallback)
-    first_seen = _parse_iso(row["added_at"]) or _parse_iso(last) or datetime.min.replace(tzinfo=timezone.utc)
-    due = next_due(steps, first_seen, _parse_iso(last), keep=bool(_citation_count(conn, page)),
+    first_seen = parse_iso(row["added_at"]) or parse_iso(last) or datetime.min.replace(tzinfo=timezone.utc)
+    due = next_due(steps, first_seen, parse_iso(last), keep=bool(_citation_count(conn, page)),
                    feed=_is_feed(row))
-    return last, _iso(due) if due else None
+    return last, iso(due) if due else None
 
 
 def refresh(store: "Store", urls: list[str] | None = None) -> None:
@@ -454,7 +423,7 @@ def _judge(conn: sqlite3.Connection, citation: sqlite3.Row, cap: sqlite3.Row,
     A 304 confirms the last state, a 5xx or 429 is a passing server problem and a capture
     not yet extracted or cut short says nothing; none of them is drift.
     """
-    from .cite import passage_state
+    from archive.provenance.cite import passage_state
 
     final = _follow_redirects(conn, cap)
     if final is None:
@@ -531,7 +500,7 @@ def detect_drift(store: "Store", page_url: str) -> list[dict]:
 
 def post_webhook(url: str, payload: dict, timeout: float = 10.0) -> str | None:
     """POST ``payload`` as JSON; returns an error message, or ``None`` on a 2xx answer."""
-    import urllib.error   # here, not at the top: urllib.request costs every command 18 ms
+    import urllib.error  # here, not at the top: urllib.request costs every command 18 ms
     import urllib.request
 
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -570,7 +539,7 @@ class Watcher:
                  host_delay: float = DEFAULT_HOST_DELAY, ignore_robots: bool = False,
                  webhook: str | None = None,
                  post: Callable[[str, dict], str | None] = post_webhook):
-        from .capture import Fetcher
+        from archive.capture.http import Fetcher
 
         self.store = store
         self.clock = clock or store.clock
@@ -619,7 +588,7 @@ class Watcher:
         """Active watches due now: feeds first (their new articles join this run), oldest due first."""
         return self.store.conn.execute(
             "SELECT * FROM watches WHERE active = 1 AND next_due IS NOT NULL AND next_due <= ? "
-            "ORDER BY coalesce(feed_url = url, 0) DESC, next_due, url", (_iso(self.clock()),)).fetchall()
+            "ORDER BY coalesce(feed_url = url, 0) DESC, next_due, url", (iso(self.clock()),)).fetchall()
 
     def run_once(self, progress: Callable[[dict], None] | None = None, limit: int | None = None) -> list[dict]:
         """Check every watch that is due (and articles its feeds reveal), then return."""
@@ -651,7 +620,7 @@ class Watcher:
                 "SELECT min(next_due) FROM watches WHERE active = 1 AND next_due IS NOT NULL").fetchone()[0]
             wait = IDLE_RECHECK
             if nxt:
-                wait = min(IDLE_RECHECK, max(0.0, (_parse_iso(nxt) - self.clock()).total_seconds()))
+                wait = min(IDLE_RECHECK, max(0.0, (parse_iso(nxt) - self.clock()).total_seconds()))
             if wait > 0:
                 self.sleep(wait)
 
@@ -724,12 +693,12 @@ class Watcher:
     # -- one check --------------------------------------------------------------------------
     def check(self, row: sqlite3.Row) -> dict:
         """Recapture one watched page or feed now; returns what happened."""
-        from .versions import process_pending
+        from archive.index.versions import process_pending
 
         store, conn = self.store, self.store.conn
         url = row["url"]
         page = canonical_url(url)
-        out: dict = {"url": url, "page_url": page, "kind": _kind(row), "checked_at": _iso(self.clock())}
+        out: dict = {"url": url, "page_url": page, "kind": _kind(row), "checked_at": iso(self.clock())}
         ok, why = self.allowed(url)
         if not ok:
             if "disallowed" in why:
@@ -802,10 +771,10 @@ class Watcher:
         """No usable capture: wait an interval, longer after each consecutive failure."""
         errors = (row["errors"] or 0) + (1 if failed else 0)
         steps = parse_schedule(row["schedule"] or default_schedule(self.store.conn))
-        first_seen = _parse_iso(row["added_at"]) or self.clock()
+        first_seen = parse_iso(row["added_at"]) or self.clock()
         every = steps[0].every if _is_feed(row) else \
             (interval_at(steps, self.clock() - first_seen) or steps[-1].every)
-        due = _iso(self.clock() + (error_backoff(every, errors) if failed else every))
+        due = iso(self.clock() + (error_backoff(every, errors) if failed else every))
         with self.store.transaction() as c:
             c.execute("UPDATE watches SET next_due = ?, errors = ? WHERE url = ?", (due, errors, row["url"]))
         out.setdefault("drift", [])
@@ -841,7 +810,7 @@ class Watcher:
 
         # The fetcher asks for identity encoding; a server that gzips anyway is still read.
         if data[:2] == b"\x1f\x8b":
-            from .versions import decode_content
+            from archive.warc.http import decode_content
 
             data, _ = decode_content(data, [("Content-Encoding", "gzip")])
         parsed = feedparser.parse(data)
@@ -863,14 +832,14 @@ class Watcher:
                 continue
             known.add(canonical_url(link))
             _write_watch_record(self.store, {"action": "add", "url": link, "feed_url": row["url"],
-                                             "schedule": row["schedule"], "at": _iso(self.clock())})
+                                             "schedule": row["schedule"], "at": iso(self.clock())})
             new.append(link)
         return new
 
     def _is_public(self, url: str) -> bool:
         """Whether every address of ``url``'s host is public (unresolvable counts as public:
         the fetch will fail on its own)."""
-        from .capture import is_public_address
+        from archive.capture.http import is_public_address
 
         parts = urlsplit(url)
         try:

@@ -69,7 +69,7 @@ def cited_store(kind: str, pages: int, spread: bool, log=print) -> Path:
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from archive.store import Store
-from archive.cite import cite
+from archive.provenance.cite import cite
 with Store({str(d / 'archive.db')!r}, {str(d / 'warcs')!r}) as s:
     rows = s.conn.execute("SELECT v.page_url, t.text FROM versions v JOIN texts t ON t.sha256=v.text_sha256 "
                           "ORDER BY v.page_url").fetchall()

@@ -1,12 +1,12 @@
 """Time the extraction stage against bare trafilatura, per page and per core, and on two cores.
 
-1. Per page, one core: ``archive.extract.extract`` (body, title/author/date, modified
+1. Per page, one core: ``archive.text.extract.extract`` (body, title/author/date, modified
    date, language, quotes, figures) against ``trafilatura.extract`` in its default mode
    and in fast mode (body only, no metadata), on the same decoded pages; best of N runs.
    Prints ms/page, the ratios, and ms per 55 KB of HTML (the target is <= 15 ms for a
    55 KB page such as ars-1).
 2. Throughput on two cores: the whole page set, several times over, extracted in this
-   process and then by a pool of two worker processes the way ``archive.versions``
+   process and then by a pool of two worker processes the way ``archive.index.versions``
    does it (ProcessPoolExecutor, payload bytes in, chunksize 8); prints pages/s and the
    ratio (target >= 1.7x). The pool is warmed up before it is timed.
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import trafilatura  # noqa: E402
 
-from archive.extract import decode_html, extract  # noqa: E402
+from archive.text.extract import decode_html, extract  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "html"
 OWN = ROOT / "tests" / "labelled" / "own"
@@ -46,7 +46,7 @@ def _best(fn, reps: int) -> float:
 
 
 def _extract_one(payload: bytes) -> tuple[object, float]:
-    """The Article (it travels back to the parent, as in archive.versions) and CPU seconds."""
+    """The Article (it travels back to the parent, as in archive.index.versions) and CPU seconds."""
     t = time.process_time()
     article = extract(payload)
     return article, time.process_time() - t

@@ -2,7 +2,7 @@
 
 Each test builds a store by capturing the example news site, cites a figure, seals the
 first WARC file and signs the ledger head; then damages it one way and checks that
-:func:`archive.audit.audit` reports a failure naming the file and offset (or the row).
+:func:`archive.provenance.audit.audit` reports a failure naming the file and offset (or the row).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive import ledger
-from archive.audit import audit, proof_for_citation
-from archive.capture import Fetcher
-from archive.cite import cite
-from archive.index import LEDGER_TYPE
-from archive.keys import generate_private_key
-from archive.reader import Found, iter_records
+from archive.provenance import ledger
+from archive.provenance.audit import audit, proof_for_citation
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
+from archive.index.metadata import LEDGER_TYPE
+from archive.provenance.keys import generate_private_key
+from archive.warc.reader import Found, iter_records
 from archive.site import publish_edition
 from archive.store import Store
-from archive.warcstore import Sha256WARCWriter
+from archive.warc.writer import Sha256WARCWriter
 
 PASSAGE = "More than 2,300 homes were evacuated overnight"
 
@@ -299,8 +299,8 @@ def test_unvouched_record_is_not_a_pass(built):
     # and the index, without Store.write_records
     import io
 
-    from archive.index import index_record
-    from archive.warcstore import load_record
+    from archive.index.rows import index_record
+    from archive.warc.record import load_record
 
     rec = store.warcs.builder.create_warc_record(
         c["url"], "resource", payload=io.BytesIO(b"slipped in"), length=10,

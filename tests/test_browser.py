@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.cite import cite
-from archive.serve import datasette_args
+from archive.provenance.cite import cite
+from archive.web.serve import datasette_args
 from archive.site import SiteServer, publish_edition
 from archive.store import Store
 

@@ -11,11 +11,11 @@ import sys
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.capture import Fetcher
+from archive.capture.http import Fetcher
 from archive.demo import warcio_check
 from archive.site import demo_content, publish_edition, render_article
 from archive.store import Store
-from archive.warcstore import load_record
+from archive.warc.record import load_record
 
 from .conftest import invoke
 

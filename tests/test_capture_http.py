@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from archive.capture import Fetcher
+from archive.capture.http import Fetcher
 
 from .helpers_faults import RawServer
 

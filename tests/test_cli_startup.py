@@ -18,17 +18,17 @@ def run_python(code: str) -> str:
 
 
 def test_importing_the_cli_imports_neither_the_extractor_nor_cryptography():
-    out = run_python("import sys, archive.cli, archive.cite, archive.audit\n"
-                     "print(sorted(m for m in ('trafilatura', 'cryptography', 'archive.keys', 'archive.export',"
-                     " 'archive.cli_keys', 'archive.cli_export', 'archive.extract') if m in sys.modules))")
+    out = run_python("import sys, archive.cli, archive.provenance.cite, archive.provenance.audit\n"
+                     "print(sorted(m for m in ('trafilatura', 'cryptography', 'archive.provenance.keys', 'archive.export',"
+                     " 'archive.cli.keys', 'archive.cli.export', 'archive.text.extract') if m in sys.modules))")
     assert out == "[]"
 
 
 def test_lazy_command_groups_read_as_ordinary_commands():
     out = run_python("import sys\nfrom archive.cli import cli\n"
-                     "assert 'keys' in cli.commands and 'archive.cli_keys' not in sys.modules\n"
-                     "assert 'archive.keys' not in sys.modules\n"
-                     "from archive.cli_keys import keys_cli\n"
+                     "assert 'keys' in cli.commands and 'archive.cli.keys' not in sys.modules\n"
+                     "assert 'archive.provenance.keys' not in sys.modules\n"
+                     "from archive.cli.keys import keys_cli\n"
                      "assert cli.commands['keys'] is keys_cli and cli.commands.get('export').name == 'export'\n"
                      "assert cli.commands.get('nope') is None and 'nope' not in cli.commands\n"
                      "print(sorted(cli.commands) == sorted(cli.list_commands(None)), len(cli.commands))")
@@ -38,6 +38,6 @@ def test_lazy_command_groups_read_as_ordinary_commands():
 
 def test_the_library_modules_do_not_import_click():
     # The command groups live in the cli_*.py modules; the library stays usable without click.
-    out = run_python("import sys, archive.store, archive.watch, archive.keys, archive.export\n"
+    out = run_python("import sys, archive.store, archive.watch, archive.provenance.keys, archive.export\n"
                      "print(sorted(m for m in sys.modules if m == 'click' or m.startswith('click.')))")
     assert out == "[]"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.capture import Fetcher
-from archive.reader import Found, Problem, iter_records
+from archive.capture.http import Fetcher
+from archive.warc.reader import Found, Problem, iter_records
 from archive.site import SiteServer
 from archive.store import Store
-from archive.warcstore import load_record
+from archive.warc.record import load_record
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCS, URLS_PER_PROC = 4, 10
@@ -175,8 +175,8 @@ def test_two_capture_processes_start_on_a_new_store_together(tmp_path):
 def test_a_job_that_cannot_be_indexed_fails_alone_in_its_group(tmp_path, busy_site):
     """Concurrent captures are indexed together (group commit); one job's failure must
     not take the others' rows with it, and its own error reaches its caller."""
-    from archive.store import _IndexJob
-    from archive.warcstore import RecordPointer, encode_records
+    from archive.index.journal import _IndexJob
+    from archive.warc.writer import RecordPointer, encode_records
 
     with Store(tmp_path / "a.db", tmp_path / "w") as store:
         records, _ = store._hop_records(Fetcher(timeout=10).fetch(busy_site.url("/n0")).hops[0])

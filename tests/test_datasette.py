@@ -16,9 +16,10 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from archive.cite import check_citation, cite
-from archive.datasette_plugin import RAW_CSP
-from archive.serve import SETTINGS
+from archive.check import check_citation
+from archive.provenance.cite import cite
+from archive.web.pages import RAW_CSP
+from archive.web.serve import SETTINGS
 from archive.site import publish_edition, render_article
 from archive.store import Store
 
@@ -118,7 +119,7 @@ def test_cite_page_shows_verified_passage_and_provenance(ds, archive):
                  "form-memento"):
         assert f'<pre id="{form}"' in html
         assert f'data-copy="{form}" hidden' in html
-    assert "/-/archive-static/copy.js" in html
+    assert "/-/static-plugins/archive-store/copy.js" in html
     # page history: timeline and the chart of the changed figure, server-rendered SVG
     assert 'class="timeline"' in html and "<svg" in html and "homes: 2,300 → 3,100" in html
 
@@ -397,13 +398,13 @@ def test_texts_search_pages_through_matches_without_counting_them(ds, archive):
 def test_plugin_doctests():
     import doctest
 
-    import archive.datasette_plugin
+    import archive.web.pages
 
-    assert doctest.testmod(archive.datasette_plugin).failed == 0
+    assert doctest.testmod(archive.web.pages).failed == 0
 
 
 def test_metadata_describes_every_table_and_column():
-    from archive import schema
+    from archive.index import schema
     import sqlite3
 
     meta = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
@@ -444,9 +445,9 @@ def test_app_pages_cannot_be_framed_by_archived_content(ds, archive):
         assert r.headers["x-frame-options"] == "SAMEORIGIN"
     strict = get(ds, f"/-/cite/{archive['citation']['id']}").headers["content-security-policy"]
     assert "script-src 'self'" in strict and "'unsafe-inline'" not in strict.split("script-src")[1].split(";")[0]
-    assert get(ds, "/-/archive-static/copy.js").status_code == 200
-    for path in ("/-/archive-static/%2e%2e/datasette_plugin.py", "/-/archive-static/../datasette_plugin.py",
-                 "/-/archive-static/%2e%2e%2fdatasette_plugin.py"):
+    assert get(ds, "/-/static-plugins/archive-store/copy.js").status_code == 200
+    for path in ("/-/static-plugins/archive-store/%2e%2e/pages.py", "/-/static-plugins/archive-store/../pages.py",
+                 "/-/static-plugins/archive-store/%2e%2e%2fpages.py", "/-/static-plugins/archive-store/../__init__.py"):
         r = get(ds, path)
         assert r.status_code in (302, 404), path
         assert "hookimpl" not in r.text

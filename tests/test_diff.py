@@ -1,4 +1,4 @@
-"""Changes between versions of a news article: archive.diff.
+"""Changes between versions of a news article: archive.text.diff.
 
 Versions are built by hand (not by the extractor) so these tests pin the diff's behaviour
 alone: figures and quotes are located in the text by a small helper below.
@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-import archive.diff
-from archive.diff import compare, render_terminal, split_sentences, word_diff
+import archive.text.diff
+from archive.text.diff import compare, render_terminal, split_sentences, word_diff
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -346,5 +346,5 @@ def test_render_terminal_colour_marks_removed_red_added_green():
 
 
 def test_doctests():
-    result = doctest.testmod(archive.diff)
+    result = doctest.testmod(archive.text.diff)
     assert result.failed == 0 and result.attempted > 0

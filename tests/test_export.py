@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive import ledger
-from archive.audit import audit
-from archive.capture import Fetcher
-from archive.cite import cite
-from archive.cli_export import export_cli
+from archive.provenance import ledger
+from archive.provenance.audit import audit
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
+from archive.cli.export import export_cli
 from archive.export import export_wacz, surt_key, verify_wacz_signature
-from archive.keys import generate_private_key, write_key_pair
+from archive.provenance.keys import generate_private_key, write_key_pair
 from archive.site import publish_edition
 from archive.store import Store
 
@@ -105,8 +105,8 @@ def test_wacz_round_trip_into_a_fresh_store(filled, tmp_path):
         cq = "SELECT id, snapshot_sha256, exact, start, \"end\" FROM citations ORDER BY id"
         assert fresh.conn.execute(cq).fetchall() == store.conn.execute(cq).fetchall()
         # the source's ledger records are carried byte for byte inside the imported WARC
-        from archive.index import LEDGER_TYPE
-        from archive.reader import Found, iter_records
+        from archive.index.metadata import LEDGER_TYPE
+        from archive.warc.reader import Found, iter_records
         carried = {item.record.record_id for name in fresh.warcs.list_files() if name.startswith("import-")
                    for item in iter_records(fresh.warcs.path_of(name))
                    if isinstance(item, Found) and (item.record.header("Content-Type") or "").startswith(LEDGER_TYPE)}

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from archive import extract as ex
-from archive.charset import decode
-from archive.extract import Article, NotExtractable, decode_html, extract
+from archive.text import extract as ex
+from archive.text.charset import decode
+from archive.text.extract import Article, NotExtractable, decode_html, extract
 
 HERE = Path(__file__).resolve().parent
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -172,6 +172,6 @@ def test_importing_extract_does_not_import_trafilatura():
     import subprocess
     import sys
 
-    code = "import sys, archive.extract, archive.versions; print('trafilatura' in sys.modules)"
+    code = "import sys, archive.text.extract, archive.index.versions; print('trafilatura' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

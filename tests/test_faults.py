@@ -26,12 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from archive.capture import Fetcher
-from archive.index import fixity_of
-from archive.reader import Found, Problem, iter_records
+from archive.capture.http import Fetcher
+from archive.index.rows import fixity_of
+from archive.warc.reader import Found, Problem, iter_records
 from archive.site import SiteServer
 from archive.store import Store
-from archive.warcstore import load_record
+from archive.warc.record import load_record
 
 from .helpers_faults import gz, warc_record
 
@@ -41,7 +41,7 @@ ITERATIONS = int(os.environ.get("ARCHIVE_FAULT_ITERATIONS", "24"))
 CAPTURE_SCRIPT = r"""
 import json, sys
 from archive.store import Store
-from archive.capture import Fetcher
+from archive.capture.http import Fetcher
 db, warcs, base, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 # Files rotate at 32 MB: kills then also land in rotations and seals, and the recovery
 # scan after each kill (from the start of the file it interrupted) stays short.
@@ -330,7 +330,7 @@ def test_write_error_at_every_byte_is_not_acked_and_rolled_back(tmp_path, site, 
 
 
 def test_fsync_failure_retires_the_file_and_never_acks(tmp_path, site, monkeypatch):
-    import archive.warcstore as ws
+    import archive.warc.writer as ws
 
     with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
         assert "error" not in _capture(store, site.set("/a", "<p>a</p>"))

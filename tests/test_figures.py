@@ -1,6 +1,6 @@
 """Figures found in small texts: kinds, values, counts, qualifiers, and what is not a figure."""
 
-from archive.figures import find_figures
+from archive.text.figures import find_figures
 
 
 def figs(text):

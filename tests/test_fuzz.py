@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.errors import ArchiveError
-from archive.index import fixity_of
-from archive.reader import Found, Problem, iter_records
-from archive.warcstore import WarcStore, decompress_member, load_record, parse_record
+from archive.index.rows import fixity_of
+from archive.warc.reader import Found, Problem, iter_records
+from archive.warc.writer import WarcStore
+from archive.warc.record import decompress_member, load_record, parse_record
 
 from .helpers_faults import gz, valid_warc_gz, warc_record
 

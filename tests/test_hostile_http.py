@@ -16,11 +16,11 @@ import zlib
 
 import pytest
 
-from archive.capture import Fetcher
-from archive.cite import cite
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
 from archive.errors import UsageError
-from archive.versions import decode_content
-from archive.warcstore import load_record
+from archive.warc.http import decode_content
+from archive.warc.record import load_record
 
 from .helpers_faults import RawServer
 

@@ -8,11 +8,11 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from archive import ledger
-from archive.capture import Fetcher
-from archive.cite import cite
-from archive.cli_keys import keys_cli
-from archive.keys import generate_private_key, load_private_key, load_public_key
+from archive.provenance import ledger
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
+from archive.cli.keys import keys_cli
+from archive.provenance.keys import generate_private_key, load_private_key, load_public_key
 from archive.site import publish_edition
 from archive.store import Store
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from archive.store import Store
-from archive.warcstore import load_record
+from archive.warc.record import load_record
 
 from .conftest import invoke
 

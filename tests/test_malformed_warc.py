@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from archive import reader
+from archive.warc import reader
 from archive.errors import WarcFormatError
-from archive.reader import Found, Problem, iter_records
+from archive.warc.reader import Found, Problem, iter_records
 from archive.store import Store
-from archive.warcstore import load_record
+from archive.warc.record import load_record
 
 from .conftest import CORPUS, invoke
 from .helpers_faults import (assert_all_inside, files_inside, gz, http_block, sha256_b32,
@@ -242,7 +242,7 @@ def test_content_length_swallowing_the_trailer_is_read_with_a_warning(tmp_path, 
     assert [type(i) for i in got] == [Found, Found]
     assert got[0].warnings and "CRLF CRLF" in got[0].warnings[0]
     assert got[1].warnings == []
-    from archive.index import fixity_of
+    from archive.index.rows import fixity_of
     assert fixity_of(got[0].record) == "failed"
 
 

@@ -1,4 +1,4 @@
-"""Finding and re-finding cited passages: archive.passage."""
+"""Finding and re-finding cited passages: archive.text.passage."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import archive.passage
+import archive.text.passage
 from archive.errors import PassageNotFound
-from archive.passage import closest_passages, find_passage, normalize, relocate
-from archive.selectors import quote_selector
+from archive.text.passage import closest_passages, find_passage, normalize, relocate
+from archive.text.selectors import quote_selector
 
 ARTICLE = (
     "More than 2,300 homes were evacuated on Monday night as the Ridge fire spread east. "
@@ -213,5 +213,5 @@ def test_find_passage_tolerates_retyped_typography(text, data):
 
 
 def test_doctests():
-    result = doctest.testmod(archive.passage)
+    result = doctest.testmod(archive.text.passage)
     assert result.failed == 0 and result.attempted > 0

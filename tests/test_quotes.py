@@ -1,6 +1,6 @@
 """Quotes found in small texts: marks, split statements, speakers, scare quotes."""
 
-from archive.quotes import find_quotes
+from archive.text.quotes import find_quotes
 
 
 def q(text):

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from archive import reader
-from archive.reader import Found, Problem, iter_records
+from archive.warc import reader
+from archive.warc.reader import Found, Problem, iter_records
 
 from .helpers_faults import gz, valid_warc_gz, warc_record
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-from archive.capture import Fetcher
-from archive.cite import cite
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
 from archive.site import publish_edition
 from archive.store import Store
 
@@ -45,7 +45,7 @@ def build(tmp_path, site, corpus_files=()):
         s.capture(urls[:1], f)
         for p in corpus_files:
             s.import_path(p)
-        from archive.versions import process_pending
+        from archive.index.versions import process_pending
         process_pending(s)
         s.warcs.close(seal=True)
     return urls

@@ -1,6 +1,6 @@
 """Verifying many citations at once proves what verifying each one alone proves.
 
-:class:`archive.cite.Verification` re-extracts each distinct snapshot once and, when asked
+:class:`archive.provenance.cite.Verification` re-extracts each distinct snapshot once and, when asked
 (``archive verify --all`` audits meanwhile) or when there are many, in worker processes.
 Neither may change a result: every citation of a shared snapshot still gets every check,
 and a worker reports exactly what this process would.
@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-import archive.extract
-from archive.capture import Fetcher
-from archive.cite import Verification, cite, verify, verify_citation
-from archive.extract import NotExtractable
+import archive.text.extract
+from archive.capture.http import Fetcher
+from archive.provenance.cite import Verification, cite, verify, verify_citation
+from archive.text.extract import NotExtractable
 from archive.site import publish_edition
 from archive.store import Store
 
@@ -61,13 +61,13 @@ def test_two_citations_of_one_snapshot_are_both_verified(cited, workers):
 def test_a_shared_snapshot_is_extracted_once(cited, monkeypatch):
     store, ids = cited
     calls = []
-    real = archive.extract.extract
+    real = archive.text.extract.extract
 
     def counting(data, *args, **kwargs):
         calls.append(len(data))
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(archive.extract, "extract", counting)
+    monkeypatch.setattr(archive.text.extract, "extract", counting)
     results = verify(store, workers=0)
     assert all(r["ok"] for r in results) and len(results) == 3
     assert len(calls) == 2  # two distinct snapshots
@@ -95,7 +95,7 @@ def test_an_extraction_failure_reads_the_same_from_a_worker(cited, monkeypatch):
     def refuse(*args, **kwargs):
         raise NotExtractable("binary payload")
 
-    monkeypatch.setattr(archive.extract, "extract", refuse)  # forked workers inherit it
+    monkeypatch.setattr(archive.text.extract, "extract", refuse)  # forked workers inherit it
     for workers in (0, 1):
         results = verify(store, workers=workers)
         for r in results:

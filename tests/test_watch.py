@@ -22,16 +22,15 @@ import feedparser
 import pytest
 
 import archive.cli  # noqa: F401  (cli first, as the installed command imports it)
-from archive.capture import Fetcher
-from archive.cite import cite
-from archive.cli_watch import watch
+from archive.capture.http import Fetcher
+from archive.provenance.cite import cite
+from archive.cli.watch import watch
 from archive.demo import warcio_check
 from archive.errors import UsageError
 from archive.site import demo_content, render_article
 from archive.store import Store
-from archive.watch import (DEFAULT_SCHEDULE, DRIFT_ATOM_SQL, SERVER_NOT_MODIFIED, Watcher, add_watch,
-                           detect_drift, list_watches, parse_schedule, remove_watch, set_default_schedule)
-from archive.warcstore import load_record
+from archive.watch import (DEFAULT_SCHEDULE, DRIFT_ATOM_SQL, SERVER_NOT_MODIFIED, Watcher, add_watch, detect_drift, list_watches, parse_schedule, remove_watch, set_default_schedule)
+from archive.warc.record import load_record
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 PASSAGE = "More than 2,300 homes were evacuated overnight"

@@ -1,0 +1,1 @@
+"""Fetching pages: the HTTP client that records every hop as the wire carried it."""

@@ -1,0 +1,551 @@
+"""The ``archive`` command: one thin function per command over the library.
+
+Exit status: 0 success, 1 a check failed (verify, check), 2 bad usage or bad input.
+Library exceptions (:mod:`archive.errors`) become one-line messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from archive import __version__
+from archive.cli.options import (
+    emit,
+    handle_errors,
+    json_option,
+    open_store,
+    store_options,
+)
+from archive.cli.watch import watch
+from archive.errors import ArchiveError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archive")
+@click.option("--db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
+              type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")
+@click.option("--warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")
+def cli(db, warcs):
+    """A provenance-preserving web archive: capture pages as WARC files, index them in
+    SQLite, cite passages that verify, and serve it all with Datasette.
+
+    \b
+    Example:
+        archive capture https://example.org/news/article
+        archive cite https://example.org/news/article "2,300 homes"
+        archive serve
+    """
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("-i", "--input", "input_file", type=click.File("r"),
+              help="Read URLs from a file, one per line ('-' for standard input).")
+@store_options
+@json_option
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for the server at each step.")
+@click.option("--max-size", type=int, default=50 * 1024 * 1024, show_default=True,
+              help="Largest body to store in bytes; longer ones are cut and marked WARC-Truncated: length.")
+@click.option("--user-agent", default=None, help="User-Agent header to send.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Capture this many URLs at once.")
+@click.option("--public-only", is_flag=True, help="Refuse URLs whose host resolves to a private, loopback or link-local address.")
+@click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True)
+@click.option("--no-extract", is_flag=True, help="Index only; extract text, quotes and figures later with `archive extract`.")
+@click.option("--warc-size", type=click.IntRange(1024 * 1024), default=1024 ** 3, show_default=True,
+              help="Start a new WARC file when the current one would grow past this many bytes.")
+@handle_errors
+def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only,
+            max_redirects, no_extract, warc_size):
+    """Fetch URLs, write them to WARC files and index them.
+
+    An unchanged page is stored as a revisit record pointing at the earlier capture.
+
+    \b
+    Example:
+        archive capture https://example.org/a https://example.org/b --workers 4 --json
+        archive capture --input urls.txt --workers 8
+    """
+    from archive.capture.http import DEFAULT_USER_AGENT, Fetcher
+    from archive.errors import UsageError
+
+    urls = list(urls)
+    if input_file is not None:
+        urls += [line.strip() for line in input_file if line.strip() and not line.startswith("#")]
+    if not urls:
+        raise UsageError("give at least one URL (or --input FILE)")
+    fetcher = Fetcher(timeout=timeout, max_body=max_size, user_agent=user_agent or DEFAULT_USER_AGENT,
+                      public_only=public_only, max_redirects=max_redirects)
+    failed = 0
+    show_bar = len(urls) > 1 and sys.stderr.isatty() and not as_json
+    with open_store(db, warcs, max_file_size=warc_size) as store:
+        if show_bar:
+            with click.progressbar(length=len(urls), label="Capturing", file=sys.stderr) as bar:
+                results = store.capture(urls, fetcher, workers=workers, extract=not no_extract,
+                                        progress=lambda _r: bar.update(1))
+        else:
+            results = store.capture(urls, fetcher, workers=workers, extract=not no_extract)
+    fetcher.close()
+    for r in results:
+        if "error" in r:
+            failed += 1
+            click.echo(f"Error: {r['error']}", err=True)
+            if as_json:
+                emit(r, True)
+            continue
+        kind = "revisit (unchanged)" if r.get("revisit") else "captured"
+        emit(r, as_json, f"{kind}: {r['url']} → HTTP {r['status']}, sha256 {r['payload_sha256'][:16]}…, "
+                         f"{r['warc_file']} @ {r['offset']}" + (f" [truncated: {r['truncated']}]" if r.get("truncated") else ""))
+    if failed:
+        sys.exit(2)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@store_options
+@json_option
+@click.option("--no-extract", is_flag=True, help="Index only; run `archive extract` later.")
+@handle_errors
+def import_(paths, db, warcs, as_json, no_extract):
+    """Index WARC, ARC and WACZ files made by other tools (wget, pywb, Heritrix, ...).
+
+    Each file is copied into the store, then indexed. A malformed record is reported
+    with its byte offset and skipped; the rest of the file is indexed.
+
+    \b
+    Example:
+        archive import crawl.warc.gz old.arc collection.wacz
+    """
+
+    bad = 0
+    with open_store(db, warcs) as store:
+        for p in paths:
+            try:
+                r = store.import_path(p)
+            except ArchiveError as exc:
+                bad += 1
+                click.echo(f"Error: {exc}", err=True)
+                emit({"path": p, "records": 0, "errors": [{"offset": getattr(exc, "offset", None), "reason": str(exc)}]}, as_json)
+                continue
+            for e in r["errors"]:
+                click.echo(f"Error: {p} at byte {e['offset']}: {e['reason']}", err=True)
+            for w in r.get("warnings", []):
+                click.echo(f"Warning: {p} at byte {w['offset']}: {w['reason']}", err=True)
+            if r["errors"]:
+                bad += 1
+            emit(r, as_json, f"{p}: {r['records']} records read, {len(r['errors'])} errors, "
+                             f"{len(r.get('warnings', []))} warnings")
+        if not no_extract:
+            from archive.index.versions import (
+                process_pending,  # loads the extractor: only when needed
+            )
+
+            process_pending(store)
+    if bad:
+        sys.exit(2)
+
+
+@cli.command()
+@store_options
+@json_option
+@click.option("--no-extract", is_flag=True, help="Rebuild captures only; extract later.")
+@handle_errors
+def reindex(db, warcs, as_json, no_extract):
+    """Rebuild the SQLite index from the WARC files alone.
+
+    Builds a new database beside the old one and swaps it in when done, so a crash
+    leaves the old index untouched.
+    """
+    with open_store(db, warcs) as store:
+        counts = store.reindex(extract=not no_extract)
+    emit(counts, as_json, f"reindexed {counts['files']} files: {counts['captures']} captures, "
+                          f"{counts['citations']} citations")
+
+
+@cli.command()
+@click.argument("url")
+@store_options
+@json_option
+@handle_errors
+def versions(url, db, warcs, as_json):
+    """The versions of a page: each distinct extracted text, in order of first capture."""
+    from archive.index.queries import resolve_page
+
+    with open_store(db, warcs, recover=False) as store:
+        page = resolve_page(store.conn, url)
+        rows = store.conn.execute("SELECT * FROM versions WHERE page_url=? ORDER BY version", (page,)).fetchall()
+        for r in rows:
+            emit({"version": r["version"], "text_sha256": r["text_sha256"], "snapshot_sha256": r["snapshot_sha256"],
+                  "first_captured_at": r["first_captured_at"], "last_captured_at": r["last_captured_at"],
+                  "captures": r["captures"], "title": r["title"], "record_id": r["record_id"]}, as_json,
+                 f"v{r['version']}  {r['first_captured_at']} … {r['last_captured_at']}  {r['captures']} capture(s)  "
+                 f"text {r['text_sha256'][:12]}  {r['title'] or ''}")
+        if not rows:
+            click.echo(f"{url}: no version with readable article text yet", err=True)
+
+
+def _text_at(store, url, at):
+    from archive.errors import UsageError
+    from archive.index.queries import capture_at, resolve_page
+    from archive.times import parse_time
+
+    page = resolve_page(store.conn, url)
+    cap = capture_at(store.conn, page, parse_time(at))
+    if cap is None:
+        raise UsageError(f"{url} has no readable capture" + (f" at or before {at}" if at else ""))
+    return cap
+
+
+def _rows_at(db, warcs, url, at, table):
+    """Rows of ``quotes`` or ``figures`` for the version of ``url`` current at ``at``."""
+    with open_store(db, warcs, recover=False) as store:
+        cap = _text_at(store, url, at)
+        rows = store.conn.execute(f"SELECT * FROM {table} WHERE text_sha256=? ORDER BY n",
+                                  (cap["text_sha256"],)).fetchall()
+    return cap, rows
+
+
+def _at_option(fn):
+    return click.option("--at", help="Time (ISO 8601 or 14-digit timestamp); default: latest.")(fn)
+
+
+@cli.command()
+@click.argument("url")
+@_at_option
+@store_options
+@json_option
+@handle_errors
+def quotes(url, at, db, warcs, as_json):
+    """Quotations in the version of a page current at a time, with their speakers."""
+    cap, rows = _rows_at(db, warcs, url, at, "quotes")
+    for q in rows:
+        obj = {k: q[k] for k in ("text", "speaker", "start", "end", "statement", "exact", "prefix", "suffix")}
+        obj["is_term"] = bool(q["is_term"])
+        obj["captured_at"] = cap["captured_at"]
+        label = "term" if q["is_term"] else (q["speaker"] or "(unattributed)")
+        emit(obj, as_json, f"[{q['start']}:{q['end']}] {label}: “{q['text']}”")
+
+
+@cli.command()
+@click.argument("url")
+@_at_option
+@store_options
+@json_option
+@handle_errors
+def figures(url, at, db, warcs, as_json):
+    """Numbers in the version of a page current at a time: value, what they count, qualifier."""
+    cap, rows = _rows_at(db, warcs, url, at, "figures")
+    for f in rows:
+        obj = {k: f[k] for k in ("value", "text", "kind", "unit", "counts", "qualifier", "start", "end",
+                                 "sentence", "exact", "prefix", "suffix")}
+        obj["captured_at"] = cap["captured_at"]
+        qual = f"{f['qualifier']} " if f["qualifier"] else ""
+        emit(obj, as_json, f"[{f['start']}:{f['end']}] {qual}{f['text']} = {f['value']:g} "
+                           f"{f['counts'] or ''} ({f['kind']})".rstrip())
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--from", "from_", help="Compare the version current at this time ...")
+@click.option("--to", help="... with the version current at this time (default: latest).")
+@store_options
+@json_option
+@handle_errors
+def diff(url, from_, to, db, warcs, as_json):
+    """Changes between versions of a page: figures, sentences, quotes, title.
+
+    Without --from/--to, every change between consecutive versions.
+    """
+    from archive.index.queries import (
+        load_version,
+        resolve_page,
+        stored_changes,
+        version_of,
+    )
+    from archive.text.diff import compare, render_terminal
+
+    with open_store(db, warcs, recover=False) as store:
+        page = resolve_page(store.conn, url)
+        if from_ or to:
+            a = _text_at(store, url, from_) if from_ else None
+            b = _text_at(store, url, to)
+            if a is None:
+                first = store.conn.execute("SELECT text_sha256 FROM versions WHERE page_url=? ORDER BY version LIMIT 1",
+                                           (page,)).fetchone()
+                a_sha = first[0]
+            else:
+                a_sha = a["text_sha256"]
+            pairs = [(version_of(store.conn, page, a_sha), version_of(store.conn, page, b["text_sha256"]),
+                      compare(load_version(store.conn, a_sha), load_version(store.conn, b["text_sha256"])))]
+        else:
+            grouped: dict = {}
+            for ch in stored_changes(store.conn, page):
+                key = (ch.pop("from_version"), ch.pop("to_version"))
+                grouped.setdefault(key, []).append(ch)
+            pairs = [(k[0], k[1], v) for k, v in sorted(grouped.items())]
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        for v_from, v_to, changes in pairs:
+            if as_json:
+                for ch in changes:
+                    emit({**ch, "from_version": v_from, "to_version": v_to}, True)
+            else:
+                click.echo(f"version {v_from} → {v_to}")
+                click.echo(render_terminal(changes, color=color) or "  (no changes)")
+        if not pairs and not as_json:
+            click.echo("no changes: the page has a single version")
+
+
+@cli.command()
+@click.argument("url")
+@click.argument("passage")
+@click.option("--at", help="Cite the version current at this time (default: latest).")
+@click.option("--note", help="A note stored with the citation.")
+@click.option("--base-url", default=None, envvar="ARCHIVE_BASE_URL",
+              help="Datasette base URL for the permalink (env ARCHIVE_BASE_URL).")
+@store_options
+@json_option
+@handle_errors
+def cite(url, passage, at, note, base_url, db, warcs, as_json):
+    """Pin a passage of a page to its snapshot and print the citation forms.
+
+    The passage is found exactly, then tolerantly (whitespace, curly quotes, dashes).
+
+    \b
+    Example:
+        archive cite https://example.org/news/fire "more than 2,300 homes"
+    """
+    from archive.provenance.cite import DEFAULT_BASE_URL
+    from archive.provenance.cite import cite as do_cite
+
+    with open_store(db, warcs) as store:
+        c = do_cite(store, url, passage, at=at, note=note, base_url=base_url or DEFAULT_BASE_URL)
+    if as_json:
+        emit(c, True)
+        return
+    forms = c["forms"]
+    click.echo(f"Citation {c['id']}\n  permalink: {c['permalink']}\n  url: {c['url']}\n"
+               f"  captured_at: {c['captured_at']}\n  snapshot_sha256: {c['snapshot_sha256']}\n"
+               f"  passage [{c['start']}:{c['end']}]: “{c['exact']}”\n\n"
+               f"Plain text:\n  {forms['text']}\n\nBibTeX:\n{forms['bibtex']}\n\n"
+               f"CSL-JSON:\n  {json.dumps(forms['csl_json'], ensure_ascii=False)}\n\n"
+               f"Robust Link:\n  {forms['robust_link']}\n\nText fragment (live page):\n  {forms['text_fragment']}")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True,
+              help="Full fixity audit: every record, file seal, index row and the ledger, plus every citation.")
+@click.option("--public-key", "public_key_path", envvar="ARCHIVE_PUBLIC_KEY",
+              type=click.Path(exists=True, dir_okay=False),
+              help="Check ledger signatures against this Ed25519 public key (env ARCHIVE_PUBLIC_KEY).")
+@store_options
+@json_option
+@handle_errors
+def verify(ids, all_, public_key_path, db, warcs, as_json):
+    """Re-read each cited record by offset, re-hash it, re-extract and re-find the passage.
+
+    With --all, also audit the whole store. Exit status 1 if any check fails; the
+    failure names the citation or record, the file and offset, and the check.
+
+    \b
+    Example:
+        archive verify --all --public-key archive-key.pub
+    """
+    from archive.errors import UsageError
+    from archive.provenance.audit import audit, proof_for_citation
+    from archive.provenance.cite import Verification
+
+    if not ids and not all_:
+        raise UsageError("name citation ids or use --all")
+    public_key = None
+    if public_key_path:
+        from archive.provenance.keys import load_public_key
+
+        public_key = load_public_key(public_key_path)
+    with open_store(db, warcs, recover=False) as store:
+        # The cited snapshots are re-extracted in a worker process while this one audits.
+        with Verification(store, list(ids) or None, overlap=all_) as pending:
+            extra = audit(store, public_key=public_key) if all_ else []
+            results = pending.results()
+        if as_json:
+            for r in results:
+                r["proof"] = proof_for_citation(store, r["id"], public_key)
+    bad = 0
+    for r in results:
+        if not r["ok"]:
+            bad += 1
+        w = r["where"]
+        head = f"{'ok  ' if r['ok'] else 'FAIL'} {r['id']}  {w.get('warc_file', '?')} @ {w.get('offset', '?')}"
+        lines = [head] + [f"    {'✓' if c['ok'] else ('?' if c['ok'] is None else '✗')} {c['check']}: {c['detail']}"
+                          for c in r["checks"]]
+        emit(r, as_json, "\n".join(lines))
+    for r in extra:
+        # Three outcomes: True passed, False failed, None nothing to check (not a pass).
+        if r.get("ok") is False:
+            bad += 1
+        mark = {True: "ok  ", False: "FAIL", None: "?   "}[r.get("ok")]
+        where = f" {r['file']}" + (f" @ {r['offset']}" if r.get("offset") is not None else "") if r.get("file") else ""
+        emit(r, as_json, f"{mark} {r.get('check', '')} {r.get('id')}{where}: {r.get('detail', '')}")
+    if not results and not extra and not as_json:
+        click.echo("no citations to verify")
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Check every citation.")
+@click.option("--timeout", type=float, default=30.0, show_default=True)
+@click.option("--public-only", is_flag=True, help="Refuse private and loopback addresses.")
+@store_options
+@json_option
+@handle_errors
+def check(ids, all_, timeout, public_only, db, warcs, as_json):
+    """Recapture cited pages and report what became of each passage.
+
+    Status per citation: unchanged, present, changed, removed or gone.
+    Exit status 1 if any passage changed, was removed or is gone.
+    """
+    from archive.capture.http import Fetcher
+    from archive.check import check as do_check
+    from archive.errors import UsageError
+
+    if not ids and not all_:
+        raise UsageError("name citation ids or use --all")
+    fetcher = Fetcher(timeout=timeout, public_only=public_only)
+    with open_store(db, warcs) as store:
+        results = do_check(store, list(ids) or None, fetcher)
+    drift = 0
+    for r in results:
+        if r["status"] in ("changed", "removed", "gone"):
+            drift += 1
+        human = f"{r['status']:9} {r['id']}  “{r['exact'][:70]}”"
+        if r["status"] == "changed":
+            human += f"\n          now: “{(r.get('now') or '')[:90]}”"
+            for f in r.get("figures", []):
+                human += f"\n          figure: {f['before']} → {f['after']} {f.get('counts') or ''}"
+        elif r["status"] == "gone":
+            human += f"\n          {r.get('detail')}"
+        emit(r, as_json, human)
+    if drift:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("key")
+@store_options
+@handle_errors
+def show(key, db, warcs):
+    """Print the stored payload of a record id or snapshot SHA-256, read by offset."""
+    with open_store(db, warcs, recover=False) as store:
+        data, _ = store.payload(key)
+    out = sys.stdout.buffer
+    out.write(data)
+    out.flush()
+
+
+@cli.command()
+@click.option("--all", "all_", is_flag=True, help="Recompute every snapshot, not just pending ones.")
+@store_options
+@json_option
+@handle_errors
+def extract(all_, db, warcs, as_json):
+    """Extract text, quotes and figures (after an import, or an extractor upgrade with --all)."""
+    from archive.index.versions import process_pending
+
+    with open_store(db, warcs) as store:
+        r = process_pending(store, all_pages=all_, force=all_)
+    emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--metadata", "metadata_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Datasette metadata file (default: the project's metadata.yml).")
+@store_options
+@handle_errors
+def serve(host, port, metadata_path, db, warcs):
+    """Serve the index with Datasette, the archive plugin and metadata.yml."""
+    from archive.web.serve import run_datasette
+
+    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path)
+
+
+@cli.command()
+@click.option("--dir", "workdir", default="demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where to put the demo archive (archive.db and warcs/).")
+@click.option("--port", default=8001, show_default=True, type=int, help="Datasette port.")
+@click.option("--no-serve", is_flag=True, help="Build the demo archive and exit.")
+@handle_errors
+def demo(workdir, port, no_serve):
+    """Capture the built-in example news site (offline), cite a figure, edit the article,
+    recapture, show the diff, then serve it all and print a citation URL."""
+    from archive.demo import run_demo
+
+    run_demo(Path(workdir), port=port, serve=not no_serve, echo=click.echo)
+
+
+class _Commands(dict):
+    """``cli.commands``, in which the ``keys`` and ``export`` groups are imported when first
+    looked up rather than whenever ``archive`` starts: they bring cryptography and zipfile,
+    which most commands never use (``verify --all`` paid ~20 ms for them). Looking a name
+    up, listing or iterating the commands imports what is needed, so the map reads as a
+    plain dict of every command."""
+
+    def __init__(self, commands: dict, lazy: dict[str, str]):
+        super().__init__(commands)
+        self._lazy = dict(lazy)  # name -> "module:attribute"
+
+    def _load(self, name: str) -> None:
+        where = self._lazy.get(name)
+        if where is not None:
+            module, attr = where.split(":")
+            self[name] = getattr(importlib.import_module(module, __package__), attr)
+            del self._lazy[name]
+
+    def _load_all(self) -> None:
+        for name in list(self._lazy):
+            self._load(name)
+
+    def __missing__(self, name: str):
+        self._load(name)
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._lazy
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default
+
+    def __iter__(self):
+        self._load_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load_all()
+        return super().__len__()
+
+    def keys(self):
+        self._load_all()
+        return super().keys()
+
+    def values(self):
+        self._load_all()
+        return super().values()
+
+    def items(self):
+        self._load_all()
+        return super().items()
+
+
+cli.add_command(watch)
+cli.commands = _Commands(cli.commands, {"keys": "archive.cli.keys:keys_cli", "export": "archive.cli.export:export_cli"})

@@ -1,0 +1,143 @@
+"""Our own WARC ``metadata`` records: their content types, how one is written, and the
+explicit map from content type to the function that mirrors its JSON body into a table.
+
+Citations, watch entries and ledger entries are user data that cannot be derived from
+captures, so they are written as WARC records first (DESIGN.md principle 1) and the
+index only mirrors them; ``archive reindex`` restores those tables from these records.
+Every such record is made by :func:`metadata_record`; :data:`HANDLERS` is the one place
+that says which table each kind of record fills.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from typing import Any, Callable
+
+CITATION_TYPE = "application/vnd.archive-store.citation+json"
+LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
+SEAL_TYPE = "application/vnd.archive-store.seal+json"
+WATCH_TYPE = "application/vnd.archive-store.watch+json"
+
+CITATION_FIELDS = ("id", "url", "page_url", "captured_at", "record_id", "snapshot_sha256",
+                   "text_sha256", "exact", "prefix", "suffix", "start", "end", "created_at", "note")
+SCHEDULE_KEY = "watch_schedule"   # _meta key of the default watch schedule
+
+
+HEADS_TABLE = """CREATE TABLE IF NOT EXISTS ledger_heads (
+    seq INTEGER,                    -- entries 1..seq are covered
+    entry_hash TEXT,                -- entry_hash of entry seq
+    merkle_root TEXT,               -- RFC 6962 tree head over entries 1..seq
+    signed_at TEXT,
+    key_id TEXT,                    -- SHA-256 of the raw Ed25519 public key
+    public_key TEXT,                -- PEM, as the signer declared it (check against your own copy)
+    signature TEXT,                 -- base64 Ed25519 over the canonical JSON of the fields above
+    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT,
+    PRIMARY KEY (seq, key_id)
+)"""
+
+
+def is_foreign(pointer: dict) -> bool:
+    """Records in imported files belong to another store's chain, not ours.
+
+    They stay in the WARC byte for byte (checkable with that store's proof and key);
+    merging them by ``seq`` would overwrite this store's own entries.
+    """
+    return str(pointer.get("warc_file", "")).startswith("import-")
+
+
+def entries_in(body: Any) -> list[dict]:
+    """The entries a ledger record's decoded body holds: ``{"entries": [...]}`` (a batch)
+    or a single entry. Anything that is not an entry dict is left out."""
+    if isinstance(body, dict) and isinstance(body.get("entries"), list):
+        return [e for e in body["entries"] if isinstance(e, dict)]
+    return [body] if isinstance(body, dict) else []
+
+
+def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    if is_foreign(pointer):
+        return
+    conn.executemany(
+        "INSERT OR REPLACE INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, "
+        "warc_file, offset, length, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(e.get("seq"), e.get("entry_hash"), e.get("prev_hash"), e.get("kind"),
+          e.get("subject"), json.dumps(e.get("digests"), sort_keys=True), e.get("at"),
+          pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id)
+         for e in entries_in(body)])
+
+
+def _index_head(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    if is_foreign(pointer):
+        return
+    # execute, not executescript: that would COMMIT the indexing transaction midway.
+    conn.execute(HEADS_TABLE)
+    conn.execute(
+        "INSERT OR REPLACE INTO ledger_heads (seq, entry_hash, merkle_root, signed_at, key_id, "
+        "public_key, signature, warc_file, offset, length, record_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (body.get("seq"), body.get("entry_hash"), body.get("merkle_root"), body.get("signed_at"),
+         body.get("key_id"), body.get("public_key"), body.get("signature"),
+         pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id))
+
+
+def _index_citation(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    row = {k: body.get(k) for k in CITATION_FIELDS}
+    row.update({"warc_file": pointer["warc_file"], "offset": pointer["offset"],
+                "length": pointer["length"], "citation_record_id": rec.record_id})
+    cols = ", ".join(f'"{k}"' for k in row)
+    conn.execute(f"INSERT OR REPLACE INTO citations ({cols}) VALUES ({', '.join('?' for _ in row)})",
+                 list(row.values()))
+
+
+def _index_watch(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    action = body.get("action")
+    if action == "add" and body.get("url"):
+        # A re-add (new schedule, or re-activation) clears next_due: refresh() recomputes it.
+        conn.execute(
+            "INSERT INTO watches (url, feed_url, added_at, schedule, next_due, errors, active) "
+            "VALUES (?, ?, ?, ?, ?, 0, 1) ON CONFLICT(url) DO UPDATE SET "
+            "feed_url = coalesce(watches.feed_url, excluded.feed_url), "
+            "added_at = min(watches.added_at, excluded.added_at), "
+            "schedule = excluded.schedule, next_due = NULL, active = 1",
+            (body["url"], body.get("feed_url"), body.get("at"), body.get("schedule"), body.get("at")))
+    elif action == "remove" and body.get("url"):
+        conn.execute("UPDATE watches SET active = 0, next_due = NULL WHERE url = ?", (body["url"],))
+    elif action == "settings":
+        conn.execute("INSERT OR REPLACE INTO _meta (key, value) VALUES (?, ?)",
+                     (SCHEDULE_KEY, body.get("schedule")))
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Canonical JSON (keys sorted, no spaces, UTF-8): the bytes that are hashed and signed.
+
+    >>> canonical_json({"b": 1, "a": "é"})
+    b'{"a":"\\xc3\\xa9","b":1}'
+    """
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def metadata_record(builder, uri: str, content_type: str, body: dict, record_id: str, date: str,
+                    refers_to: str | None = None):
+    """The one way a metadata record of ours is made: canonical JSON as the block.
+
+    ``uri`` is the record's ``WARC-Target-URI``; ``refers_to`` (a ``<urn:…>`` record id)
+    becomes ``WARC-Refers-To``, linking the record to the capture it is about.
+    """
+    payload = canonical_json(body)
+    headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
+    if refers_to:
+        headers["WARC-Refers-To"] = refers_to
+    return builder.create_warc_record(uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
+                                      warc_content_type=content_type, warc_headers_dict=headers)
+
+
+MetadataHandler = Callable[[sqlite3.Connection, dict, Any, dict], None]
+
+# content type of a metadata record -> handler(conn, pointer dict, parsed record, JSON body)
+HANDLERS: dict[str, MetadataHandler] = {
+    CITATION_TYPE: _index_citation,
+    WATCH_TYPE: _index_watch,
+    LEDGER_TYPE: _index_entry,
+    SEAL_TYPE: _index_head,
+}

@@ -1,0 +1,346 @@
+"""Tables of the SQLite index, and how a connection to it is opened.
+
+The index is a materialised view of ``warcs/``: every row here can be rebuilt by
+``archive reindex`` from the WARC files alone. Rows that point at bytes carry
+``warc_file``, ``offset`` and ``length`` so the exact record can be re-read.
+
+Concurrency: WAL mode, a busy timeout, and writes in ``BEGIN IMMEDIATE`` transactions,
+so several capturing processes and a Datasette reader never see "database is locked".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+# Each statement is idempotent; ensure_schema() runs them all on every open.
+# Statements are split on ";", so comments inside must not contain one.
+TABLES = """
+CREATE TABLE IF NOT EXISTS warc_files (
+    name TEXT PRIMARY KEY,          -- file name inside warcs/
+    created_at TEXT,                -- ISO 8601 UTC
+    size INTEGER,                   -- bytes indexed so far (the acknowledged end)
+    records INTEGER DEFAULT 0,
+    sealed_at TEXT,                 -- set when the file is rotated out / finalised
+    sha256 TEXT,                    -- SHA-256 of the whole sealed file
+    origin TEXT DEFAULT 'capture',  -- capture | import
+    state TEXT                      -- open (a writer holds it) | closed (cleanly, may be continued) | sealed
+);
+CREATE TABLE IF NOT EXISTS captures (
+    record_id TEXT PRIMARY KEY,     -- WARC-Record-ID of the response/revisit/resource
+    record_type TEXT,               -- response | revisit | resource
+    url TEXT,                       -- WARC-Target-URI as fetched
+    page_url TEXT,                  -- canonical page URL (see urls.py)
+    captured_at TEXT,               -- WARC-Date, ISO 8601 UTC
+    status INTEGER,                 -- HTTP status (NULL for resource records)
+    content_type TEXT,
+    warc_file TEXT,
+    offset INTEGER,                 -- byte offset of the record's gzip member
+    length INTEGER,                 -- compressed length of the record
+    payload_sha256 TEXT,            -- hex, for a revisit, the original's payload
+    block_sha256 TEXT,              -- hex of the record block as stored
+    refers_to TEXT,                 -- revisit: WARC-Refers-To record id
+    request_record_id TEXT,
+    redirect_to TEXT,               -- Location of a 3xx hop
+    truncated TEXT,                 -- WARC-Truncated reason (length, time, disconnect)
+    fixity TEXT,                    -- declared digests at index time: ok | failed | unverifiable
+    http_headers TEXT               -- JSON list of [name, value]
+);
+CREATE INDEX IF NOT EXISTS captures_page ON captures(page_url, captured_at);
+CREATE INDEX IF NOT EXISTS captures_payload ON captures(payload_sha256);
+CREATE INDEX IF NOT EXISTS captures_file ON captures(warc_file, offset);
+CREATE TABLE IF NOT EXISTS snapshots (
+    sha256 TEXT PRIMARY KEY,        -- SHA-256 of the HTTP payload (hex)
+    size INTEGER,
+    content_type TEXT,
+    record_id TEXT,                 -- first capture holding these bytes
+    first_captured_at TEXT,
+    truncated TEXT,                 -- never a complete citation source when set
+    text_sha256 TEXT,               -- extracted text, NULL if not extracted
+    extract_status TEXT,            -- pending | ok | not_html | failed | truncated
+    extract_error TEXT,
+    extractor_version TEXT
+);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,           -- canonical page URL
+    host TEXT,
+    title TEXT,
+    first_captured_at TEXT,
+    last_captured_at TEXT,
+    captures INTEGER DEFAULT 0,
+    versions INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS texts (
+    sha256 TEXT PRIMARY KEY,        -- SHA-256 of the UTF-8 text
+    title TEXT,
+    text TEXT,
+    author TEXT,
+    published TEXT,
+    modified TEXT,
+    language TEXT,
+    charset TEXT,
+    extractor_version TEXT,
+    truncated INTEGER DEFAULT 0     -- decoding stopped at a cap
+);
+CREATE TABLE IF NOT EXISTS versions (
+    page_url TEXT,
+    version INTEGER,                -- 1, 2, ... in order of first capture
+    text_sha256 TEXT,
+    snapshot_sha256 TEXT,           -- snapshot of the first capture of this version
+    record_id TEXT,                 -- that first capture
+    title TEXT,
+    first_captured_at TEXT,
+    last_captured_at TEXT,
+    captures INTEGER,
+    PRIMARY KEY (page_url, version)
+);
+CREATE INDEX IF NOT EXISTS versions_text ON versions(text_sha256);
+CREATE TABLE IF NOT EXISTS quotes (
+    text_sha256 TEXT,
+    n INTEGER,                      -- order in the text
+    statement INTEGER,              -- parts of one split quotation share a statement
+    text TEXT,                      -- the quoted words
+    speaker TEXT,
+    is_term INTEGER DEFAULT 0,      -- scare quotes around a term
+    start INTEGER,
+    "end" INTEGER,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    PRIMARY KEY (text_sha256, n)
+);
+CREATE TABLE IF NOT EXISTS figures (
+    text_sha256 TEXT,
+    n INTEGER,
+    value REAL,
+    text TEXT,                      -- as written: "2,300", "1.5 million", "a third"
+    kind TEXT,                      -- number | percent | money | date | ordinal
+    unit TEXT,                      -- currency or unit where given
+    counts TEXT,                    -- the noun it quantifies
+    qualifier TEXT,                 -- "more than", "up to", ...
+    sentence TEXT,
+    start INTEGER,
+    "end" INTEGER,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    PRIMARY KEY (text_sha256, n)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    page_url TEXT,
+    from_version INTEGER,
+    to_version INTEGER,
+    n INTEGER,
+    kind TEXT,                      -- figure | sentence | quote | title
+    op TEXT,                        -- added | removed | edited | changed
+    before TEXT,
+    after TEXT,
+    before_value REAL,
+    after_value REAL,
+    counts TEXT,
+    detail TEXT,                    -- JSON
+    PRIMARY KEY (page_url, to_version, n)
+);
+CREATE TABLE IF NOT EXISTS citations (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    page_url TEXT,
+    captured_at TEXT,
+    record_id TEXT,                 -- capture the passage was cited from
+    snapshot_sha256 TEXT,
+    text_sha256 TEXT,
+    exact TEXT, prefix TEXT, suffix TEXT,
+    start INTEGER,
+    "end" INTEGER,
+    created_at TEXT,
+    note TEXT,
+    warc_file TEXT,                 -- where the citation record itself is stored
+    offset INTEGER,
+    length INTEGER,
+    citation_record_id TEXT
+);
+CREATE TABLE IF NOT EXISTS checks (
+    citation_id TEXT,
+    checked_at TEXT,
+    status TEXT,                    -- unchanged | present | changed | removed | gone
+    record_id TEXT,                 -- the recapture
+    now TEXT,                       -- what the passage says now
+    detail TEXT,
+    PRIMARY KEY (citation_id, checked_at)
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    entry_hash TEXT,
+    prev_hash TEXT,
+    kind TEXT,                      -- capture | citation | seal
+    subject TEXT,                   -- record id / citation id / file name
+    digests TEXT,                   -- JSON of what the entry vouches for
+    at TEXT,
+    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT
+);
+CREATE INDEX IF NOT EXISTS ledger_subject ON ledger(subject, kind);
+CREATE TABLE IF NOT EXISTS drift (
+    citation_id TEXT,
+    detected_at TEXT,
+    status TEXT,
+    before TEXT,
+    now TEXT,
+    record_id TEXT,
+    PRIMARY KEY (citation_id, detected_at)
+);
+CREATE TABLE IF NOT EXISTS watches (
+    url TEXT PRIMARY KEY,
+    feed_url TEXT,
+    added_at TEXT,
+    schedule TEXT,
+    next_due TEXT,
+    last_captured_at TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    errors INTEGER DEFAULT 0,
+    active INTEGER DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS import_errors (
+    path TEXT,
+    offset INTEGER,
+    reason TEXT,
+    at TEXT
+);
+CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+FTS_TABLE = "texts_fts"
+
+
+def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open the index with WAL, a busy timeout and autocommit off-by-explicit-BEGIN."""
+    from archive.errors import StoreError
+
+    try:
+        return _connect(Path(path), readonly)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the index {path}: {exc}") from None
+    except OSError as exc:
+        raise StoreError(f"cannot open the index {path}: {exc.strerror or exc}") from None
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out another process doing the same.
+
+    The switch needs an exclusive lock, and SQLite may answer "database is locked"
+    at once instead of calling the busy handler when two processes open a new store
+    together; retry for up to the busy timeout before giving up.
+    """
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        _enable_wal(conn)
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+# Full-text search over texts, kept in step by triggers (the layout sqlite-utils'
+# enable_fts creates, written out so it can run inside one transaction).
+FTS = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, text, content='texts', "
+    "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER IF NOT EXISTS texts_ai AFTER INSERT ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS texts_ad AFTER DELETE ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS texts_au AFTER UPDATE ON texts BEGIN "
+    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); "
+    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
+]
+
+
+def declared_columns() -> dict[str, list[tuple[str, str]]]:
+    """Each table's columns and types as TABLES declares them.
+
+    >>> ("state", "TEXT") in declared_columns()["warc_files"]
+    True
+    >>> [c for c, _ in declared_columns()["quotes"]][-3:]
+    ['exact', 'prefix', 'suffix']
+    """
+    import re
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for stmt in TABLES.split(";"):
+        m = re.search(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)", stmt, re.S)
+        if not m:
+            continue
+        cols = []
+        for line in m.group(2).splitlines():
+            for part in line.split("--")[0].split(","):
+                c = re.match(r'\s*"?(\w+)"?\s+(TEXT|INTEGER|REAL)\b', part)
+                if c and c.group(1).upper() != "PRIMARY":
+                    cols.append((c.group(1), c.group(2)))
+        out[m.group(1)] = cols
+    return out
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring an index made by an earlier version up to date: add each column the schema
+    declares that an existing table lacks (new columns are nullable)."""
+    for table, cols in declared_columns().items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for name, kind in cols:
+            if name not in have:
+                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create every table, index and the FTS table if they are missing.
+
+    One IMMEDIATE transaction: processes opening a new store at the same moment
+    take turns instead of racing to create the same table.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in TABLES.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        for stmt in FTS:
+            conn.execute(stmt)
+        _add_missing_columns(conn)
+        conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    from archive.errors import StoreError
+
+    conn = connect(path)
+    try:
+        ensure_schema(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a usable archive index ({exc}); "
+                         "rebuild it from the WARC files with `archive reindex`") from None
+    return conn

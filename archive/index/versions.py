@@ -1,0 +1,224 @@
+"""Extraction of snapshots, versions of pages and the changes between them.
+
+Runs after indexing, never inside it: an import indexes at reader speed and the text,
+quotes and figures of new snapshots are computed here, with a process pool when many
+are pending.
+
+* A snapshot's text is stored once in ``texts``, named by the SHA-256 of its UTF-8 bytes;
+  quotes and figures hang off that text hash.
+* A *version* is a distinct extracted text of a page, numbered in order of first capture;
+  a capture whose text is already a version of the page counts towards it (first and
+  last seen, number of captures).
+* *Changes* are computed between consecutive versions by :func:`archive.text.diff.compare`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+from archive.errors import NotExtractable
+from archive.index.queries import load_version, page_captures
+from archive.text.extract import EXTRACTOR_VERSION, Article, extract
+from archive.warc.http import decode_content
+from archive.warc.record import load_record
+
+if TYPE_CHECKING:
+    from archive.index.journal import Journal
+
+
+def _extract_one(args: tuple[bytes, str | None, str | None]) -> tuple[str, object]:
+    payload, ctype, url = args
+    try:
+        return "ok", extract(payload, ctype, url)
+    except NotExtractable as exc:
+        return "not_html", exc.reason
+    except Exception as exc:  # the extractor must never stop a capture
+        return "failed", f"{type(exc).__name__}: {exc}"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_article(conn: sqlite3.Connection, article: Article) -> str:
+    """Write a text with its quotes and figures (once per text hash); return the hash."""
+    sha = text_sha256(article.text)
+    exists = conn.execute("SELECT extractor_version FROM texts WHERE sha256=?", (sha,)).fetchone()
+    if exists and exists[0] == EXTRACTOR_VERSION:
+        return sha
+    conn.execute("DELETE FROM texts WHERE sha256=?", (sha,))
+    conn.execute(
+        "INSERT INTO texts (sha256, title, text, author, published, modified, language, charset, "
+        "extractor_version, truncated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (sha, article.title, article.text, article.author, article.published, article.modified,
+         article.language, article.charset, EXTRACTOR_VERSION, int(article.truncated)))
+    conn.execute("DELETE FROM quotes WHERE text_sha256=?", (sha,))
+    conn.execute("DELETE FROM figures WHERE text_sha256=?", (sha,))
+    conn.executemany(
+        'INSERT INTO quotes (text_sha256, n, statement, text, speaker, is_term, start, "end", '
+        "exact, prefix, suffix) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(sha, q["n"], q.get("statement"), q["text"], q.get("speaker"), int(bool(q.get("is_term"))),
+          q["start"], q["end"], q.get("exact"), q.get("prefix"), q.get("suffix"))
+         for q in article.quotes])
+    conn.executemany(
+        'INSERT INTO figures (text_sha256, n, value, text, kind, unit, counts, qualifier, sentence, '
+        'start, "end", exact, prefix, suffix) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+        [(sha, f["n"], f.get("value"), f["text"], f.get("kind"), f.get("unit"), f.get("counts"),
+          f.get("qualifier"), f.get("sentence"), f["start"], f["end"], f.get("exact"),
+          f.get("prefix"), f.get("suffix")) for f in article.figures])
+    return sha
+
+
+def read_snapshot(store: "Journal", sha256: str) -> tuple[bytes, str | None, str | None, bool]:
+    """Payload (content-decoded, capped), content type, URL and truncation of a snapshot."""
+    snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
+    row = store.capture_row(snap[0])
+    rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    headers = json.loads(row["http_headers"]) if row["http_headers"] else []
+    data, truncated = decode_content(rec.payload, headers)
+    return data, row["content_type"], row["url"], truncated or bool(row["truncated"])
+
+
+_EXTRACTED: "OrderedDict[tuple, Article]" = OrderedDict()
+_EXTRACTED_MAX = 64
+
+
+def extract_snapshot(store: "Journal", sha256: str, text_only: bool = False) -> Article:
+    """Re-extract a snapshot from its WARC bytes (used by verify).
+
+    The bytes are read from the WARC file every time; what is remembered (the last
+    ``_EXTRACTED_MAX`` results in this process) is the extraction of those exact bytes,
+    keyed by their SHA-256, content type and URL: extraction is a pure function of them,
+    so several citations of one snapshot in a verify run extract it once, and nothing the
+    index says is trusted. ``text_only`` skips quotes, figures and metadata other than the
+    title (see :func:`archive.text.extract.extract`).
+    """
+    data, ctype, url, _ = read_snapshot(store, sha256)
+    key = (hashlib.sha256(data).digest(), ctype, url, text_only, EXTRACTOR_VERSION)
+    article = _EXTRACTED.get(key)
+    if article is None:
+        article = extract(data, ctype, url, text_only=text_only)
+        _EXTRACTED[key] = article
+        if len(_EXTRACTED) > _EXTRACTED_MAX:
+            _EXTRACTED.popitem(last=False)
+    else:
+        _EXTRACTED.move_to_end(key)
+    return article
+
+
+EXTRACT_CHUNK = 256  # snapshots read, extracted and written per step: memory stays bounded
+
+
+def process_pending(store: "Journal", all_pages: bool = False, force: bool = False,
+                    workers: int | None = None) -> dict:
+    """Extract pending snapshots, then rebuild versions and changes of affected pages."""
+    conn = store.conn
+    where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
+    pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
+    workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        for i in range(0, len(pending), EXTRACT_CHUNK):
+            _extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    with store.transaction() as conn:
+        if all_pages:
+            pages = [r[0] for r in conn.execute("SELECT url FROM pages")]
+        else:
+            pages = pages_needing_versions(conn)
+        for page in pages:
+            rebuild_versions(conn, page)
+    return {"extracted": len(pending), "pages": len(pages)}
+
+
+def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor | None) -> None:
+    """Read, extract and store one bounded group of snapshots."""
+    jobs = []
+    for sha in shas:
+        try:
+            data, ctype, url, truncated = read_snapshot(store, sha)
+        except Exception as exc:  # unreadable bytes: recorded, not fatal
+            jobs.append((sha, None, str(exc)))
+            continue
+        jobs.append((sha, (data, ctype, url), truncated))
+    inputs = [j[1] for j in jobs if j[1] is not None]
+    outputs = pool.map(_extract_one, inputs, chunksize=8) if pool else map(_extract_one, inputs)
+    it = iter(list(outputs))
+    with store.transaction() as conn:
+        for sha, args, extra in jobs:
+            if args is None:
+                conn.execute("UPDATE snapshots SET extract_status='failed', extract_error=? WHERE sha256=?",
+                             (extra, sha))
+                continue
+            status, value = next(it)
+            if status == "ok":
+                article: Article = value  # type: ignore[assignment]
+                if extra:
+                    article.truncated = True
+                tsha = store_article(conn, article)
+                conn.execute("UPDATE snapshots SET extract_status=?, text_sha256=?, extract_error=NULL, "
+                             "extractor_version=? WHERE sha256=?",
+                             ("truncated" if article.truncated else "ok", tsha, EXTRACTOR_VERSION, sha))
+            else:
+                conn.execute("UPDATE snapshots SET extract_status=?, extract_error=?, text_sha256=NULL, "
+                             "extractor_version=? WHERE sha256=?", (status, str(value)[:500], EXTRACTOR_VERSION, sha))
+
+
+def pages_needing_versions(conn: sqlite3.Connection) -> list[str]:
+    """Pages with a capture newer than their last version bookkeeping."""
+    return [r[0] for r in conn.execute(
+        "SELECT p.url FROM pages p WHERE p.last_captured_at > coalesce("
+        "(SELECT max(last_captured_at) FROM versions v WHERE v.page_url = p.url), '') "
+        "OR p.versions IS NULL OR p.versions = 0")]
+
+
+def rebuild_versions(conn: sqlite3.Connection, page_url: str) -> None:
+    caps = page_captures(conn, page_url)
+    versions: dict[str, dict] = {}
+    for c in caps:
+        v = versions.get(c["text_sha256"])
+        if v is None:
+            versions[c["text_sha256"]] = {
+                "page_url": page_url, "version": len(versions) + 1, "text_sha256": c["text_sha256"],
+                "snapshot_sha256": c["payload_sha256"], "record_id": c["record_id"], "title": c["title"],
+                "first_captured_at": c["captured_at"], "last_captured_at": c["captured_at"], "captures": 1}
+        else:
+            v["last_captured_at"] = c["captured_at"]
+            v["captures"] += 1
+    old = [r["text_sha256"] for r in conn.execute(
+        "SELECT text_sha256 FROM versions WHERE page_url=? ORDER BY version", (page_url,))]
+    new = list(versions)
+    conn.execute("DELETE FROM versions WHERE page_url=?", (page_url,))
+    for v in versions.values():
+        cols = ", ".join(v)
+        conn.execute(f"INSERT INTO versions ({cols}) VALUES ({', '.join('?' for _ in v)})", list(v.values()))
+    title = caps[-1]["title"] if caps else None
+    conn.execute("UPDATE pages SET versions=?, title=coalesce(?, title) WHERE url=?", (len(versions), title, page_url))
+    if old != new or not conn.execute("SELECT 1 FROM changes WHERE page_url=? LIMIT 1", (page_url,)).fetchone():
+        rebuild_changes(conn, page_url, new)
+
+
+def rebuild_changes(conn: sqlite3.Connection, page_url: str, text_shas: list[str]) -> None:
+    from archive.text.diff import compare
+
+    conn.execute("DELETE FROM changes WHERE page_url=?", (page_url,))
+    for i in range(1, len(text_shas)):
+        before = load_version(conn, text_shas[i - 1])
+        after = load_version(conn, text_shas[i])
+        for n, ch in enumerate(compare(before, after)):
+            conn.execute(
+                "INSERT INTO changes (page_url, from_version, to_version, n, kind, op, before, after, "
+                "before_value, after_value, counts, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (page_url, i, i + 1, n, ch["kind"], ch["op"], ch.get("before"), ch.get("after"),
+                 ch.get("before_value"), ch.get("after_value"), ch.get("counts"),
+                 json.dumps(ch.get("detail") or {}, ensure_ascii=False)))
+
+

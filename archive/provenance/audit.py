@@ -1,0 +1,617 @@
+"""Full fixity audit: is every byte the archive vouches for still the byte it vouched for?
+
+:func:`audit` (``archive verify --all``) reads every WARC file from start to end once and
+checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``:
+
+``record``          every record parses and its declared block/payload digests match
+``file_seal``       each sealed file's SHA-256 and size match ``warc_files``
+``duplicate_id``    no WARC-Record-ID appears twice across the files
+``capture_row``     each ``captures`` row names a record that is at its offset, with its
+                    record id, block SHA-256 and payload SHA-256 (past end of file is an error)
+``citation_row``    each ``citations`` row matches its citation record and cites a capture
+                    whose payload is the cited snapshot
+``ledger_row``      each ``ledger`` row matches its ledger record
+``ledger_chain``    entries 1..head are contiguous, linked by ``prev_hash``, each hash right
+``ledger_vouch``    each entry's vouched digests match the record or file it names
+``ledger_cover``    every capture and citation is vouched for (``ok`` None if not)
+``signature``       signed heads verify (against ``public_key`` when given) and their Merkle
+                    roots match the entries; with a key, the whole ledger must be signed
+``quarantine``      a crash tail moved to ``warcs/quarantine/`` is reported as recovered
+
+Only the first failure of a check in each file is reported, with a count of the rest, so
+one deleted record does not bury the report under every later offset. ``ok`` is
+``True`` (pass), ``False`` (fail) or ``None`` (nothing could be checked, never a pass).
+
+:func:`proof_for_citation` gathers, for one citation, the chain a reader can check by
+hand: the record's digests, its file's seal, its ledger entries with RFC 6962 inclusion
+proofs, and the signed head that covers them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archive.errors import ArchiveError, UsageError
+from archive.index.metadata import (
+    CITATION_FIELDS,
+    CITATION_TYPE,
+    LEDGER_TYPE,
+    SEAL_TYPE,
+    entries_in,
+    is_foreign,
+)
+from archive.index.rows import fixity_of
+from archive.provenance import ledger
+from archive.warc.digests import digest_algo, digest_hex, file_sha256
+from archive.warc.http import mime_of
+from archive.warc.reader import Found, Problem, iter_records
+from archive.warc.record import load_record
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from archive.index.journal import Journal
+
+LEDGER_ROW_FIELDS = ("seq", "entry_hash", "prev_hash", "kind", "subject", "at")
+
+
+@dataclass
+class _Rec:
+    """What the scan keeps of one record: enough to check rows and entries against it."""
+
+    warc_file: str
+    offset: int
+    length: int
+    record_id: str
+    record_type: str
+    block_sha256: str
+    payload_sha256: str | None
+    content_type: str
+    body: dict | None = None  # our own metadata records, decoded
+
+
+@dataclass
+class _Scan:
+    at: dict[tuple[str, int], _Rec] = field(default_factory=dict)
+    by_id: dict[str, list[_Rec]] = field(default_factory=dict)
+    citations: dict[str, _Rec] = field(default_factory=dict)
+    entries: list[tuple[dict, _Rec]] = field(default_factory=list)   # (entry, its record)
+    heads: list[_Rec] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+    file_sha: dict[str, str] = field(default_factory=dict)
+
+    def sha256_of(self, store: "Journal", name: str) -> str:
+        """A file's SHA-256, read once per audit (the seal and the ledger both ask)."""
+        if name not in self.file_sha:
+            self.file_sha[name] = file_sha256(store.warcs.path_of(name))
+        return self.file_sha[name]
+
+
+class _Report:
+    """Results, keeping only the first failure of each check in each file."""
+
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+        self._first: dict[tuple[str, str | None], dict] = {}
+
+    def add(self, check: str, ok: bool | None, id: str, detail: str, file: str | None = None,
+            offset: int | None = None) -> None:
+        if ok is not True:
+            key = (check, file)
+            if key in self._first:
+                self._first[key]["_more"] += 1
+                return
+        item = {"id": id, "ok": ok, "check": check, "file": file, "offset": offset,
+                "detail": detail, "_more": 0}
+        if ok is not True:
+            self._first[(check, file)] = item
+        self.items.append(item)
+
+    def failed(self, check: str, file: str | None) -> bool:
+        return (check, file) in self._first
+
+    def any_failed(self, check: str) -> bool:
+        return any(c == check for c, _ in self._first)
+
+    def results(self) -> list[dict]:
+        out = []
+        for item in self.items:
+            more = item.pop("_more")
+            if more:
+                item["detail"] += f" (and {more} more in {'this file' if item['file'] else 'the store'})"
+            out.append(item)
+        return out
+
+
+def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> list[dict]:
+    """Every fixity check over the whole store; see the module docstring."""
+    report = _Report()
+    scan = _scan_files(store, report)
+    _check_files(store, scan, report)
+    _check_duplicates(scan, report)
+    _check_captures(store, scan, report)
+    _check_citations(store, scan, report)
+    _check_ledger_rows(store, scan, report)
+    _check_ledger(store, scan, report)
+    _check_signatures(scan, report, public_key)
+    _check_quarantine(store, report)
+    return report.results()
+
+
+# -- reading every file -----------------------------------------------------------------------
+
+def _scan_files(store: "Journal", report: _Report) -> _Scan:
+    scan = _Scan()
+    for name in store.warcs.list_files():
+        path = store.warcs.path_of(name)
+        scan.sizes[name] = path.stat().st_size
+        records = unverifiable = 0
+        try:
+            items = iter_records(path)
+            for item in items:
+                if isinstance(item, Problem):
+                    report.add("record", False, name, item.reason, name, item.offset)
+                    continue
+                records += 1
+                rec = _keep(name, item)
+                scan.at[(name, item.offset)] = rec
+                scan.by_id.setdefault(rec.record_id, []).append(rec)
+                fixity = _fixity(item.record, rec)
+                if fixity == "failed":
+                    report.add("record", False, rec.record_id, _digest_detail(item.record), name, item.offset)
+                elif fixity == "unverifiable":
+                    unverifiable += 1
+                if rec.body is not None:
+                    if rec.content_type == CITATION_TYPE and rec.body.get("id"):
+                        scan.citations[rec.body["id"]] = rec
+                    elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE) and is_foreign({"warc_file": name}):
+                        pass  # another store's chain, carried inside an import: not ours to audit
+                    elif rec.content_type == LEDGER_TYPE:
+                        scan.entries.extend((e, rec) for e in entries_in(rec.body))
+                    elif rec.content_type == SEAL_TYPE:
+                        scan.heads.append(rec)
+        except ArchiveError as exc:
+            report.add("record", False, name, str(exc), name, getattr(exc, "offset", None))
+        if not report.failed("record", name):
+            note = f", {unverifiable} with no digest to check" if unverifiable else ""
+            report.add("record", True, name, f"{records} records read; declared digests match{note}", name)
+    return scan
+
+
+def _keep(name: str, item: Found) -> _Rec:
+    rec = item.record
+    rtype = rec.record_type or ""
+    ctype = mime_of(rec.header("Content-Type"))
+    body = None
+    if rtype == "metadata" and ctype in (CITATION_TYPE, LEDGER_TYPE, SEAL_TYPE):
+        try:
+            body = json.loads(rec.block.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = {}
+    known = rec.known_sha256   # hashed by the reader's thread for exactly these bytes
+    block = known.get("block") or hashlib.sha256(rec.block).hexdigest()
+    if rtype == "revisit":
+        payload = None
+    elif rec.payload is rec.block:
+        payload = block
+    else:
+        payload = known.get("payload") or hashlib.sha256(rec.payload).hexdigest()
+    return _Rec(name, item.offset, item.length, rec.record_id or "", rtype, block, payload, ctype, body)
+
+
+def _fixity(record, rec: _Rec) -> str:
+    """``fixity_of(record)``, without hashing the block and payload again when the
+    declared digests are SHA-256 and match what :func:`_keep` computed; anything else
+    (another algorithm, a mismatch, a chunked payload) takes the full check."""
+    block = record.header("WARC-Block-Digest")
+    payload = None if rec.record_type == "revisit" else record.header("WARC-Payload-Digest")
+    if (block and digest_algo(block) == "sha256" and digest_hex(block) == rec.block_sha256
+            and (not payload or (digest_algo(payload) == "sha256" and digest_hex(payload) == rec.payload_sha256))):
+        return "ok"
+    return fixity_of(record)
+
+
+def _digest_detail(rec) -> str:
+    parts = []
+    for name, data in (("WARC-Block-Digest", rec.block), ("WARC-Payload-Digest", rec.payload)):
+        label = rec.header(name)
+        if label and label.lower().startswith("sha256:"):
+            got = hashlib.sha256(data).hexdigest()
+            if digest_hex(label) != got:
+                parts.append(f"{name} declares {digest_hex(label)}, bytes hash to {got}")
+        elif label and not (name == "WARC-Payload-Digest" and rec.record_type == "revisit"):
+            parts.append(f"{name} {label} does not match")
+    return f"record {rec.record_id}: " + ("; ".join(parts) or "digest mismatch")
+
+
+# -- files, duplicates ----------------------------------------------------------------------------
+
+def _check_files(store: "Journal", scan: _Scan, report: _Report) -> None:
+    for row in store.conn.execute("SELECT * FROM warc_files ORDER BY name"):
+        name = row["name"]
+        if name not in scan.sizes:
+            report.add("file_seal", False, name, "file is indexed but missing from warcs/", name)
+            continue
+        if not row["sha256"]:
+            continue  # still being written: its records are checked one by one
+        size = scan.sizes[name]
+        sha = scan.sha256_of(store, name)
+        if sha != row["sha256"] or size != row["size"]:
+            report.add("file_seal", False, name,
+                       f"sealed as {row['size']} bytes sha256 {row['sha256'][:16]}…, now {size} bytes "
+                       f"sha256 {sha[:16]}…", name)
+        else:
+            report.add("file_seal", True, name, f"{size} bytes, sha256 {sha} as sealed", name)
+    known = {r[0] for r in store.conn.execute("SELECT name FROM warc_files")}
+    for name in scan.sizes:
+        if name not in known:
+            report.add("file_seal", None, name, "file in warcs/ is not in the index (run `archive reindex`)", name)
+
+
+def _check_duplicates(scan: _Scan, report: _Report) -> None:
+    for rid, recs in scan.by_id.items():
+        if len(recs) > 1:
+            where = ", ".join(f"{r.warc_file} @ {r.offset}" for r in recs)
+            report.add("duplicate_id", False, rid, f"record id appears {len(recs)} times: {where}",
+                       recs[1].warc_file, recs[1].offset)
+
+
+# -- index rows ------------------------------------------------------------------------------------
+
+def _at_pointer(scan: _Scan, file: str, offset: int, length: int) -> tuple[_Rec | None, str]:
+    """The record a row points at, or why there is none."""
+    if file not in scan.sizes:
+        return None, f"file {file} is missing"
+    if offset + length > scan.sizes[file]:
+        return None, f"row points past end of file ({offset}+{length} > {scan.sizes[file]} bytes)"
+    rec = scan.at.get((file, offset))
+    if rec is None:
+        return None, f"no readable record starts at byte {offset}"
+    if rec.length != length:
+        return None, f"the record at byte {offset} is {rec.length} bytes long, the row says {length}"
+    return rec, ""
+
+
+def _check_captures(store: "Journal", scan: _Scan, report: _Report) -> None:
+    n = 0
+    for row in store.conn.execute("SELECT * FROM captures ORDER BY warc_file, offset"):
+        n += 1
+        file, offset = row["warc_file"], row["offset"]
+        rec, why = _at_pointer(scan, file, offset, row["length"])
+        problem = why
+        if rec is not None:
+            if rec.record_id != row["record_id"]:
+                problem = f"the record at this offset is {rec.record_id}"
+            elif rec.block_sha256 != row["block_sha256"]:
+                problem = f"block sha256 is {rec.block_sha256}, the row says {row['block_sha256']}"
+            elif row["record_type"] != "revisit" and rec.payload_sha256 != row["payload_sha256"]:
+                problem = f"payload sha256 is {rec.payload_sha256}, the row says {row['payload_sha256']}"
+        if problem:
+            report.add("capture_row", False, row["record_id"], f"captures row {row['record_id']}: {problem}",
+                       file, offset)
+    if not report.any_failed("capture_row"):
+        report.add("capture_row", True, "captures", f"{n} capture rows match their records")
+
+
+def _check_citations(store: "Journal", scan: _Scan, report: _Report) -> None:
+    n = 0
+    for row in store.conn.execute("SELECT * FROM citations ORDER BY warc_file, offset"):
+        n += 1
+        file, offset = row["warc_file"], row["offset"]
+        rec, problem = _at_pointer(scan, file, offset, row["length"])
+        if rec is not None:
+            body = rec.body or {}
+            diffs = [k for k in CITATION_FIELDS if body.get(k) != row[k]]
+            if rec.record_id != row["citation_record_id"]:
+                problem = f"the record at this offset is {rec.record_id}"
+            elif diffs:
+                problem = f"differs from its citation record in {', '.join(diffs)}"
+            else:
+                cap = store.conn.execute("SELECT * FROM captures WHERE record_id=?", (row["record_id"],)).fetchone()
+                if cap is None:
+                    problem = f"cites {row['record_id']}, which is not indexed"
+                elif cap["payload_sha256"] != row["snapshot_sha256"]:
+                    problem = (f"cites snapshot {row['snapshot_sha256']} but capture {row['record_id']} "
+                               f"holds {cap['payload_sha256']}")
+        if problem:
+            report.add("citation_row", False, row["id"], f"citation {row['id']}: {problem}", file, offset)
+    if not report.any_failed("citation_row"):
+        report.add("citation_row", True, "citations", f"{n} citation rows match their records")
+
+
+def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
+    n = 0
+    held: dict[tuple[str, int], dict] = {}   # (file, offset) -> {seq: entry} of that record
+    for e, r in scan.entries:
+        held.setdefault((r.warc_file, r.offset), {}).setdefault(e.get("seq"), e)
+    for row in store.conn.execute("SELECT * FROM ledger ORDER BY seq"):
+        n += 1
+        file, offset = row["warc_file"], row["offset"]
+        rec, problem = _at_pointer(scan, file, offset, row["length"])
+        if rec is not None:
+            body = held.get((file, offset), {}).get(row["seq"])
+            if body is None:
+                body = {}
+                problem = f"its ledger record holds no entry {row['seq']}"
+            diffs = [k for k in LEDGER_ROW_FIELDS if body.get(k) != row[k]]
+            if json.dumps(body.get("digests"), sort_keys=True) != row["digests"]:
+                diffs.append("digests")
+            if diffs and not problem:
+                problem = f"differs from its ledger record in {', '.join(diffs)}"
+        if problem:
+            report.add("ledger_row", False, f"ledger:{row['seq']}", f"ledger row {row['seq']}: {problem}",
+                       file, offset)
+    for row in ledger.signed_heads(store):
+        rec, problem = _at_pointer(scan, row["warc_file"], row["offset"], row["length"])
+        if rec is not None:
+            body = rec.body or {}
+            diffs = [k for k in ledger.HEAD_FIELDS + ("signature",) if body.get(k) != row[k]]
+            if diffs:
+                problem = f"differs from its signed head record in {', '.join(diffs)}"
+        if problem:
+            report.add("ledger_row", False, f"head:{row['seq']}", f"ledger_heads row {row['seq']}: {problem}",
+                       row["warc_file"], row["offset"])
+    in_warcs = len({e.get("seq") for e, _ in scan.entries})
+    if in_warcs != n:
+        report.add("ledger_row", False, "ledger",
+                   f"the index holds {n} ledger rows, the WARC files {in_warcs} entries (run `archive reindex`)")
+    elif not report.any_failed("ledger_row"):
+        report.add("ledger_row", True, "ledger", f"{n} ledger rows match their records")
+
+
+# -- the ledger itself ---------------------------------------------------------------------------------
+
+def _ordered_entries(scan: _Scan, report: _Report) -> list[tuple[dict, _Rec]]:
+    by_seq: dict[int, list[tuple[dict, _Rec]]] = {}
+    for entry, rec in scan.entries:
+        seq = entry.get("seq")
+        by_seq.setdefault(seq if isinstance(seq, int) else -1, []).append((entry, rec))
+    for seq, held in by_seq.items():
+        if len(held) > 1:
+            where = ", ".join(f"{r.warc_file} @ {r.offset}" for _, r in held)
+            report.add("ledger_chain", False, f"ledger:{seq}",
+                       f"{len(held)} different records claim ledger entry {seq} (a fork): {where}",
+                       held[1][1].warc_file, held[1][1].offset)
+    return [by_seq[s][0] for s in sorted(by_seq)]
+
+
+def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> None:
+    ordered = _ordered_entries(scan, report)
+    problems = ledger.check_chain(e for e, _ in ordered)
+    where = {e.get("seq"): r for e, r in ordered}
+    for p in problems:
+        r = where.get(p["seq"])
+        report.add("ledger_chain", False, f"ledger:{p['seq']}", f"{p['problem']}: {p['detail']}",
+                   r.warc_file if r else None, r.offset if r else None)
+    if ordered and not report.any_failed("ledger_chain"):
+        report.add("ledger_chain", True, "ledger",
+                   f"{len(ordered)} entries linked from the first to the head "
+                   f"{ordered[-1][0].get('entry_hash')}")
+    vouched: set[str] = set()
+    sealed: set[str] = set()
+    bad = 0
+    for entry, where_rec in ordered:
+        kind, subject, d = entry.get("kind"), entry.get("subject"), entry.get("digests") or {}
+        problem, file, offset = _vouch_problem(store, scan, kind, subject, d)
+        if kind == "capture":
+            vouched.add(subject)
+        elif kind == "citation":
+            vouched.add(f"citation:{subject}")
+        elif kind == "seal":
+            sealed.add(subject)
+        if problem:
+            bad += 1
+            report.add("ledger_vouch", False, subject or f"ledger:{entry.get('seq')}",
+                       f"ledger entry {entry.get('seq')} ({kind} {subject}): {problem}", file, offset)
+    if ordered and not bad:
+        report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
+    _check_cover(scan, report, vouched, sealed)
+
+
+def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
+    if kind == "capture":
+        recs = scan.by_id.get(subject) or []
+        if not recs:
+            return f"record {subject} is not in any WARC file", d.get("warc_file"), d.get("offset")
+        rec = recs[0]
+        if rec.block_sha256 != d.get("block_sha256"):
+            return (f"block sha256 is {rec.block_sha256}, the ledger vouched for {d.get('block_sha256')}",
+                    rec.warc_file, rec.offset)
+        if d.get("payload_sha256") and rec.payload_sha256 and rec.payload_sha256 != d["payload_sha256"]:
+            return (f"payload sha256 is {rec.payload_sha256}, the ledger vouched for {d['payload_sha256']}",
+                    rec.warc_file, rec.offset)
+        if (rec.warc_file, rec.offset, rec.length) != (d.get("warc_file"), d.get("offset"), d.get("length")):
+            return (f"record moved: now {rec.warc_file} @ {rec.offset} ({rec.length} bytes), vouched at "
+                    f"{d.get('warc_file')} @ {d.get('offset')} ({d.get('length')} bytes)", rec.warc_file, rec.offset)
+        return "", None, None
+    if kind == "citation":
+        rec = scan.citations.get(subject)
+        if rec is None:
+            return "the citation record is not in any WARC file", d.get("warc_file"), d.get("offset")
+        if rec.block_sha256 != d.get("block_sha256"):
+            return (f"citation record sha256 is {rec.block_sha256}, the ledger vouched for "
+                    f"{d.get('block_sha256')}", rec.warc_file, rec.offset)
+        if (rec.warc_file, rec.offset) != (d.get("warc_file"), d.get("offset")):
+            return (f"citation record moved to {rec.warc_file} @ {rec.offset}", rec.warc_file, rec.offset)
+        return "", None, None
+    if kind == "seal":
+        if subject not in scan.sizes:
+            return "the sealed file is missing", subject, None
+        if scan.sizes[subject] != d.get("size"):
+            return f"file is {scan.sizes[subject]} bytes, sealed at {d.get('size')}", subject, None
+        sha = scan.sha256_of(store, subject)
+        if sha != d.get("sha256"):
+            return f"file sha256 is {sha}, sealed as {d.get('sha256')}", subject, None
+        return "", None, None
+    return f"unknown entry kind {kind!r}", None, None
+
+
+def _check_cover(scan: _Scan, report: _Report, vouched: set[str], sealed: set[str]) -> None:
+    for (file, offset), rec in sorted(scan.at.items()):
+        if file in sealed:
+            continue
+        if rec.record_type in ledger.CAPTURE_TYPES:
+            key = rec.record_id
+        elif rec.content_type == CITATION_TYPE and rec.body:
+            key = f"citation:{rec.body.get('id')}"
+        else:
+            continue
+        if key not in vouched:
+            report.add("ledger_cover", None, rec.record_id,
+                       f"{rec.record_type} record {rec.record_id} is not vouched for by the ledger "
+                       "(written before the ledger existed, or slipped in since)", file, offset)
+
+
+# -- signatures ---------------------------------------------------------------------------------------
+
+def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None") -> None:
+    ordered = sorted((e for e, _ in scan.entries if isinstance(e.get("seq"), int)),
+                     key=lambda e: e["seq"])
+    hashes = [e.get("entry_hash") or "" for e in ordered]
+    if not scan.heads:
+        if public_key is not None:
+            report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "
+                       "proves this history is the one the key holder signed")
+        return
+    best = 0
+    for rec in scan.heads:
+        h = rec.body or {}
+        seq = h.get("seq") if isinstance(h.get("seq"), int) else 0
+        ok, why = ledger.check_head_signature(h, public_key)
+        if ok:
+            try:
+                root = ledger.merkle_root_of([bytes.fromhex(x) for x in hashes[:seq]]).hex()
+            except ValueError:
+                root = ""
+            if seq > len(hashes):
+                ok, why = False, f"signed head covers {seq} entries, the WARC files hold {len(hashes)}"
+            elif root != h.get("merkle_root") or hashes[seq - 1] != h.get("entry_hash"):
+                ok, why = False, (f"the entries 1..{seq} in the store have Merkle root {root[:16]}…, "
+                                  f"the signed head {str(h.get('merkle_root'))[:16]}…: the ledger was rewritten")
+        if ok:
+            best = max(best, seq)
+        else:
+            report.add("signature", False, f"head:{seq}", f"signed head {seq}: {why}", rec.warc_file, rec.offset)
+    if report.any_failed("signature"):
+        return
+    trusted = "the given public key" if public_key is not None else "the keys the heads declare (no trusted key given)"
+    if best < len(hashes):
+        report.add("signature", None if public_key is not None else True, "ledger",
+                   f"signatures by {trusted} cover entries 1..{best}; entries {best + 1}..{len(hashes)} "
+                   "are not signed yet")
+    else:
+        report.add("signature", True, "ledger", f"all {len(hashes)} entries signed; checked with {trusted}")
+
+
+def _check_quarantine(store: "Journal", report: _Report) -> None:
+    qdir = store.warcs_dir / "quarantine"
+    if not qdir.is_dir():
+        return
+    for p in sorted(qdir.glob("*.partial")):
+        base, _, offset = p.name[: -len(".partial")].rpartition(".")
+        report.add("quarantine", True, p.name,
+                   f"recovered: a crash left {p.stat().st_size} unacknowledged bytes at the end of {base}; "
+                   "they were moved here and are not part of the archive",
+                   base, int(offset) if offset.isdigit() else None)
+
+
+# -- one citation's proof chain -------------------------------------------------------------------------
+
+def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey | None" = None) -> dict:
+    """The evidence behind one citation, each part with its own outcome.
+
+    ``record``: the cited bytes re-read and re-hashed; ``file_seal``: the file's recorded
+    seal and the ledger entry vouching for it; ``ledger``: the capture and citation
+    entries with inclusion proofs against the current Merkle root; ``signature``: the
+    newest signed head covering them, its signature and an inclusion proof against it.
+    """
+    conn = store.conn
+    row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if row is None:
+        raise UsageError(f"no citation {cid!r} in {store.db_path}")
+    out: dict = {"id": cid, "citation": {k: row[k] for k in CITATION_FIELDS}}
+    cap = store.capture_row(row["record_id"])
+    try:
+        orig = store.original_of(cap) if cap is not None else None
+    except ArchiveError:
+        orig = None
+    record: dict = {"record_id": row["record_id"], "ok": False}
+    if orig is not None:
+        record.update(record_id=orig["record_id"], warc_file=orig["warc_file"], offset=orig["offset"],
+                      length=orig["length"])
+        try:
+            rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+            block = hashlib.sha256(rec.block).hexdigest()
+            payload = hashlib.sha256(rec.payload).hexdigest()
+            record.update(block_sha256=block, payload_sha256=payload,
+                          declared_block_sha256=digest_hex(rec.header("WARC-Block-Digest")),
+                          fixity=fixity_of(rec))
+            record["ok"] = (rec.record_id == orig["record_id"] and block == orig["block_sha256"]
+                            and payload == row["snapshot_sha256"] and record["fixity"] != "failed")
+        except ArchiveError as exc:
+            record["detail"] = str(exc)
+    else:
+        record["detail"] = "the cited capture is not in the index"
+    out["record"] = record
+    out["citation_record"] = {"record_id": row["citation_record_id"], "warc_file": row["warc_file"],
+                              "offset": row["offset"], "length": row["length"]}
+    seal = None
+    if orig is not None:
+        f = conn.execute("SELECT * FROM warc_files WHERE name=?", (orig["warc_file"],)).fetchone()
+        if f is not None:
+            seal_entry = ledger.entry_for(store, "seal", f["name"])
+            seal = {"warc_file": f["name"], "sealed_at": f["sealed_at"], "sha256": f["sha256"],
+                    "size": f["size"], "ledger_seq": seal_entry["seq"] if seal_entry else None}
+    out["file_seal"] = seal
+    tree = [bytes.fromhex(h) for h in ledger._entry_hashes(conn)]
+    root = ledger.merkle_root_of(tree).hex()
+    out["head"] = {"seq": len(tree), "merkle_root": root}
+    entries = {}
+    for kind, subject in (("capture", orig["record_id"] if orig is not None else row["record_id"]),
+                          ("citation", cid)):
+        e = ledger.entry_for(store, kind, subject)
+        if e is None:
+            entries[kind] = {"ok": None, "detail": f"no ledger entry for this {kind}"}
+            continue
+        proof = _proof(tree, e["seq"], len(tree))
+        ok = ledger.verify_proof(proof) and ledger.entry_hash(e) == e["entry_hash"]
+        if kind == "capture" and record.get("block_sha256"):
+            ok = ok and e["digests"].get("block_sha256") == record["block_sha256"]
+        entries[kind] = {"ok": ok, "entry": e, "inclusion_proof": proof}
+    out["ledger"] = entries
+    out["signature"] = _signature_for(store, entries, tree, public_key)
+    parts = [record["ok"]] + [v["ok"] for v in entries.values()] + [out["signature"]["ok"]]
+    out["ok"] = all(p is True for p in parts)
+    return out
+
+
+def _proof(tree: list[bytes], seq: int, size: int) -> dict:
+    data = tree[:size]
+    return {"seq": seq, "entry_hash": data[seq - 1].hex(), "leaf_index": seq - 1, "tree_size": size,
+            "path": [p.hex() for p in ledger.inclusion_path(data, seq - 1)],
+            "root": ledger.merkle_root_of(data).hex()}
+
+
+def _signature_for(store: "Journal", entries: dict, tree: list[bytes],
+                   public_key: "Ed25519PublicKey | None") -> dict:
+    needed = max((v["entry"]["seq"] for v in entries.values() if "entry" in v), default=0)
+    if not needed:
+        return {"ok": None, "status": "unsigned", "detail": "nothing in the ledger to sign"}
+    covering = [h for h in ledger.signed_heads(store) if h["seq"] >= needed and h["seq"] <= len(tree)]
+    if not covering:
+        return {"ok": None, "status": "unsigned",
+                "detail": f"no signed head covers ledger entry {needed} yet"}
+    h = covering[-1]
+    ok, why = ledger.check_head_signature(h, public_key)
+    root = ledger.merkle_root_of(tree[:h["seq"]]).hex()
+    if ok and root != h["merkle_root"]:
+        ok, why = False, "the signed Merkle root does not match the ledger: it was rewritten"
+    proofs = {k: _proof(tree, v["entry"]["seq"], h["seq"]) for k, v in entries.items() if "entry" in v}
+    return {"ok": ok if public_key is not None or not ok else True,
+            "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
+            "detail": why, "head": {k: h[k] for k in ("seq", "entry_hash", "merkle_root", "signed_at",
+                                                     "key_id", "signature", "public_key")},
+            "inclusion_proofs": proofs}

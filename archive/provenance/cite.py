@@ -1,0 +1,453 @@
+"""Citations: pin a passage to a snapshot, verify it later, and check it against the live page.
+
+A citation is user data, so it is written to the WARC store first, as a ``metadata``
+record (``Content-Type: application/vnd.archive-store.citation+json``) that refers to the
+capture it cites; the ``citations`` table mirrors those records and ``archive reindex``
+restores it. The id is derived from what the citation pins, so citing the same passage of
+the same snapshot twice gives the same id and writes nothing new.
+
+``verify`` re-reads the cited capture at its offset, recomputes the block and payload
+SHA-256, re-extracts the text and re-finds the passage by its selectors; each check has
+an outcome and a failure names the citation, the file and the failing check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatError
+from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record
+from archive.text.selectors import quote_selector
+from archive.times import iso_date, warc_date
+from archive.warc.digests import digest_hex
+from archive.warc.record import load_record
+
+# archive.index.versions (the extractor, lxml), archive.text.passage and trafilatura are imported where
+# they are used: ``archive verify`` re-extracts in worker processes and its main process
+# never needs them.
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from archive.index.journal import Journal
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8001"
+
+
+def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact: str) -> str:
+    """Derived from what the citation pins: same passage, same snapshot → same id.
+
+    >>> citation_id("a" * 64, "b" * 64, 3, 8, "2,300")
+    'c-acdfc801aac978e65006'
+    """
+    h = hashlib.sha256(f"{snapshot_sha256}\n{text_sha}\n{start}\n{end}\n{exact}".encode("utf-8"))
+    return "c-" + h.hexdigest()[:20]
+
+
+def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: str | None = None,
+         base_url: str = DEFAULT_BASE_URL) -> dict:
+    """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
+    from archive.index.queries import capture_at, resolve_page
+    from archive.text.passage import find_passage
+    from archive.times import parse_time
+
+    if not passage or not passage.strip():
+        raise UsageError("the passage to cite is empty")
+    conn = store.conn
+    page = resolve_page(conn, url)
+    bound = parse_time(at)
+    cap = capture_at(conn, page, bound)
+    if cap is None:
+        when = f" at or before {at}" if at else ""
+        raise UsageError(f"{url} has no complete, readable capture{when} to cite")
+    text_row = conn.execute("SELECT text FROM texts WHERE sha256=?", (cap["text_sha256"],)).fetchone()
+    text = text_row["text"]
+    try:
+        start, end = find_passage(text, passage)
+    except PassageNotFound as exc:
+        raise PassageNotFound(f"passage not found in the capture of {url} from "
+                              f"{cap['captured_at']}. {exc}", exc.closest) from None
+    capture = store.capture_row(cap["record_id"])
+    sel = quote_selector(text, start, end)
+    cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"])
+    existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if existing is None:
+        body = {
+            "id": cid, "url": capture["url"], "page_url": page, "captured_at": cap["captured_at"],
+            "record_id": cap["record_id"], "snapshot_sha256": cap["payload_sha256"],
+            "text_sha256": cap["text_sha256"], **sel, "start": start, "end": end,
+            "created_at": iso_date(warc_date(store.clock())), "note": note,
+        }
+        _write_citation(store, body)
+        existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+        from archive.provenance import ledger
+
+        ledger.record_citation(store, existing)
+    return citation_output(store, existing, base_url)
+
+
+def _write_citation(store: "Journal", body: dict) -> None:
+    rec = metadata_record(store.warcs.builder, body["url"], CITATION_TYPE, body, store.id_factory(),
+                          warc_date(store.clock()), refers_to=body["record_id"])
+    store.append([rec])   # the ledger vouches for it once indexed (record_citation)
+
+
+def citation_output(store: "Journal", row: sqlite3.Row, base_url: str = DEFAULT_BASE_URL) -> dict:
+    out = {k: row[k] for k in CITATION_FIELDS}
+    base = base_url.rstrip("/")
+    out["permalink"] = f"{base}/-/cite/{row['id']}"
+    title_row = store.conn.execute("SELECT title FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
+    out["title"] = title_row["title"] if title_row else None
+    out["forms"] = citation_forms(out, base)
+    return out
+
+
+def citation_forms(c: dict, base_url: str = DEFAULT_BASE_URL) -> dict:
+    """Ready-to-paste forms: plain text, BibTeX, CSL-JSON, Robust Link, text fragment."""
+    base = base_url.rstrip("/")
+    permalink = f"{base}/-/cite/{c['id']}"
+    stamp = (c["captured_at"] or "").replace("-", "").replace(":", "").replace("T", "")[:14]
+    memento = f"{base}/-/web/{stamp}/{c['url']}"
+    day = (c["captured_at"] or "")[:10]
+    title = c.get("title") or c["url"]
+    host = c["url"].split("/")[2] if c["url"].count("/") >= 2 else c["url"]
+    exact = c["exact"]
+    plain = (f"“{exact}” — {title}, {host}, {c['url']} (archived {day}, snapshot sha256:"
+             f"{c['snapshot_sha256'][:16]}…, {permalink})")
+    bib_title = title.replace("{", "\\{").replace("}", "\\}")
+    bibtex = (f"@misc{{{c['id']},\n  title = {{{bib_title}}},\n  howpublished = {{\\url{{{c['url']}}}}},\n"
+              f"  note = {{Archived {day}; snapshot sha256:{c['snapshot_sha256']}; quoted passage: "
+              f"``{exact.replace('{', '').replace('}', '')}''; {permalink}}},\n  urldate = {{{day}}}\n}}")
+    y, m, d = (int(x) for x in day.split("-")) if day else (0, 0, 0)
+    csl = {"id": c["id"], "type": "webpage", "title": title, "URL": c["url"],
+           "archive": "archive-store", "archive_location": permalink,
+           "accessed": {"date-parts": [[y, m, d]]}, "note": f"sha256:{c['snapshot_sha256']}"}
+    robust = (f'<a href="{html.escape(c["url"])}" data-versionurl="{html.escape(memento)}" '
+              f'data-versiondate="{day}">{html.escape(exact[:80])}</a>')
+    fragment = c["url"].split("#")[0] + "#:~:text=" + _text_fragment(exact, c.get("prefix"), c.get("suffix"))
+    return {"text": plain, "bibtex": bibtex, "csl_json": csl, "robust_link": robust,
+            "text_fragment": fragment, "memento": memento}
+
+
+def _text_fragment(exact: str, prefix: str | None, suffix: str | None) -> str:
+    def enc(s: str) -> str:
+        return quote(s, safe="")  # '-', ',' and '&' must be escaped in directives
+    words = exact.split()
+    if len(words) > 10:
+        body = enc(" ".join(words[:4])) + "," + enc(" ".join(words[-4:]))
+    else:
+        body = enc(" ".join(words))
+    return body.replace("-", "%2D")
+
+
+# -- verify -------------------------------------------------------------------------
+#
+# A citation is verified in two steps. The record checks read the citation record and the
+# cited capture at their pointers and re-hash them; they are cheap. The re-extraction of the
+# cited snapshot's text (trafilatura: ~0.15 s to import, then ~10 ms a page) is most of the
+# cost, so :class:`Verification` runs it apart from the record checks: each distinct snapshot
+# once, and in worker processes when there are many or when the caller has other work to do
+# meanwhile (``archive verify --all`` runs the full audit while the worker re-extracts).
+# The checks, their order and their outcomes are the same whichever way the text is made.
+
+def _check(name: str, ok: bool | None, detail: str = "") -> dict:
+    return {"check": name, "ok": ok, "detail": detail}
+
+
+@dataclass
+class _Source:
+    """What the cited snapshot's text is re-extracted from: the payload as stored, the HTTP
+    headers (for Content-Encoding), the content type and the URL."""
+
+    payload: bytes
+    headers: list | None
+    content_type: str | None
+    url: str | None
+
+    def key(self) -> tuple:
+        """Extraction is a pure function of these: equal keys give equal texts."""
+        return (hashlib.sha256(self.payload).digest(), json.dumps(self.headers), self.content_type, self.url)
+
+
+@dataclass
+class _Pending:
+    """One citation whose record checks are done and whose text is still to be made."""
+
+    id: str
+    row: sqlite3.Row
+    checks: list[dict] = field(default_factory=list)
+    where: dict = field(default_factory=dict)
+    source: _Source | None = None     # None: a record check ended the verification early
+
+
+def _extract_text(payload: bytes, headers: list | None, ctype: str | None, url: str | None) -> tuple[str, str]:
+    """The re-extracted article text and its SHA-256 (in a worker process, or in this one)."""
+    from archive.index.versions import text_sha256
+    from archive.text.extract import extract
+    from archive.warc.http import decode_content
+
+    data, _ = decode_content(payload, headers)
+    text = extract(data, ctype, url, text_only=True).text
+    return text, text_sha256(text)
+
+
+def _extract_in_worker(payload: bytes, headers: list | None, ctype: str | None,
+                       url: str | None) -> tuple[str, str, str]:
+    """``("ok", text, sha)`` or ``("error", "", "Type: message")``: an exception is turned into
+    the detail the check reports here, because not every exception survives pickling as it was
+    (``NotExtractable`` would come back with its message doubled)."""
+    try:
+        return ("ok", *_extract_text(payload, headers, ctype, url))
+    except Exception as exc:  # extraction of a corrupted payload may fail in many ways
+        return "error", "", f"{type(exc).__name__}: {exc}"
+
+
+def _record_checks(store: "Journal", cid: str) -> _Pending:
+    """Checks 1 and 2 of a citation, up to the bytes its text is re-extracted from."""
+    conn = store.conn
+    row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if row is None:
+        raise UsageError(f"no citation {cid!r} in {store.db_path}")
+    p = _Pending(cid, row, where={"citation": cid})
+    checks = p.checks
+    # 1. the citation's own WARC record says what the index says.
+    try:
+        crec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+        body = json.loads(crec.block.decode("utf-8"))
+        diffs = [k for k in CITATION_FIELDS if body.get(k) != row[k]]
+        checks.append(_check("citation_record", not diffs,
+                             "index matches the citation record" if not diffs else
+                             f"index differs from the WARC citation record in {', '.join(diffs)}"))
+        declared = digest_hex(crec.header("WARC-Block-Digest"))
+        ok = declared == hashlib.sha256(crec.block).hexdigest() if declared else None
+        checks.append(_check("citation_record_digest", ok, f"{row['warc_file']} @ {row['offset']}"))
+    except (WarcFormatError, StoreError, ValueError) as exc:
+        checks.append(_check("citation_record", False, str(exc)))
+    # 2. the cited capture: bytes at the pointer, block and payload digests.
+    cap = store.capture_row(row["record_id"])
+    if cap is None:
+        checks.append(_check("capture_indexed", False, f"capture {row['record_id']} is not in the index"))
+        return p
+    try:
+        orig = store.original_of(cap)
+        p.where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
+        rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+        checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
+        got_id = rec.record_id
+        checks.append(_check("record_id", got_id == orig["record_id"],
+                             f"record at the offset is {got_id}"))
+        block = hashlib.sha256(rec.block).hexdigest()
+        declared = digest_hex(rec.header("WARC-Block-Digest"))
+        checks.append(_check("block_digest", (block == declared) if declared else None,
+                             f"sha256 {block}" + ("" if declared else " (record declares no digest)")))
+        checks.append(_check("block_matches_index", block == orig["block_sha256"],
+                             "index block_sha256 " + str(orig["block_sha256"])))
+        payload = hashlib.sha256(rec.payload).hexdigest()
+        checks.append(_check("payload_digest", payload == row["snapshot_sha256"],
+                             f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
+        if rec.header("WARC-Truncated"):
+            checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
+        p.source = _snapshot_source(store, row["snapshot_sha256"], orig, rec)
+    except (WarcFormatError, StoreError) as exc:
+        checks.append(_check("record_readable", False, str(exc)))
+    except Exception as exc:  # a broken index row may fail in many ways
+        checks.append(_check("text_extracted", False, f"{type(exc).__name__}: {exc}"))
+    return p
+
+
+def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _Source:
+    """The bytes the snapshot's text is re-extracted from: those of the snapshot's own record
+    (as :func:`archive.index.versions.read_snapshot` reads them), which is nearly always the cited
+    record just read, so it is not read a second time."""
+    snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
+    if snap is None:
+        raise LookupError(f"snapshot {sha256} is not in the index")
+    if snap[0] == orig["record_id"]:
+        row = orig
+    else:
+        row = store.capture_row(snap[0])
+        if row is None:
+            raise LookupError(f"the record {snap[0]} of snapshot {sha256} is not in the index")
+        rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    headers = json.loads(row["http_headers"]) if row["http_headers"] else []
+    return _Source(rec.payload, headers, row["content_type"], row["url"])
+
+
+def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None) -> dict:
+    """Check 3 (the passage), given the re-extracted text or why there is none."""
+    checks, row = p.checks, p.row
+    if error is not None:
+        checks.append(_check("text_extracted", False, error))
+    elif text is not None:
+        checks.append(_check("text_digest", tsha == row["text_sha256"], f"re-extracted text sha256 {tsha}"))
+    # 3. the passage is where the selectors say, with its context.
+    if text is not None:
+        at_pos = text[row["start"]:row["end"]]
+        checks.append(_check("passage_position", at_pos == row["exact"],
+                             f"text[{row['start']}:{row['end']}] = {at_pos[:80]!r}"))
+        sel = quote_selector(text, row["start"], row["end"])
+        checks.append(_check("passage_context", sel["prefix"] == row["prefix"] and sel["suffix"] == row["suffix"],
+                             "prefix and suffix match" if sel["prefix"] == row["prefix"] and sel["suffix"] == row["suffix"]
+                             else "prefix or suffix differ from the stored selector"))
+    ok = all(c["ok"] is True for c in checks)
+    failed = [c for c in checks if c["ok"] is not True]
+    return {"id": p.id, "ok": ok, "checks": checks, "where": p.where,
+            "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
+
+
+def verify_citation(store: "Journal", cid: str) -> dict:
+    """Every check of one citation; ``ok`` only if every check passed (None is not a pass).
+
+    The text is re-extracted through :func:`archive.index.versions.extract_snapshot`, whose
+    in-process memory of recent extractions keeps a long-running server's citation pages fast.
+    """
+    from archive.index.versions import extract_snapshot, text_sha256
+
+    p = _record_checks(store, cid)
+    if p.source is None:
+        return _finish(p, None, None, None)
+    try:
+        text = extract_snapshot(store, p.row["snapshot_sha256"], text_only=True).text
+    except (WarcFormatError, StoreError) as exc:
+        p.checks.append(_check("record_readable", False, str(exc)))
+        return _finish(p, None, None, None)
+    except Exception as exc:  # extraction of a corrupted payload may fail in many ways
+        return _finish(p, None, None, f"{type(exc).__name__}: {exc}")
+    return _finish(p, text, text_sha256(text), None)
+
+
+#: Re-extract in worker processes from this many distinct snapshots on, when nothing else
+#: runs meanwhile (below it, starting a worker and importing the extractor there costs more
+#: than it saves); one more worker for every further ``_PER_WORKER`` of them.
+_POOL_MIN = 16
+_PER_WORKER = 32
+
+
+class Verification:
+    """Citations being verified: the record checks are done, the re-extractions are running.
+
+    Each distinct snapshot (same bytes, headers, content type and URL) is re-extracted once,
+    however many citations cite it; every citation still gets every check. With ``overlap``
+    (the caller has other work to do before asking for :meth:`results`, as ``archive verify
+    --all`` has the audit) or with many snapshots, the extractions run in worker processes
+    (``workers``; default: one, plus one per ``_PER_WORKER`` snapshots, up to the cores), so
+    they take a core of their own. Use as a context manager, which stops the workers.
+    """
+
+    def __init__(self, store: "Journal", ids: list[str] | None = None, overlap: bool = False,
+                 workers: int | None = None):
+        conn = store.conn
+        if not ids:
+            rows = conn.execute("SELECT id, snapshot_sha256 FROM citations ORDER BY created_at, id").fetchall()
+        else:
+            rows = [(i, r[0] if r else None) for i in ids
+                    for r in [conn.execute("SELECT snapshot_sha256 FROM citations WHERE id=?", (i,)).fetchone()]]
+        snapshots = len({r[1] for r in rows if r[1]})
+        if workers is None:
+            use_pool = snapshots and (overlap or snapshots >= _POOL_MIN)
+            workers = min(os.cpu_count() or 1, 1 + snapshots // _PER_WORKER) if use_pool else 0
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._jobs: dict[tuple, Future | _Source] = {}   # key -> its extraction (or its source, in-process)
+        self._pending: list[tuple[_Pending, tuple | None]] = []
+        try:
+            for cid, _ in rows:
+                p = _record_checks(store, cid)
+                key = p.source.key() if p.source is not None else None
+                if key is not None and key not in self._jobs:
+                    self._jobs[key] = self._submit(p.source)
+                self._pending.append((p, key))
+        except BaseException:
+            self.close(cancel=True)
+            raise
+
+    def _submit(self, src: _Source) -> "Future | _Source":
+        """Start re-extracting ``src`` in a worker, or keep it to extract in this process."""
+        if self._workers < 1:
+            return src
+        if self._pool is None:  # the workers start (fork) now, before any thread of ours does
+            self._pool = _extraction_pool(self._workers)
+        return self._pool.submit(_extract_in_worker, src.payload, src.headers, src.content_type, src.url)
+
+    def results(self) -> list[dict]:
+        """One result per citation, in order; waits for the re-extractions."""
+        done: dict[tuple, tuple[str, str, str]] = {}
+        out = []
+        for p, key in self._pending:
+            if key is None:
+                out.append(_finish(p, None, None, None))
+                continue
+            if key not in done:
+                done[key] = self._outcome(self._jobs[key], p.source)
+            status, text, sha_or_error = done[key]
+            out.append(_finish(p, text, sha_or_error, None) if status == "ok"
+                       else _finish(p, None, None, sha_or_error))
+        return out
+
+    @staticmethod
+    def _outcome(job: "Future | _Source", src: _Source) -> tuple[str, str, str]:
+        if isinstance(job, _Source):
+            return _extract_in_worker(job.payload, job.headers, job.content_type, job.url)
+        try:
+            return job.result()
+        except Exception:  # the worker died (BrokenProcessPool): extract here, as without one
+            return _extract_in_worker(src.payload, src.headers, src.content_type, src.url)
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+    def __enter__(self) -> "Verification":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+def _extraction_pool(workers: int) -> "ProcessPoolExecutor":
+    """Worker processes for re-extraction, forked where the platform can: a worker only runs
+    :func:`_extract_in_worker` on the bytes it is sent (it never touches the store's database
+    connection or files), and forking spares it re-importing what this process has loaded."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def verify(store: "Journal", ids: list[str] | None = None, workers: int | None = None) -> list[dict]:
+    """Every check of each citation (all of them by default); see :class:`Verification`."""
+    with Verification(store, ids, workers=workers) as v:
+        return v.results()
+
+
+
+
+
+
+
+def passage_state(conn: sqlite3.Connection, citation, payload_sha256: str | None,
+                  text_sha256: str | None) -> dict:
+    """Where the cited passage stands in a later capture of its page whose payload and
+    extracted text are given: ``{"status", "now", "detail"}`` with status ``unchanged``
+    (the very snapshot cited), ``present`` (another snapshot, the passage as cited),
+    ``changed`` or ``removed``. Used by ``archive check`` and by ``archive watch``."""
+    from archive.text.passage import relocate
+
+    if payload_sha256 == citation["snapshot_sha256"]:
+        return {"status": "unchanged", "now": citation["exact"], "detail": "same snapshot"}
+    text = conn.execute("SELECT text FROM texts WHERE sha256=?", (text_sha256,)).fetchone() \
+        if text_sha256 else None
+    if text is None:
+        return {"status": "removed", "now": None, "detail": "the page now has no readable article text"}
+    found = relocate(text[0], {k: citation[k] for k in ("exact", "prefix", "suffix", "start", "end")})
+    status = "present" if found["status"] == "unchanged" else found["status"]
+    return {"status": status, "now": found.get("now"), "detail": f"similarity {found.get('score', 0):.2f}"}

@@ -1,0 +1,527 @@
+"""The ledger: a tamper-evident hash chain over every capture, citation and file seal.
+
+Each entry vouches for bytes already in the store::
+
+    {"seq": 7, "prev_hash": "<entry_hash of seq 6>", "kind": "capture",
+     "subject": "<urn:uuid:...>",
+     "digests": {"block_sha256": ..., "payload_sha256": ..., "warc_file": ..., "offset": ..., "length": ...},
+     "at": "2026-11-25T03:36:57.123456Z"}
+
+``entry_hash`` is the SHA-256 of the entry's canonical JSON (keys sorted, no spaces,
+UTF-8); the first entry's ``prev_hash`` is 64 zeros. ``kind`` is one of
+
+* ``capture``: ``subject`` is the WARC-Record-ID of a response, revisit or resource
+  record; ``digests`` are its block and payload SHA-256 and where it is stored;
+* ``citation``: ``subject`` is the citation id; ``digests`` are the SHA-256 of the
+  citation record's block, where that record is, and what it pins (cited record id,
+  snapshot and text SHA-256);
+* ``seal``: ``subject`` is a file name in ``warcs/``; ``digests`` are the SHA-256 and
+  size of the whole sealed file (this is how imported files are vouched for).
+
+Like citations, entries are user data, kept in WARC ``metadata`` records with
+``Content-Type: application/vnd.archive-store.ledger+json`` whose body is either one
+entry or ``{"entries": [entry, ...]}`` — the entries written together, in ``seq`` order,
+at most ``BATCH_ENTRIES`` of them: one record per batch keeps an import of thousands of
+captures from writing thousands of records. The ``ledger`` table only mirrors them (each
+row names the record holding its entry), so ``archive reindex`` restores it.
+
+Over the entry hashes sits a Merkle tree hashed as in Certificate Transparency
+(RFC 6962 section 2.1): a leaf is ``SHA-256(0x00 || entry_hash bytes)``, an inner node
+``SHA-256(0x01 || left || right)``. The *head* of the ledger (``seq``, the last
+``entry_hash`` and the Merkle root of entries 1..seq) is signed with Ed25519 and stored
+as a ``metadata`` record of type ``application/vnd.archive-store.seal+json``; an
+inclusion proof shows that one entry is in a signed head without the rest of the log.
+
+Hooks, called by the store after its own writes (each is idempotent: an entry is only
+written once per subject, so calling twice is harmless):
+
+* :func:`record_captures` ``(store, capture_rows)``: after ``Store.write_records``;
+* :func:`record_citation` ``(store, citation_row)``: after a citation record is indexed;
+* :func:`record_seals` ``(store)``: vouch for files sealed since the last entry (the two
+  hooks above call it too).
+
+Writers of several processes share one chain: a ``flock`` on ``warcs/.ledger.lock`` is
+held from reading the head to indexing the new entries, so two entries never get the
+same ``seq``. When ``$ARCHIVE_SIGNING_KEY`` names a private key (or ``store.signing_key``
+holds one), every batch of entries is followed by a signed head.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from archive import SIGNING_KEY_ENV
+from archive.errors import StoreError, UsageError
+from archive.index.metadata import (
+    LEDGER_TYPE,
+    SEAL_TYPE,
+    canonical_json,
+    metadata_record,
+)
+from archive.index.rows import CAPTURE_TYPES
+from archive.times import iso_date, warc_date
+from archive.warc.digests import file_sha256
+from archive.warc.record import load_record
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    from archive.index.journal import Journal
+
+GENESIS_HASH = "0" * 64
+ENTRY_FIELDS = ("seq", "prev_hash", "kind", "subject", "digests", "at")
+HEAD_FIELDS = ("seq", "entry_hash", "merkle_root", "signed_at", "key_id")
+KINDS = ("capture", "citation", "seal")
+LOCK_NAME = ".ledger.lock"
+BATCH_ENTRIES = 1000   # entries per ledger record, at most
+
+
+# -- entries ----------------------------------------------------------------------------
+
+
+def entry_hash(entry: dict) -> str:
+    """SHA-256 (hex) of the canonical JSON of the entry's fields (``entry_hash`` excluded)."""
+    return hashlib.sha256(canonical_json({k: entry.get(k) for k in ENTRY_FIELDS})).hexdigest()
+
+
+def make_entry(seq: int, prev_hash: str, kind: str, subject: str, digests: dict, at: str) -> dict:
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger entry kind {kind!r}")
+    entry = {"seq": seq, "prev_hash": prev_hash, "kind": kind, "subject": subject,
+             "digests": digests, "at": at}
+    entry["entry_hash"] = entry_hash(entry)
+    return entry
+
+
+def check_chain(entries: Iterable[dict]) -> list[dict]:
+    """Problems in a sequence of entries ordered by ``seq``: gaps, duplicates, bad links.
+
+    Each problem is ``{"seq", "problem", "detail"}``; an empty list means the chain holds.
+    """
+    problems = []
+    expected_seq, prev = 1, GENESIS_HASH
+    for e in entries:
+        seq = e.get("seq")
+        if seq != expected_seq:
+            kind = "duplicate_seq" if isinstance(seq, int) and seq < expected_seq else "seq_gap"
+            problems.append({"seq": seq, "problem": kind,
+                             "detail": f"expected entry {expected_seq}, found {seq}"})
+            return problems
+        if e.get("prev_hash") != prev:
+            problems.append({"seq": seq, "problem": "broken_link",
+                             "detail": f"prev_hash {str(e.get('prev_hash'))[:16]}… does not match "
+                                       f"entry {seq - 1}'s hash {prev[:16]}…"})
+            return problems
+        got = entry_hash(e)
+        if e.get("entry_hash") != got:
+            problems.append({"seq": seq, "problem": "entry_hash",
+                             "detail": f"entry hash is {got[:16]}…, recorded {str(e.get('entry_hash'))[:16]}…"})
+            return problems
+        prev = got
+        expected_seq += 1
+    return problems
+
+
+def _has_heads_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_heads'"
+                        ).fetchone() is not None
+
+
+def entry_from_row(row: sqlite3.Row | dict) -> dict:
+    """A ledger table row as an entry dict (``digests`` decoded)."""
+    return {"seq": row["seq"], "prev_hash": row["prev_hash"], "kind": row["kind"],
+            "subject": row["subject"], "digests": json.loads(row["digests"]) if row["digests"] else None,
+            "at": row["at"], "entry_hash": row["entry_hash"]}
+
+
+def entries(store: "Journal", kind: str | None = None) -> list[dict]:
+    sql = "SELECT * FROM ledger" + (" WHERE kind=?" if kind else "") + " ORDER BY seq"
+    return [entry_from_row(r) for r in store.conn.execute(sql, (kind,) if kind else ())]
+
+
+def entry_for(store: "Journal", kind: str, subject: str) -> dict | None:
+    row = store.conn.execute("SELECT * FROM ledger WHERE kind=? AND subject=? ORDER BY seq LIMIT 1",
+                             (kind, subject)).fetchone()
+    return entry_from_row(row) if row else None
+
+
+# -- what an entry vouches for ------------------------------------------------------------
+
+def capture_digests(row: sqlite3.Row | dict) -> dict:
+    """What a capture entry vouches for, from its index row."""
+    return {"block_sha256": row["block_sha256"], "payload_sha256": row["payload_sha256"],
+            "warc_file": row["warc_file"], "offset": row["offset"], "length": row["length"]}
+
+
+def citation_digests(store: "Journal", row: sqlite3.Row | dict) -> dict:
+    """What a citation entry vouches for: the citation record's bytes, re-read now."""
+    rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    if rec.record_id != row["citation_record_id"]:
+        raise StoreError(f"citation {row['id']}: the record at {row['warc_file']} @ {row['offset']} "
+                         f"is {rec.record_id}, not {row['citation_record_id']}")
+    return {"block_sha256": hashlib.sha256(rec.block).hexdigest(),
+            "record_id": row["citation_record_id"], "warc_file": row["warc_file"],
+            "offset": row["offset"], "length": row["length"], "cited_record_id": row["record_id"],
+            "snapshot_sha256": row["snapshot_sha256"], "text_sha256": row["text_sha256"]}
+
+
+# -- writing --------------------------------------------------------------------------------
+
+@contextmanager
+def _ledger_lock(store: "Journal") -> Iterator[None]:
+    """This store's thread lock, then a cross-process flock on ``warcs/.ledger.lock``."""
+    with store.exclusive():
+        store.warcs_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(store.warcs_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+def _already(conn: sqlite3.Connection, kind: str, subject: str) -> bool:
+    return conn.execute("SELECT 1 FROM ledger WHERE kind=? AND subject=? LIMIT 1",
+                        (kind, subject)).fetchone() is not None
+
+
+def _metadata_record(store: "Journal", uri: str, content_type: str, body: dict,
+                     refers_to: str | None = None):
+    # Only a record id refers to a record; a seal's subject is a file name.
+    refers = refers_to if refers_to and refers_to.startswith("<urn:") else None
+    return metadata_record(store.warcs.builder, uri, content_type, body, store.id_factory(),
+                           warc_date(store.clock()), refers_to=refers)
+
+
+def _ledger_record(store: "Journal", batch: list[dict]):
+    """One record for entries written together: a lone entry as itself (it refers to the
+    record it vouches for), several as ``{"entries": [...]}``."""
+    if len(batch) == 1:
+        e = batch[0]
+        return _metadata_record(store, f"urn:archive-store:ledger:{e['seq']}", LEDGER_TYPE, e,
+                                refers_to=e["digests"].get("record_id") or e["subject"])
+    return _metadata_record(store, f"urn:archive-store:ledger:{batch[0]['seq']}-{batch[-1]['seq']}",
+                            LEDGER_TYPE, {"entries": batch})
+
+
+def signing_key_for(store: "Journal") -> "Ed25519PrivateKey | None":
+    """``store.signing_key`` if set, else the key named by ``$ARCHIVE_SIGNING_KEY``."""
+    key = getattr(store, "signing_key", None)
+    if key is not None:
+        return key
+    if not os.environ.get(SIGNING_KEY_ENV):
+        return None   # no key: no need to import cryptography (13 ms)
+    from archive.provenance.keys import configured_private_key
+
+    return configured_private_key()
+
+
+def _write(store: "Journal", pending: list[tuple[str, str, dict]],
+           private_key: "Ed25519PrivateKey | None" = None, sign_anyway: bool = False) -> list[dict]:
+    """Append entries for ``pending`` (kind, subject, digests) not yet in the ledger."""
+    with _ledger_lock(store):
+        conn = store.conn
+        seq, prev = _head(conn)
+        at = iso_date(warc_date(store.clock()))
+        seen: set[tuple[str, str]] = set()
+        new: list[dict] = []
+        for kind, subject, digests in pending:
+            if (kind, subject) in seen or _already(conn, kind, subject):
+                continue
+            seen.add((kind, subject))
+            seq += 1
+            entry = make_entry(seq, prev, kind, subject, digests, at)
+            prev = entry["entry_hash"]
+            new.append(entry)
+        if not new and not sign_anyway:
+            return []
+        records = [_ledger_record(store, new[i:i + BATCH_ENTRIES])
+                   for i in range(0, len(new), BATCH_ENTRIES)]
+        if private_key is not None and seq > 0:
+            hashes = [bytes.fromhex(h) for h in _entry_hashes(conn)] + \
+                     [bytes.fromhex(e["entry_hash"]) for e in new]
+            head = _signed_head(seq, prev, merkle_root_of(hashes).hex(), at, private_key)
+            records.append(_metadata_record(store, f"urn:archive-store:ledger-head:{seq}",
+                                            SEAL_TYPE, head))
+        if records:
+            store.append(records)   # the journal's write: ledger records vouch for nothing
+        return new
+
+
+def _pending_seals(store: "Journal") -> list[tuple[str, str, dict]]:
+    rows = store.conn.execute(
+        "SELECT name, sha256, size FROM warc_files WHERE sealed_at IS NOT NULL AND sha256 IS NOT NULL "
+        "AND name NOT IN (SELECT subject FROM ledger WHERE kind='seal') ORDER BY name").fetchall()
+    out = []
+    for r in rows:
+        if r["name"] == store.warcs.current_file:
+            continue
+        try:
+            path = store.warcs.path_of(r["name"])
+            st = path.stat()
+        except (OSError, StoreError):
+            continue
+        # Vouch only for what is on disk and agrees with the seal: a file that changed
+        # after sealing is the audit's to report, not the ledger's to bless.
+        if st.st_size != r["size"]:
+            continue
+        known = store.hashed_files.get(r["name"])
+        if known and known[:2] == (st.st_size, st.st_mtime_ns):
+            sha = known[2]   # this process hashed the stored bytes and they are unchanged
+        else:
+            sha = file_sha256(path)
+        if sha != r["sha256"]:
+            continue
+        out.append(("seal", r["name"], {"sha256": r["sha256"], "size": r["size"]}))
+    return out
+
+
+def record_captures(store: "Journal", capture_rows: Iterable[Any]) -> list[dict]:
+    """Hook for ``Store.write_records``: vouch for the captures of a batch just indexed.
+
+    ``capture_rows`` are the rows ``write_records`` returns; rows that are not captures
+    are ignored, so passing every row of every batch is right. Files sealed since the
+    last entry are vouched for in the same batch. Signs the new head when a signing key
+    is configured (:func:`signing_key_for`).
+    """
+    rows = list(capture_rows)
+    pending = []
+    for row in rows:
+        keys = row.keys()
+        if "record_type" in keys and row["record_type"] in CAPTURE_TYPES:
+            pending.append(("capture", row["record_id"], capture_digests(row)))
+    pending.extend(_pending_seals(store))
+    if not pending:
+        return []
+    return _write(store, pending, signing_key_for(store))
+
+
+def record_citation(store: "Journal", citation_row: sqlite3.Row | dict) -> list[dict]:
+    """Hook for ``cite``: vouch for a citation record once it is indexed.
+
+    ``citation_row`` is the row of the ``citations`` table (it names the citation record
+    by ``warc_file``/``offset``/``length``/``citation_record_id``).
+    """
+    pending = [("citation", citation_row["id"], citation_digests(store, citation_row))]
+    pending.extend(_pending_seals(store))
+    return _write(store, pending, signing_key_for(store))
+
+
+def record_seals(store: "Journal") -> list[dict]:
+    """Vouch for every sealed file the ledger does not cover yet (e.g. after an import)."""
+    pending = _pending_seals(store)
+    return _write(store, pending, signing_key_for(store)) if pending else []
+
+
+def backfill(store: "Journal") -> list[dict]:
+    """Vouch for captures and citations indexed before the ledger existed.
+
+    Trust on first use: whatever the store holds now is what the entries vouch for, so
+    run it once, on a store you have audited, not routinely.
+    """
+    pending: list[tuple[str, str, dict]] = []
+    for row in store.conn.execute("SELECT * FROM captures WHERE record_id NOT IN "
+                                  "(SELECT subject FROM ledger WHERE kind='capture') "
+                                  "ORDER BY warc_file, offset"):
+        pending.append(("capture", row["record_id"], capture_digests(row)))
+    for row in store.conn.execute("SELECT * FROM citations WHERE id NOT IN "
+                                  "(SELECT subject FROM ledger WHERE kind='citation') ORDER BY created_at, id"):
+        pending.append(("citation", row["id"], citation_digests(store, row)))
+    pending.extend(_pending_seals(store))
+    return _write(store, pending, signing_key_for(store))
+
+
+# -- Merkle tree (RFC 6962) ------------------------------------------------------------------
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than ``n`` (n > 1)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def _mth(leaves: list[bytes], lo: int, hi: int) -> bytes:
+    n = hi - lo
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[lo]
+    k = _split(n)
+    return node_hash(_mth(leaves, lo, lo + k), _mth(leaves, lo + k, hi))
+
+
+def merkle_root_of(data: list[bytes]) -> bytes:
+    """RFC 6962 Merkle Tree Hash of a list of leaf inputs (here: raw entry hashes).
+
+    >>> merkle_root_of([]).hex()[:16]
+    'e3b0c44298fc1c14'
+    >>> merkle_root_of([b""]).hex()[:16]
+    '6e340b9cffb37a98'
+    """
+    return _mth([leaf_hash(d) for d in data], 0, len(data))
+
+
+def _path(leaves: list[bytes], m: int, lo: int, hi: int) -> list[bytes]:
+    n = hi - lo
+    if n <= 1:
+        return []
+    k = _split(n)
+    if m < k:
+        return _path(leaves, m, lo, lo + k) + [_mth(leaves, lo + k, hi)]
+    return _path(leaves, m - k, lo + k, hi) + [_mth(leaves, lo, lo + k)]
+
+
+def inclusion_path(data: list[bytes], index: int) -> list[bytes]:
+    """RFC 6962 audit path for leaf ``index`` (0-based) of the tree over ``data``."""
+    if not 0 <= index < len(data):
+        raise ValueError(f"leaf {index} is not in a tree of {len(data)}")
+    return _path([leaf_hash(d) for d in data], index, 0, len(data))
+
+
+def verify_inclusion(entry_hash: str, leaf_index: int, tree_size: int, path: list[str],
+                     root: str) -> bool:
+    """Check an audit path (RFC 9162 section 2.1.3.2): is ``entry_hash`` leaf ``leaf_index``
+    of the tree of ``tree_size`` entries whose root is ``root``? All hashes in hex."""
+    if not 0 <= leaf_index < tree_size:
+        return False
+    try:
+        r = leaf_hash(bytes.fromhex(entry_hash))
+        proof = [bytes.fromhex(p) for p in path]
+        want = bytes.fromhex(root)
+    except (ValueError, TypeError):
+        return False
+    fn, sn = leaf_index, tree_size - 1
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == want
+
+
+def _entry_hashes(conn: sqlite3.Connection, size: int | None = None) -> list[str]:
+    sql = "SELECT entry_hash FROM ledger" + (" WHERE seq <= ?" if size is not None else "") + " ORDER BY seq"
+    return [r[0] for r in conn.execute(sql, (size,) if size is not None else ())]
+
+
+def merkle_root(store: "Journal", size: int | None = None) -> str:
+    """Hex Merkle root over entries 1..``size`` (default: all)."""
+    return merkle_root_of([bytes.fromhex(h) for h in _entry_hashes(store.conn, size)]).hex()
+
+
+def inclusion_proof(store: "Journal", seq: int, tree_size: int | None = None) -> dict:
+    """Proof that entry ``seq`` is in the tree of the first ``tree_size`` entries.
+
+    The result's ``entry_hash``, ``leaf_index``, ``tree_size``, ``path`` and ``root`` are
+    exactly the arguments of :func:`verify_inclusion`.
+    """
+    hashes = _entry_hashes(store.conn, tree_size)
+    size = len(hashes)
+    if not 1 <= seq <= size:
+        raise UsageError(f"ledger entry {seq} is not in a tree of {size} entries")
+    data = [bytes.fromhex(h) for h in hashes]
+    return {"seq": seq, "entry_hash": hashes[seq - 1], "leaf_index": seq - 1, "tree_size": size,
+            "path": [p.hex() for p in inclusion_path(data, seq - 1)],
+            "root": merkle_root_of(data).hex()}
+
+
+def verify_proof(proof: dict) -> bool:
+    """:func:`verify_inclusion` on a dict made by :func:`inclusion_proof`."""
+    return verify_inclusion(proof["entry_hash"], proof["leaf_index"], proof["tree_size"],
+                            proof["path"], proof["root"])
+
+
+# -- signed heads ------------------------------------------------------------------------------
+
+def head(store: "Journal") -> dict:
+    """The current head: ``seq`` (the tree size), its ``entry_hash`` and the Merkle root."""
+    seq, last = _head(store.conn)
+    return {"seq": seq, "entry_hash": last if seq else None, "merkle_root": merkle_root(store)}
+
+
+def head_message(head: dict) -> bytes:
+    """The bytes an Ed25519 head signature covers."""
+    return canonical_json({k: head.get(k) for k in HEAD_FIELDS})
+
+
+def _signed_head(seq: int, last: str, root: str, at: str, private_key: "Ed25519PrivateKey") -> dict:
+    from archive.provenance.keys import key_id, public_pem, sign
+
+    pub = private_key.public_key()
+    h = {"seq": seq, "entry_hash": last, "merkle_root": root, "signed_at": at, "key_id": key_id(pub)}
+    h["public_key"] = public_pem(pub)
+    h["signature"] = sign(private_key, head_message(h))
+    return h
+
+
+def sign_head(store: "Journal", private_key: "Ed25519PrivateKey") -> dict:
+    """Sign the current head and store the signature as a WARC record; returns the head.
+
+    Files sealed since the last entry are vouched for first, so the signature covers them.
+    """
+    pending = _pending_seals(store)
+    _write(store, pending, private_key, sign_anyway=True)
+    heads = signed_heads(store)
+    if not heads:
+        raise UsageError("the ledger is empty: there is nothing to sign yet")
+    return heads[-1]
+
+
+def signed_heads(store: "Journal") -> list[dict]:
+    """Every signed head the index holds, oldest first."""
+    if not _has_heads_table(store.conn):
+        return []
+    return [dict(r) for r in store.conn.execute("SELECT * FROM ledger_heads ORDER BY seq, signed_at")]
+
+
+def check_head_signature(head: dict, public_key: "Ed25519PublicKey | None" = None) -> tuple[bool, str]:
+    """Is the head's signature valid, and by whom? Against ``public_key`` when given
+    (the only meaningful check), else against the key the head itself declares."""
+    from archive.provenance.keys import key_id, load_public_key, verify_signature
+
+    try:
+        declared = load_public_key(head["public_key"].encode("ascii")) if head.get("public_key") else None
+    except UsageError:
+        declared = None
+    key = public_key or declared
+    if key is None:
+        return False, "the signed head names no public key and none was given"
+    if public_key is not None and head.get("key_id") != key_id(public_key):
+        return False, f"signed by key {str(head.get('key_id'))[:16]}…, not by the given key {key_id(public_key)[:16]}…"
+    if key_id(key) != head.get("key_id"):
+        return False, "the declared key does not match the head's key id"
+    if not verify_signature(key, head_message(head), head.get("signature") or ""):
+        return False, "signature does not verify"
+    who = "the given key" if public_key is not None else f"its own declared key {head['key_id'][:16]}… (not a trusted key)"
+    return True, f"signature valid for {who}"

@@ -1,0 +1,792 @@
+"""Quotations in an article's text, with who said them.
+
+Pure functions over the extracted text (one paragraph per line); no I/O.
+
+A *quote* is a span between quotation marks: curly (“…”), straight ("…"), low-high („…“),
+guillemets («…»), or single marks (‘…’ / '…') when they are not apostrophes. Single marks
+inside a double-quoted span are a quotation within the quotation and stay part of it.
+A quote left open at the end of a paragraph runs to the end of that paragraph (the
+newspaper convention for a quotation that continues in the next one).
+
+``text`` of a quote is the quoted words without the marks, without surrounding spaces and
+without a trailing comma (the comma belongs to the attribution: “We lost everything,” she
+said). ``start``/``end`` are offsets of exactly those words in the article text.
+
+Speakers. The rule, applied the same way everywhere:
+
+* the speaker is the noun phrase that the verb of saying attaches to, **as written**, with
+  the titles written in front of a name kept ("Governor Gavin Newsom", "Health Minister Ali
+  Rezaei") and descriptions separated from it dropped: "Maria Lopez, a nurse in Fresno,
+  said" gives "Maria Lopez"; "Pakistan-based developer Ammar Askar wrote" gives
+  "Ammar Askar" (the run of capitalised words next to the verb);
+* unnamed speakers keep their determiner: "the ministry", "a spokesman for the company";
+* forms recognised: "X said", "said X", "X said: “…”", "according to X", "X was quoted as
+  saying", "X told reporters", inverted "writes the newspaper", "adds the ministry";
+* a pronoun ("he said", "she added", "they said", "it said") is replaced by the last
+  named speaker before it; with none, the speaker is None;
+* a quotation broken by its attribution (“…,” it adds. “…”) is one *statement*: the parts
+  share ``statement`` and speaker;
+* a paragraph that opens with an unattributed full-sentence quotation right after an
+  attributed one continues that speaker (its own statement number);
+* a short quotation (at most six words) in a sentence without a verb of saying is a
+  scare quote or a term: ``is_term=True``, speaker None.
+
+>>> qs = find_quotes('“We lost everything,” said Maria Lopez, a nurse. “Everything.”')
+>>> [(q["text"], q["speaker"], q["statement"]) for q in qs]
+[('We lost everything', 'Maria Lopez', 0), ('Everything.', 'Maria Lopez', 0)]
+>>> q = find_quotes('Officials called it a “managed retreat” from the coast.')[0]
+>>> q["text"], q["is_term"], q["speaker"]
+('managed retreat', True, None)
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from archive.text.selectors import quote_selector
+
+# --- verbs of saying --------------------------------------------------------------------
+
+_SAY_STEMS = (
+    "say|says|said|saying|tell|tells|told|add|adds|added|write|writes|wrote|ask|asks|asked|"
+    "explain|explains|explained|state|states|stated|note|notes|noted|argue|argues|argued|"
+    "claim|claims|claimed|insist|insists|insisted|warn|warns|warned|recall|recalls|recalled|"
+    "continue|continues|continued|reply|replies|replied|declare|declares|declared|"
+    "acknowledge|acknowledges|acknowledged|admit|admits|admitted|concede|concedes|conceded|"
+    "suggest|suggests|suggested|tweet|tweets|tweeted|post|posts|posted|announce|announces|"
+    "announced|observe|observes|observed|remark|remarks|remarked|respond|responds|responded|"
+    "counter|counters|countered|emphasi[sz]e|emphasi[sz]es|emphasi[sz]ed|stress|stresses|"
+    "stressed|agree|agrees|agreed|joke|jokes|joked|quip|quips|quipped|caution|cautions|"
+    "cautioned|predict|predicts|predicted|urge|urges|urged|promise|promises|promised|"
+    "complain|complains|complained|confirm|confirms|confirmed|"
+    "recount|recounts|recounted|testif(?:y|ies|ied)|told|shout|shouted|"
+    "whisper|whispered|sigh|sighed|laugh|laughed|concluded|concludes|conclude|maintain|"
+    "maintains|maintained|contend|contends|contended|point(?:s|ed)? out|put it|puts it|"
+    "reported|reports|report|went on|goes on|pleaded|demanded|assured|boasted|lamented|"
+    "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
+    "was quoted as saying|is quoted as saying|were quoted as saying"
+)
+
+
+def alternation(words: list[str]) -> str:
+    """One regex alternation for ``words``, factored by common prefixes.
+
+    Python's ``re`` tries the branches of an alternation one by one; factored, a word that
+    starts with none of the verbs is rejected after a handful of tests instead of two
+    hundred. Followed by ``\\b``, it matches the same words as the flat alternation.
+
+    >>> alternation(["say", "says", "said"])
+    'sa(?:ys?|id)'
+    """
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(sub) for ch, sub in node.items() if ch]
+        if not branches:
+            return ""
+        optional = "?" if "" in node else ""
+        if len(branches) > 1:
+            return "(?:" + "|".join(branches) + ")" + optional
+        if optional and len(branches[0]) > 1:
+            return f"(?:{branches[0]})?"
+        return branches[0] + optional
+
+    return emit(tree)
+
+
+def _expand(stems: str) -> list[str]:
+    """The literal words of ``_SAY_STEMS``, its few optional parts spelled out."""
+    stems = stems.replace("testif(?:y|ies|ied)", "testify|testifies|testified")
+    stems = stems.replace("point(?:s|ed)? out", "point out|points out|pointed out")
+    words = stems.split("|")
+    words += [w.replace("[sz]", "z") for w in words]
+    return sorted({w.replace("[sz]", "s") for w in words})
+
+
+_SAY = rf"(?:{alternation(_expand(_SAY_STEMS))})"
+_SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
+_ACCORDING = re.compile(r"\baccording to\b", re.I)
+
+_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان"}
+_DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one"}
+# Capitalised words that open sentences or clauses but are not part of a name.
+_NOT_NAME = {
+    "But", "And", "Or", "So", "Yet", "Then", "Now", "Still", "Also", "However", "Meanwhile",
+    "Later", "Earlier", "Yesterday", "Today", "Tonight", "Tomorrow", "On", "In", "At", "As",
+    "After", "Before", "When", "While", "Last", "This", "That", "There", "Here", "It", "If",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Instead",
+    "Asked", "Speaking", "Separately", "Finally", "Indeed", "Since", "Although", "Though",
+    "Because", "Once", "Asked", "Told", "Writing", "Sometimes", "Afterwards", "Overall",
+}
+_TITLES = {
+    "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
+    "Prof.", "Senator", "Sen.", "Mayor", "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "General",
+    "Gen.", "Chancellor", "Secretary", "Chief", "Director", "Sheriff", "Captain", "Rep.",
+    "Representative", "King", "Queen", "Prince", "Pope", "Sir", "Lord", "Lady", "Rabbi",
+    "Father", "Sister", "Councillor", "Commissioner", "Inspector", "Detective", "Officer",
+}
+# Words a name may contain in lower case: "Ursula von der Leyen", "Omar al-Bashir".
+_NAME_PARTICLES = {"de", "da", "del", "der", "den", "di", "du", "la", "le", "van", "von", "bin", "al", "ibn", "y"}
+# A noun phrase after "said"/"according to" stops at these words.
+_NP_STOP = {
+    "in", "on", "at", "during", "after", "before", "when", "while", "who", "which", "that",
+    "told", "as", "to", "with", "by", "from", "adding", "noting", "and", "but", "last",
+    "this", "on", "earlier", "later", "yesterday", "today", "recently", "previously",
+    "because", "since", "whose", "where", "if", "than", "speaking", "via",
+}
+
+_WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d+", re.U)
+
+_DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", '"': '"”', "‟": "”"}
+_SINGLE_OPEN = {"‘": "’", "'": "'", "‚": "‘", "‹": "›"}
+# The abbreviated titles in front of a name; their full stop ends no sentence or clause
+# ("Ms. Price said", "said Dr. Jane Okafor.").
+_TITLE_ABBR = ("Mr", "Mrs", "Ms", "Dr", "Gov", "Sen", "Rep", "Prof", "Gen", "Col", "Lt", "Sgt", "Capt", "Rev", "St")
+# (the dot first: the regex engine then tries the look-behinds only at full stops)
+_FULL_STOP = r"\." + "".join(rf"(?<!\b{t}\.)" for t in _TITLE_ABBR)
+_SENT_END = re.compile(rf"(?:{_FULL_STOP}|[!?…])(?:[\"”’»)\]]*)(?=\s|$)")
+# A person mentioned by title ("Ms. Price", "Dr. Jane Okafor"): a pronoun may refer to them.
+_TITLED_NAME = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Prof)\.\s[A-Z][\w’'\-]+(?:\s(?:[A-Z][\w’'\-]+|de|van|von|al|bin))*"
+)
+_FEMININE_TITLES = ("Ms.", "Mrs.")
+
+
+@dataclass
+class _Span:
+    """One quotation: the offsets of its marks and of its words."""
+
+    open: int  # offset of the opening mark
+    close: int  # offset just after the closing mark (or the end of the paragraph)
+    start: int  # the quoted words
+    end: int
+
+
+# --- finding the spans ------------------------------------------------------------------
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum()
+
+
+_DOUBLE_OPEN_RE = re.compile("[" + "".join(_DOUBLE_CLOSERS) + "]")
+# What ends a quotation opened by each mark: one of its closers, or (after “ only) a second
+# “, which means the first one was never closed.
+_DOUBLE_END_RE = {
+    ch: re.compile("[" + re.escape(closers + ("“" if ch == "“" else "")) + "]")
+    for ch, closers in _DOUBLE_CLOSERS.items()
+}
+
+
+def _double_spans(line: str, base: int) -> list[_Span]:
+    """Spans between double marks in one paragraph."""
+    spans: list[_Span] = []
+    i, n = 0, len(line)
+    while i < n:
+        m = _DOUBLE_OPEN_RE.search(line, i)
+        if m is None:
+            break
+        i = m.start()
+        ch = line[i]
+        if ch == '"' and i > 0 and line[i - 1].isalnum():
+            # a straight mark glued to the end of a word opens nothing
+            i += 1
+            continue
+        end = _DOUBLE_END_RE[ch].search(line, i + 1)
+        if end is None or line[end.start()] not in _DOUBLE_CLOSERS[ch]:
+            j = n if end is None else end.start()
+            spans.append(_make_span(line, base, i, j, j))
+            i = j
+        else:
+            close = end.start()
+            spans.append(_make_span(line, base, i, close, close + 1))
+            i = close + 1
+    return spans
+
+
+def _make_span(line: str, base: int, open_i: int, end_words: int, close: int) -> _Span:
+    s, e = open_i + 1, end_words
+    while s < e and line[s] in " \u00a0\u202f":
+        s += 1
+    while e > s and line[e - 1] in " \u00a0\u202f,":
+        e -= 1
+    return _Span(base + open_i, base + close, base + s, base + e)
+
+
+# A mark at the start or after a space, bracket or dash, before a letter (the mark is
+# matched first and the look-behind checks the character before it, which is faster).
+_SINGLE_OPEN_RE = re.compile(r"[‘'‚‹](?<![^\s(\[—–-].)(?=[^\W\d_])", re.U)
+
+
+def _single_spans(line: str, base: int, taken: list[tuple[int, int]]) -> list[_Span]:
+    """Spans between single marks that are not apostrophes, outside double-quoted spans."""
+    spans: list[_Span] = []
+    pos = 0
+    while True:
+        m = _SINGLE_OPEN_RE.search(line, pos)
+        if not m:
+            break
+        i = m.start()
+        if any(a <= base + i < b for a, b in taken):
+            pos = i + 1
+            continue
+        closer = _SINGLE_OPEN[line[i]]
+        closers = "’'" if closer in "’'" else closer + "’"
+        found = -1
+        for j in range(i + 2, min(len(line), i + 400)):
+            c = line[j]
+            if c in closers and not line[j - 1].isspace():
+                nxt = line[j + 1] if j + 1 < len(line) else " "
+                if not nxt.isalnum():
+                    # "the players’ hotbars": a plural possessive, not a closing mark,
+                    # when a lower-case word follows and the quote would be long.
+                    found = j
+                    break
+        if found < 0:
+            pos = i + 1
+            continue
+        span = _make_span(line, base, i, found, found + 1)
+        if not any(a < span.close and span.open < b for a, b in taken):
+            spans.append(span)
+        pos = found + 1
+    return spans
+
+
+def _spans(text: str) -> list[_Span]:
+    spans: list[_Span] = []
+    base = 0
+    for line in text.split("\n"):
+        doubles = _double_spans(line, base)
+        taken = [(s.open, s.close) for s in doubles]
+        singles = _single_spans(line, base, taken)
+        spans.extend(sorted(doubles + singles, key=lambda s: s.open))
+        base += len(line) + 1
+    return [s for s in spans if s.end > s.start and any(ch.isalnum() for ch in text[s.start : s.end])]
+
+
+# --- speakers ---------------------------------------------------------------------------
+
+
+def _words_before(s: str) -> list[re.Match]:
+    return list(_WORD.finditer(s))
+
+
+# Adverbs between a subject and its verb: "NOAA recently stated", "she also said".
+_ADVERBS = {
+    "also", "then", "later", "earlier", "previously", "recently", "again", "once", "now",
+    "today", "yesterday", "separately", "repeatedly", "publicly", "privately", "reportedly",
+    "initially", "originally", "subsequently", "further", "finally", "often", "frequently",
+    "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
+}
+# Heads of unnamed speakers that belong to an organisation named after them:
+# "a spokesman for the agency", "Economists at Castle Bank", "officials from the ministry".
+_ROLE_NOUNS = {
+    "spokesman", "spokeswoman", "spokesperson", "spokesmen", "spokeswomen", "spokespeople",
+    "official", "analyst", "economist", "researcher", "scientist", "executive", "director",
+    "lawyer", "attorney", "professor", "expert", "strategist", "aide", "adviser", "advisor",
+    "officer", "source", "representative", "member", "engineer", "doctor", "manager",
+    "staffer", "investigator", "prosecutor", "leader", "head", "chief", "employee", "worker",
+}
+_ROLE_MODIFIERS = {"senior", "junior", "top", "chief", "other", "several", "some", "many", "two", "three", "four", "independent", "local"}
+_ROLE_BEFORE = re.compile(r"([^\W\d_][\w\-]*)\s+(?:at|for|of|from|with)\s+$")
+
+
+def _with_role(s: str, name: str) -> str:
+    """``name`` with the role phrase in front of it kept whole ("a spokesman for" + "the agency")."""
+    if not s.endswith(name):
+        return name
+    prefix = s[: len(s) - len(name)]
+    m = _ROLE_BEFORE.search(prefix)
+    if not m:
+        return name
+    head = m.group(1)
+    lw = head.lower()
+    if lw not in _ROLE_NOUNS and lw.removesuffix("s") not in _ROLE_NOUNS:
+        return name
+    before = prefix[: m.start(1)]
+    if head[0].isupper() and before.strip() and not re.search(r"[.;:—(]\s*$", before):
+        return name  # capitalised inside a sentence: a name or title, not a role
+    start = m.start(1)
+    for _ in range(3):
+        mm = re.search(r"(?:^|(?<=\s))([^\W\d_][\w\-]*)\s+$", prefix[:start])
+        if not mm:
+            break
+        w = mm.group(1).lower()
+        if w in _DETERMINERS:
+            start = mm.start(1)
+            break
+        if w not in _ROLE_MODIFIERS:
+            break
+        start = mm.start(1)
+    return prefix[start:] + name
+
+
+def _name_before(s: str) -> str | None:
+    """The speaker phrase that ends ``s`` (the words just before a verb of saying).
+
+    >>> _name_before("The National Oceanic and Atmospheric Administration (NOAA) recently")
+    'The National Oceanic and Atmospheric Administration (NOAA)'
+    >>> _name_before("Soon after Ms. Price"), _name_before("a spokesman for the agency")
+    ('Ms. Price', 'a spokesman for the agency')
+    """
+    s = s.rstrip()
+    while True:
+        m = re.search(r"\s+([a-z]+)$", s)
+        if not m or not (
+            m.group(1) in _ADVERBS
+            or (m.group(1).endswith("ly") and re.search(r"(?:\)|\b[A-Z][\w’'.\-]*)$", s[: m.start()]))
+        ):
+            break
+        s = s[: m.start()]
+    # "The National Oceanic and Atmospheric Administration (NOAA)": the acronym as written
+    acronym = re.search(r"\s*\([A-Z][A-Za-z.&]{1,11}\)$", s)
+    if acronym:
+        name = _name_before_core(s[: acronym.start()])
+        if name and name[0].isupper() and s[: acronym.start()].endswith(name):
+            return name + acronym.group(0)
+        return name
+    name = _name_before_core(s)
+    return _with_role(s, name) if name else None
+
+
+def _name_before_core(s: str) -> str | None:
+    # Appositive: "Maria Lopez, 34, a nurse in Fresno," -> look before the first comma.
+    words = _words_before(s)
+    if not words:
+        return None
+    last = words[-1].group(0)
+    if s.endswith(","):
+        parts = s[:-1].split(",")
+        if len(parts) < 2:
+            return None
+        last_part = parts[-1].strip()
+        if last_part and all(w[0].isupper() for w in last_part.split()) and len(last_part.split()) <= 5:
+            # "the head of the agency, Jane Doe, said": the name is the appositive
+            return last_part
+        for part in reversed(parts[:-1]):
+            name = _name_before(part)
+            if name and name[0].isupper() and name.lower() not in _PRONOUNS:
+                return name
+        return None
+    if last.lower() in _PRONOUNS and words[-1].end() == len(s):
+        return last
+    if last[0].isupper() and last not in _NOT_NAME:
+        # A run of capitalised words (and name particles) ending at the verb.
+        k = len(words) - 1
+        while k > 0:
+            prev = words[k - 1]
+            between = s[prev.end() : words[k].start()]
+            if between.strip() not in ("",):
+                break
+            w = prev.group(0)
+            if (w[0].isupper() and w not in _NOT_NAME) or (w.lower() in _NAME_PARTICLES and k - 1 > 0):
+                k -= 1
+                continue
+            # "Bank of England", "National Oceanic and Atmospheric Administration"
+            if w in ("of", "and", "for") and k - 2 >= 0 and s[words[k - 2].end() : prev.start()] == " ":
+                w2 = words[k - 2].group(0)
+                if w2[0].isupper() and w2 not in _NOT_NAME and w2 not in _TITLES:
+                    k -= 2
+                    continue
+            break
+        # A capitalised common noun that only opens the sentence ("Fisherman Pete
+        # Laurent") is not part of the name; a title ("Governor Gavin Newsom") is.
+        if k < len(words) - 2 and words[k].group(0) not in _TITLES and not s[: words[k].start()].strip():
+            k += 1
+        name = s[words[k].start() : words[-1].end()]
+        if name.split()[0].lower() in _NAME_PARTICLES:
+            name = name.split(None, 1)[1] if " " in name else name
+        # "The Ministry" at a sentence start keeps its article as written.
+        if k > 0 and words[k - 1].group(0).lower() in _DETERMINERS and s[words[k - 1].end() : words[k].start()] == " ":
+            name = s[words[k - 1].start() : words[-1].end()]
+        return name
+    # Lower-case noun phrase: back to the nearest determiner, at most five words.
+    clause_start = max(s.rfind(","), s.rfind(";"), s.rfind(":"), s.rfind("—"), s.rfind("("))
+    for k in range(len(words) - 1, max(-1, len(words) - 7), -1):
+        w = words[k]
+        if w.start() <= clause_start:
+            break
+        if w.group(0).lower() in _DETERMINERS and k < len(words) - 1:
+            return s[w.start() : words[-1].end()]
+        if w.group(0).lower() in _NP_STOP - {"that", "this"}:
+            break
+    # No determiner: a short bare plural subject ("officials said", "local residents say").
+    clause = s[clause_start + 1 :].strip()
+    cw = clause.split()
+    if 1 <= len(cw) <= 3 and all(w.isalpha() or "-" in w for w in cw):
+        if cw[0].lower() not in _NP_STOP and cw[-1].lower().endswith("s") or cw[-1][0].isupper():
+            return clause
+    return None
+
+
+def _name_after(s: str) -> str | None:
+    """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
+    s = s.lstrip()
+    words = _words_before(s)
+    if not words:
+        return None
+    first = words[0].group(0)
+    if first.lower() in _PRONOUNS:
+        return first
+    out_end = None
+    if first.lower() in _DETERMINERS:
+        k = 0
+        while k + 1 < len(words) and k < 8:
+            nxt = words[k + 1]
+            gap = s[words[k].end() : nxt.start()]
+            if gap.strip() or nxt.group(0).lower() in _NP_STOP:
+                break
+            k += 1
+        out_end = words[k].end()
+        # "a spokesman for the company": keep "for/of the X".
+        rest = s[out_end:]
+        m = re.match(r"\s+(?:for|of)\s+(?:the\s+|a\s+)?(?:[\w’'\-]+\s?){1,4}", rest)
+        if m:
+            stop = re.match(r"\s+(?:for|of)\s+((?:the|a)\s+)?([\w’'\-]+(?:\s+[A-Z][\w’'\-]*)*)", rest)
+            if stop:
+                out_end += stop.end()
+        return s[: out_end].rstrip(" ,.")
+    if first[0].isupper():
+        k = 0
+        while k + 1 < len(words):
+            nxt = words[k + 1]
+            gap = s[words[k].end() : nxt.start()]
+            w = nxt.group(0)
+            if gap != " ":
+                break
+            if w[0].isupper() or (w.lower() in _NAME_PARTICLES and k + 2 < len(words)):
+                k += 1
+                continue
+            break
+        return s[: words[k].end()].rstrip(".")
+    # "said transport minister Sophie Klein": lower-case title words, then the name
+    for k in range(1, min(4, len(words))):
+        w = words[k].group(0)
+        if w.lower() in _NP_STOP or not s[words[k - 1].end() : words[k].start()] == " ":
+            break
+        if w[0].isupper():
+            return _name_after(s[words[k].start() :])
+    # bare lower-case plural: "said officials", "say residents"
+    if first.endswith("s") and first.lower() not in _NP_STOP:
+        return first
+    return None
+
+
+_SAY_AT_START = re.compile(rf"^\s*(?:also\s+|then\s+|later\s+)?({_SAY})\b[,]?\s*", re.I)
+_ACCORDING_START = re.compile(r"^\s*according to\s+", re.I)
+
+
+def _after_attribution(tail: str) -> tuple[str | None, int]:
+    """Speaker named right after a quote, and where the attribution ends in ``tail``.
+
+    ``tail`` starts just after the closing mark.
+    """
+    m = re.match(r"^[\s,—–-]*", tail)
+    t0 = m.end()
+    t = tail[t0:]
+    # the attribution clause ends at the sentence end, a colon/semicolon or the next quote
+    end_m = re.search(rf"(?:{_FULL_STOP}|[!?;:])(?=\s|$)|[“\"«„‘]", t)
+    clause = t[: end_m.start()] if end_m else t
+    clause_end = t0 + (end_m.start() if end_m else len(t))
+    if not clause.strip():
+        return None, 0
+    # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
+    m = _SAY_AT_START.match(clause)
+    if m and not re.match(r"\s*(?:that|to|in|on|at|it|of)\b", clause[m.end() :], re.I):
+        name = _name_after(clause[m.end() :])
+        if name:
+            return name, clause_end
+    m = _ACCORDING_START.match(clause)
+    if m:
+        name = _name_after(clause[m.end() :])
+        if name:
+            return name, clause_end
+    # "Maria Lopez said", "she added", "the ministry said in a statement", appositives
+    for sm in _SAY_RE.finditer(clause):
+        before = clause[: sm.start()]
+        if len(before.split()) > 16:
+            break
+        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+            continue
+        name = _name_before(before)
+        if name:
+            return name, clause_end
+        break
+    return None, 0
+
+
+def _coordinated_subject(head: str, tail: str) -> str | None:
+    """“…” followed by "and said …": the speaker is the subject of the sentence."""
+    if re.match(r"^\W*and\s+(?:also\s+)?" + _SAY + r"\b", tail, re.I):
+        return _sentence_subject(head)
+    return None
+
+
+def _before_attribution(head: str, tight: bool) -> str | None:
+    """Speaker named in the same sentence before a quote.
+
+    ``tight``: only an attribution that introduces the quote ("X said: “…”"); otherwise
+    any verb of saying earlier in the sentence ("X said the plan was “reckless”").
+    """
+    h = head.rstrip()
+    if tight:
+        m = re.search(r"\baccording to\s+(.{1,80}?),\s*$", h, re.I)
+        if m:
+            return _name_after(m.group(1))
+        m = re.search(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", h, re.I)
+        if not m or not (h.endswith((":", ",")) or h.lower().endswith("that")):
+            if not m:
+                return None
+        before = h[: m.start()]
+        verb_at_start = not before.strip() or before.rstrip().endswith((".", ":", ";"))
+        if verb_at_start or re.search(r"^\s*$", before):
+            # inverted: "Writes the newspaper: “…”"
+            return _name_after(h[m.end(1) :].strip(" :,"))
+        return _name_before(before)
+    sm = None
+    for sm in _SAY_RE.finditer(h):
+        pass
+    if sm is None:
+        m = re.search(r"\baccording to\s+(.{1,80}?)[,.]", h, re.I)
+        return _name_after(m.group(1)) if m else None
+    # the first verb whose subject is a name wins (the subject precedes the verb)
+    for sm in _SAY_RE.finditer(h):
+        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+            name = _name_before(h[: sm.start()])
+            if name:
+                return name
+            continue
+        name = _name_before(h[: sm.start()])
+        if name:
+            return name
+        name = _name_after(h[sm.end() :]) if re.match(r"\s*(?:[A-Z]|the |a )", h[sm.end() :]) else None
+        if name and _SAY_AT_START.match(h[sm.start() :]):
+            return name
+    return None
+
+
+def _sentence_head(text: str, line_start: int, open_: int, prev_close: int) -> str:
+    """Text from the start of the sentence holding the quote (or the last quote) to it."""
+    start = max(line_start, prev_close)
+    seg = text[start:open_]
+    last = None
+    for m in _SENT_END.finditer(seg):
+        last = m
+    return seg[last.end() :] if last else seg
+
+
+def _is_term(quoted: str, sentence: str) -> bool:
+    words = quoted.split()
+    if len(words) > 6:
+        return False
+    return not _SAY_RE.search(sentence) and not _ACCORDING.search(sentence)
+
+
+def _ends_sentence(quoted: str) -> bool:
+    return quoted.rstrip("’'\"”)").endswith((".", "!", "?", "…"))
+
+
+_AR_VERB = r"(?:و|ف)?(?:قال|قالت|أضاف|أضافت|أكد|أكدت|صرح|صرحت|أوضح|أوضحت)"
+_AR_BEFORE = re.compile(rf"{_AR_VERB}\s+([^:،,.«»]+?)(?:\s+في\s+[^:«]*)?\s*:\s*$")
+_AR_AFTER = re.compile(rf"^\s*[،,]?\s*{_AR_VERB}\s+([^:،,.«»\n]+)")
+
+
+def _arabic_attribution(head: str, tail: str) -> str | None:
+    """Speaker in Arabic: «…»، قال X  /  قال X: «…» (the name as written)."""
+    m = _AR_BEFORE.search(head)
+    if m:
+        return m.group(1).strip()
+    m = _AR_AFTER.match(tail)
+    if m:
+        return m.group(1).strip()
+    return None
+
+
+_FA_VERB = r"(?:گفت|افزود|نوشت|اظهار\s?داشت|تأکید\s?کرد|تاکید\s?کرد|اعلام\s?کرد|ادامه\s?داد)"
+_FA_BEFORE = re.compile(rf"[\s،]+{_FA_VERB}\s*:\s*$")
+_FA_AFTER = re.compile(rf"^\s*[،,]\s*([^:«»؟!.\n]+?)[\s،]+{_FA_VERB}\s*(?:[.؟!]|$)")
+# Where a Persian subject phrase stops being the speaker: a time or place adverbial.
+_FA_ADVERBIAL = re.compile(r"\s+(?:روز|امروز|دیروز|صبح|شب|در|هم|نیز|پیش\s?از|پس\s?از)(?=\s|$)")
+
+
+def _persian_subject(phrase: str) -> str | None:
+    """The speaker in a Persian subject phrase: the words before an appositive (after "،")
+    or an adverbial ("محمد شریفی، مدیرعامل شرکت، روز دوشنبه" -> "محمد شریفی")."""
+    phrase = phrase.split("،", 1)[0]
+    phrase = _FA_ADVERBIAL.split(phrase, 1)[0].strip()
+    return phrase or None
+
+
+def _persian_attribution(head: str, tail: str) -> str | None:
+    """Speaker in Persian (verb last): X گفت: «…»  /  «…»، X گفت."""
+    m = _FA_BEFORE.search(head)
+    if m:
+        return _persian_subject(re.split(r"[:«»؟!.\n]", head[: m.start()])[-1])
+    m = _FA_AFTER.match(tail)
+    if m:
+        return _persian_subject(m.group(1))
+    return None
+
+
+_NAME_RUN = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:[A-Z][\w’'\-]+|de|van|von|al|bin))+)")
+
+
+def _sentence_subject(sentence: str) -> str | None:
+    """The first name of two or more capitalised words in a sentence ("Eva Lindqvist")."""
+    for m in _NAME_RUN.finditer(sentence):
+        words = m.group(1).split()
+        while words and words[0] in _NOT_NAME:
+            words = words[1:]
+        if len(words) >= 2:
+            return " ".join(words)
+    return None
+
+
+def _strip_not_name(name: str) -> str:
+    """``name`` without trailing capitalised words that are not names ("Mr. Smith Monday")."""
+    words = name.split()
+    while len(words) > 2 and words[-1] in _NOT_NAME:
+        words.pop()
+    return " ".join(words)
+
+
+def _indirect_speakers(text: str) -> list[tuple[int, str]]:
+    """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
+    out = []
+    for m in _SAY_RE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        head = text[max(line_start, m.start() - 80) : m.start()]
+        name = _name_before(head) if head.strip() else None
+        if name is None and re.search(r"\band\s*$", head):
+            # "Eva Lindqvist called the result ... and said": the sentence's subject
+            sent = re.split(r"[.!?]\s", head)[-1]
+            name = _sentence_subject(sent)
+        if name and name.lower() not in _PRONOUNS and name[0].isupper():
+            out.append((m.start(), name))
+    return out
+
+
+def find_quotes(text: str) -> list[dict]:
+    """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
+    spans = _spans(text)
+    out: list[dict] = []
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(line_starts, pos) - 1
+
+    last_named_at: tuple[int, str] | None = None
+    indirect = _indirect_speakers(text)
+    titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
+    statement = -1
+    prev: dict | None = None
+    prev_attr_end = -1  # where the attribution after the previous quote ended
+    for n, sp in enumerate(spans):
+        ln = line_of(sp.open)
+        line_start = line_starts[ln]
+        line_end = text.find("\n", sp.open)
+        line_end = len(text) if line_end < 0 else line_end
+        quoted = text[sp.start : sp.end]
+        prev_close = prev["_close"] if prev and prev["_line"] == ln else line_start
+        head = _sentence_head(text, line_start, sp.open, prev_close)
+        tail = text[sp.close : line_end]
+
+        speaker: str | None = None
+        continues = False
+        if prev is not None and prev["_line"] == ln and prev_attr_end >= 0:
+            between = text[prev_attr_end : sp.open]
+            if re.fullmatch(r"[\s,.;:—–-]*", between):
+                continues = True
+        elif prev is not None and prev["_line"] == ln and not prev["is_term"]:
+            between = text[prev["_close"] : sp.open]
+            # “…,” she said, “…” where the attribution came before the first part
+            if re.fullmatch(r"\s*[,;:—–-]?\s*", between) and not _ends_sentence(prev["text"]):
+                continues = True
+
+        after_name, attr_end = (None, 0)
+        can_attach_after = (
+            not _ends_sentence(quoted)
+            or quoted.rstrip("’'\"”").endswith(("?", "!", "…"))
+            or re.match(r"^[\s]*[,—–]|^\s+[a-z]", tail) is not None
+        )
+        if can_attach_after:
+            after_name, attr_end = _after_attribution(tail)
+        before_tight = _before_attribution(head, tight=True)
+        if continues:
+            speaker = prev["speaker"]
+        elif before_tight:
+            speaker = before_tight
+        elif after_name:
+            speaker = after_name
+        else:
+            speaker = _before_attribution(head, tight=False)
+
+        sentence_ctx = head + " " + text[sp.close : sp.close + (attr_end or 0)]
+        if speaker is None and not continues:
+            # the attribution may come after a following clause: “…” – the words of X
+            sentence_ctx += tail[:120] if can_attach_after else ""
+        is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
+
+        if speaker is None and not continues:
+            speaker = (
+                _arabic_attribution(head, tail)
+                or _persian_attribution(head, tail)
+                or _coordinated_subject(head, tail)
+            )
+        if speaker and speaker.lower() in _PRONOUNS:
+            # the last speaker named before this quote, in a quotation or in reported
+            # speech; for "he"/"she" also the last person named by title ("Soon after
+            # Ms. Price was elected, she said"), unless the title says the other gender
+            pronoun = speaker.lower()
+            earlier = [(pos, name) for pos, name in indirect if pos < sp.open]
+            if last_named_at is not None:
+                earlier.append(last_named_at)
+            if pronoun in ("he", "she"):
+                earlier += [(pos, name) for pos, name in titled if pos < sp.open]
+                earlier = [
+                    (pos, name) for pos, name in earlier
+                    if not (pronoun == "she" and name.startswith("Mr."))
+                    and not (pronoun == "he" and name.startswith(_FEMININE_TITLES))
+                ]
+            speaker = max(earlier)[1] if earlier else None
+        # A paragraph that opens with a quotation continues the last speaker.
+        if (
+            speaker is None
+            and not is_term
+            and not continues
+            and prev is not None
+            and prev["speaker"]
+            and ln - prev["_line"] <= 1
+            and not text[line_start : sp.open].strip()
+            and len(quoted.split()) > 3
+        ):
+            speaker = prev["speaker"]
+        if speaker:
+            last_named_at = (sp.open, speaker)
+        if not continues:
+            statement += 1
+        prev_attr_end = sp.close + attr_end if attr_end else -1
+        item = {
+            "n": n,
+            "statement": statement,
+            "text": quoted,
+            "speaker": speaker,
+            "is_term": is_term,
+            "start": sp.start,
+            "end": sp.end,
+            **quote_selector(text, sp.start, sp.end),
+            "_line": ln,
+            "_close": sp.close,
+        }
+        out.append(item)
+        prev = item
+    for item in out:
+        del item["_line"], item["_close"]
+    return out

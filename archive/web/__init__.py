@@ -1,0 +1,95 @@
+"""The Datasette plugin: citation, snapshot, diff, replay and Memento pages over the index.
+
+Registered through the ``datasette`` entry point (``archive.web``), so ``archive serve`` and
+plain ``datasette archive.db`` both load it; its ``templates/`` and ``static/`` load by
+Datasette's plugin convention (static files under ``/-/static-plugins/archive-store/``).
+Every page has a ``.json`` twin and works without JavaScript.
+
+Routes (all read-only; anything but GET/HEAD gets 405)::
+
+    /-/cite/<citation id>[.json]        passage, provenance, verification done now
+    /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
+    /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
+    /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
+    /-/replay-raw/<record id|sha256>    the archived bytes, inert (CSP sandbox)
+    /-/timemap/link/<url>, /-/timemap/json/<url>   RFC 7089 TimeMap
+    /-/timegate/<url>                   RFC 7089 TimeGate (Accept-Datetime)
+    /-/web/<timestamp>/<url>            Wayback-style URL: 302 to the closest capture
+
+Modules: :mod:`~archive.web.pages` (the pages and their data), :mod:`~archive.web.memento`,
+:mod:`~archive.web.guard` (the ASGI middleware), :mod:`~archive.web.serve` (``archive serve``).
+
+Where the WARCs are: env ``ARCHIVE_WARCS`` (set by ``archive serve``), else plugin config
+``plugins: archive: warcs:``, else a ``warcs`` directory next to the database file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from archive.web import guard, memento, pages
+
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/cite/(?P<id>c-[0-9a-f]{20})(?P<fmt>\.json)?$", pages.cite_view),
+        (r"^/-/snapshot/(?P<sha>[0-9a-fA-F]{64})(?P<fmt>\.json)?$", pages.snapshot_view),
+        (r"^/-/diff(?P<fmt>\.json)?$", pages.diff_view),
+        (r"^/-/replay/(?P<key>[^/]+?)(?P<fmt>\.json)?$", pages.replay_view),
+        (r"^/-/replay-raw/(?P<key>[^/]+)$", pages.replay_raw_view),
+        (r"^/-/timemap/(?P<fmt>link|json)/(?P<url>.+)$", memento.timemap_view),
+        (r"^/-/timegate/(?P<url>.+)$", memento.timegate_view),
+        (r"^/-/web/(?P<ts>\d+)(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", memento.web_view),
+    ]
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    # Our pages' strict CSP allows exactly the inline scripts of Datasette's own base
+    # template (by hash), and nothing an escaping bug could smuggle in.
+    pages.base_script_hashes.clear()
+    try:
+        source = env.loader.get_source(env, "_close_open_menus.html")[0]
+    except Exception:  # a Datasette without that template: nothing to allow
+        return
+    for script in re.findall(r"<script>(.*?)</script>", source, re.S):
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        pages.base_script_hashes.append(f"sha256-{digest}")
+
+
+def _link(href: str, label: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(href, label)
+
+
+@hookimpl
+def render_cell(value, column, table, datasette):
+    if not isinstance(value, str):
+        return None
+    if column == "snippet" and pages.SNIPPET_OPEN in value:
+        escaped = str(escape(value))
+        return Markup(escaped.replace(pages.SNIPPET_OPEN, "<mark>").replace(pages.SNIPPET_CLOSE, "</mark>"))
+    links = pages._Links(datasette)
+    if SHA256_RE.fullmatch(value) and (
+            (table == "snapshots" and column == "sha256") or column.endswith("snapshot_sha256")
+            or column == "payload_sha256"):
+        return _link(links.snapshot(value), value)
+    if CITATION_RE.fullmatch(value) and ((table == "citations" and column == "id") or column == "citation_id"):
+        return _link(links.cite(value), value)
+    # ledger.record_id may name a citation record, which has no replay.
+    if column in ("record_id", "refers_to") and table != "ledger" and pages.RECORD_RE.fullmatch(value):
+        return _link(links.replay(value), value)
+    return None
+
+
+@hookimpl
+def asgi_wrapper():
+    return guard.asgi_wrapper()

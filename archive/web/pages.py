@@ -1,0 +1,716 @@
+"""Datasette plugin: citation, snapshot, diff, replay and Memento pages over the index.
+
+Registered through the ``datasette`` entry point, so ``archive serve`` and plain
+``datasette archive.db`` both load it. Every page has a ``.json`` twin and works without
+JavaScript.
+
+Routes (all read-only; anything but GET/HEAD gets 405)::
+
+    /-/cite/<citation id>[.json]        passage, provenance, verification done now
+    /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
+    /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
+    /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
+    /-/replay-raw/<record id|sha256>    the archived bytes, inert (CSP sandbox)
+    /-/timemap/link/<url>, /-/timemap/json/<url>   RFC 7089 TimeMap
+    /-/timegate/<url>                   RFC 7089 TimeGate (Accept-Datetime)
+    /-/web/<timestamp>/<url>            Wayback-style URL: 302 to the closest capture
+
+Archived bytes are hostile input (RELIABILITY.md, "Serving archived HTML"): pages show the
+extracted *text*, always escaped by Jinja's autoescape; archived HTML is only ever served by
+``/-/replay-raw`` with a ``sandbox`` CSP into an ``<iframe sandbox>`` that grants nothing.
+
+Where the WARCs are: env ``ARCHIVE_WARCS`` (set by ``archive serve``), else plugin config
+``plugins: archive: warcs:``, else a ``warcs`` directory next to the database file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from datetime import timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote, unquote, urlencode
+
+from datasette.utils.asgi import Response
+
+from archive.errors import ArchiveError, UsageError
+from archive.index.queries import load_version, resolve_page, stored_changes, version_of
+from archive.provenance.cite import citation_output, verify_citation
+from archive.store import Store
+from archive.text.diff import compare, word_diff
+from archive.text.passage import relocate
+from archive.times import http_date, parse_iso
+from archive.warc.http import HTML_TYPES, decode_content, mime_of
+
+PLUGIN = "archive"
+HERE = Path(__file__).resolve().parent
+
+# The archived bytes run nowhere: no script, no network except data: images, no forms, no
+# base-URL tricks, and only the app itself may frame them (RELIABILITY.md, serving 3).
+RAW_CSP = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+           "form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
+RAW_HEADERS = {
+    "Content-Security-Policy": RAW_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
+RECORD_RE = re.compile(r"<?(urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[^\s<>\"']+?)>?")
+TIMESTAMP_RE = re.compile(r"\d{4,14}")
+# Markers the "search" canned query puts around matches in snippet(); render_cell turns
+# them into <mark> after escaping everything else.
+SNIPPET_OPEN, SNIPPET_CLOSE = "⟦", "⟧"
+MAX_DIFF_CHARS = 300_000
+
+# Hashes of the inline scripts Datasette's own base template emits, so that the strict CSP
+# of our pages allows exactly those and nothing an escaping bug could smuggle in.
+base_script_hashes: list[str] = []
+_local = threading.local()
+
+
+# -- configuration and the store -----------------------------------------------------------
+
+def _archive_db(datasette) -> Any:
+    """The Datasette database holding the index."""
+    config = datasette.plugin_config(PLUGIN) or {}
+    if config.get("database"):
+        return datasette.get_database(config["database"])
+    dbs = [db for db in datasette.databases.values() if db.path and not db.is_memory]
+    if not dbs:
+        raise UsageError("no database file is being served")
+    env_db = os.environ.get("ARCHIVE_DB")
+    for db in dbs:
+        if env_db and Path(db.path).resolve() == Path(env_db).resolve():
+            return db
+    for db in dbs:
+        if db.name == "archive":
+            return db
+    return dbs[0]
+
+
+def _paths(datasette) -> tuple[Path, Path]:
+    """(database path, warcs directory) per the rules in the module docstring."""
+    db_path = Path(_archive_db(datasette).path)
+    config = datasette.plugin_config(PLUGIN) or {}
+    warcs = os.environ.get("ARCHIVE_WARCS") or config.get("warcs") or db_path.parent / "warcs"
+    return db_path, Path(warcs)
+
+
+def _store(db_path: Path, warcs: Path) -> Store:
+    """A Store per worker thread: sqlite connections are not shared between threads."""
+    stores = getattr(_local, "stores", None)
+    if stores is None:
+        stores = _local.stores = {}
+    key = (str(db_path), str(warcs))
+    store = stores.get(key)
+    if store is None:
+        # Read-only: a reader never writes the index nor touches files a capture may be writing.
+        store = stores[key] = Store(db_path, warcs, readonly=True)
+    return store
+
+
+async def _with_store(datasette, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(store, *args)`` in a worker thread: WARC reads and hashing block."""
+    db_path, warcs = _paths(datasette)
+
+    def call() -> Any:
+        return fn(_store(db_path, warcs), *args)
+
+    return await asyncio.get_running_loop().run_in_executor(None, call)
+
+
+class _NotFound(Exception):
+    """Nothing in the archive under that name."""
+
+
+class _BadRequest(Exception):
+    """The request's parameters cannot be read."""
+
+
+# -- small pure helpers ---------------------------------------------------------------------
+
+def record_key(record_id: str | None) -> str:
+    """A record id as it appears in our URLs: without the angle brackets.
+
+    >>> record_key("<urn:uuid:5dca7202-eed5-400a-8b7a-3e2db0a29f74>")
+    'urn:uuid:5dca7202-eed5-400a-8b7a-3e2db0a29f74'
+    """
+    return (record_id or "").strip().strip("<>")
+
+
+def url_in_path(url: str) -> str:
+    """An archived URL made safe to append to one of our paths (Wayback style).
+
+    Characters that would end a URL in a Link header or HTML attribute are escaped.
+
+    >>> url_in_path('http://example.org/a b?q="x"')
+    'http://example.org/a%20b?q=%22x%22'
+    """
+    return quote(url, safe=":/?&=%@+,;~!$'()*#[]")
+
+
+def wayback_stamp(iso: str | None) -> str:
+    """ISO 8601 capture time as a 14-digit Wayback timestamp.
+
+    >>> wayback_stamp("2026-11-25T03:48:29.411644Z")
+    '20261125034829'
+    """
+    dt = parse_iso(iso)
+    return dt.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S") if dt else ""
+
+
+def highlight_segments(text: str, spans: list[dict]) -> list[dict]:
+    """Cut ``text`` where spans start or end; each piece lists the spans covering it.
+
+    ``spans`` are ``{"start", "end", "cls", "title"}``; overlapping spans (a figure inside
+    a quote) mark the overlap with both classes. The template escapes every piece.
+
+    >>> [(s["text"], s["cls"]) for s in highlight_segments("ab cd", [{"start": 3, "end": 5, "cls": "fig"}])]
+    [('ab ', ''), ('cd', 'fig')]
+    """
+    n = len(text)
+    good = [s for s in spans if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
+            and 0 <= s["start"] < s["end"] <= n]
+    points = sorted({0, n, *(s["start"] for s in good), *(s["end"] for s in good)})
+    out = []
+    for a, b in zip(points, points[1:]):
+        cover = [s for s in good if s["start"] <= a and s["end"] >= b]
+        out.append({
+            "text": text[a:b],
+            "cls": " ".join(sorted({s["cls"] for s in cover})),
+            "title": "; ".join(dict.fromkeys(s["title"] for s in cover if s.get("title"))),
+            "id": next((s["id"] for s in cover if s.get("id") and s["start"] == a), None),
+        })
+    return out
+
+
+def figure_series(changes: list[dict], versions: list[dict]) -> list[dict]:
+    """Values over versions for each figure that changed, chained through the changes.
+
+    A change ``2,300 → 3,100`` (v1→v2) followed by ``3,100 → 3,400`` (v2→v3) of the same
+    ``counts`` is one series of three points.
+    """
+    when = {v["version"]: v["first_captured_at"] for v in versions}
+    series: list[dict] = []
+    for ch in changes:
+        if ch["kind"] != "figure" or ch["op"] != "changed":
+            continue
+        bv, av = ch.get("before_value"), ch.get("after_value")
+        if not isinstance(bv, (int, float)) or not isinstance(av, (int, float)):
+            continue
+        label = ch.get("counts") or ""
+        for s in series:
+            last = s["points"][-1]
+            if s["label"] == label and last["version"] == ch["from_version"] and last["value"] == bv:
+                break
+        else:
+            s = {"label": label, "points": [{"version": ch["from_version"], "value": bv,
+                                             "text": ch.get("before") or "",
+                                             "at": when.get(ch["from_version"])}]}
+            series.append(s)
+        s["points"].append({"version": ch["to_version"], "value": av, "text": ch.get("after") or "",
+                            "at": when.get(ch["to_version"])})
+    return series
+
+
+def chart_geometry(series: dict, n_versions: int, width: int = 280, height: int = 96) -> dict:
+    """Coordinates of a small line chart (x: version, y: value) for the SVG template."""
+    pad_x, pad_top, pad_bottom = 28, 18, 20
+    values = [p["value"] for p in series["points"]]
+    lo, hi = min(values), max(values)
+    span_v = (hi - lo) or 1.0
+    span_x = max(n_versions - 1, 1)
+    pts = []
+    for p in series["points"]:
+        x = pad_x + (width - 2 * pad_x) * (p["version"] - 1) / span_x
+        y = (pad_top + (height - pad_top - pad_bottom) / 2 if hi == lo
+             else pad_top + (height - pad_top - pad_bottom) * (hi - p["value"]) / span_v)
+        pts.append({**p, "x": round(x, 1), "y": round(y, 1)})
+    return {"width": width, "height": height, "points": pts, "baseline": height - pad_bottom + 4,
+            "polyline": " ".join(f"{p['x']},{p['y']}" for p in pts), "label": series["label"]}
+
+
+def _mark_figure_ops(ops: list[dict], changes: list[dict]) -> list[dict]:
+    """Flag word-diff pieces that are changed figures, so the diff can mark them."""
+    before = {c["before"] for c in changes if c["kind"] == "figure" and c.get("before")}
+    after = {c["after"] for c in changes if c["kind"] == "figure" and c.get("after")}
+    for op in ops:
+        op["figure"] = op["op"] != "equal" and (op["before"].strip() in before or op["after"].strip() in after)
+    return ops
+
+
+# -- building pages (sync, run in a worker thread with a Store) --------------------------
+
+def _versions(conn: sqlite3.Connection, page_url: str) -> list[dict]:
+    rows = conn.execute("SELECT * FROM versions WHERE page_url=? ORDER BY version", (page_url,)).fetchall()
+    counts = {r[0]: r[1] for r in conn.execute(
+        "SELECT to_version, count(*) FROM changes WHERE page_url=? GROUP BY to_version", (page_url,))}
+    return [{**dict(r), "changes": counts.get(r["version"], 0)} for r in rows]
+
+
+def _history(conn: sqlite3.Connection, page_url: str) -> dict:
+    """Timeline of versions and the charts of figures that changed."""
+    versions = _versions(conn, page_url)
+    series = figure_series(stored_changes(conn, page_url), versions)
+    return {"versions": versions,
+            "figures": [{**s, "chart": chart_geometry(s, len(versions))} for s in series]}
+
+
+def _capture_for_key(store: Store, key: str) -> sqlite3.Row:
+    """The capture named by a record id (with or without <>) or a snapshot SHA-256."""
+    key = unquote(key).strip()
+    row = store.capture_row(key) or store.capture_row(f"<{record_key(key)}>")
+    if row is None and SHA256_RE.fullmatch(key.lower()):
+        snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (key.lower(),)).fetchone()
+        if snap:
+            row = store.capture_row(snap[0])
+    if row is None:
+        raise _NotFound(f"no capture or snapshot {key!r} in the archive")
+    return row
+
+
+def _verify(store: Store, cid: str) -> dict:
+    try:
+        return verify_citation(store, cid)
+    except Exception as exc:  # a broken store must read as a failed check, not a 500
+        return {"id": cid, "ok": False, "where": {},
+                "checks": [{"check": "verify", "ok": False, "detail": f"{type(exc).__name__}: {exc}"}],
+                "failed": [f"verify: {type(exc).__name__}: {exc}"]}
+
+
+def _proof_summary(proof: dict) -> dict:
+    """The proof chain of a citation, link by link, for the page (the JSON keeps it all)."""
+    rec, seal, ledger_entries, sig = proof["record"], proof.get("file_seal"), proof["ledger"], proof["signature"]
+    links = [{"name": "Record digests", "ok": rec.get("ok"),
+              "detail": (f"block sha256 {rec.get('block_sha256')}, payload sha256 {rec.get('payload_sha256')}, "
+                         f"declared digests {rec.get('fixity')}") if rec.get("block_sha256") else rec.get("detail", "")}]
+    if seal:
+        links.append({"name": "File seal", "ok": True if seal.get("sha256") else None,
+                      "detail": (f"{seal['warc_file']} sealed {seal.get('sealed_at') or '(still open)'}, "
+                                 f"sha256 {seal.get('sha256') or '-'}, {seal.get('size')} bytes, "
+                                 f"ledger entry {seal.get('ledger_seq') or '-'}")})
+    for kind, e in ledger_entries.items():
+        if "entry" in e:
+            p = e["inclusion_proof"]
+            detail = (f"entry {e['entry']['seq']} ({e['entry']['entry_hash'][:16]}…), included in the "
+                      f"Merkle tree of {p['tree_size']} entries with a {len(p['path'])}-hash proof, "
+                      f"root {p['root'][:16]}…")
+        else:
+            detail = e.get("detail", "")
+        links.append({"name": f"Ledger: {kind}", "ok": e.get("ok"), "detail": detail})
+    links.append({"name": "Signature", "ok": sig.get("ok") if sig.get("status") != "unsigned" else None,
+                  "detail": (f"{sig['status']}: head {sig['head']['seq']} signed {sig['head']['signed_at']} "
+                             f"by key {sig['head']['key_id']}" + ("" if sig.get("trusted_key") else
+                             " (checked against the key in the head; pass a trusted public key to "
+                             "`archive verify --public-key` to check who signed)"))
+                  if sig.get("head") else sig.get("detail", "")})
+    return {"ok": proof["ok"], "links": links, "full": proof}
+
+
+def build_cite(store: Store, cid: str, base_url: str) -> dict:
+    """Everything the citation page shows; cited content only if verification allows."""
+    conn = store.conn
+    row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if row is None:
+        raise _NotFound(f"no citation {cid!r} in the archive")
+    ver = _verify(store, cid)
+    if ver["ok"]:
+        status = "verified"
+    elif any(c["ok"] is False for c in ver["checks"]):
+        status = "failed"
+    else:
+        status = "unverified"  # nothing failed, but something could not be checked
+    show = status != "failed"
+    capture = store.capture_row(row["record_id"])
+    try:
+        source = store.original_of(capture) if capture is not None else None
+    except ArchiveError:
+        source = None
+    provenance = {
+        "url": row["url"], "page_url": row["page_url"], "captured_at": row["captured_at"],
+        "snapshot_sha256": row["snapshot_sha256"], "text_sha256": row["text_sha256"],
+        "record_id": row["record_id"],
+        "warc_file": source["warc_file"] if source is not None else None,
+        "offset": source["offset"] if source is not None else None,
+        "length": source["length"] if source is not None else None,
+        "source_record_id": source["record_id"] if source is not None else None,
+        "citation_record_id": row["citation_record_id"], "citation_warc_file": row["warc_file"],
+        "citation_offset": row["offset"], "created_at": row["created_at"], "note": row["note"],
+    }
+    cited_version = version_of(conn, row["page_url"], row["text_sha256"])
+    history = _history(conn, row["page_url"])
+    from archive.provenance.audit import proof_for_citation
+
+    out: dict = {"id": cid, "status": status, "verification": ver, "provenance": provenance,
+                 "proof": _proof_summary(proof_for_citation(store, cid)),
+                 "version": cited_version, "versions": history["versions"],
+                 "checks": [dict(r) for r in conn.execute(
+                     "SELECT * FROM checks WHERE citation_id=? ORDER BY checked_at DESC LIMIT 10", (cid,))]}
+    if not show:
+        return out
+    text_row = conn.execute("SELECT title, text FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
+    text = text_row["text"] if text_row else ""
+    out["title"] = text_row["title"] if text_row else None
+    out["passage"] = {"exact": row["exact"], "prefix": row["prefix"], "suffix": row["suffix"],
+                      "start": row["start"], "end": row["end"]}
+    out["segments"] = highlight_segments(text, [{"start": row["start"], "end": row["end"],
+                                                 "cls": "passage", "id": "passage"}])
+    out["forms"] = citation_output(store, row, base_url)["forms"]
+    out["figures"] = history["figures"]
+    selector = {k: row[k] for k in ("exact", "prefix", "suffix", "start", "end")}
+    later = []
+    for v in history["versions"]:
+        if cited_version is None or v["version"] <= cited_version:
+            continue
+        vt = conn.execute("SELECT text FROM texts WHERE sha256=?", (v["text_sha256"],)).fetchone()
+        found = relocate(vt["text"] if vt else "", selector)
+        later.append({"version": v["version"], "first_captured_at": v["first_captured_at"],
+                      "snapshot_sha256": v["snapshot_sha256"], "text_sha256": v["text_sha256"],
+                      "status": found["status"], "now": found.get("now"),
+                      "ops": word_diff(row["exact"], found["now"]) if found.get("now") else []})
+    out["later"] = later
+    return out
+
+
+def _snapshot_fixity(store: Store, sha: str) -> dict:
+    """Re-read the snapshot's bytes by offset and re-hash them, now."""
+    try:
+        payload, orig = store.payload(sha)
+    except Exception as exc:  # unreadable bytes are a failed check, shown as such
+        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    got = hashlib.sha256(payload).hexdigest()
+    return {"ok": got == sha, "detail": f"payload sha256 {got} read from {orig['warc_file']} @ {orig['offset']}"}
+
+
+def build_snapshot(store: Store, sha: str) -> dict:
+    conn = store.conn
+    snap = conn.execute("SELECT * FROM snapshots WHERE sha256=?", (sha,)).fetchone()
+    if snap is None:
+        raise _NotFound(f"no snapshot {sha} in the archive")
+    captures = [dict(r) for r in conn.execute(
+        "SELECT record_id, record_type, url, page_url, captured_at, status, content_type, warc_file, "
+        "offset, length, fixity FROM captures WHERE payload_sha256=? ORDER BY captured_at", (sha,))]
+    fixity = _snapshot_fixity(store, sha)
+    out: dict = {"sha256": sha, "snapshot": dict(snap), "captures": captures, "fixity": fixity,
+                 "page_url": captures[0]["page_url"] if captures else None}
+    if out["page_url"]:
+        history = _history(conn, out["page_url"])
+        out["versions"] = history["versions"]
+        out["figures"] = history["figures"] if fixity["ok"] else []
+    else:
+        out["versions"], out["figures"] = [], []
+    out["version"] = (version_of(conn, out["page_url"], snap["text_sha256"])
+                      if out["page_url"] and snap["text_sha256"] else None)
+    if not fixity["ok"] or not snap["text_sha256"]:
+        return out
+    t = conn.execute("SELECT * FROM texts WHERE sha256=?", (snap["text_sha256"],)).fetchone()
+    if t is None:
+        return out
+    out["text"] = {k: t[k] for k in ("sha256", "title", "author", "published", "modified", "language",
+                                     "charset", "extractor_version", "truncated")}
+    quotes = [dict(r) for r in conn.execute("SELECT * FROM quotes WHERE text_sha256=? ORDER BY n", (t["sha256"],))]
+    figures = [dict(r) for r in conn.execute("SELECT * FROM figures WHERE text_sha256=? ORDER BY n", (t["sha256"],))]
+    spans = [{"start": q["start"], "end": q["end"], "cls": "quote",
+              "title": f"quote: {q['speaker']}" if q["speaker"] else "quote"} for q in quotes]
+    spans += [{"start": f["start"], "end": f["end"], "cls": "figure",
+               "title": "figure: " + " ".join(x for x in (f["qualifier"], f["text"], f["counts"]) if x)}
+              for f in figures]
+    out["segments"] = highlight_segments(t["text"] or "", spans)
+    out["quotes"], out["figures_in_text"] = quotes, figures
+    return out
+
+
+def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) -> dict:
+    conn = store.conn
+    try:
+        page_url = resolve_page(conn, page)
+    except UsageError as exc:
+        raise _NotFound(str(exc)) from None
+    versions = _versions(conn, page_url)
+    if len(versions) < 2:
+        raise _NotFound(f"{page} has only {len(versions)} version(s): nothing to compare")
+    try:
+        to_n = int(to_v) if to_v else versions[-1]["version"]
+        from_n = int(from_v) if from_v else to_n - 1
+    except ValueError:
+        raise _BadRequest("from and to are version numbers (1, 2, ...)") from None
+    by_n = {v["version"]: v for v in versions}
+    if from_n not in by_n or to_n not in by_n or from_n == to_n:
+        raise _BadRequest(f"versions must be two different numbers from 1 to {len(versions)}")
+    a, b = by_n[from_n], by_n[to_n]
+    va, vb = load_version(conn, a["text_sha256"]), load_version(conn, b["text_sha256"])
+    changes = compare(va, vb)
+    for ch in changes:
+        ch["ops"] = word_diff(ch.get("before") or "", ch.get("after") or "") \
+            if ch["op"] in ("edited", "changed") else []
+    ops = None
+    if len(va["text"]) + len(vb["text"]) <= MAX_DIFF_CHARS:
+        ops = _mark_figure_ops(word_diff(va["text"], vb["text"]), changes)
+    history = _history(conn, page_url)
+    return {"page_url": page_url, "from": a, "to": b, "versions": versions, "changes": changes,
+            "ops": ops, "figures": history["figures"],
+            "title_before": va["title"], "title_after": vb["title"]}
+
+
+def build_replay(store: Store, key: str) -> dict:
+    row = _capture_for_key(store, key)
+    try:
+        orig = store.original_of(row)
+    except ArchiveError as exc:
+        raise _NotFound(str(exc)) from None
+    headers = json.loads(row["http_headers"]) if row["http_headers"] else []
+    mementos = _mementos(store.conn, row["page_url"])
+    i = next((n for n, m in enumerate(mementos) if m["record_id"] == row["record_id"]), None)
+    return {
+        "record_id": row["record_id"], "key": record_key(row["record_id"]), "url": row["url"],
+        "page_url": row["page_url"], "captured_at": row["captured_at"], "status": row["status"],
+        "record_type": row["record_type"], "content_type": row["content_type"],
+        "payload_sha256": row["payload_sha256"], "warc_file": orig["warc_file"], "offset": orig["offset"],
+        "length": orig["length"], "source_record_id": orig["record_id"], "truncated": row["truncated"],
+        "fixity": row["fixity"], "is_html": mime_of(orig["content_type"]) in HTML_TYPES,
+        "archived_headers": headers,
+        "previous": mementos[i - 1] if i else None,
+        "next": mementos[i + 1] if i is not None and i + 1 < len(mementos) else None,
+    }
+
+
+def read_raw(store: Store, key: str) -> tuple[bytes, sqlite3.Row, str]:
+    """Payload bytes of a capture, content-decoded, with a fixity verdict."""
+    row = _capture_for_key(store, key)
+    try:
+        payload, orig = store.payload(row["record_id"])
+    except ArchiveError as exc:
+        return b"", row, f"failed: {exc}"
+    want = orig["payload_sha256"]
+    if not want:
+        verdict = "unverifiable"
+    else:
+        verdict = "ok" if hashlib.sha256(payload).hexdigest() == want else "failed: payload sha256 differs"
+    headers = json.loads(orig["http_headers"]) if orig["http_headers"] else []
+    # Content-Encoding is undone here because archived headers are never passed on.
+    data, _ = decode_content(payload, headers)
+    return data, orig, verdict
+
+
+# -- HTTP plumbing ----------------------------------------------------------------------------
+
+def _page_csp() -> str:
+    scripts = " ".join(f"'{h}'" for h in base_script_hashes)
+    return ("default-src 'self'; script-src 'self' " + scripts + "; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'self'")
+
+
+def _page_headers(extra: dict | None = None) -> dict:
+    headers = {"Content-Security-Policy": _page_csp(), "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN"}
+    headers.update(extra or {})
+    return headers
+
+
+def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False, indent=2, default=str), status=status,
+                    headers=_page_headers(headers), content_type="application/json; charset=utf-8")
+
+
+async def _error(datasette, request, status: int, message: str, as_json: bool) -> Response:
+    if as_json:
+        return _json({"ok": False, "error": message, "status": status}, status=status)
+    body = await datasette.render_template("archive_error.html", {"status": status, "message": message,
+                                                                  **_common(datasette)}, request=request)
+    return Response.html(body, status=status, headers=_page_headers())
+
+
+def _common(datasette) -> dict:
+    urls = datasette.urls
+    return {
+        "archive_css": urls.static_plugins("archive-store", "archive.css"),
+        "copy_js": urls.static_plugins("archive-store", "copy.js"),
+        "u": _Links(datasette),
+    }
+
+
+class _Links:
+    """URL builders for templates; everything goes through ``datasette.urls``."""
+
+    def __init__(self, datasette):
+        self.urls = datasette.urls
+        self._datasette = datasette
+
+    @property
+    def db(self) -> str:
+        return _archive_db(self._datasette).name
+
+    def cite(self, cid: str) -> str:
+        return self.urls.path(f"/-/cite/{quote(cid, safe='')}")
+
+    def snapshot(self, sha: str) -> str:
+        return self.urls.path(f"/-/snapshot/{quote(sha, safe='')}")
+
+    def replay(self, record_id: str) -> str:
+        return self.urls.path(f"/-/replay/{quote(record_key(record_id), safe=':')}")
+
+    def raw(self, record_id: str) -> str:
+        return self.urls.path(f"/-/replay-raw/{quote(record_key(record_id), safe=':')}")
+
+    def diff(self, page_url: str, a: int | None = None, b: int | None = None, view: str | None = None) -> str:
+        params: dict = {"page": page_url}
+        if a is not None:
+            params["from"] = a
+        if b is not None:
+            params["to"] = b
+        if view:
+            params["view"] = view
+        return self.urls.path("/-/diff") + "?" + urlencode(params)
+
+    def timemap(self, url: str) -> str:
+        return self.urls.path("/-/timemap/link/" + url_in_path(url))
+
+    def timegate(self, url: str) -> str:
+        return self.urls.path("/-/timegate/" + url_in_path(url))
+
+    def web(self, stamp: str, url: str) -> str:
+        return self.urls.path(f"/-/web/{stamp}/" + url_in_path(url))
+
+    def row(self, table: str, pk: str) -> str:
+        return self.urls.row(self.db, table, quote(pk, safe=""))
+
+    def table(self, table: str) -> str:
+        return self.urls.table(self.db, table)
+
+
+def _only_get(request) -> bool:
+    return request.method in ("GET", "HEAD")
+
+
+def _target_url(request) -> str:
+    """The archived URL at the end of a Memento path, with its query string."""
+    url = unquote(request.url_vars["url"])
+    # Some proxies merge '//' into '/'; put the scheme's slashes back.
+    url = re.sub(r"^(https?):/(?!/)", r"\1://", url, flags=re.I)
+    if request.query_string:
+        url += "?" + request.query_string
+    return url
+
+
+def _base_url(datasette, request) -> str:
+    return datasette.absolute_url(request, datasette.urls.instance()).rstrip("/")
+
+
+async def _render(datasette, request, template: str, context: dict, headers: dict | None = None,
+                  status: int = 200) -> Response:
+    body = await datasette.render_template(template, {**context, **_common(datasette)}, request=request)
+    return Response.html(body, status=status, headers=_page_headers(headers))
+
+
+def _page(builder: Callable[..., dict], template: str, args: Callable[[Any, Any], tuple],
+          decorate: Callable[[Any, dict], None] | None = None) -> Callable:
+    """A GET view with HTML and ``.json`` forms, built by ``builder(store, *args)``;
+    ``decorate(request, data)`` adds what only the HTML form needs."""
+
+    async def view(datasette, request) -> Response:
+        as_json = bool(request.url_vars.get("fmt"))
+        if not _only_get(request):
+            return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD"})
+        try:
+            data = await _with_store(datasette, builder, *args(datasette, request))
+        except _NotFound as exc:
+            return await _error(datasette, request, 404, str(exc), as_json)
+        except _BadRequest as exc:
+            return await _error(datasette, request, 400, str(exc), as_json)
+        if as_json:
+            return _json(data)
+        if decorate is not None:
+            decorate(request, data)
+        return await _render(datasette, request, template, data)
+
+    return view
+
+
+cite_view = _page(build_cite, "archive_cite.html",
+                  lambda ds, req: (req.url_vars["id"], _base_url(ds, req)))
+snapshot_view = _page(build_snapshot, "archive_snapshot.html",
+                      lambda ds, req: (req.url_vars["sha"].lower(),))
+
+
+def _diff_args(datasette, request) -> tuple:
+    page = request.args.get("page")
+    if not page:
+        raise _BadRequest("which page? /-/diff?page=URL&from=1&to=2")
+    return page, request.args.get("from"), request.args.get("to")
+
+
+def _diff_layout(request, data: dict) -> None:
+    data["view"] = "side" if request.args.get("view") == "side" else "inline"
+
+
+diff_view = _page(build_diff, "archive_diff.html", _diff_args, decorate=_diff_layout)
+
+
+async def replay_view(datasette, request) -> Response:
+    as_json = bool(request.url_vars.get("fmt"))
+    if not _only_get(request):
+        return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD"})
+    try:
+        data = await _with_store(datasette, build_replay, request.url_vars["key"])
+    except _NotFound as exc:
+        return await _error(datasette, request, 404, str(exc), as_json)
+    u = _Links(datasette)
+    data["web_url"] = u.web(wayback_stamp(data["captured_at"]), data["url"])
+    headers = {"Link": _memento_link(u, lambda p: datasette.absolute_url(request, p), data["url"])}
+    if http_date(data["captured_at"]):
+        headers["Memento-Datetime"] = http_date(data["captured_at"])
+    if as_json:
+        return _json(data, headers=headers)
+    return await _render(datasette, request, "archive_replay.html", data, headers=headers)
+
+
+async def replay_raw_view(datasette, request) -> Response:
+    if not _only_get(request):
+        return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD", **RAW_HEADERS})
+    try:
+        data, orig, verdict = await _with_store(datasette, read_raw, request.url_vars["key"])
+    except _NotFound as exc:
+        return Response.text(str(exc), status=404, headers=dict(RAW_HEADERS))
+    headers = dict(RAW_HEADERS)
+    headers["X-Archive-Fixity"] = verdict.split(":")[0]
+    if verdict.startswith("failed"):
+        # Tampered or unreadable bytes are not served as if they were the archived page.
+        return Response.text(f"integrity check failed: {verdict}", status=409, headers=headers)
+    mime = mime_of(orig["content_type"])
+    if mime in HTML_TYPES:
+        m = re.search(r"charset=\"?([A-Za-z0-9._:-]{1,40})", orig["content_type"] or "", re.I)
+        ctype = "text/html" + (f"; charset={m.group(1)}" if m else "")
+    else:
+        # Never inline anything else from the app origin (SVG, PDF, XML can all script).
+        ctype = "application/octet-stream"
+        name = f"archived-{(orig['payload_sha256'] or 'payload')[:16]}.bin"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(data, status=200, headers=headers, content_type=ctype)
+
+
+# -- hooks --------------------------------------------------------------------------------------
+
+
+
+
+def _mementos(conn: sqlite3.Connection, page_url: str) -> list[dict]:
+    return [dict(r) for r in conn.execute(
+        "SELECT record_id, url, captured_at, status FROM captures WHERE page_url=? "
+        "AND record_type IN ('response', 'revisit', 'resource') ORDER BY captured_at, record_id",
+        (page_url,))]
+
+
+def _memento_link(u: _Links, abs_: Callable[[str], str], url: str) -> str:
+    return (f'<{url_in_path(url)}>; rel="original", <{abs_(u.timegate(url))}>; rel="timegate", '
+            f'<{abs_(u.timemap(url))}>; rel="timemap"; type="application/link-format"')

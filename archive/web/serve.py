@@ -1,0 +1,58 @@
+"""Starting Datasette over the index with the project's plugin and metadata.
+
+The plugin (``archive.web.pages``) is registered through the ``datasette`` entry
+point, so plain ``datasette archive.db`` loads it too; ``archive serve`` adds the
+metadata, safe settings and tells the plugin where ``warcs/`` is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.errors import UsageError
+
+# Limits that keep one expensive query from starving everyone else (RELIABILITY.md).
+SETTINGS = {
+    "sql_time_limit_ms": "1000",
+    "max_returned_rows": "1000",
+    "facet_time_limit_ms": "200",
+    "facet_suggest_time_limit_ms": "100",
+    "allow_download": "off",
+    # Facet suggestions cost up to 100 ms per column on every table page (bench/).
+    "suggest_facets": "off",
+}
+
+
+def metadata_file() -> Path | None:
+    """The project's ``metadata.yml``: shipped in the package (``archive/web/metadata.yml``,
+    in a checkout a link to the top-level file that the design card names)."""
+    candidate = Path(__file__).parent / "metadata.yml"
+    return candidate if candidate.exists() else None
+
+
+def datasette_args(db: str, host: str, port: int, metadata_path: str | None = None) -> list[str]:
+    args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port)]
+    meta = metadata_path or metadata_file()
+    if meta:
+        args += ["--metadata", str(meta)]
+    for k, v in SETTINGS.items():
+        args += ["--setting", k, v]
+    return args
+
+
+def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001,
+                  metadata_path: str | None = None, wait: bool = True) -> subprocess.Popen | int:
+    if not Path(db).exists():
+        raise UsageError(f"{db} does not exist: capture or import something first")
+    env = dict(os.environ)
+    env["ARCHIVE_WARCS"] = str(Path(warcs).resolve())
+    env["ARCHIVE_DB"] = str(Path(db).resolve())
+    args = datasette_args(db, host, port, metadata_path)
+    if wait:
+        # Become Datasette: signals (SIGTERM from a supervisor, Ctrl-C) reach it
+        # directly and no orphan is left holding the port.
+        os.execve(args[0], args, env)
+    return subprocess.Popen(args, env=env)
