@@ -218,10 +218,11 @@ def _digest_detail(rec) -> str:
     parts = []
     for name, data in (("WARC-Block-Digest", rec.block), ("WARC-Payload-Digest", rec.payload)):
         label = rec.header(name)
-        if label and label.lower().startswith("sha256:"):
-            got = hashlib.sha256(data).hexdigest()
+        algo = digest_algo(label)
+        if label and algo and digest_hex(label):
+            got = hashlib.new(algo, data).hexdigest()
             if digest_hex(label) != got:
-                parts.append(f"{name} declares {digest_hex(label)}, bytes hash to {got}")
+                parts.append(f"{name} declares {algo} {digest_hex(label)}, bytes hash to {got}")
         elif label and not (name == "WARC-Payload-Digest" and rec.record_type == "revisit"):
             parts.append(f"{name} {label} does not match")
     return f"record {rec.record_id}: " + ("; ".join(parts) or "digest mismatch")
@@ -547,7 +548,10 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
             block = hashlib.sha256(rec.block).hexdigest()
             payload = hashlib.sha256(rec.payload).hexdigest()
             record.update(block_sha256=block, payload_sha256=payload,
-                          declared_block_sha256=digest_hex(rec.header("WARC-Block-Digest")),
+                          declared_block_digest=rec.header("WARC-Block-Digest"),
+                          declared_block_sha256=(digest_hex(rec.header("WARC-Block-Digest"))
+                                                 if digest_algo(rec.header("WARC-Block-Digest")) == "sha256"
+                                                 else None),
                           fixity=fixity_of(rec))
             record["ok"] = (rec.record_id == orig["record_id"] and block == orig["block_sha256"]
                             and payload == row["snapshot_sha256"] and record["fixity"] != "failed")

@@ -26,7 +26,7 @@ from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatEr
 from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record
 from archive.text.selectors import quote_selector
 from archive.times import iso_date, warc_date
-from archive.warc.digests import digest_hex
+from archive.warc.digests import check_digest, digest_algo
 from archive.warc.record import load_record
 
 # archive.index.versions (the extractor, lxml), archive.text.passage and trafilatura are imported where
@@ -224,8 +224,7 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
         checks.append(_check("citation_record", not diffs,
                              "index matches the citation record" if not diffs else
                              f"index differs from the WARC citation record in {', '.join(diffs)}"))
-        declared = digest_hex(crec.header("WARC-Block-Digest"))
-        ok = declared == hashlib.sha256(crec.block).hexdigest() if declared else None
+        ok = check_digest(crec.header("WARC-Block-Digest"), crec.block)
         checks.append(_check("citation_record_digest", ok, f"{row['warc_file']} @ {row['offset']}"))
     except (WarcFormatError, StoreError, ValueError) as exc:
         checks.append(_check("citation_record", False, str(exc)))
@@ -243,9 +242,17 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
         checks.append(_check("record_id", got_id == orig["record_id"],
                              f"record at the offset is {got_id}"))
         block = hashlib.sha256(rec.block).hexdigest()
-        declared = digest_hex(rec.header("WARC-Block-Digest"))
-        checks.append(_check("block_digest", (block == declared) if declared else None,
-                             f"sha256 {block}" + ("" if declared else " (record declares no digest)")))
+        # Like with like: a WARC that declares SHA-1 (wget, warcio, Heritrix) is checked
+        # with SHA-1; the SHA-256 is what the index holds, compared just below.
+        label = rec.header("WARC-Block-Digest")
+        ok = check_digest(label, rec.block)
+        detail = f"sha256 {block}"
+        if ok is None:
+            detail += (" (record declares no digest)" if not label else
+                       f" (declared {label.split(':', 1)[0]!r} digest cannot be checked)")
+        elif digest_algo(label) != "sha256":
+            detail += f"; declared {label} checked with {digest_algo(label)}"
+        checks.append(_check("block_digest", ok, detail))
         checks.append(_check("block_matches_index", block == orig["block_sha256"],
                              "index block_sha256 " + str(orig["block_sha256"])))
         payload = hashlib.sha256(rec.payload).hexdigest()

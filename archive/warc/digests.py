@@ -111,5 +111,24 @@ def _b64url(v: str) -> bytes | None:
         return None
 
 
+def check_digest(label: str | None, data: bytes | None) -> bool | None:
+    """Whether ``data`` hashes to the ``WARC-*-Digest`` value ``label``, hashed with the
+    algorithm the label names (a ``sha1:`` label is compared with the SHA-1 of the bytes,
+    never with their SHA-256). ``None`` when there is nothing to check: no label, no
+    data, or a label in an unknown algorithm or encoding (unverifiable, not a pass).
+
+    >>> check_digest("sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", b"")
+    True
+    >>> check_digest("sha256:" + "0" * 64, b"")
+    False
+    >>> check_digest("xxx:abc", b"") is None
+    True
+    """
+    algo, want = digest_algo(label), digest_hex(label)
+    if algo is None or want is None or data is None:
+        return None
+    return hashlib.new(algo, data).hexdigest() == want
+
+
 def sha256_label(hexdigest: str) -> str:
     return "sha256:" + base64.b32encode(bytes.fromhex(hexdigest)).decode()
