@@ -451,3 +451,11 @@ def test_app_pages_cannot_be_framed_by_archived_content(ds, archive):
         r = get(ds, path)
         assert r.status_code in (302, 404), path
         assert "hookimpl" not in r.text
+
+
+def test_datasette_finds_the_full_text_search_table(ds, archive):
+    """Datasette's own detection (which plugins such as datasette-search-all rely on) sees
+    the texts' search table, and the table page searches through it."""
+    assert asyncio.run(ds.get_database("archive").fts_table("texts")) == "texts_fts"
+    r = get(ds, "/archive/texts.json?_search=evacuated&_shape=array")
+    assert r.status_code == 200 and r.json(), r.text

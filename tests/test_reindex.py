@@ -124,20 +124,35 @@ def test_partial_tail_is_quarantined_and_earlier_records_survive(tmp_path, site)
 
 
 def test_an_index_from_an_earlier_version_gains_new_columns(tmp_path, site):
-    """A store made before a column existed opens and works: the column is added."""
-    url = site.set("/old", "<p>12 homes</p>")
+    """A store made before a column existed, and before migrations were recorded (with
+    its FTS table declared as ``content='texts'``, which Datasette cannot see), opens and
+    works: the column is added and the search table is rebuilt where Datasette finds it."""
+    from datasette.utils import detect_fts
+
+    url = site.set("/old", "<p>12 homes were flooded</p>")
     with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
         s.capture([url], Fetcher(timeout=5))
     con = sqlite3.connect(tmp_path / "archive.db")
-    con.execute("ALTER TABLE warc_files DROP COLUMN state")  # as an earlier version left it
+    # as an earlier version left it
+    con.execute("ALTER TABLE warc_files DROP COLUMN state")
+    con.execute("DROP TABLE _sqlite_migrations")
+    for trigger in ("texts_ai", "texts_ad", "texts_au"):
+        con.execute(f"DROP TRIGGER {trigger}")
+    con.execute("DROP TABLE texts_fts")
+    con.execute("CREATE VIRTUAL TABLE texts_fts USING fts5(title, text, content='texts', content_rowid='rowid')")
+    con.execute("INSERT INTO texts_fts (texts_fts) VALUES ('rebuild')")
     con.commit()
+    assert detect_fts(con, "texts") is None
     con.close()
     with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
-        site.set("/old", "<p>13 homes</p>")
+        site.set("/old", "<p>13 homes were flooded</p>")
         r = s.capture([url], Fetcher(timeout=5))[0]
         assert "error" not in r
         cols = {row[1] for row in s.conn.execute("PRAGMA table_info(warc_files)")}
+        assert detect_fts(s.conn, "texts") == "texts_fts"
+        hits = s.conn.execute("SELECT count(*) FROM texts_fts WHERE texts_fts MATCH 'flooded'").fetchone()[0]
     assert "state" in cols
+    assert hits == 2   # the text from before the upgrade and the one captured after
 
 
 

@@ -10,14 +10,19 @@ so several capturing processes and a Datasette reader never see "database is loc
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+SCHEMA_VERSION = 2   # 2: migrations through sqlite-utils, FTS as sqlite-utils lays it out
 BUSY_TIMEOUT_MS = 30_000
 
-# Each statement is idempotent; ensure_schema() runs them all on every open.
-# Statements are split on ";", so comments inside must not contain one.
+# The declared schema. Migrations (below, through sqlite-utils) bring any index to it;
+# statements are split on ";", so comments inside must not contain one.
 TABLES = """
 CREATE TABLE IF NOT EXISTS warc_files (
     name TEXT PRIMARY KEY,          -- file name inside warcs/
@@ -262,75 +267,78 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
-# Full-text search over texts, kept in step by triggers (the layout sqlite-utils'
-# enable_fts creates, written out so it can run inside one transaction).
-FTS = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, text, content='texts', "
-    "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
-    f"CREATE TRIGGER IF NOT EXISTS texts_ai AFTER INSERT ON texts BEGIN "
-    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
-    f"CREATE TRIGGER IF NOT EXISTS texts_ad AFTER DELETE ON texts BEGIN "
-    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); END",
-    f"CREATE TRIGGER IF NOT EXISTS texts_au AFTER UPDATE ON texts BEGIN "
-    f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); "
-    f"INSERT INTO {FTS_TABLE} (rowid, title, text) VALUES (new.rowid, new.title, new.text); END",
-]
+FTS_COLUMNS = ("title", "text")
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+MIGRATIONS = Migrations("archive-store")
 
 
-def declared_columns() -> dict[str, list[tuple[str, str]]]:
-    """Each table's columns and types as TABLES declares them.
+def declared() -> sqlite_utils.Database:
+    """The schema ``TABLES`` declares, as an in-memory database to compare with.
 
-    >>> ("state", "TEXT") in declared_columns()["warc_files"]
+    >>> ("state", str) in declared()["warc_files"].columns_dict.items()
     True
-    >>> [c for c, _ in declared_columns()["quotes"]][-3:]
+    >>> list(declared()["quotes"].columns_dict)[-3:]
     ['exact', 'prefix', 'suffix']
     """
-    import re
+    db = sqlite_utils.Database(memory=True)
+    db.conn.executescript(TABLES)
+    return db
 
-    out: dict[str, list[tuple[str, str]]] = {}
+
+@MIGRATIONS()
+def m001_tables(db: sqlite_utils.Database) -> None:
+    """Every table and index of ``TABLES`` (each statement is ``IF NOT EXISTS``)."""
     for stmt in TABLES.split(";"):
-        m = re.search(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)", stmt, re.S)
-        if not m:
-            continue
-        cols = []
-        for line in m.group(2).splitlines():
-            for part in line.split("--")[0].split(","):
-                c = re.match(r'\s*"?(\w+)"?\s+(TEXT|INTEGER|REAL)\b', part)
-                if c and c.group(1).upper() != "PRIMARY":
-                    cols.append((c.group(1), c.group(2)))
-        out[m.group(1)] = cols
-    return out
+        if stmt.strip():
+            db.execute(stmt)
 
 
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Bring an index made by an earlier version up to date: add each column the schema
-    declares that an existing table lacks (new columns are nullable)."""
-    for table, cols in declared_columns().items():
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        for name, kind in cols:
-            if name not in have:
-                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {kind}')
+@MIGRATIONS()
+def m002_columns_of_earlier_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes written before migrations existed may lack columns added since: add them
+    (they are nullable, so the rows already there stay valid)."""
+    want = declared()
+    for name in want.table_names():
+        have = db.table(name).columns_dict
+        for column, kind in want.table(name).columns_dict.items():
+            if column not in have:
+                db.table(name).add_column(column, kind)
 
 
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create every table, index and the FTS table if they are missing.
+@MIGRATIONS(transactional=False)   # enable_fts runs a script, which commits
+def m003_fts_that_datasette_finds(db: sqlite_utils.Database) -> None:
+    """Full-text search over texts, as sqlite-utils lays it out (``content=[texts]`` and
+    the ``texts_ai/ad/au`` triggers), so Datasette and its plugins detect it. An index of
+    an earlier version declared ``content='texts'``, which Datasette does not recognise:
+    that table is dropped and rebuilt."""
+    texts = db.table("texts")
+    if db.table(FTS_TABLE).exists() and texts.detect_fts() != FTS_TABLE:
+        for trigger in ("texts_ai", "texts_ad", "texts_au"):
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        db.execute(f"DROP TABLE {FTS_TABLE}")
+    texts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
 
-    One IMMEDIATE transaction: processes opening a new store at the same moment
-    take turns instead of racing to create the same table.
+
+def ensure_schema(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
+    """Apply every pending migration (all of them for a new index).
+
+    Checking costs one read; when something is pending, processes opening the same new
+    store take turns through an exclusive lock on a file beside the index, so no two
+    apply the same migration.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    db = sqlite_utils.Database(conn)
+    if not MIGRATIONS.pending(db):
+        return
+    lock = Path(f"{path}.lock") if path is not None else None
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if lock is not None else None
     try:
-        for stmt in TABLES.split(";"):
-            if stmt.strip():
-                conn.execute(stmt)
-        for stmt in FTS:
-            conn.execute(stmt)
-        _add_missing_columns(conn)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        MIGRATIONS.apply(db)
         conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def open_db(path: str | Path) -> sqlite3.Connection:
@@ -338,7 +346,7 @@ def open_db(path: str | Path) -> sqlite3.Connection:
 
     conn = connect(path)
     try:
-        ensure_schema(conn)
+        ensure_schema(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"{path} is not a usable archive index ({exc}); "
