@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from trafilatura.settings import Document
 
 #: Bump whenever the text, quotes or figures for the same bytes could change.
-EXTRACTOR_VERSION = "extract-5 trafilatura-2.3"
+EXTRACTOR_VERSION = "extract-6 trafilatura-2.3"
 
 #: Decode and extract no more than this many payload bytes; the rest is dropped and the
 #: article is marked ``truncated``.
@@ -206,14 +206,55 @@ def _parse(html: str) -> etree._Element:
         tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as err:
         raise NotExtractable(f"unparseable HTML ({err})") from err
+    # An HTML comment inside a paragraph ("rose to <!-- -->4.5 percent<!-- -->.", as React
+    # server rendering writes) would end the paragraph's text in trafilatura: remove
+    # comments and processing instructions, keeping the text that follows them.
+    etree.strip_tags(tree, etree.Comment, etree.ProcessingInstruction)
+    _join_drop_caps(tree)
     return tree
+
+
+# Paragraphs are <p>, or leaf <div>s on some sites (Der Spiegel's "dig-absatz").
+_LONG_PARAGRAPHS = etree.XPath(
+    "count(//p[string-length(normalize-space(.)) > 150]"
+    " | //div[not(p|div)][string-length(normalize-space(text())) > 150])"
+)
+
+
+def _long_lines(text: str) -> int:
+    """How many paragraphs of ``text`` are longer than 150 characters."""
+    return sum(1 for line in text.split("\n") if len(line.strip()) > 150)
+
+
+# A drop capital set apart from its paragraph: ``<span>T</span><p>urkey, Poland …``.
+_DROP_CAP = etree.XPath(
+    "//*[not(*) and string-length(normalize-space(text())) = 1]"
+    "[following-sibling::*[1][self::p]]"
+)
+
+
+def _join_drop_caps(tree: etree._Element) -> None:
+    """Put a drop capital printed apart back at the start of its paragraph's first word."""
+    for el in _DROP_CAP(tree):
+        letter = (el.text or "").strip()
+        holder = el.getnext()
+        # the paragraph's first text may sit in a link: <p><a>urkey</a>, Poland …
+        while not holder.text and len(holder) and isinstance(holder[0].tag, str):
+            holder = holder[0]
+        rest = holder.text or ""
+        if not letter.isupper() or not rest[:1].islower() or (el.tail or "").strip():
+            continue
+        holder.text = letter + rest
+        el.getparent().remove(el)
 
 
 # trafilatura drops every character that is not printable, and with them the zero-width
 # non-joiner and joiner that Persian spelling needs ("می‌شود" is not "میشود") and that
 # emoji sequences use. They travel through it as printable stand-ins from the Unicode
 # alchemical symbols block, unless the page itself uses those.
-_JOINERS = {"\u200c": "\U0001f700", "\u200d": "\U0001f701"}
+# The soft hyphen (U+00AD) is kept the same way: it is in the page's text ("Vladi\u00admir"),
+# and a citation must match the page as it is.
+_JOINERS = {"\u200c": "\U0001f700", "\u200d": "\U0001f701", "\u00ad": "\U0001f702"}
 
 
 def _hide_joiners(html: str) -> tuple[str, bool]:
@@ -222,7 +263,11 @@ def _hide_joiners(html: str) -> tuple[str, bool]:
     >>> _hide_joiners("می\u200cشود")
     ('می\U0001f700شود', True)
     """
-    if ("\u200c" not in html and "\u200d" not in html) or any(v in html for v in _JOINERS.values()):
+    if any(v in html for v in _JOINERS.values()):
+        return html, False
+    if "&shy;" in html or "&#173;" in html or "&#xad;" in html.lower():
+        html = re.sub(r"&shy;|&#173;|&#[xX]00[aA][dD];|&#[xX][aA][dD];", "\u00ad", html)
+    if not any(j in html for j in _JOINERS):
         return html, False
     for joiner, stand_in in _JOINERS.items():
         html = html.replace(joiner, stand_in)
@@ -436,8 +481,16 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
 
     # One parse serves both: trafilatura works on its own copy of the tree, and the
     # metadata is read from ours afterwards.
+    long_paragraphs = _LONG_PARAGRAPHS(tree)
     doc = bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=True)
     raw = (doc.text if doc is not None else "") or ""
+    if long_paragraphs >= 4 and _long_lines(raw) * 2 < long_paragraphs:
+        # Fast mode kept a fragment of a page whose long paragraphs it left out (a body
+        # split over many containers): trafilatura's full mode, with its fallback
+        # extractors, finds the article. Only such pages pay for it.
+        full = bare_extraction(tree, url=url, fast=False, include_comments=False, include_tables=True)
+        if full is not None and _long_lines(full.text or "") > _long_lines(raw):
+            doc, raw = full, full.text or ""
     if not raw.strip():
         # No article body (a front page, a short notice): keep the page's visible text so
         # that the version still shows what the page said.
