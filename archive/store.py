@@ -13,6 +13,9 @@ It composes the layers below it, each of which knows nothing of those above:
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
@@ -135,8 +138,16 @@ class Store(Journal):
 
     def capture(self, urls: Iterable[str], fetcher: Fetcher | None = None, workers: int = 1,
                 extract: bool = True, progress: Callable[[dict], None] | None = None,
-                extra_headers: dict[str, str] | None = None) -> list[dict]:
-        """Capture each URL; returns one result per URL (with ``error`` on failure)."""
+                extra_headers: dict[str, str] | None = None, wait: bool = True) -> list[dict]:
+        """Capture each URL; returns one result per URL (with ``error`` on failure).
+
+        A capture is acknowledged (returned) once its records are durable, indexed and
+        vouched for; its snapshot then waits in the extraction queue (``extract_status =
+        'pending'`` in the index, so the queue survives a crash). With ``extract`` and
+        ``wait`` the queue is drained here before returning; with ``wait=False`` a
+        background drainer is started (:meth:`extract_in_background`) and the call
+        returns at once. Readers drain what is pending for the page they read.
+        """
         fetcher = fetcher or Fetcher()
         urls = list(urls)
 
@@ -177,10 +188,28 @@ class Store(Journal):
                     results = list(pool.map(one, urls))
         finally:
             vouch_pending(1)
-        if extract:
+        if extract and wait:
             from archive.index.versions import process_pending
             process_pending(self)
+        elif extract:
+            self.extract_in_background()
         return results
+
+    def extract_in_background(self) -> subprocess.Popen | None:
+        """Start a drainer of the extraction queue, detached from this process: ``archive
+        extract`` in a new session, which waits for the queue lock, extracts every pending
+        snapshot and exits. Several may be started; they take turns and the later ones
+        find little left. Nothing is lost if one is killed: the work stays pending.
+
+        Returns the process (tests wait on it), or None when nothing is pending.
+        """
+        if not self.conn.execute("SELECT 1 FROM snapshots WHERE extract_status='pending' LIMIT 1").fetchone():
+            return None
+        argv = [sys.executable, "-m", "archive.cli", "--db", str(self.db_path.resolve()),
+                "--warcs", str(self.warcs_dir.resolve()), "extract", "--queue"]
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def _capture_result(url: str, rows: list[dict], error: CaptureError | None) -> dict:

@@ -58,14 +58,21 @@ def cli(db, warcs):
 @click.option("--public-only", is_flag=True, help="Refuse URLs whose host resolves to a private, loopback or link-local address.")
 @click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True)
 @click.option("--no-extract", is_flag=True, help="Index only; extract text, quotes and figures later with `archive extract`.")
+@click.option("--wait", is_flag=True,
+              help="Extract text, quotes and figures before returning (default: a background drainer "
+                   "extracts them after the captures are acknowledged).")
 @click.option("--warc-size", type=click.IntRange(1024 * 1024), default=1024 ** 3, show_default=True,
               help="Start a new WARC file when the current one would grow past this many bytes.")
 @handle_errors
 def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only,
-            max_redirects, no_extract, warc_size):
+            max_redirects, no_extract, wait, warc_size):
     """Fetch URLs, write them to WARC files and index them.
 
     An unchanged page is stored as a revisit record pointing at the earlier capture.
+    Captures are reported once durable and indexed; their text, quotes and figures are
+    extracted by a background process afterwards (or before returning, with --wait).
+    Commands that read a page (quotes, figures, diff, cite, versions) extract what is
+    still pending for it first.
 
     \b
     Example:
@@ -88,9 +95,9 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
         if show_bar:
             with click.progressbar(length=len(urls), label="Capturing", file=sys.stderr) as bar:
                 results = store.capture(urls, fetcher, workers=workers, extract=not no_extract,
-                                        progress=lambda _r: bar.update(1))
+                                        progress=lambda _r: bar.update(1), wait=wait)
         else:
-            results = store.capture(urls, fetcher, workers=workers, extract=not no_extract)
+            results = store.capture(urls, fetcher, workers=workers, extract=not no_extract, wait=wait)
     fetcher.close()
     for r in results:
         if "error" in r:
@@ -177,8 +184,11 @@ def versions(url, db, warcs, as_json):
     """The versions of a page: each distinct extracted text, in order of first capture."""
     from archive.index.queries import resolve_page
 
+    from archive.index.versions import extract_page
+
     with open_store(db, warcs, recover=False) as store:
         page = resolve_page(store.conn, url)
+        extract_page(store, page)
         rows = store.conn.execute("SELECT * FROM versions WHERE page_url=? ORDER BY version", (page,)).fetchall()
         for r in rows:
             emit({"version": r["version"], "text_sha256": r["text_sha256"], "snapshot_sha256": r["snapshot_sha256"],
@@ -193,9 +203,11 @@ def versions(url, db, warcs, as_json):
 def _text_at(store, url, at):
     from archive.errors import UsageError
     from archive.index.queries import capture_at, resolve_page
+    from archive.index.versions import extract_page
     from archive.times import parse_time
 
     page = resolve_page(store.conn, url)
+    extract_page(store, page)
     cap = capture_at(store.conn, page, parse_time(at))
     if cap is None:
         raise UsageError(f"{url} has no readable capture" + (f" at or before {at}" if at else ""))
@@ -268,10 +280,12 @@ def diff(url, from_, to, db, warcs, as_json):
         stored_changes,
         version_of,
     )
+    from archive.index.versions import extract_page
     from archive.text.diff import compare, render_terminal
 
     with open_store(db, warcs, recover=False) as store:
         page = resolve_page(store.conn, url)
+        extract_page(store, page)
         if from_ or to:
             a = _text_at(store, url, from_) if from_ else None
             b = _text_at(store, url, to)
@@ -452,15 +466,23 @@ def show(key, db, warcs):
 
 @cli.command()
 @click.option("--all", "all_", is_flag=True, help="Recompute every snapshot, not just pending ones.")
+@click.option("--queue", "queue", is_flag=True, hidden=True,
+              help="Run as the background drainer a capture starts: no recovery, no output.")
 @store_options
 @json_option
 @handle_errors
-def extract(all_, db, warcs, as_json):
-    """Extract text, quotes and figures (after an import, or an extractor upgrade with --all)."""
+def extract(all_, queue, db, warcs, as_json):
+    """Extract text, quotes and figures (after an import, or an extractor upgrade with --all).
+
+    Drains the extraction queue: the snapshots captured or imported whose extraction is
+    still pending. One drainer runs at a time; another waits its turn.
+    """
     from archive.index.versions import process_pending
 
-    with open_store(db, warcs) as store:
+    with open_store(db, warcs, recover=not queue) as store:
         r = process_pending(store, all_pages=all_, force=all_)
+    if queue:
+        return
     emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")
 
 

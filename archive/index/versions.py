@@ -14,13 +14,16 @@ are pending.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from archive.errors import NotExtractable
 from archive.index.queries import load_version, page_captures
@@ -115,17 +118,77 @@ def extract_snapshot(store: "Journal", sha256: str, text_only: bool = False) -> 
 EXTRACT_CHUNK = 256  # snapshots read, extracted and written per step: memory stays bounded
 
 
+@contextmanager
+def queue_lock(db_path: str | Path) -> Iterator[None]:
+    """Hold the extraction queue of the index at ``db_path``: one drainer at a time.
+
+    A lock file beside the database, locked with ``flock``: the kernel releases it when
+    the holder dies, so a crashed drainer never blocks the queue. Waiting (not giving up
+    when it is held) matters: a drainer that has just found the queue empty may still hold
+    the lock while a capture commits new pending snapshots and asks for another drainer.
+    """
+    path = Path(str(db_path) + ".extract-lock")
+    with open(path, "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def pending_snapshots(conn: sqlite3.Connection, page_url: str) -> list[str]:
+    """Snapshots of a page still waiting in the extraction queue."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT s.sha256 FROM captures c JOIN snapshots s ON s.sha256 = c.payload_sha256 "
+        "WHERE c.page_url = ? AND s.extract_status = 'pending'", (page_url,))]
+
+
+def page_needs_versions(conn: sqlite3.Connection, page_url: str) -> bool:
+    """Whether a page has a capture newer than its versions (the one-page form of
+    :func:`pages_needing_versions`)."""
+    return conn.execute(
+        "SELECT 1 FROM pages p WHERE p.url = ? AND (p.last_captured_at > coalesce("
+        "(SELECT max(last_captured_at) FROM versions v WHERE v.page_url = p.url), '') "
+        "OR p.versions IS NULL OR p.versions = 0)", (page_url,)).fetchone() is not None
+
+
+def extract_page(store: "Journal", page_url: str) -> int:
+    """Do the queued extraction of one page now: its pending snapshots, then its versions
+    and changes. Every command that reads a page's text, quotes, figures or changes runs
+    this first, so nothing reads as empty because it is still queued; a drainer working
+    on the same snapshots meanwhile is harmless (the writes are idempotent).
+
+    Returns the number of snapshots extracted (0 for a read-only store, which only reads).
+    """
+    if store.readonly:
+        return 0
+    shas = pending_snapshots(store.conn, page_url)
+    if shas:
+        _extract_chunk(store, shas, None)
+    elif page_needs_versions(store.conn, page_url):
+        with store.transaction() as conn:
+            rebuild_versions(conn, page_url)
+    return len(shas)
+
+
 def process_pending(store: "Journal", all_pages: bool = False, force: bool = False,
                     workers: int | None = None) -> dict:
-    """Extract pending snapshots, then rebuild versions and changes of affected pages."""
+    """Drain the extraction queue: extract pending snapshots, then rebuild versions and
+    changes of affected pages (under :func:`queue_lock`, one drainer at a time)."""
+    with queue_lock(store.db_path):
+        return _process_pending(store, all_pages, force, workers)
+
+
+def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: int | None) -> dict:
     conn = store.conn
     where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
     pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
     workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    done: set[str] = set()
     try:
         for i in range(0, len(pending), EXTRACT_CHUNK):
-            _extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool)
+            done.update(_extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool))
     finally:
         if pool is not None:
             pool.shutdown()
@@ -136,11 +199,13 @@ def process_pending(store: "Journal", all_pages: bool = False, force: bool = Fal
             pages = pages_needing_versions(conn)
         for page in pages:
             rebuild_versions(conn, page)
-    return {"extracted": len(pending), "pages": len(pages)}
+    return {"extracted": len(pending), "pages": len(done.union(pages))}
 
 
-def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor | None) -> None:
-    """Read, extract and store one bounded group of snapshots."""
+def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor | None) -> list[str]:
+    """Read, extract and store one bounded group of snapshots, and rebuild the versions
+    of their pages in the same transaction: a reader never sees a snapshot extracted
+    whose page's versions do not count it yet."""
     jobs = []
     for sha in shas:
         try:
@@ -170,6 +235,21 @@ def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor 
             else:
                 conn.execute("UPDATE snapshots SET extract_status=?, extract_error=?, text_sha256=NULL, "
                              "extractor_version=? WHERE sha256=?", (status, str(value)[:500], EXTRACTOR_VERSION, sha))
+        pages = pages_of_snapshots(conn, shas)
+        for page in pages:
+            rebuild_versions(conn, page)
+    return pages
+
+
+def pages_of_snapshots(conn: sqlite3.Connection, shas: list[str]) -> list[str]:
+    """The pages with a capture of any of these snapshots."""
+    pages: dict[str, None] = {}
+    for k in range(0, len(shas), 500):
+        part = shas[k:k + 500]
+        for (page,) in conn.execute("SELECT DISTINCT page_url FROM captures WHERE payload_sha256 IN "
+                                    f"({','.join('?' * len(part))})", part):
+            pages[page] = None
+    return list(pages)
 
 
 def pages_needing_versions(conn: sqlite3.Connection) -> list[str]:

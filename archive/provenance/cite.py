@@ -54,6 +54,7 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
          base_url: str = DEFAULT_BASE_URL) -> dict:
     """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
     from archive.index.queries import capture_at, resolve_page
+    from archive.index.versions import extract_page
     from archive.text.passage import find_passage
     from archive.times import parse_time
 
@@ -61,6 +62,7 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
         raise UsageError("the passage to cite is empty")
     conn = store.conn
     page = resolve_page(conn, url)
+    extract_page(store, page)   # what is still queued for this page is extracted first
     bound = parse_time(at)
     cap = capture_at(conn, page, bound)
     if cap is None:

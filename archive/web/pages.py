@@ -41,6 +41,7 @@ from datasette.utils.asgi import Response
 
 from archive.errors import ArchiveError, UsageError
 from archive.index.queries import load_version, resolve_page, stored_changes, version_of
+from archive.index.versions import pending_snapshots
 from archive.provenance.cite import citation_output, verify_citation
 from archive.store import Store
 from archive.text.diff import compare, word_diff
@@ -135,6 +136,40 @@ class _NotFound(Exception):
 
 class _BadRequest(Exception):
     """The request's parameters cannot be read."""
+
+
+class _Queued(Exception):
+    """The page's text is still in the extraction queue: the page waits for it rather
+    than show it as empty (its view retries, then answers 503 with Retry-After)."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__(page_url)
+        self.page_url = page_url
+
+
+#: How long a page waits for the extraction drainer before answering 503.
+QUEUE_WAIT_S = 20.0
+_drainer_started = 0.0
+_drainer_lock = threading.Lock()
+
+
+def _ensure_extracted(store: Store, page_url: str | None) -> None:
+    """Raise :class:`_Queued` while snapshots of the page wait to be extracted."""
+    if page_url and pending_snapshots(store.conn, page_url):
+        raise _Queued(page_url)
+
+
+def _start_drainer(store: Store) -> bool:
+    """Ask for a background drainer (a process that writes the index, never this one);
+    at most one start per few seconds from this server. Returns whether work is pending."""
+    global _drainer_started
+    import time
+
+    with _drainer_lock:
+        if time.monotonic() - _drainer_started < 5.0:
+            return True
+        _drainer_started = time.monotonic()
+    return store.extract_in_background() is not None
 
 
 # -- small pure helpers ---------------------------------------------------------------------
@@ -323,6 +358,7 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if row is None:
         raise _NotFound(f"no citation {cid!r} in the archive")
+    _ensure_extracted(store, row["page_url"])
     ver = _verify(store, cid)
     if ver["ok"]:
         status = "verified"
@@ -400,6 +436,8 @@ def build_snapshot(store: Store, sha: str) -> dict:
     captures = [dict(r) for r in conn.execute(
         "SELECT record_id, record_type, url, page_url, captured_at, status, content_type, warc_file, "
         "offset, length, fixity FROM captures WHERE payload_sha256=? ORDER BY captured_at", (sha,))]
+    if snap["extract_status"] == "pending" and captures:
+        raise _Queued(captures[0]["page_url"])
     fixity = _snapshot_fixity(store, sha)
     out: dict = {"sha256": sha, "snapshot": dict(snap), "captures": captures, "fixity": fixity,
                  "page_url": captures[0]["page_url"] if captures else None}
@@ -436,6 +474,7 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
         page_url = resolve_page(conn, page)
     except UsageError as exc:
         raise _NotFound(str(exc)) from None
+    _ensure_extracted(store, page_url)
     versions = _versions(conn, page_url)
     if len(versions) < 2:
         raise _NotFound(f"{page} has only {len(versions)} version(s): nothing to compare")
@@ -523,12 +562,13 @@ def _json(data: Any, status: int = 200, headers: dict | None = None) -> Response
                     headers=_page_headers(headers), content_type="application/json; charset=utf-8")
 
 
-async def _error(datasette, request, status: int, message: str, as_json: bool) -> Response:
+async def _error(datasette, request, status: int, message: str, as_json: bool,
+                 headers: dict | None = None) -> Response:
     if as_json:
-        return _json({"ok": False, "error": message, "status": status}, status=status)
+        return _json({"ok": False, "error": message, "status": status}, status=status, headers=headers)
     body = await datasette.render_template("archive_error.html", {"status": status, "message": message,
                                                                   **_common(datasette)}, request=request)
-    return Response.html(body, status=status, headers=_page_headers())
+    return Response.html(body, status=status, headers=_page_headers(headers))
 
 
 def _common(datasette) -> dict:
@@ -623,7 +663,11 @@ def _page(builder: Callable[..., dict], template: str, args: Callable[[Any, Any]
         if not _only_get(request):
             return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD"})
         try:
-            data = await _with_store(datasette, builder, *args(datasette, request))
+            data = await _built_when_extracted(datasette, builder, args(datasette, request))
+        except _Queued as exc:
+            return await _error(datasette, request, 503,
+                                f"the text of {exc.page_url} is still being extracted (queued); "
+                                "reload in a few seconds", as_json, headers={"Retry-After": "5"})
         except _NotFound as exc:
             return await _error(datasette, request, 404, str(exc), as_json)
         except _BadRequest as exc:
@@ -635,6 +679,25 @@ def _page(builder: Callable[..., dict], template: str, args: Callable[[Any, Any]
         return await _render(datasette, request, template, data)
 
     return view
+
+
+async def _built_when_extracted(datasette, builder: Callable[..., dict], args: tuple) -> dict:
+    """``builder(store, *args)``, once the page it shows has nothing left in the
+    extraction queue: waits (without holding a thread) for a drainer, for up to
+    :data:`QUEUE_WAIT_S`, then lets :class:`_Queued` through."""
+    import time
+
+    deadline = time.monotonic() + QUEUE_WAIT_S
+    delay = 0.05
+    while True:
+        try:
+            return await _with_store(datasette, builder, *args)
+        except _Queued:
+            if time.monotonic() > deadline:
+                raise
+            await _with_store(datasette, _start_drainer)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 cite_view = _page(build_cite, "archive_cite.html",

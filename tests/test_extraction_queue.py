@@ -1,0 +1,115 @@
+"""Extraction off the acknowledgement path: a capture is acknowledged once durable and
+indexed; its text, quotes and figures follow from a queue kept in the index
+(``snapshots.extract_status = 'pending'``), drained by a background process, by
+``archive extract``, and by every reader for the page it reads.
+
+The queue lock is held by the test where it must be certain that the background drainer
+has not run yet (it waits for the lock); nothing here depends on timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from archive.capture.http import Fetcher
+from archive.index.versions import queue_lock
+from archive.site import publish_edition
+from archive.store import Store
+from archive.web import pages
+
+from .conftest import invoke
+from .test_datasette import datasette_for
+
+
+def _statuses(db) -> list[str]:
+    with Store(db, db.parent / "warcs", recover=False) as s:
+        return [r[0] for r in s.conn.execute("SELECT extract_status FROM snapshots ORDER BY sha256")]
+
+
+def test_capture_is_acknowledged_before_extraction_and_readers_extract_first(site, tmp_path, runner):
+    urls = publish_edition(site, 0)
+    db = tmp_path / "archive.db"
+    with queue_lock(db):   # the background drainer started by the capture must wait
+        r = invoke(runner, tmp_path, "capture", urls[0], urls[1], "--json")
+        assert r.exit_code == 0, r.output
+        acked = [json.loads(line) for line in r.output.splitlines()]
+        assert [a["status"] for a in acked] == [200, 200]
+        # acknowledged: durable and indexed, but not extracted yet
+        assert _statuses(db) == ["pending", "pending"]
+        # a reader of one page extracts that page first: never an empty answer
+        q = invoke(runner, tmp_path, "figures", urls[0], "--json")
+        assert q.exit_code == 0, q.output
+        assert [json.loads(line) for line in q.output.splitlines()], "figures read as empty"
+        assert sorted(_statuses(db)) == ["ok", "pending"]
+        v = invoke(runner, tmp_path, "versions", urls[1], "--json")
+        assert len(v.output.splitlines()) == 1
+        assert _statuses(db) == ["ok", "ok"]
+
+
+def test_background_drainer_empties_the_queue(site, tmp_path):
+    urls = publish_edition(site, 0)
+    db = tmp_path / "archive.db"
+    with Store(db, tmp_path / "warcs") as store:
+        store.capture(urls, Fetcher(timeout=5), extract=False)   # as if killed before extracting
+        assert set(_statuses(db)) == {"pending"}
+        proc = store.extract_in_background()
+        assert proc is not None
+        assert proc.wait(timeout=120) == 0
+        assert set(_statuses(db)) <= {"ok", "not_html"}
+        assert store.conn.execute("SELECT count(*) FROM versions").fetchone()[0] >= len(urls)
+        assert store.extract_in_background() is None   # nothing pending: nothing started
+
+
+def test_capture_wait_extracts_before_returning(site, tmp_path, runner):
+    urls = publish_edition(site, 0)
+    r = invoke(runner, tmp_path, "capture", urls[0], "--wait")
+    assert r.exit_code == 0, r.output
+    assert _statuses(tmp_path / "archive.db") == ["ok"]
+
+
+def test_queue_survives_a_crash_and_archive_extract_drains_it(site, tmp_path, runner):
+    urls = publish_edition(site, 0)
+    r = invoke(runner, tmp_path, "capture", *urls, "--no-extract")
+    assert r.exit_code == 0, r.output
+    assert set(_statuses(tmp_path / "archive.db")) == {"pending"}
+    r = invoke(runner, tmp_path, "extract", "--json")
+    assert json.loads(r.output)["extracted"] == len(urls)
+    assert set(_statuses(tmp_path / "archive.db")) <= {"ok", "not_html"}
+
+
+def test_web_page_waits_for_the_queue_then_shows_the_text(site, tmp_path, monkeypatch):
+    urls = publish_edition(site, 0)
+    db = tmp_path / "archive.db"
+    with Store(db, tmp_path / "warcs") as store:
+        [r] = store.capture([urls[0]], Fetcher(timeout=5), extract=False)
+    monkeypatch.setenv("ARCHIVE_WARCS", str(tmp_path / "warcs"))
+    ds = datasette_for(db)
+    path = f"/-/snapshot/{r['payload_sha256']}.json"
+    with queue_lock(db):
+        # the drainer the page starts cannot run: the page says the text is queued
+        monkeypatch.setattr(pages, "QUEUE_WAIT_S", 0.5)
+        resp = asyncio.run(ds.client.get(path))
+        assert resp.status_code == 503
+        assert resp.headers["retry-after"] == "5"
+        assert "extracted" in resp.json()["error"]
+    monkeypatch.setattr(pages, "QUEUE_WAIT_S", 120.0)
+    monkeypatch.setattr(pages, "_drainer_started", 0.0)
+    resp = asyncio.run(ds.client.get(path))
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["snapshot"]["extract_status"] == "ok"
+    assert data["text"]["sha256"] and data["version"] == 1
+
+
+@pytest.mark.parametrize("command", ["quotes", "diff"])
+def test_every_reader_extracts_pending_pages(site, tmp_path, runner, command):
+    urls = publish_edition(site, 0)
+    invoke(runner, tmp_path, "capture", urls[0], "--no-extract")
+    publish_edition(site, 1)
+    invoke(runner, tmp_path, "capture", urls[0], "--no-extract")
+    r = invoke(runner, tmp_path, command, urls[0], "--json")
+    assert r.exit_code == 0, r.output
+    assert r.output.strip(), f"{command} read as empty while extraction was queued"
