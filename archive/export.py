@@ -34,6 +34,7 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 from archive import SOFTWARE
 from archive.errors import ArchiveError, UsageError
 from archive.times import cdx_timestamp, warc_date
+from archive.index.metadata import is_own_metadata
 from archive.warc.http import mime_of
 from archive.warc.reader import Found, iter_records
 from archive.warc.record import read_record_bytes
@@ -189,6 +190,10 @@ def cdxj_line(item: Found, filename: str, plain_warc: bool = False) -> str | Non
     if rtype in ("resource", "metadata") and (rec.header("Content-Type") or "") == "application/warc-fields":
         return None
     url = rec.header("WARC-Target-URI") or ""
+    if is_own_metadata(rtype, rec.header("Content-Type")) and not url.startswith("urn:"):
+        # A citation or watch record of a store written before they had urn: targets:
+        # indexed under the page's URL it would replay as a capture of the page.
+        return None
     fields: dict[str, str] = {"url": url}
     if rtype == "revisit":
         mime = "warc/revisit"

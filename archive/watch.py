@@ -62,7 +62,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archive import SOFTWARE
 from archive.errors import UsageError
-from archive.index.metadata import SCHEDULE_KEY, WATCH_TYPE, metadata_record
+from archive.index.metadata import SCHEDULE_KEY, WATCH_TYPE, metadata_record, record_urn
 from archive.times import iso, parse_iso, warc_date
 from archive.urls import canonical_url, check_url
 from archive.warc.digests import sha256_label
@@ -238,7 +238,8 @@ def error_backoff(every: timedelta, errors: int) -> timedelta:
 
 
 def _write_watch_record(store: "Store", body: dict) -> None:
-    rec = metadata_record(store.warcs.builder, body.get("url") or SETTINGS_URI, WATCH_TYPE, body,
+    uri = record_urn("watch", body["url"]) if body.get("url") else SETTINGS_URI
+    rec = metadata_record(store.warcs.builder, uri, WATCH_TYPE, body,
                           store.id_factory(), warc_date(store.clock()))
     store.write_records([rec])
 

@@ -117,17 +117,58 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+URN_PREFIX = "urn:archive-store:"
+
+
+def record_urn(kind: str, key: str) -> str:
+    """The ``WARC-Target-URI`` of one of our metadata records: a ``urn:``, never a page's
+    URL, so that replay tools (pywb, cdxj-indexer) and our own CDXJ export do not take a
+    citation or a watch entry for a capture of the page it is about.
+
+    >>> record_urn("citation", "c-0123")
+    'urn:archive-store:citation:c-0123'
+    >>> record_urn("watch", "https://example.org/a b")
+    'urn:archive-store:watch:https%3A%2F%2Fexample.org%2Fa%20b'
+    """
+    from urllib.parse import quote
+
+    return f"{URN_PREFIX}{kind}:{quote(key, safe='-._~')}"
+
+
+def is_own_metadata(record_type: str | None, content_type: str | None) -> bool:
+    """A metadata record of ours (citation, watch, ledger entry or head), by its type.
+
+    Stores written before our records had ``urn:`` targets carry the page's URL in the
+    citation and watch records: this is how an index tells them from captures anyway.
+    """
+    if record_type != "metadata" or not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in HANDLERS
+
+
 def metadata_record(builder, uri: str, content_type: str, body: dict, record_id: str, date: str,
-                    refers_to: str | None = None):
+                    refers_to: str | None = None, concurrent_to: str | None = None,
+                    refers_to_uri: str | None = None, refers_to_date: str | None = None):
     """The one way a metadata record of ours is made: canonical JSON as the block.
 
-    ``uri`` is the record's ``WARC-Target-URI``; ``refers_to`` (a ``<urn:…>`` record id)
-    becomes ``WARC-Refers-To``, linking the record to the capture it is about.
+    ``uri`` is the record's ``WARC-Target-URI`` and must be a ``urn:`` (see
+    :func:`record_urn`): a metadata record about a page is not a capture of it.
+    ``refers_to`` (a ``<urn:…>`` record id) becomes ``WARC-Refers-To``, linking the record
+    to the capture it is about, with that capture's URL and date in
+    ``WARC-Refers-To-Target-URI``/``-Date``; ``concurrent_to`` a record written with it.
     """
+    if not uri.startswith("urn:"):
+        raise ValueError(f"metadata record target {uri!r} is not a urn: (it would pose as a capture)")
     payload = canonical_json(body)
     headers = {"WARC-Record-ID": record_id, "WARC-Date": date}
     if refers_to:
         headers["WARC-Refers-To"] = refers_to
+        if refers_to_uri:
+            headers["WARC-Refers-To-Target-URI"] = refers_to_uri
+        if refers_to_date:
+            headers["WARC-Refers-To-Date"] = refers_to_date
+    if concurrent_to:
+        headers["WARC-Concurrent-To"] = concurrent_to
     return builder.create_warc_record(uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
                                       warc_content_type=content_type, warc_headers_dict=headers)
 

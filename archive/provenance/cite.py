@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatError
-from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record
+from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record, record_urn
 from archive.text.selectors import quote_selector
-from archive.times import iso_date, warc_date
+from archive.times import iso_date, warc_date, warc_date_from_iso
 from archive.warc.digests import check_digest, digest_algo
 from archive.warc.record import load_record
 
@@ -95,8 +95,9 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
 
 
 def _write_citation(store: "Journal", body: dict) -> None:
-    rec = metadata_record(store.warcs.builder, body["url"], CITATION_TYPE, body, store.id_factory(),
-                          warc_date(store.clock()), refers_to=body["record_id"])
+    rec = metadata_record(store.warcs.builder, record_urn("citation", body["id"]), CITATION_TYPE, body,
+                          store.id_factory(), warc_date(store.clock()), refers_to=body["record_id"],
+                          refers_to_uri=body["url"], refers_to_date=warc_date_from_iso(body["captured_at"]))
     store.append([rec])   # the ledger vouches for it once indexed (record_citation)
 
 
