@@ -157,3 +157,46 @@ def assert_all_inside(root: Path, base: Path) -> None:
     for p in files_inside(root):
         rp = p.resolve()
         assert rp == base or base in rp.parents, f"{p} is outside {base}"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` in the process tree (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(d.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: set[int], seconds: float = 10.0) -> set[int]:
+    """Wait up to ``seconds`` for ``pids`` to exit; the ones still running."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    left = {p for p in pids if alive(p)}
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {p for p in left if alive(p)}
+    return left

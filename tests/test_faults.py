@@ -33,7 +33,7 @@ from archive.site import SiteServer
 from archive.store import Store
 from archive.warc.record import load_record
 
-from .helpers_faults import gz, warc_record
+from .helpers_faults import descendants, gz, wait_gone, warc_record
 
 ROOT = Path(__file__).resolve().parents[1]
 ITERATIONS = int(os.environ.get("ARCHIVE_FAULT_ITERATIONS", "24"))
@@ -355,3 +355,38 @@ def test_fsync_failure_retires_the_file_and_never_acks(tmp_path, site, monkeypat
         got = list(iter_records(tmp_path / "warcs" / first_file))
         assert all(isinstance(i, Found) for i in got)
         check_every_row_readable(store)
+
+
+def _article(i: int) -> bytes:
+    paras = "".join(f"<p>Paragraph {k} of story {i}: officials said {i * 100 + k:,} homes were "
+                    f"evacuated, \"we are ready\", the mayor said on Tuesday.</p>" for k in range(300))
+    return f"<html><head><title>Story {i}</title></head><body><article><h1>Story {i}</h1>{paras}" \
+           f"</article></body></html>".encode()
+
+
+def test_sigkill_leaves_no_extraction_worker_running(tmp_path):
+    """Issue 14: SIGKILL of a command used to leave its extraction workers running forever,
+    holding the caller's output pipe open. They must die with it."""
+    with SiteServer() as server:
+        urls = [server.set(f"/s{i}", _article(i)) for i in range(120)]
+        with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
+            store.capture(urls, Fetcher(timeout=10), workers=4, extract=False)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ARCHIVE_DB=str(tmp_path / "archive.db"),
+               ARCHIVE_WARCS=str(tmp_path / "warcs"))
+    proc = subprocess.Popen([sys.executable, "-c", "from archive.cli import cli; cli()", "extract", "--all"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = descendants(proc.pid)
+        time.sleep(0.01)
+    assert workers, "the extraction never started a worker process"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = wait_gone(workers)
+    shown = {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")[:200] for p in left}
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"worker processes {shown} outlived the killed command"
+    # and nothing holds the pipe: end of file arrives
+    assert proc.stdout.read() is not None

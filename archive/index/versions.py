@@ -30,6 +30,7 @@ from archive.index.queries import load_version, page_captures
 from archive.text.extract import EXTRACTOR_VERSION, Article, extract
 from archive.warc.http import decode_content
 from archive.warc.record import load_record
+from archive.workers import process_pool
 
 if TYPE_CHECKING:
     from archive.index.journal import Journal
@@ -184,7 +185,7 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
     where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
     pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
     workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    pool = process_pool(workers) if workers > 1 else None
     done: set[str] = set()
     try:
         for i in range(0, len(pending), EXTRACT_CHUNK):

@@ -424,13 +424,11 @@ class Verification:
 def _extraction_pool(workers: int) -> "ProcessPoolExecutor":
     """Worker processes for re-extraction, forked where the platform can: a worker only runs
     :func:`_extract_in_worker` on the bytes it is sent (it never touches the store's database
-    connection or files), and forking spares it re-importing what this process has loaded."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    connection or files), and forking spares it re-importing what this process has loaded.
+    The workers exit when this process dies (:mod:`archive.workers`)."""
+    from archive.workers import process_pool
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork") if "fork" in methods else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return process_pool(workers, fork=True)
 
 
 def verify(store: "Journal", ids: list[str] | None = None, workers: int | None = None) -> list[dict]:
