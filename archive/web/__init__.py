@@ -32,7 +32,7 @@ import re
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from archive.web import guard, memento, pages
+from archive.web import citepage, guard, memento, pages
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
@@ -54,6 +54,7 @@ def register_routes():
 
 @hookimpl
 def prepare_jinja2_environment(env):
+    env.filters["human_time"] = citepage.human_time
     # Our pages' strict CSP allows exactly the inline scripts of Datasette's own base
     # template (by hash), and nothing an escaping bug could smuggle in.
     pages.base_script_hashes.clear()

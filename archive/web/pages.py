@@ -35,7 +35,7 @@ import threading
 from datetime import timezone
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from datasette.utils.asgi import Response
 
@@ -46,8 +46,9 @@ from archive.provenance.cite import citation_output, verify_citation
 from archive.store import Store
 from archive.text.diff import compare, word_diff
 from archive.text.passage import relocate
-from archive.times import http_date, parse_iso
+from archive.times import http_date, iso_date, parse_iso, warc_date
 from archive.warc.http import HTML_TYPES, decode_content, mime_of
+from archive.web.citepage import archived_state, figure_changes, live_state, plain_checks
 
 PLUGIN = "archive"
 HERE = Path(__file__).resolve().parent
@@ -360,12 +361,7 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
         raise _NotFound(f"no citation {cid!r} in the archive")
     _ensure_extracted(store, row["page_url"])
     ver = _verify(store, cid)
-    if ver["ok"]:
-        status = "verified"
-    elif any(c["ok"] is False for c in ver["checks"]):
-        status = "failed"
-    else:
-        status = "unverified"  # nothing failed, but something could not be checked
+    status = archived_state(ver)  # unverified: nothing failed, but something could not be checked
     show = status != "failed"
     capture = store.capture_row(row["record_id"])
     try:
@@ -374,6 +370,7 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
         source = None
     provenance = {
         "url": row["url"], "page_url": row["page_url"], "captured_at": row["captured_at"],
+        "host": urlsplit(row["url"]).hostname or row["url"],
         "snapshot_sha256": row["snapshot_sha256"], "text_sha256": row["text_sha256"],
         "record_id": row["record_id"],
         "warc_file": source["warc_file"] if source is not None else None,
@@ -387,35 +384,62 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     history = _history(conn, row["page_url"])
     from archive.provenance.audit import proof_for_citation
 
-    out: dict = {"id": cid, "status": status, "verification": ver, "provenance": provenance,
+    checks = [dict(r) for r in conn.execute(
+        "SELECT * FROM checks WHERE citation_id=? ORDER BY checked_at DESC", (cid,))]
+    verified_at = iso_date(warc_date(store.clock()))
+    out: dict = {"id": cid, "archived": status, "archived_checked_at": verified_at,
+                 "current": "not checked", "current_checked_at": None,
+                 "status": status, "verification": {**ver, "checks": plain_checks(ver["checks"])},
+                 "provenance": provenance,
                  "proof": _proof_summary(proof_for_citation(store, cid)),
                  "version": cited_version, "versions": history["versions"],
-                 "checks": [dict(r) for r in conn.execute(
-                     "SELECT * FROM checks WHERE citation_id=? ORDER BY checked_at DESC LIMIT 10", (cid,))]}
+                 "checks": checks[:10]}
+    cited_at = row["captured_at"]
     if not show:
+        # The live state without the words: what the page said is not shown when the
+        # archived copy cannot prove it.
+        live = live_state(cited_at, cited_version, history["versions"],
+                          _later(conn, row, cited_version, history["versions"]), checks)
+        out.update(current=live["status"], current_checked_at=live["checked_at"],
+                   live={k: live[k] for k in ("status", "checked_at", "since", "source")})
         return out
-    text_row = conn.execute("SELECT title, text FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
+    text_row = conn.execute("SELECT title, author, text FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
     text = text_row["text"] if text_row else ""
     out["title"] = text_row["title"] if text_row else None
+    out["author"] = text_row["author"] if text_row else None
     out["passage"] = {"exact": row["exact"], "prefix": row["prefix"], "suffix": row["suffix"],
                       "start": row["start"], "end": row["end"]}
     out["segments"] = highlight_segments(text, [{"start": row["start"], "end": row["end"],
                                                  "cls": "passage", "id": "passage"}])
     out["forms"] = citation_output(store, row, base_url)["forms"]
     out["figures"] = history["figures"]
+    later = _later(conn, row, cited_version, history["versions"])
+    out["later"] = later
+    live = live_state(cited_at, cited_version, history["versions"], later, checks)
+    if live.get("now"):
+        live["ops"] = word_diff(row["exact"], live["now"])
+        live["figures"] = figure_changes(row["exact"], live["now"])
+    out.update(current=live["status"], current_checked_at=live["checked_at"], live=live)
+    out["diff_to"] = later[-1]["version"] if later else None
+    return out
+
+
+def _later(conn: sqlite3.Connection, row: sqlite3.Row, cited_version: int | None,
+           versions: list[dict]) -> list[dict]:
+    """Where the cited passage stands in each version of the page after the cited one."""
     selector = {k: row[k] for k in ("exact", "prefix", "suffix", "start", "end")}
     later = []
-    for v in history["versions"]:
+    for v in versions:
         if cited_version is None or v["version"] <= cited_version:
             continue
         vt = conn.execute("SELECT text FROM texts WHERE sha256=?", (v["text_sha256"],)).fetchone()
         found = relocate(vt["text"] if vt else "", selector)
         later.append({"version": v["version"], "first_captured_at": v["first_captured_at"],
+                      "last_captured_at": v["last_captured_at"],
                       "snapshot_sha256": v["snapshot_sha256"], "text_sha256": v["text_sha256"],
                       "status": found["status"], "now": found.get("now"),
                       "ops": word_diff(row["exact"], found["now"]) if found.get("now") else []})
-    out["later"] = later
-    return out
+    return later
 
 
 def _snapshot_fixity(store: Store, sha: str) -> dict:
