@@ -12,8 +12,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from tests import test_browser
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, sync_playwright
-from tests.test_browser import served  # noqa: F401  (the module-scoped store and Datasette)
+
+# The module-scoped store and Datasette of tests/test_browser.py, served again for this module.
+served = test_browser.served
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from archive.check import check_citation
 from archive.store import Store
-from tests.test_datasette import archive, ds, get  # noqa: F401  (fixtures)
+from tests import test_datasette
+from tests.test_datasette import get
+
+# The store and Datasette of tests/test_datasette.py, as fixtures of this module too.
+archive = test_datasette.archive
+ds = test_datasette.ds
 
 
 def test_json_says_archived_verified_and_current_changed(ds, archive):
