@@ -14,14 +14,18 @@ said). ``start``/``end`` are offsets of exactly those words in the article text.
 
 Speakers. The rule, applied the same way everywhere:
 
-* the speaker is the noun phrase that the verb of saying attaches to, **as written**, with
-  the titles written in front of a name kept ("Governor Gavin Newsom", "Health Minister Ali
-  Rezaei") and descriptions separated from it dropped: "Maria Lopez, a nurse in Fresno,
-  said" gives "Maria Lopez"; "Pakistan-based developer Ammar Askar wrote" gives
-  "Ammar Askar" (the run of capitalised words next to the verb);
+* the speaker is the person or body the text names as having said the words, at their
+  fullest and without titles or roles, as a fact-checker would write it: "Levy said"
+  gives "Joshua Levy" when the text names him so, "Governor Gavin Newsom" gives
+  "Gavin Newsom", "la toxicologue Dominique Parent-Massin" gives
+  "Dominique Parent-Massin", "Maria Lopez, a nurse in Fresno, said" gives "Maria Lopez"
+  (:class:`_Names`);
 * unnamed speakers keep their determiner: "the ministry", "a spokesman for the company";
 * forms recognised: "X said", "said X", "X said: “…”", "according to X", "X was quoted as
-  saying", "X told reporters", inverted "writes the newspaper", "adds the ministry";
+  saying", "X told reporters", inverted "writes the newspaper", "adds the ministry", and
+  the same in German, French, Spanish, Portuguese and Italian ("sagte X", "a ajouté X",
+  "señaló X", "declarou X", "ha detto X", "selon X", "laut X"), with the marks of those
+  languages (« … », „ … “, » … «); a verb with no subject ("“…”, dijo.") reads as "he said";
 * a pronoun ("he said", "she added", "they said", "it said") is replaced by the last
   named speaker before it; with none, the speaker is None;
 * a quotation broken by its attribution (“…,” it adds. “…”) is one *statement*: the parts
@@ -66,7 +70,42 @@ _SAY_STEMS = (
     "maintains|maintained|contend|contends|contended|point(?:s|ed)? out|put it|puts it|"
     "reported|reports|report|went on|goes on|pleaded|demanded|assured|boasted|lamented|"
     "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
-    "was quoted as saying|is quoted as saying|were quoted as saying"
+    "was quoted as saying|is quoted as saying|were quoted as saying|"
+    "has been quoted as saying|have been quoted as saying|had been quoted as saying"
+)
+# Verbs of saying of the other languages the extractor reads (German, French, Spanish,
+# Portuguese, Italian), as a reporter writes them next to a quotation: "sagte",
+# "a ajouté", "señaló", "declarou", "ha detto". Words that are also common words of
+# another of these languages ("precisa" is "needs" in Portuguese, "so" in German) are
+# left out.
+_SAY_OTHER = (
+    # de
+    "sagte|sagt|sagten|sagen|gesagt|erklärte|erklärt|erklärten|betonte|betont|meinte|meint|"
+    "schreibt|schrieb|ergänzte|ergänzt|warnte|warnt|kritisierte|kritisiert|berichtete|"
+    "berichtet|schildert|schilderte|erzählt|erzählte|forderte|fordert|versicherte|versichert|"
+    "bestätigte|bestätigt|sprach|spricht|mahnte|mahnt|argumentiert|argumentierte|"
+    "unterstrich|resümiert|resümierte|heißt es|hieß es|fügte hinzu|räumte ein|stellte klar|"
+    # fr
+    "dit|déclare|déclaré|affirme|affirmé|explique|expliqué|ajoute|ajouté|précise|précisé|"
+    "souligne|souligné|indique|indiqué|estime|estimé|assure|assuré|rappelle|rappelé|écrit|"
+    "confie|confié|martèle|martelé|poursuit|insiste|insisté|reconnaît|reconnu|raconte|raconté|"
+    "commente|commenté|avertit|averti|déplore|dénonce|dénoncé|répond|répondu|conclut|conclu|"
+    "lance|lancé|tranche|tranché|résume|résumé|"
+    # es
+    "dijo|dice|afirmó|afirma|señaló|señala|explicó|explica|aseguró|asegura|indicó|agregó|"
+    "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
+    "subrayó|destacó|advirtió|reconoció|apuntó|insistió|concluyó|escribió|relató|contó|"
+    "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|"
+    # pt
+    "disse|diz|afirmou|declarou|explicou|acrescentou|acrescenta|ressaltou|ressalta|"
+    "destacou|disseram|afirmaram|contou|relatou|escreveu|completou|observou|avaliou|"
+    "defendeu|argumentou|garantiu|lembrou|apontou|frisou|comentou|informou|salientou|"
+    "concluiu|pontuou|enfatizou|declararam|"
+    # it
+    "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
+    "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
+    "raccontato|precisato|ribadisce|ribadito|annuncia|annunciato|avverte|prosegue|"
+    "sostiene|dichiarano|affermano"
 )
 
 
@@ -103,7 +142,7 @@ def alternation(words: list[str]) -> str:
 
 def _expand(stems: str) -> list[str]:
     """The literal words of ``_SAY_STEMS``, its few optional parts spelled out."""
-    stems = stems.replace("testif(?:y|ies|ied)", "testify|testifies|testified")
+    stems = stems.replace("testif(?:y|ies|ied)", "testify|testifies|testified") + "|" + _SAY_OTHER
     stems = stems.replace("point(?:s|ed)? out", "point out|points out|pointed out")
     words = stems.split("|")
     words += [w.replace("[sz]", "z") for w in words]
@@ -112,10 +151,23 @@ def _expand(stems: str) -> list[str]:
 
 _SAY = rf"(?:{alternation(_expand(_SAY_STEMS))})"
 _SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
-_ACCORDING = re.compile(r"\baccording to\b", re.I)
+# "according to X" and its equivalents; German "laut" and "zufolge" ("der Polizei zufolge")
+_ACCORDING_WORDS = (
+    r"(?:according to|as reported by|selon|d['’]après|según|de acuerdo con|laut|gemäß|"
+    r"segundo|de acordo com|conforme|secondo|stando a)"
+)
+_ACCORDING = re.compile(rf"\b{_ACCORDING_WORDS}(?!\w)", re.I)
 
-_PRONOUNS = {"he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان"}
-_DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one"}
+_PRONOUNS = {
+    "he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان",
+    "er", "sie", "il", "elle", "ils", "elles", "él", "ella", "ele", "ela", "eles", "elas",
+    "lui", "lei", "loro",
+}
+_DETERMINERS = {
+    "the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one",
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "le", "la", "les", "l",
+    "un", "une", "el", "los", "las", "una", "o", "os", "um", "uma", "il", "lo", "gli",
+}
 # Capitalised words that open sentences or clauses but are not part of a name.
 _NOT_NAME = {
     "But", "And", "Or", "So", "Yet", "Then", "Now", "Still", "Also", "However", "Meanwhile",
@@ -144,7 +196,7 @@ _NP_STOP = {
 
 _WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d+", re.U)
 
-_DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", '"': '"”', "‟": "”"}
+_DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", "»": "«", '"': '"”', "‟": "”"}
 _SINGLE_OPEN = {"‘": "’", "'": "'", "‚": "‘", "‹": "›"}
 # The abbreviated titles in front of a name; their full stop ends no sentence or clause
 # ("Ms. Price said", "said Dr. Jane Okafor.").
@@ -479,8 +531,11 @@ def _name_after(s: str) -> str | None:
     return None
 
 
-_SAY_AT_START = re.compile(rf"^\s*(?:also\s+|then\s+|later\s+)?({_SAY})\b[,]?\s*", re.I)
-_ACCORDING_START = re.compile(r"^\s*according to\s+", re.I)
+# An auxiliary may come first: "a ajouté Laurent Fabius", "ha detto il ministro", "hat er gesagt".
+_SAY_AT_START = re.compile(
+    rf"^\s*(?:also\s+|then\s+|later\s+|(?:a|ha|han|hat|ont|hanno|tem|a-t-(?:il|elle))\s+)?({_SAY})\b[,]?\s*", re.I
+)
+_ACCORDING_START = re.compile(rf"^\s*{_ACCORDING_WORDS}\s+", re.I)
 
 
 def _after_attribution(tail: str) -> tuple[str | None, int]:
@@ -503,6 +558,11 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         name = _name_after(clause[m.end() :])
         if name:
             return name, clause_end
+        rest = clause[m.end() :].strip()
+        if not rest or rest[0].islower():
+            # "“…”, dijo." / "“…”, disse ao jornal": a verb with its subject left
+            # unsaid, as Spanish, Portuguese and Italian write; it reads as "he said".
+            return "he", clause_end
     m = _ACCORDING_START.match(clause)
     if m:
         name = _name_after(clause[m.end() :])
@@ -537,7 +597,7 @@ def _before_attribution(head: str, tight: bool) -> str | None:
     """
     h = head.rstrip()
     if tight:
-        m = re.search(r"\baccording to\s+(.{1,80}?),\s*$", h, re.I)
+        m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?),\s*$", h, re.I)
         if m:
             return _name_after(m.group(1))
         m = re.search(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", h, re.I)
@@ -554,7 +614,7 @@ def _before_attribution(head: str, tight: bool) -> str | None:
     for sm in _SAY_RE.finditer(h):
         pass
     if sm is None:
-        m = re.search(r"\baccording to\s+(.{1,80}?)[,.]", h, re.I)
+        m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?)[,.]", h, re.I)
         return _name_after(m.group(1)) if m else None
     # the first verb whose subject is a name wins (the subject precedes the verb)
     for sm in _SAY_RE.finditer(h):
@@ -787,6 +847,131 @@ def find_quotes(text: str) -> list[dict]:
         }
         out.append(item)
         prev = item
+    names = _Names(text)
     for item in out:
+        if item["speaker"]:
+            item["speaker"] = names.canonical(item["speaker"], item["start"])
         del item["_line"], item["_close"]
     return out
+
+
+# --- speakers named at their fullest ----------------------------------------------------
+
+_UPPER = "".join(chr(c) for c in range(0x41, 0x24F) if chr(c).isupper())
+# A full stop only after an initial or an abbreviated title: a name never runs over the
+# end of a sentence ("… Zweifel. Auf Geicke").
+_NAME_TOKEN = rf"(?:(?:Mr|Mrs|Ms|Dr|St|Prof|Gov|Sen|Rep|Jr|Sr)\.|[{_UPPER}]\.|[{_UPPER}](?:[\w’'\-]*[\w’'])?)"
+_NAME_PARTICLE = r"(?:von der|van der|van den|de la|de los|de|da|do|dos|das|del|della|di|du|van|von|al|bin|ibn)"
+_NAME_RUN_ALL = re.compile(rf"(?<![\w’'\-]){_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})*")
+# Words in front of a name that are a title or a role, not part of the name. Compound
+# titles of German end in these ("Bundesverkehrsminister", "Gesundheitsministerin").
+_TITLE_WORDS = {
+    "mr", "mrs", "ms", "dr", "prof", "sir", "dame", "lord", "lady", "president", "vice", "prime",
+    "minister", "governor", "gov", "senator", "sen", "rep", "representative", "mayor", "judge",
+    "justice", "chief", "director", "secretary", "commissioner", "supervisor", "sheriff",
+    "inspector", "detective", "officer", "sergeant", "sgt", "captain", "capt", "lieutenant", "lt",
+    "general", "gen", "colonel", "col", "admiral", "chancellor", "king", "queen", "prince",
+    "princess", "pope", "rabbi", "father", "pastor", "reverend", "rev", "bishop", "cardinal",
+    "ambassador", "leader", "chairman", "chairwoman", "chair", "ceo", "spokesman",
+    "spokeswoman", "attorney", "councillor", "councilman", "councilwoman", "congressman",
+    "congresswoman", "premier", "treasurer", "superintendent", "coach", "professor", "doctor",
+    "dean", "deputy", "acting", "former", "herr", "frau", "m", "mme", "mlle", "sr", "sra",
+    "señor", "señora", "don", "doña", "dom", "dona", "sig", "sig.ra", "dott", "avv", "on",
+    "ministre", "président", "présidente", "ministro", "ministra", "presidente", "presidenta",
+    "alcalde", "alcaldesa", "senador", "senadora", "diputado", "diputada", "deputado",
+    "deputada", "fiscal", "juez", "jueza", "general", "doktor",
+}
+_TITLE_SUFFIX = re.compile(
+    r"(?:minister|ministerin|präsident|präsidentin|chef|chefin|sprecher|sprecherin|leiter|"
+    r"leiterin|kanzler|kanzlerin|direktor|direktorin|vorsitzende|vorsitzender|sekretär|"
+    r"sekretärin|bürgermeister|bürgermeisterin|senator|senatorin|reporter|reporterin|"
+    r"journalist|journalistin|experte|expertin|kollege|kollegin|dokumentar)$"
+)
+_LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-zà-ÿ][\w’'\-]*")
+_NAME_STOP = {"for", "of", "at", "from", "with", "de", "du", "des", "del", "di", "da", "von", "bei", "für", "in", "en", "em", "no", "na", "am", "im"}
+
+
+class _Names:
+    """The names of people in a text, to name each speaker at their fullest.
+
+    "Levy" and "Mr Levy" become "Joshua Levy" when the text names him so; titles and
+    roles in front of a name are dropped ("Cambridge Police Commissioner Christine
+    Elow" -> "Christine Elow", "la toxicologue Dominique Parent-Massin" ->
+    "Dominique Parent-Massin"); an organisation or a description without a name
+    ("the ministry", "the report") stays as written.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self._lower: set[str] | None = None
+        self._by_last: dict[str, list[tuple[int, list[str]]]] | None = None
+
+    def _is_title(self, word: str) -> bool:
+        w = word.lower().rstrip(".")
+        if w in _TITLE_WORDS or _TITLE_SUFFIX.search(w):
+            return True
+        if self._lower is None:
+            self._lower = set(_LOWER_WORD.findall(self.text))
+        # a capitalised word the text also writes in lower case is a common noun
+        # ("Police Commissioner", "Opposition Leader"), not part of a name
+        return w in self._lower
+
+    def _strip(self, tokens: list[str], keep: int = 2) -> list[str]:
+        """``tokens`` without the titles in front, leaving at least ``keep`` of them."""
+        cut = 0
+        for i, t in enumerate(tokens[:-keep] if len(tokens) > keep else []):
+            if self._is_title(t):
+                cut = i + 1
+        return tokens[cut:]
+
+    def _index(self) -> dict[str, list[tuple[int, list[str]]]]:
+        if self._by_last is None:
+            self._by_last = {}
+            for m in _NAME_RUN_ALL.finditer(self.text):
+                tokens = self._strip(m.group(0).split())
+                while len(tokens) >= 3 and self.text.count(tokens[0]) > self.text.count(f"{tokens[0]} {tokens[1]}"):
+                    # "Massachusetts Joshua Levy" (U.S. Attorney for Massachusetts …): a
+                    # first word the text also uses on its own is not part of the name
+                    tokens = tokens[1:]
+                if len(tokens) >= 2 and not tokens[-1].endswith("."):
+                    self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
+        return self._by_last
+
+    def canonical(self, speaker: str, pos: int) -> str:
+        """``speaker`` named at its fullest (see the class doc)."""
+        m = None
+        for cand in _NAME_RUN_ALL.finditer(speaker):
+            m = cand
+            break
+        if m is None:
+            return speaker
+        before = speaker[: m.start()].strip()
+        words_before = before.lower().split()
+        run = m.group(0).split()
+        if before:
+            # "la toxicologue Dominique Parent-Massin": lower-case words and no
+            # preposition in front of a name of two or more words
+            if len(run) < 2 or any(w in _NAME_STOP for w in words_before) or not before.islower():
+                return speaker
+        tail = speaker[m.end() :].strip()
+        if tail:
+            first = tail.split()[0].lower()
+            if tail[0] == "(" or first in ("and", "of", "for", "und", "et", "y", "e", "&", "at", "from", "with"):
+                # "The National Oceanic and Atmospheric Administration (NOAA)",
+                # "Economists at Castle Bank": an organisation or a role, as written
+                return speaker
+            if len(run) == 1 and first not in _DETERMINERS:
+                return speaker
+        tokens = self._strip(run, keep=1)
+        # "Mr Levy", "Levy", "Michael Bloomberg": the fullest naming in the text
+        found = self._index().get(tokens[-1].rstrip("."), [])
+        best = None
+        for at, full in found:
+            if len(full) > len(tokens) and full[-len(tokens):] == tokens:
+                if best is None or len(full) > len(best[1]) or (at < pos and best[0] > pos):
+                    best = (at, full)
+        if best is not None:
+            return " ".join(best[1])
+        if len(tokens) == 1 and len(run) > 1:
+            return " ".join(run)  # "Mr Hancock" with no first name anywhere
+        return " ".join(tokens)
