@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -181,8 +182,14 @@ def test_unreachable_url_is_a_clear_error_and_stores_nothing(runner, tmp_path):
 def test_odd_schemes_and_credentials_are_refused(runner, tmp_path, bad):
     res = invoke(runner, tmp_path, "capture", bad)
     assert res.exit_code == 2 and "Error:" in res.output
-    assert not list((tmp_path / "warcs").glob("*.warc.gz")) or all(
-        b"pw@" not in p.read_bytes() for p in (tmp_path / "warcs").glob("*.warc.gz"))
+    # refused before anything is written: no record, and so no credentials, anywhere
+    for p in (tmp_path / "warcs").glob("*.warc*"):
+        data = gzip.decompress(p.read_bytes()) if p.name.endswith(".gz") else p.read_bytes()
+        assert b"pw@" not in data and b"user:pw" not in data
+        assert b"WARC-Type: response" not in data and b"WARC-Type: request" not in data
+    db = tmp_path / "archive.db"
+    if db.exists():
+        assert sqlite3.connect(db).execute("SELECT count(*) FROM captures").fetchone()[0] == 0
 
 
 def test_show_prints_payload_by_record_id_and_by_sha(runner, tmp_path, site):

@@ -40,7 +40,9 @@ def test_scare_quotes_are_terms():
 
 def test_offsets_and_selectors():
     text = "She said: “Yes.” Then “no” followed."
-    for x in find_quotes(text):
+    found = find_quotes(text)
+    assert [x["text"] for x in found] == ["Yes.", "no"]
+    for x in found:
         assert text[x["start"]:x["end"]] == x["text"] == x["exact"]
         assert text[:x["start"]].endswith(x["prefix"])
 
@@ -71,7 +73,8 @@ def test_role_phrases_are_kept_whole():
     assert q("Economists at Castle Bank warned that the “tight” market would not last.")[0][1] == "Economists at Castle Bank"
     assert q("“No comment,” senior officials at the ministry said.")[0][1] == "senior officials at the ministry"
     # a capitalised word inside a sentence is a name, not a role
-    assert q("He met Director Smith at Castle Bank, which said “we are fine.”")[0][1] != "Director Smith at Castle Bank"
+    # the bank said it: naming it is right, naming nobody is honest, the person is wrong
+    assert q("He met Director Smith at Castle Bank, which said “we are fine.”")[0][1] in (None, "Castle Bank")
 
 
 def test_organisation_names_with_adverb_and_acronym():

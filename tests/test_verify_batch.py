@@ -98,6 +98,7 @@ def test_an_extraction_failure_reads_the_same_from_a_worker(cited, monkeypatch):
     monkeypatch.setattr(archive.text.extract, "extract", refuse)  # forked workers inherit it
     for workers in (0, 1):
         results = verify(store, workers=workers)
+        assert results
         for r in results:
             assert not r["ok"]
             last = r["checks"][-1]
