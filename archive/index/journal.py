@@ -32,6 +32,7 @@ from archive.index.rows import (
     index_record,
     record_file,
     record_issues,
+    repeat_key,
 )
 from archive.times import iso_date, utcnow, warc_date
 from archive.warc.digests import file_sha256
@@ -452,17 +453,33 @@ class Journal:
                         for w in item.warnings:
                             problem("warning", item.offset, w)
                         rid = rec.record_id
-                        if rid in seen_ids:
-                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid} (first at byte "
-                                                          f"{seen_ids[rid]}); the later record is not indexed")
-                            continue
-                        seen_ids[rid] = item.offset
-                        other = indexed.get(rid) if rec.record_type in CAPTURE_TYPES else None
-                        if other is not None and other != (name, item.offset):
-                            problem("error", item.offset, f"duplicate WARC-Record-ID {rid}: already "
-                                                          f"indexed from {other[0]} at byte {other[1]}")
-                            continue
-                        row = index_record(self.conn, name, item.offset, item.length, rec, rows)
+                        key = None
+                        is_capture = rec.record_type in CAPTURE_TYPES
+                        repeated = rid in seen_ids
+                        if not repeated:
+                            seen_ids[rid] = item.offset
+                        other = indexed.get(rid) if is_capture else None
+                        taken = other is not None and other[:2] != (name, item.offset)
+                        if is_capture and (repeated or taken):
+                            rows.flush()
+                            same = self._same_record_elsewhere(rid, name, _block_sha256(rec))
+                            if same is not None:
+                                problem("warning", item.offset,
+                                        f"the same record {rid} is already indexed from {same[0]} at byte "
+                                        f"{same[1]} (the same crawl imported twice?); kept in the file, "
+                                        "indexed once")
+                                continue
+                            key = repeat_key(rid, name, item.offset)
+                        if repeated:
+                            # wget (1.14 and older) repeats ids; the record is valid all the same.
+                            problem("warning", item.offset,
+                                    f"WARC-Record-ID {rid} repeats (first at byte {seen_ids[rid]}), a known "
+                                    "wget bug; the record is kept" + (f" and indexed as {key}" if key else ""))
+                        elif key:
+                            problem("warning", item.offset,
+                                    f"WARC-Record-ID {rid} is also the id of a different record in "
+                                    f"{other[0]} at byte {other[1]}; the record is kept and indexed as {key}")
+                        row = index_record(self.conn, name, item.offset, item.length, rec, rows, key=key)
                         for kind, reason in record_issues(rec, row["fixity"] if row else None):
                             problem(kind, item.offset, reason)
                     if len(rows) >= ROW_BATCH:
@@ -487,18 +504,29 @@ class Journal:
                 raise
         return {"path": name, "records": records, "errors": errors, "warnings": warnings}
 
-    def _indexed_at(self, items: list) -> dict[str, tuple[str, int]]:
+    def _same_record_elsewhere(self, record_id: str, name: str, block_sha256: str) -> tuple[str, int] | None:
+        """Where another file's copy of this very record (same id, same block) is indexed,
+        under its id or the key of a repeated id (:func:`repeat_key`)."""
+        inner = record_id.strip().strip("<>")
+        row = self.conn.execute(
+            "SELECT warc_file, offset FROM captures WHERE block_sha256=? AND warc_file!=? "
+            "AND (record_id=? OR substr(record_id, 1, ?)=?) LIMIT 1",
+            (block_sha256, name, record_id, len(inner) + 2, f"<{inner}#")).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _indexed_at(self, items: list) -> dict[str, tuple[str, int, str]]:
         """Where the index already holds the captures among ``items``: record id -> (file,
-        offset). One query for a window of records instead of one per record."""
+        offset, block SHA-256). One query for a window of records instead of one per record."""
         ids = [i.record.record_id for i in items if isinstance(i, Found)
                and i.record.record_type in CAPTURE_TYPES]
-        found: dict[str, tuple[str, int]] = {}
+        found: dict[str, tuple[str, int, str]] = {}
         for k in range(0, len(ids), 500):
             part = ids[k:k + 500]
             marks = ",".join("?" * len(part))
-            for rid, file, offset in self.conn.execute(
-                    f"SELECT record_id, warc_file, offset FROM captures WHERE record_id IN ({marks})", part):
-                found[rid] = (file, offset)
+            for rid, file, offset, block in self.conn.execute(
+                    f"SELECT record_id, warc_file, offset, block_sha256 FROM captures "
+                    f"WHERE record_id IN ({marks})", part):
+                found[rid] = (file, offset, block)
         return found
 
     def _imported(self, name: str) -> None:
@@ -514,8 +542,13 @@ class Journal:
         fresh = Journal(tmp, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
         try:
             names = self.warcs.list_files()
-            # Our own files first in name (time) order, so originals precede revisits.
-            for name in sorted(names, key=lambda n: (n.startswith("import-"), n)):
+            # Our own files first in name (time) order, so originals precede revisits; then
+            # imports in the order they were imported, so that where two imported files share
+            # a record id the same one keeps the plain id (the other is keyed by file and
+            # offset) and the citations naming either still resolve to the same bytes.
+            imported = {r[0]: r[1] for r in self.conn.execute(
+                "SELECT name, rowid FROM warc_files WHERE origin='import'")}
+            for name in sorted(names, key=lambda n: (n.startswith("import-"), imported.get(n, 1 << 62), n)):
                 origin = "import" if name.startswith("import-") else "capture"
                 old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
                                         "WHERE name=?", (name,)).fetchone()
@@ -586,6 +619,13 @@ class Journal:
 
 
 _NO_ROWS = object()   # in an _IndexJob: a record index_record would write no row for
+
+
+def _block_sha256(rec: ParsedRecord) -> str:
+    """The SHA-256 of a record's block, hashed once (the reader may have done it)."""
+    if "block" not in rec.known_sha256:
+        rec.known_sha256["block"] = hashlib.sha256(rec.block).hexdigest()
+    return rec.known_sha256["block"]
 
 
 def _parsed(raw: bytes, p) -> ParsedRecord:

@@ -27,6 +27,27 @@ CAPTURE_TYPES = ("response", "revisit", "resource")   # records that become capt
 INDEXED_TYPES = CAPTURE_TYPES + ("metadata",)          # records index_record writes rows for
 
 
+def repeat_key(record_id: str, warc_file: str, offset: int) -> str:
+    """The index key of a capture whose ``WARC-Record-ID`` is already taken by another
+    record (wget repeats ids): the id with the record's file and offset, which no other
+    record shares, so both records are indexed and each key resolves to its own bytes.
+
+    >>> repeat_key("<urn:uuid:a9c5>", "import-0a1b-crawl.warc.gz", 784)
+    '<urn:uuid:a9c5#import-0a1b-crawl.warc.gz@784>'
+    >>> warc_record_id(repeat_key("<urn:uuid:a9c5>", "f.warc", 7))
+    '<urn:uuid:a9c5>'
+    """
+    inner = record_id.strip().strip("<>")
+    return f"<{inner}#{warc_file}@{offset}>"
+
+
+def warc_record_id(index_key: str | None) -> str | None:
+    """The ``WARC-Record-ID`` a capture row's key stands for (see :func:`repeat_key`)."""
+    if not index_key or "#" not in index_key:
+        return index_key
+    return "<" + index_key.strip("<>").split("#", 1)[0] + ">"
+
+
 def fixity_of(rec: ParsedRecord) -> str:
     """``ok``, ``failed`` or ``unverifiable`` for the digests the record declares.
 
@@ -157,11 +178,13 @@ class RowBatch:
 
 
 def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: int,
-                 rec: ParsedRecord, batch: RowBatch | None = None) -> dict | None:
+                 rec: ParsedRecord, batch: RowBatch | None = None, key: str | None = None) -> dict | None:
     """Write the rows for one record. Returns the capture row, or None for other records.
 
     With ``batch``, the capture, snapshot and page rows are added to it, to be written
-    when it is flushed. Idempotent: indexing the same record twice leaves the same rows.
+    when it is flushed. ``key`` is the capture's index key when its WARC-Record-ID is
+    taken (:func:`repeat_key`). Idempotent: indexing the same record twice leaves the
+    same rows.
     """
     headers = rec.headers_by_name()
     rtype = headers.get("warc-type")
@@ -215,7 +238,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
     truncated = headers.get("warc-truncated")
     location = http_header(rec.http_headers, "Location") if rec.http_status and 300 <= rec.http_status < 400 else None
     capture = {
-        "record_id": headers.get("warc-record-id"),
+        "record_id": key or headers.get("warc-record-id"),
         "record_type": rtype,
         "url": url,
         "page_url": canonical_url(url) if url.lower().startswith(("http:", "https:")) else url,

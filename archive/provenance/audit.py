@@ -43,7 +43,7 @@ from archive.index.metadata import (
     entries_in,
     is_foreign,
 )
-from archive.index.rows import fixity_of
+from archive.index.rows import fixity_of, warc_record_id
 from archive.provenance import ledger
 from archive.warc.digests import digest_algo, digest_hex, file_sha256
 from archive.warc.http import mime_of
@@ -256,7 +256,12 @@ def _check_duplicates(scan: _Scan, report: _Report) -> None:
     for rid, recs in scan.by_id.items():
         if len(recs) > 1:
             where = ", ".join(f"{r.warc_file} @ {r.offset}" for r in recs)
-            report.add("duplicate_id", False, rid, f"record id appears {len(recs)} times: {where}",
+            # Files made by other tools repeat ids (a wget bug); the import indexed each copy
+            # under its own key. In files we wrote, a repeated id is an inconsistency.
+            foreign = all(is_foreign({"warc_file": r.warc_file}) for r in recs)
+            report.add("duplicate_id", None if foreign else False, rid,
+                       f"record id appears {len(recs)} times: {where}"
+                       + (" (in imported files: each copy is indexed by file and offset)" if foreign else ""),
                        recs[1].warc_file, recs[1].offset)
 
 
@@ -284,7 +289,7 @@ def _check_captures(store: "Journal", scan: _Scan, report: _Report) -> None:
         rec, why = _at_pointer(scan, file, offset, row["length"])
         problem = why
         if rec is not None:
-            if rec.record_id != row["record_id"]:
+            if rec.record_id != warc_record_id(row["record_id"]):
                 problem = f"the record at this offset is {rec.record_id}"
             elif rec.block_sha256 != row["block_sha256"]:
                 problem = f"block sha256 is {rec.block_sha256}, the row says {row['block_sha256']}"
@@ -414,10 +419,15 @@ def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> None:
 
 def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
     if kind == "capture":
-        recs = scan.by_id.get(subject) or []
+        recs = scan.by_id.get(warc_record_id(subject) or "") or []
+        if subject and "#" in subject:   # a repeated id, indexed by its file and offset
+            where = subject.strip("<>").split("#", 1)[1]
+            recs = [r for r in recs if f"{r.warc_file}@{r.offset}" == where]
         if not recs:
             return f"record {subject} is not in any WARC file", d.get("warc_file"), d.get("offset")
-        rec = recs[0]
+        # An id in more than one imported file (the same crawl twice): the copy vouched for.
+        rec = next((r for r in recs if (r.warc_file, r.offset) == (d.get("warc_file"), d.get("offset"))),
+                   recs[0])
         if rec.block_sha256 != d.get("block_sha256"):
             return (f"block sha256 is {rec.block_sha256}, the ledger vouched for {d.get('block_sha256')}",
                     rec.warc_file, rec.offset)
@@ -553,7 +563,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
                                                  if digest_algo(rec.header("WARC-Block-Digest")) == "sha256"
                                                  else None),
                           fixity=fixity_of(rec))
-            record["ok"] = (rec.record_id == orig["record_id"] and block == orig["block_sha256"]
+            record["ok"] = (rec.record_id == warc_record_id(orig["record_id"]) and block == orig["block_sha256"]
                             and payload == row["snapshot_sha256"] and record["fixity"] != "failed")
         except ArchiveError as exc:
             record["detail"] = str(exc)

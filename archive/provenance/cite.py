@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatError
 from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record, record_urn
+from archive.index.rows import warc_record_id
 from archive.text.selectors import quote_selector
 from archive.times import iso_date, warc_date, warc_date_from_iso
 from archive.warc.digests import check_digest, digest_algo
@@ -242,7 +243,7 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
         rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
         checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
         got_id = rec.record_id
-        checks.append(_check("record_id", got_id == orig["record_id"],
+        checks.append(_check("record_id", got_id == warc_record_id(orig["record_id"]),
                              f"record at the offset is {got_id}"))
         block = hashlib.sha256(rec.block).hexdigest()
         # Like with like: a WARC that declares SHA-1 (wget, warcio, Heritrix) is checked
