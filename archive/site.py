@@ -168,3 +168,70 @@ def publish_edition(server: SiteServer, edition: int) -> list[str]:
         urls.append(server.set(f"/news/{a['slug']}", render_article(site, ed, popular, others)))
     server.set("/", render_index(site, links))
     return urls
+
+
+def _png(width: int, height: int, pixel: Callable[[int, int], tuple[int, int, int]]) -> bytes:
+    """A small RGB PNG drawn by ``pixel(x, y)``: the demo's images, made rather than shipped."""
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def _hero(x: int, y: int) -> tuple[int, int, int]:
+    # Sky over brown flood water, a band of sandbags between.
+    if y < 90:
+        return (120 + y // 2, 170 + y // 3, 220)
+    if y < 110:
+        return (196, 170, 110) if (x // 12 + y // 6) % 2 else (160, 135, 85)
+    return (110 + (x * 7 + y * 3) % 25, 90 + (x + y) % 20, 60)
+
+
+def _map(x: int, y: int) -> tuple[int, int, int]:
+    # A street grid with the flooded districts in blue.
+    if x % 40 < 3 or y % 40 < 3:
+        return (250, 250, 245)
+    if (x - 200) ** 2 + (y - 120) ** 2 < 90 ** 2 or 300 < x < 420 and y > 150:
+        return (60, 120, 200)
+    return (225, 215, 190)
+
+
+def scripted_story() -> dict:
+    """The demo's script-rendered article (its text is served only as JSON)."""
+    return json.loads(resources.files("archive").joinpath("demo_site/scripted/story.json").read_text("utf-8"))
+
+
+def publish_scripted(server: SiteServer, slug: str | None = None, prefix: str = "") -> str:
+    """Put the script-rendered article on ``server``; returns its URL.
+
+    The HTML as served is a shell: the headline and paragraphs come from a JSON API that
+    ``app.js`` fetches; a stylesheet with a background image lays it out; the hero image
+    is inserted by the script and the map below the fold loads only when scrolled into
+    view. An HTTP capture gets the shell; a browser capture gets the article.
+    ``prefix`` puts every path under a directory (to publish many copies on one server).
+    """
+    story = scripted_story()
+    slug = slug or story["slug"]
+    files = resources.files("archive").joinpath("demo_site/scripted")
+    shell = files.joinpath("shell.html").read_text("utf-8")
+    shell = shell.replace("{slug}", html.escape(slug)).replace("{map_caption}", html.escape(story["map_caption"]))
+    if prefix:
+        shell = shell.replace('"/static/', f'"{prefix}/static/').replace('"/api/', f'"{prefix}/api/')
+    server.set(f"{prefix}/api/story/{slug}.json", json.dumps(story, ensure_ascii=False), content_type="application/json")
+    if f"{prefix}/static/app.js" not in server.pages:
+        server.set(f"{prefix}/static/app.js", files.joinpath("app.js").read_bytes(), content_type="text/javascript")
+        css = files.joinpath("site.css").read_text("utf-8")
+        if prefix:
+            css = css.replace("url(/static/", f"url({prefix}/static/")
+        server.set(f"{prefix}/static/site.css", css, content_type="text/css")
+        server.set(f"{prefix}/static/hero.png", _png(320, 180, _hero), content_type="image/png")
+        server.set(f"{prefix}/static/map.png", _png(480, 270, _map), content_type="image/png")
+        server.set(f"{prefix}/static/masthead.png", _png(8, 60, lambda x, y: (11, 61 + y // 3, 92 + y // 2)),
+                   content_type="image/png")
+    return server.set(f"{prefix}/live/{slug}", shell)

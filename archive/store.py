@@ -13,12 +13,13 @@ It composes the layers below it, each of which knows nothing of those above:
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from warcio.statusandheaders import StatusAndHeaders
 
@@ -30,6 +31,10 @@ from archive.times import warc_date, warc_date_from_iso
 from archive.urls import canonical_url
 from archive.warc.digests import sha256_label
 
+if TYPE_CHECKING:
+    from archive.capture.browser import BrowserCapturer, PageCapture
+
+BROWSER_LOG_TYPE = "application/vnd.archive-store.browser-log+json"   # a browser capture's log
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
 VOUCH_CHUNK = 1000               # imported captures per ledger append (one ledger record)
 
@@ -210,6 +215,93 @@ class Store(Journal):
         return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+    def capture_browser(self, urls: Iterable[str], capturer: "BrowserCapturer", extract: bool = True,
+                        progress: Callable[[dict], None] | None = None, wait: bool = True) -> list[dict]:
+        """Capture each URL with a browser (:class:`archive.capture.browser.BrowserCapturer`,
+        already started): every request and response of the load, the screenshot and the
+        rendered DOM, written in one durable append per page. Returns one result per URL."""
+        results = []
+        for url in urls:
+            page = capturer.capture(url)
+            try:
+                if page.error is not None and not page.hops:
+                    out = _capture_result(url, [], page.error)
+                    out["browser"] = True
+                    out["refused"] = [r.as_dict() for r in page.refused]
+                else:
+                    try:
+                        out = self._store_page(page)
+                    except ArchiveError as exc:
+                        out = {"url": url, "error": str(exc), "code": "store_failed", "browser": True}
+            finally:
+                page.close()
+            if progress:
+                progress(out)
+            results.append(out)
+        if extract and wait:
+            from archive.index.versions import process_pending
+            process_pending(self)
+        elif extract:
+            self.extract_in_background()
+        return results
+
+    def _store_page(self, page: "PageCapture") -> dict:
+        """Write one browser capture: request/response (or revisit) records of every hop,
+        then the screenshot and rendered DOM as ``resource`` records and the capture log
+        as a ``metadata`` record, each ``WARC-Concurrent-To`` the page's response."""
+        records: list = []
+        page_ids: list[str] = []
+        expected = 0
+        for i, hop in enumerate(page.hops):
+            recs, _ = self._hop_records(hop)
+            records += recs
+            expected += hop.body_length + 4096
+            if i < page.page_hops:
+                resp = next(r for r in recs if r.rec_type != "request")
+                page_ids.append(resp.rec_headers.get_header("WARC-Record-ID"))
+        page_id = page_ids[-1]
+        final = page.page_hop
+        assert final is not None
+        builder = self.warcs.builder
+        date = warc_date(page.started_at)
+        extra: dict = {}
+        for kind, data, ctype in (("screenshot", page.screenshot, "image/png"),
+                                  ("dom", page.dom, "text/html; charset=utf-8")):
+            if data is None:
+                continue
+            rid = self.id_factory()
+            records.append(builder.create_warc_record(
+                f"urn:{kind}:{final.url}", "resource", payload=io.BytesIO(data), length=len(data),
+                warc_content_type=ctype,
+                warc_headers_dict={"WARC-Record-ID": rid, "WARC-Date": date, "WARC-Concurrent-To": page_id}))
+            extra[f"{kind}_record_id"] = rid
+            expected += len(data) + 4096
+        log = {"url": page.url, "final_url": page.final_url, "settled": page.settled, "cut": page.cut,
+               "seconds": round(page.seconds, 3), "requests": len(page.hops),
+               "refused": [r.as_dict() for r in page.refused], "software": "headless Chromium via "
+               "archive-store's recording proxy"}
+        body = json.dumps(log, ensure_ascii=False, indent=1).encode("utf-8")
+        records.append(builder.create_warc_record(
+            final.url, "metadata", payload=io.BytesIO(body), length=len(body),
+            warc_content_type=BROWSER_LOG_TYPE,
+            warc_headers_dict={"WARC-Record-ID": self.id_factory(), "WARC-Date": date,
+                               "WARC-Concurrent-To": page_id}))
+        rows = self.write_records(records, expected_size=expected + len(body) + 4096)
+        by_id = {r["record_id"]: r for r in rows}
+        chain = []
+        for rid in page_ids:
+            row = dict(by_id[rid])
+            row["revisit"] = row.get("record_type") == "revisit"
+            chain.append(row)
+        out = _capture_result(page.url, chain, None)
+        out.update({"browser": True, "settled": page.settled, "cut": page.cut,
+                    "resources": len(page.hops) - page.page_hops,
+                    "resources_revisited": sum(1 for r in rows if r.get("record_type") == "revisit"
+                                               and r["record_id"] not in page_ids),
+                    "refused": [r.as_dict() for r in page.refused], **extra})
+        return out
 
 
 def _capture_result(url: str, rows: list[dict], error: CaptureError | None) -> dict:

@@ -113,6 +113,7 @@ class Fetcher:
         resolver: Callable[[str, int], list[str]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         keep_alive: bool = True,
+        address_allowed: Callable[[str], bool] = is_public_address,
     ):
         self.timeout = timeout
         self.max_body = max_body
@@ -123,6 +124,9 @@ class Fetcher:
         self.resolver = resolver or _resolve
         self.clock = clock
         self.keep_alive = keep_alive
+        # What --public-only lets through: the real rule unless a test injects another
+        # (tests serve "public" pages from 127.0.0.1 and refuse a second loopback address).
+        self.address_allowed = address_allowed
         # Per-thread idle connections (keep-alive): a worker reuses its connection to a
         # host for the next page, as a browser or wget does.
         self._local = threading.local()
@@ -165,8 +169,20 @@ class Fetcher:
                 return result
             current = nxt
 
+    def fetch_hop(self, url: str, headers: list[tuple[str, str]]) -> Hop:
+        """One GET of ``url`` without following a redirect, sending ``headers`` (a
+        browser's, relayed by a recording proxy) in place of our own; ``Host`` and
+        ``Accept-Encoding`` stay ours. Raises :class:`CaptureError` when there is no
+        response to record (refused address, bad URL, no connection)."""
+        try:
+            check_url(url)
+        except UsageError as exc:
+            raise CaptureError(str(exc), "invalid_url", url) from None
+        return self._fetch_one(url, None, headers)
+
     # -----------------------------------------------------------------------------
-    def _fetch_one(self, url: str, extra_headers: dict[str, str] | None) -> Hop:
+    def _fetch_one(self, url: str, extra_headers: dict[str, str] | None,
+                   replace_headers: list[tuple[str, str]] | None = None) -> Hop:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = parts.hostname or ""
@@ -177,12 +193,15 @@ class Fetcher:
             host_header = _host_header(parts.netloc.rsplit("@", 1)[-1])
         except UnicodeError as exc:
             raise CaptureError(f"{url}: host cannot be sent ({exc})", "invalid_url", url) from None
-        headers = [
-            ("Host", host_header),
-            ("User-Agent", self.user_agent),
-            ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
-            ("Accept-Encoding", "identity"),
-        ]
+        if replace_headers is not None:
+            headers = [("Host", host_header)] + list(replace_headers) + [("Accept-Encoding", "identity")]
+        else:
+            headers = [
+                ("Host", host_header),
+                ("User-Agent", self.user_agent),
+                ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+                ("Accept-Encoding", "identity"),
+            ]
         if not self.keep_alive:
             headers.append(("Connection", "close"))
         for k, v in (extra_headers or {}).items():
@@ -323,7 +342,7 @@ class Fetcher:
         if not addresses:
             raise CaptureError(f"{url}: host {host!r} has no address", "dns_failed", url)
         if self.public_only:
-            bad = [a for a in addresses if not is_public_address(a)]
+            bad = [a for a in addresses if not self.address_allowed(a)]
             if bad:
                 raise CaptureError(f"{url}: {host} resolves to a non-public address ({bad[0]}); "
                                    "refused by --public-only", "blocked_address", url)

@@ -63,9 +63,15 @@ def cli(db, warcs):
                    "extracts them after the captures are acknowledged).")
 @click.option("--warc-size", type=click.IntRange(1024 * 1024), default=1024 ** 3, show_default=True,
               help="Start a new WARC file when the current one would grow past this many bytes.")
+@click.option("--browser", is_flag=True,
+              help="Load each page in headless Chromium and record every request it makes, "
+                   "with a screenshot and the rendered DOM (needs chromium and playwright).")
+@click.option("--budget", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="With --browser: seconds one page may take; a page still loading then is "
+                   "kept as it is and marked not settled.")
 @handle_errors
 def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent, workers, public_only,
-            max_redirects, no_extract, wait, warc_size):
+            max_redirects, no_extract, wait, warc_size, browser, budget):
     """Fetch URLs, write them to WARC files and index them.
 
     An unchanged page is stored as a revisit record pointing at the earlier capture.
@@ -78,6 +84,7 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
     Example:
         archive capture https://example.org/a https://example.org/b --workers 4 --json
         archive capture --input urls.txt --workers 8
+        archive capture --browser https://example.org/app-rendered-article
     """
     from archive.capture.http import DEFAULT_USER_AGENT, Fetcher
     from archive.errors import UsageError
@@ -87,9 +94,17 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
         urls += [line.strip() for line in input_file if line.strip() and not line.startswith("#")]
     if not urls:
         raise UsageError("give at least one URL (or --input FILE)")
+    if browser:
+        from archive.capture.browser import BrowserCapturer
+
+        capturer = BrowserCapturer(public_only=public_only, budget=budget, timeout=timeout,
+                                   max_body=max_size, user_agent=user_agent)
+        with open_store(db, warcs, max_file_size=warc_size) as store, capturer:
+            results = store.capture_browser(urls, capturer, extract=not no_extract, wait=wait)
+        _report_captures(results, as_json)
+        return
     fetcher = Fetcher(timeout=timeout, max_body=max_size, user_agent=user_agent or DEFAULT_USER_AGENT,
                       public_only=public_only, max_redirects=max_redirects)
-    failed = 0
     show_bar = len(urls) > 1 and sys.stderr.isatty() and not as_json
     with open_store(db, warcs, max_file_size=warc_size) as store:
         if show_bar:
@@ -99,6 +114,11 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
         else:
             results = store.capture(urls, fetcher, workers=workers, extract=not no_extract, wait=wait)
     fetcher.close()
+    _report_captures(results, as_json)
+
+
+def _report_captures(results: list[dict], as_json: bool) -> None:
+    failed = 0
     for r in results:
         if "error" in r:
             failed += 1
@@ -108,7 +128,10 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
             continue
         kind = "revisit (unchanged)" if r.get("revisit") else "captured"
         emit(r, as_json, f"{kind}: {r['url']} → HTTP {r['status']}, sha256 {r['payload_sha256'][:16]}…, "
-                         f"{r['warc_file']} @ {r['offset']}" + (f" [truncated: {r['truncated']}]" if r.get("truncated") else ""))
+                         f"{r['warc_file']} @ {r['offset']}" + (f" [truncated: {r['truncated']}]" if r.get("truncated") else "")
+                         + (f" + {r['resources']} resource(s), screenshot, rendered DOM" if r.get("browser") else "")
+                         + (f" [not settled: {r['cut']}]" if r.get("browser") and not r.get("settled") else "")
+                         + (f" [{len(r['refused'])} request(s) refused]" if r.get("refused") else ""))
     if failed:
         sys.exit(2)
 

@@ -9,15 +9,46 @@ import json
 import sqlite3
 
 
-def page_captures(conn: sqlite3.Connection, page_url: str) -> list[sqlite3.Row]:
-    """Successful captures of a page with their text hash, oldest first."""
-    return conn.execute(
-        "SELECT c.record_id, c.captured_at, c.payload_sha256, s.text_sha256, t.title "
+# A rendered DOM is read instead of the HTML as served when its text is this much longer:
+# the served HTML was a shell that scripts filled in (or held no article at all).
+DOM_MIN_GAIN = 200
+
+
+def page_captures(conn: sqlite3.Connection, page_url: str) -> list[dict]:
+    """Successful captures of a page with their text hash, oldest first.
+
+    A browser capture has the DOM after scripts ran beside the HTML as served (a
+    ``urn:dom:`` resource ``WARC-Concurrent-To`` the response). Its text is the
+    capture's when it holds the article and the served HTML does not (no text, or
+    ``DOM_MIN_GAIN`` characters fewer): the row then names the DOM resource
+    (``record_id``, ``payload_sha256``), so a citation pins those bytes, and
+    ``text_source`` says ``rendered_dom`` instead of ``http``.
+    """
+    rows = conn.execute(
+        "SELECT c.record_id, c.captured_at, c.payload_sha256, s.text_sha256, t.title, "
+        "length(t.text) AS n, d.record_id AS dom_record_id, d.payload_sha256 AS dom_sha256, "
+        "ds.text_sha256 AS dom_text_sha256, dt.title AS dom_title, length(dt.text) AS dom_n "
         "FROM captures c JOIN snapshots s ON s.sha256 = c.payload_sha256 "
         "LEFT JOIN texts t ON t.sha256 = s.text_sha256 "
-        "WHERE c.page_url = ? AND c.status BETWEEN 200 AND 299 AND s.text_sha256 IS NOT NULL "
+        "LEFT JOIN captures d ON d.request_record_id = c.record_id AND d.record_type = 'resource' "
+        "  AND d.url LIKE 'urn:dom:%' AND d.page_url = c.page_url "
+        "LEFT JOIN snapshots ds ON ds.sha256 = d.payload_sha256 "
+        "LEFT JOIN texts dt ON dt.sha256 = ds.text_sha256 "
+        "WHERE c.page_url = ? AND c.status BETWEEN 200 AND 299 "
         "AND (c.truncated IS NULL OR c.truncated = '') "
         "ORDER BY c.captured_at, c.record_id", (page_url,)).fetchall()
+    out = []
+    for r in rows:
+        row = {"record_id": r["record_id"], "captured_at": r["captured_at"],
+               "payload_sha256": r["payload_sha256"], "text_sha256": r["text_sha256"],
+               "title": r["title"], "text_source": "http"}
+        if r["dom_text_sha256"] is not None and (r["dom_n"] or 0) >= (r["n"] or 0) + DOM_MIN_GAIN:
+            row.update(record_id=r["dom_record_id"], payload_sha256=r["dom_sha256"],
+                       text_sha256=r["dom_text_sha256"], title=r["dom_title"] or r["title"],
+                       text_source="rendered_dom")
+        if row["text_sha256"] is not None:
+            out.append(row)
+    return out
 
 
 def load_version(conn: sqlite3.Connection, text_sha: str) -> dict:
@@ -31,7 +62,7 @@ def load_version(conn: sqlite3.Connection, text_sha: str) -> dict:
             "quotes": quotes, "figures": figures}
 
 
-def capture_at(conn: sqlite3.Connection, page_url: str, at: str | None) -> sqlite3.Row | None:
+def capture_at(conn: sqlite3.Connection, page_url: str, at: str | None) -> dict | None:
     """The latest successful, extracted capture of a page at or before ``at`` (ISO)."""
     caps = page_captures(conn, page_url)
     if at is not None:

@@ -139,6 +139,38 @@ def _raw_http_body(rec: ParsedRecord) -> bytes | None:
     return rec.block[end + 4:] if end >= 0 else None
 
 
+BROWSER_RESOURCE_PREFIXES = ("urn:screenshot:", "urn:dom:")   # resources a browser capture adds to a page
+
+
+def page_key(url: str) -> str:
+    """The page a record's target URI belongs to: the canonical URL of an http(s) URI,
+    and of the page a browser capture's screenshot or rendered DOM was taken of.
+
+    >>> page_key("urn:dom:HTTP://Example.org/a#top")
+    'http://example.org/a'
+    >>> page_key("urn:x-wpull:log")
+    'urn:x-wpull:log'
+    """
+    low = url.lower()
+    for prefix in BROWSER_RESOURCE_PREFIXES:
+        if low.startswith(prefix) and low[len(prefix):].startswith(("http:", "https:")):
+            url, low = url[len(prefix):], low[len(prefix):]
+            break
+    return canonical_url(url) if low.startswith(("http:", "https:")) else url
+
+
+def resource_target(url: str) -> str:
+    """The page URL a browser capture's resource was taken of (other URIs unchanged).
+
+    >>> resource_target("urn:dom:https://example.org/a")
+    'https://example.org/a'
+    """
+    for prefix in BROWSER_RESOURCE_PREFIXES:
+        if url.lower().startswith(prefix):
+            return url[len(prefix):]
+    return url
+
+
 class RowBatch:
     """Capture, snapshot and page rows held back to be written together.
 
@@ -241,7 +273,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
         "record_id": key or headers.get("warc-record-id"),
         "record_type": rtype,
         "url": url,
-        "page_url": canonical_url(url) if url.lower().startswith(("http:", "https:")) else url,
+        "page_url": page_key(url),
         "captured_at": captured_at,
         "status": rec.http_status,
         "content_type": content_type,

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS captures (
 CREATE INDEX IF NOT EXISTS captures_page ON captures(page_url, captured_at);
 CREATE INDEX IF NOT EXISTS captures_payload ON captures(payload_sha256);
 CREATE INDEX IF NOT EXISTS captures_file ON captures(warc_file, offset);
+CREATE INDEX IF NOT EXISTS captures_concurrent ON captures(request_record_id);
 CREATE TABLE IF NOT EXISTS snapshots (
     sha256 TEXT PRIMARY KEY,        -- SHA-256 of the HTTP payload (hex)
     size INTEGER,
@@ -100,6 +101,7 @@ CREATE TABLE IF NOT EXISTS versions (
     first_captured_at TEXT,
     last_captured_at TEXT,
     captures INTEGER,
+    text_source TEXT,               -- http (the HTML as served) | rendered_dom (a browser capture's DOM)
     PRIMARY KEY (page_url, version)
 );
 CREATE INDEX IF NOT EXISTS versions_text ON versions(text_sha256);

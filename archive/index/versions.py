@@ -270,7 +270,8 @@ def rebuild_versions(conn: sqlite3.Connection, page_url: str) -> None:
             versions[c["text_sha256"]] = {
                 "page_url": page_url, "version": len(versions) + 1, "text_sha256": c["text_sha256"],
                 "snapshot_sha256": c["payload_sha256"], "record_id": c["record_id"], "title": c["title"],
-                "first_captured_at": c["captured_at"], "last_captured_at": c["captured_at"], "captures": 1}
+                "first_captured_at": c["captured_at"], "last_captured_at": c["captured_at"], "captures": 1,
+                "text_source": c["text_source"]}
         else:
             v["last_captured_at"] = c["captured_at"]
             v["captures"] += 1

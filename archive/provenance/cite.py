@@ -56,6 +56,7 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
     """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
     from archive.index.queries import capture_at, resolve_page
     from archive.index.versions import extract_page
+    from archive.index.rows import resource_target
     from archive.text.passage import find_passage
     from archive.times import parse_time
 
@@ -82,7 +83,7 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
     existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if existing is None:
         body = {
-            "id": cid, "url": capture["url"], "page_url": page, "captured_at": cap["captured_at"],
+            "id": cid, "url": resource_target(capture["url"]), "page_url": page, "captured_at": cap["captured_at"],
             "record_id": cap["record_id"], "snapshot_sha256": cap["payload_sha256"],
             "text_sha256": cap["text_sha256"], **sel, "start": start, "end": end,
             "created_at": iso_date(warc_date(store.clock())), "note": note,

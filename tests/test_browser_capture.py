@@ -1,0 +1,157 @@
+"""Browser capture in real headless Chromium against sites on 127.0.0.1.
+
+What only a browser capture can do: record what scripts fetch and render, what scrolling
+loads, a screenshot and the rendered DOM; and the limits that must hold for every request
+a page makes (``--public-only``, the time budget).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from archive.capture.browser import BrowserCapturer, browser_available
+from archive.provenance.cite import cite, verify_citation
+from archive.site import publish_scripted, scripted_story
+from archive.warc.reader import Found, iter_records
+from archive.warc.record import load_record
+
+pytestmark = pytest.mark.browser
+
+_why = browser_available()
+if _why:
+    pytest.skip(f"browser capture unavailable: {_why}", allow_module_level=True)
+
+LOOPBACK_ONLY = "127.0.0.1"
+
+
+def only_loopback(ip: str) -> bool:
+    """The address policy for these tests: the test site's 127.0.0.1 counts as public,
+    every other address (127.0.0.2 included) as private. The real rule is
+    :func:`archive.capture.http.is_public_address`, tested on its own."""
+    return ip == LOOPBACK_ONLY
+
+
+@pytest.fixture
+def scripted(site):
+    return publish_scripted(site)
+
+
+def urls_of(store, page_url=None) -> dict[str, dict]:
+    rows = store.conn.execute("SELECT * FROM captures ORDER BY offset").fetchall()
+    return {r["url"]: dict(r) for r in rows}
+
+
+def test_script_rendered_article_is_captured_and_cited(store, site, scripted):
+    story = scripted_story()
+    with BrowserCapturer(budget=20) as b:
+        [out] = store.capture_browser([scripted], b)
+    assert "error" not in out, out
+    assert out["settled"] is True and out["status"] == 200
+    caps = urls_of(store)
+    # Every request of the load is a record: the shell, its script and stylesheet, the JSON
+    # the script fetched, the image it inserted and the stylesheet's background image.
+    for path in ("/static/app.js", "/static/site.css", f"/api/story/{story['slug']}.json",
+                 "/static/hero.png", "/static/masthead.png"):
+        assert site.url(path) in caps, path
+        assert caps[site.url(path)]["status"] == 200
+    shot = caps[f"urn:screenshot:{scripted}"]
+    dom = caps[f"urn:dom:{scripted}"]
+    assert shot["record_type"] == dom["record_type"] == "resource"
+    # Both are tied to the page's response record.
+    assert shot["request_record_id"] == dom["request_record_id"] == out["record_id"]
+    png = load_record(store.warcs.path_of(shot["warc_file"]), shot["offset"], shot["length"]).payload
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # The served HTML holds no article; the text comes from the rendered DOM, and says so.
+    served = load_record(store.warcs.path_of(caps[scripted]["warc_file"]), caps[scripted]["offset"],
+                         caps[scripted]["length"]).payload
+    assert story["paragraphs"][0].encode() not in served
+    version = store.conn.execute("SELECT * FROM versions WHERE page_url=?", (scripted,)).fetchone()
+    assert version["text_source"] == "rendered_dom"
+    c = cite(store, scripted, "More than 2,300 homes were evacuated on Tuesday")
+    assert c["url"] == scripted
+    assert c["record_id"] == dom["record_id"] and c["snapshot_sha256"] == dom["payload_sha256"]
+    assert verify_citation(store, c["id"])["ok"]
+
+
+def test_second_article_of_a_site_stores_only_its_own_bytes(store, site):
+    first = publish_scripted(site)
+    second = publish_scripted(site, slug="river-flood-day-two")
+    with BrowserCapturer(budget=20) as b:
+        one, two = store.capture_browser([first, second], b)
+    assert one["resources_revisited"] == 0
+    # Script, stylesheet and images are the same bytes: revisits of the first page's records.
+    revisits = {r["url"] for r in store.conn.execute(
+        "SELECT url FROM captures WHERE record_type='revisit'")}
+    for path in ("/static/app.js", "/static/site.css", "/static/hero.png"):
+        assert site.url(path) in revisits
+    assert two["resources_revisited"] >= 3
+
+
+def test_lazy_image_below_the_fold_is_recorded(store, site, scripted):
+    with BrowserCapturer(budget=20) as b:
+        [out] = store.capture_browser([scripted], b)
+    # The map has no src until the script's observer sees it scrolled into view.
+    assert site.url("/static/map.png") in urls_of(store)
+    assert out["settled"]
+
+
+def test_page_that_never_settles_is_cut_at_the_budget(store, site):
+    def forever(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "image/png")
+        handler.send_header("Content-Length", "100000000")
+        handler.end_headers()
+        try:
+            for _ in range(600):
+                handler.wfile.write(b"x" * 10)
+                handler.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    site.pages["/slow.png"] = forever
+    url = site.set("/forever", "<html><head><title>Loading</title></head><body><p>Still loading the "
+                               "picture.</p><img src='/slow.png'></body></html>")
+    with BrowserCapturer(budget=4, idle_cap=2) as b:
+        [out] = store.capture_browser([url], b)
+    assert "error" not in out
+    assert out["settled"] is False and out["cut"] == "budget"
+    slow = urls_of(store)[site.url("/slow.png")]
+    assert slow["truncated"] == "time"          # kept as far as it came, and marked
+    assert urls_of(store)[f"urn:screenshot:{url}"]
+
+
+def test_public_only_refuses_a_private_subresource_and_records_it(store, site, tmp_path):
+    url = site.set("/mixed", "<html><head><title>Mixed</title>"
+                             "<link rel='stylesheet' href='http://127.0.0.2:18080/internal.css'></head>"
+                             "<body><p>A page that points at an internal address.</p>"
+                             "<img src='http://127.0.0.2:18080/secret.png'></body></html>")
+    with BrowserCapturer(public_only=True, address_allowed=only_loopback, budget=15) as b:
+        [out] = store.capture_browser([url], b)
+    assert "error" not in out and out["status"] == 200
+    refused = {r["url"]: r for r in out["refused"]}
+    assert refused["http://127.0.0.2:18080/secret.png"]["code"] == "blocked_address"
+    assert refused["http://127.0.0.2:18080/internal.css"]["code"] == "blocked_address"
+    assert not any("127.0.0.2" in u for u in urls_of(store))
+    # The refusal is in the WARC, in the capture log tied to the page.
+    found = None
+    for path in sorted((tmp_path / "warcs").glob("*.warc.gz")):
+        for item in iter_records(path):
+            if isinstance(item, Found) and item.record.header("Content-Type") == \
+                    "application/vnd.archive-store.browser-log+json":
+                found = json.loads(item.record.block)
+    assert found is not None
+    assert {r["url"] for r in found["refused"]} >= set(refused)
+
+
+def test_public_only_refuses_the_page_itself(store, site):
+    url = site.set("/page", "<html><body><p>hello</p></body></html>")
+    with BrowserCapturer(public_only=True, budget=10) as b:   # the real rule: loopback is private
+        [out] = store.capture_browser([url], b)
+    assert out["code"] == "blocked_address"
+    assert store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
+    assert not [r for r in site.requests if r["path"] == "/page"]
