@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -403,3 +404,93 @@ def test_an_import_is_vouched_for_in_batch_records_each_entry_checked(tmp_path, 
     assert any(r["check"] == "ledger_vouch" and f"ledger entry {seq} " in r["detail"]
                and "0" * 64 in r["detail"] for r in bad)
     store.close()
+
+
+# Columns an edit of which verify --all cannot see, each with the reason it cannot
+# mislead a reader. Every other column of every table must be named when edited.
+NOT_CHECKED = {
+    ("warc_files", "created_at"): "when the writer started the file: bookkeeping, shown nowhere as evidence",
+    ("warc_files", "sealed_at"): "when the writer sealed the file: bookkeeping; the seal (sha256, size) is checked",
+    ("warc_files", "state"): "whether a writer holds the file now: changes with every command",
+    ("_meta", "key"): "schema bookkeeping (migrations), never shown",
+    ("_meta", "value"): "schema bookkeeping (migrations), never shown",
+    ("_sqlite_migrations", "id"): "sqlite-utils' record of applied migrations, never shown",
+    ("_sqlite_migrations", "migration_set"): "sqlite-utils' record of applied migrations, never shown",
+    ("_sqlite_migrations", "name"): "sqlite-utils' record of applied migrations, never shown",
+    ("_sqlite_migrations", "applied_at"): "sqlite-utils' record of applied migrations, never shown",
+}
+# Tables not derived from the WARC files yet: a known gap of issue 14, listed here so the
+# loop below names it instead of passing over it.
+NOT_YET_CHECKED = {
+    "checks": "written by `archive check` from recaptures, not kept in WARC records",
+    "drift": "written by `archive check`/`watch run` from recaptures, not kept in WARC records",
+    "import_errors": "the import's error report, not kept in WARC records",
+}
+
+
+def _edited(value, decl: str):
+    if value is None:
+        return 1 if decl in ("INTEGER", "REAL") else "forged"
+    if isinstance(value, (int, float)):
+        return value + 7
+    return value + "!" if value else "forged"
+
+
+def test_verify_all_names_an_edit_of_every_column_of_every_table(built):
+    """Issue 14: UPDATE any column of any row of the index, and verify --all names it."""
+    store, c, first = built
+    conn = store.conn
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT LIKE 'texts_fts%' ORDER BY name")]
+    missed = []
+    for table in tables:
+        if table in NOT_YET_CHECKED:
+            continue
+        row = conn.execute(f'SELECT rowid AS _row, * FROM "{table}" ORDER BY rowid LIMIT 1').fetchone()
+        if row is None:
+            continue
+        for _, col, decl, *_ in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
+            if (table, col) in NOT_CHECKED:
+                continue
+            old = row[col]
+            new = _edited(old, decl)
+            try:
+                conn.execute(f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = ?', (new, row["_row"]))
+            except sqlite3.IntegrityError:   # a key taken by another row: take a free one
+                new = new + 1000 if isinstance(new, (int, float)) else new + "?"
+                conn.execute(f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = ?', (new, row["_row"]))
+            try:
+                bad = failures(audit(store))
+            finally:
+                conn.execute(f'UPDATE "{table}" SET "{col}" = ? WHERE rowid = ?', (old, row["_row"]))
+            if not bad:
+                missed.append(f"{table}.{col}")
+    assert missed == [], f"verify --all passed although these columns were edited: {missed}"
+
+
+def _verify_all(store: Store, key, tmp_path) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+    from archive.provenance.keys import public_pem
+
+    pub = tmp_path / "key.pub"
+    pub.write_text(public_pem(key.public_key()))
+    result = CliRunner().invoke(cli, ["--db", str(store.db_path), "--warcs", str(store.warcs_dir),
+                                      "verify", "--all", "--public-key", str(pub)], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_edited_text_and_figure_fail_verify_all(built, key, tmp_path):
+    """Issue 14, finding 1, as written: edit a text and a figure in the index; verify
+    --all --public-key exits 1 naming the table and the row."""
+    store, c, first = built
+    assert _verify_all(store, key, tmp_path)[0] == 0
+    store.conn.execute("UPDATE texts SET text=replace(text, 'evacuated overnight', 'evacuated on Sunday!')")
+    code, out = _verify_all(store, key, tmp_path)
+    assert code == 1 and "FAIL derived_row texts:" in out, out
+    store.conn.execute("UPDATE texts SET text=replace(text, 'evacuated on Sunday!', 'evacuated overnight')")
+    store.conn.execute("UPDATE figures SET text='9,999', value=9999 WHERE text='2,300'")
+    code, out = _verify_all(store, key, tmp_path)
+    assert code == 1 and "FAIL derived_row figures:" in out and "9999" in out, out

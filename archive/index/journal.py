@@ -537,9 +537,25 @@ class Journal:
 
         ``after`` runs on the new index before the swap (the store extracts texts there)."""
         tmp = self.db_path.with_name(f".{self.db_path.name}.rebuild-{os.getpid()}")
+        counts = self.build_index(tmp, after)
+        with self._lock:
+            self.conn.close()
+            os.replace(tmp, self.db_path)
+            for suffix in ("-wal", "-shm"):
+                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
+                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            self.conn = schema.open_db(self.db_path)
+        return counts
+
+    def build_index(self, target: Path, after: Callable[["Journal"], None] | None = None) -> dict:
+        """Index every file of ``warcs/`` into a new database at ``target`` (replaced if
+        it exists) and leave it there: :meth:`reindex` swaps it in, the audit compares
+        it with the live index row by row. Only the seals, creation times and states of
+        our own files are taken from the live index (a file's seal is checked against
+        the ledger, not re-derived)."""
         for suffix in ("", "-wal", "-shm"):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
-        fresh = Journal(tmp, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        fresh = Journal(target, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
         try:
             names = self.warcs.list_files()
             # Our own files first in name (time) order, so originals precede revisits; then
@@ -574,13 +590,7 @@ class Journal:
             fresh.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             fresh.conn.close()
-        with self._lock:
-            self.conn.close()
-            os.replace(tmp, self.db_path)
-            for suffix in ("-wal", "-shm"):
-                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
-                Path(str(tmp) + suffix).unlink(missing_ok=True)
-            self.conn = schema.open_db(self.db_path)
+            Path(str(target) + ".extract-lock").unlink(missing_ok=True)
         return counts
 
     def capture_row(self, record_id: str) -> sqlite3.Row | None:

@@ -17,6 +17,11 @@ checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``:
 ``signature``       signed heads verify (against ``public_key`` when given) and their Merkle
                     roots match the entries; with a key, the whole ledger must be signed
 ``quarantine``      a crash tail moved to ``warcs/quarantine/`` is reported as recovered
+``derived_row``     every row a reader sees is what the WARC files give: the index is built
+                    again from ``warcs/`` alone into a scratch database (records indexed,
+                    every snapshot re-extracted, versions and changes recomputed) and each
+                    row of the live index is compared with it, column by column; a row that
+                    differs or that the WARC files do not give is named as ``table:key``
 
 Only the first failure of a check in each file is reported, with a count of the rest, so
 one deleted record does not bury the report under every later offset. ``ok`` is
@@ -31,6 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -98,16 +105,18 @@ class _Report:
         self._first: dict[tuple[str, str | None], dict] = {}
 
     def add(self, check: str, ok: bool | None, id: str, detail: str, file: str | None = None,
-            offset: int | None = None) -> None:
+            offset: int | None = None, group: str | None = None) -> None:
+        """``group`` (default: the file) is what failures are counted under: the first
+        failure of a check in each group is reported, the rest counted."""
         if ok is not True:
-            key = (check, file)
+            key = (check, group or file)
             if key in self._first:
                 self._first[key]["_more"] += 1
                 return
         item = {"id": id, "ok": ok, "check": check, "file": file, "offset": offset,
                 "detail": detail, "_more": 0}
         if ok is not True:
-            self._first[(check, file)] = item
+            self._first[(check, group or file)] = item
         self.items.append(item)
 
     def failed(self, check: str, file: str | None) -> bool:
@@ -138,6 +147,7 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> lis
     _check_ledger(store, scan, report)
     _check_signatures(scan, report, public_key)
     _check_quarantine(store, report)
+    _check_derived(store, report)
     return report.results()
 
 
@@ -629,3 +639,137 @@ def _signature_for(store: "Journal", entries: dict, tree: list[bytes],
             "detail": why, "head": {k: h[k] for k in ("seq", "entry_hash", "merkle_root", "signed_at",
                                                      "key_id", "signature", "public_key")},
             "inclusion_proofs": proofs}
+
+
+# -- every row a reader sees, derived again from the WARC files --------------------------------
+
+# table -> its key columns. Every column of these tables is compared, except those in
+# NOT_DERIVED (with the reason they need not be).
+DERIVED_TABLES: dict[str, tuple[str, ...]] = {
+    "warc_files": ("name",),
+    "captures": ("record_id",),
+    "snapshots": ("sha256",),
+    "pages": ("url",),
+    "texts": ("sha256",),
+    "quotes": ("text_sha256", "n"),
+    "figures": ("text_sha256", "n"),
+    "versions": ("page_url", "version"),
+    "changes": ("page_url", "to_version", "n"),
+    "citations": ("id",),
+    "ledger": ("seq",),
+    "ledger_heads": ("seq",),
+}
+NOT_DERIVED: dict[tuple[str, str], str] = {
+    ("warc_files", "created_at"): "bookkeeping of the writer; a reader learns nothing of the archive from it",
+    ("warc_files", "sealed_at"): "bookkeeping of the writer; the seal itself (sha256, size) is checked "
+                                 "against the file and the ledger by file_seal and ledger_vouch",
+    ("warc_files", "sha256"): "checked against the file's bytes and the ledger's seal entry by file_seal "
+                              "and ledger_vouch",
+    ("warc_files", "state"): "whether a writer holds the file now: changes with every command",
+}
+# Columns filled by extraction: not comparable while a snapshot waits in the queue or
+# was extracted by another extractor version (``archive extract --all`` redoes it).
+EXTRACTION_COLUMNS = {
+    "snapshots": ("text_sha256", "extract_status", "extract_error", "extractor_version"),
+    "pages": ("title", "versions"),
+}
+
+
+def _check_derived(store: "Journal", report: _Report) -> None:
+    """Build the index again from ``warcs/`` into a scratch database and compare every
+    row of every table a reader sees (see ``DERIVED_TABLES``) with it."""
+    import tempfile
+    from pathlib import Path
+
+    from archive.index.versions import process_pending
+    from archive.text.extract import EXTRACTOR_VERSION
+
+    parent = store.db_path.resolve().parent
+    where = parent if os.access(parent, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix=".audit-", dir=where) as tmp:
+        target = Path(tmp) / "derived.db"
+        store.build_index(target, after=lambda fresh: process_pending(fresh, all_pages=True))
+        conn = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
+        conn.execute("ATTACH DATABASE ? AS derived", (f"file:{target}?mode=ro",))
+        try:
+            stale = _stale_extraction(conn, EXTRACTOR_VERSION)
+            for table, keys in DERIVED_TABLES.items():
+                _compare_table(conn, table, keys, stale, report)
+        finally:
+            conn.close()
+
+
+def _stale_extraction(conn: sqlite3.Connection, version: str) -> dict[str, set]:
+    """What the live index has not extracted yet with this extractor: snapshots still
+    queued or extracted by another version, their texts, and the pages holding them."""
+    snaps = {r[0] for r in conn.execute(
+        "SELECT sha256 FROM main.snapshots WHERE extract_status = 'pending' OR "
+        "(extractor_version IS NOT NULL AND extractor_version != ?)", (version,))}
+    texts = {r[0] for r in conn.execute("SELECT sha256 FROM main.texts WHERE extractor_version IS NOT ?",
+                                        (version,))}
+    pages: set = set()
+    for sha in snaps:
+        pages.update(r[0] for r in conn.execute("SELECT DISTINCT page_url FROM main.captures "
+                                                "WHERE payload_sha256 = ?", (sha,)))
+    return {"snapshots": snaps, "texts": texts, "pages": pages}
+
+
+def _skip(table: str, row: dict, stale: dict[str, set]) -> tuple[str, ...] | None:
+    """Columns not to compare in this row (None: skip the whole row)."""
+    if table == "snapshots" and row["sha256"] in stale["snapshots"]:
+        return EXTRACTION_COLUMNS["snapshots"]
+    if table == "pages" and row["url"] in stale["pages"]:
+        return EXTRACTION_COLUMNS["pages"]
+    if table == "texts" and row["sha256"] in stale["texts"]:
+        return None
+    if table in ("quotes", "figures") and row["text_sha256"] in stale["texts"]:
+        return None
+    if table in ("versions", "changes") and row["page_url"] in stale["pages"]:
+        return None
+    return ()
+
+
+def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], stale: dict[str, set],
+                   report: _Report) -> None:
+    have = [r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")]
+    if not have or not [r for r in conn.execute(f"PRAGMA derived.table_info({table})")]:
+        return
+    cols = [c for c in have if (table, c) not in NOT_DERIVED]
+    sel = ", ".join([f'l."{c}"' for c in cols] + [f'f."{c}"' for c in cols])
+    on = " AND ".join(f'l."{k}" = f."{k}"' for k in keys)
+    n = bad = skipped = 0
+    cur = conn.execute(f'SELECT {sel}, f."{keys[0]}" IS NULL FROM main."{table}" AS l '
+                       f'LEFT JOIN derived."{table}" AS f ON {on}')
+    while chunk := cur.fetchmany(1000):
+        for values in chunk:
+            n += 1
+            live = dict(zip(cols, values[:len(cols)]))
+            derived = dict(zip(cols, values[len(cols):2 * len(cols)]))
+            key = ":".join(str(live[k]) for k in keys)
+            skip = _skip(table, live, stale)
+            if skip is None:
+                skipped += 1
+                continue
+            if values[-1]:
+                bad += 1
+                report.add("derived_row", False, f"{table}:{key}",
+                           f"{table} row {key}: the WARC files give no such row (inserted into the index?)",
+                           group=table)
+                continue
+            diff = [c for c in cols if c not in skip and live[c] != derived[c]]
+            if diff:
+                bad += 1
+                c = diff[0]
+                report.add("derived_row", False, f"{table}:{key}",
+                           f"{table} row {key}: {c} is {_short(live[c])}, the WARC files give "
+                           f"{_short(derived[c])}" + (f" (also {', '.join(diff[1:])})" if diff[1:] else ""),
+                           group=table)
+    if not bad and n:
+        note = f"; {skipped} not extracted yet by this extractor" if skipped else ""
+        report.add("derived_row", True, table,
+                   f"{n} {table} rows are what the WARC files give{note}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
