@@ -40,12 +40,13 @@ from archive.warc.reader import Found, Problem, _iter_gzip, iter_records, sniff
 from archive.warc.record import ParsedRecord, load_record, parse_record
 from archive.warc.writer import (
     DEFAULT_MAX_SIZE,
+    STORE_SUFFIXES,
     WarcStore,
     encode_records,
     new_record_id,
 )
 
-ARCHIVE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
+ARCHIVE_SUFFIXES = STORE_SUFFIXES
 STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 INDEX_WINDOW = 64                # records read ahead of indexing, to look their ids up at once
 ROW_BATCH = 256                  # capture rows written with one executemany
@@ -558,13 +559,12 @@ class Journal:
         fresh = Journal(target, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
         try:
             names = self.warcs.list_files()
+            own = sorted(n for n in names if not n.startswith("import-"))
             # Our own files first in name (time) order, so originals precede revisits; then
             # imports in the order they were imported, so that where two imported files share
             # a record id the same one keeps the plain id (the other is keyed by file and
             # offset) and the citations naming either still resolve to the same bytes.
-            imported = {r[0]: r[1] for r in self.conn.execute(
-                "SELECT name, rowid FROM warc_files WHERE origin='import'")}
-            for name in sorted(names, key=lambda n: (n.startswith("import-"), imported.get(n, 1 << 62), n)):
+            for name in _chain(own, lambda: self._import_order(fresh, names, own)):
                 origin = "import" if name.startswith("import-") else "capture"
                 old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
                                         "WHERE name=?", (name,)).fetchone()
@@ -592,6 +592,26 @@ class Journal:
             fresh.conn.close()
             Path(str(target) + ".extract-lock").unlink(missing_ok=True)
         return counts
+
+    def _import_order(self, fresh: "Journal", names: list[str], own: list[str]) -> list[str]:
+        """The imported files of ``names`` in the order they were first imported.
+
+        Two imports may hold the same record ids (a WARC and its gzipped copy): the first
+        one imported holds the captures, the later one's duplicates are refused. The
+        order is read from the ledger entries sealing each import, which ``fresh`` has
+        indexed from our own files; files no entry names follow in name order. Only our
+        own files are indexed before this is asked, so ``fresh``'s ledger is complete
+        for the order."""
+        first: dict[str, int] = {}
+        if own:
+            for subject, seq in fresh.conn.execute(
+                    "SELECT subject, min(seq) FROM ledger WHERE kind='seal' GROUP BY subject"):
+                first[subject] = seq
+        # The old index's order where the ledger is silent (an import it never sealed).
+        rowid = {r[0]: r[1] for r in self.conn.execute(
+            "SELECT name, rowid FROM warc_files WHERE origin='import'")}
+        imported = [n for n in names if n.startswith("import-")]
+        return sorted(imported, key=lambda n: (n not in first, first.get(n, 0), rowid.get(n, 1 << 62), n))
 
     def capture_row(self, record_id: str) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM captures WHERE record_id=?", (record_id,)).fetchone()
@@ -672,6 +692,12 @@ def _remove_stale_copies(warcs_dir: Path) -> None:
             tmp.unlink(missing_ok=True)
         except (ValueError, IndexError, PermissionError):
             continue
+
+
+def _chain(first: list[str], then: Callable[[], list[str]]) -> Iterator[str]:
+    """``first``, then ``then()``, computed only once ``first`` is used up."""
+    yield from first
+    yield from then()
 
 
 def _windows(items: Iterable, size: int, max_bytes: int = 1 << 20) -> Iterator[list]:

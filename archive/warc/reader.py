@@ -12,9 +12,7 @@ offset where they are.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import re
 import threading
 import zlib
@@ -26,7 +24,6 @@ from typing import BinaryIO, Iterator, Union
 from archive.errors import WarcFormatError
 from archive.warc.record import (
     ParsedRecord,
-    decompress_member,
     parse_arc_record,
     parse_record,
     zlib_fast,
@@ -547,28 +544,136 @@ def _resync_plain(f: BinaryIO, pos: int) -> int:
         base += len(chunk)
 
 
-def _iter_arc(path: str) -> Iterator[Item]:
-    """ARC files: warcio finds where each record starts and ends; the record is then
-    parsed from those exact bytes by :func:`~archive.warc.writer.parse_arc_record`, the same
-    function :func:`~archive.warc.writer.load_record` uses, so an index row re-reads to the
-    same record (id included)."""
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
+_ARC_HEADER = re.compile(
+    rb"(?:filedesc://|[A-Za-z][A-Za-z0-9+.-]*:)\S* \S+ \d{8,14} \S* (?:\S+ )*\d{1,12}\r?\n")
+# Where a read resynchronises after a bad record: any line that looks like an attempt at a
+# header (a URL and four more fields), so that a bad header there is reported too.
+_ARC_HEADER_LIKE = re.compile(rb"(?:filedesc://|[A-Za-z][A-Za-z0-9+.-]*:)\S+ [0-9A-Fa-f.:-]+ \d+ [^\n]*\n")
+MAX_ARC_HEADER = 64 * 1024   # an ARC header line longer than this is not one
 
-    with open(path, "rb") as f, open(path, "rb") as raw_f, \
-            contextlib.redirect_stderr(io.StringIO()):
-        # warcio prints resync warnings to stderr; we report problems ourselves.
-        it = ArchiveIterator(f, arc2warc=True)
+
+def _iter_arc(path: str) -> Iterator[Item]:
+    """ARC files, plain or one gzip member per record. Each record is parsed by
+    :func:`~archive.warc.record.parse_arc_record`, the same function
+    :func:`~archive.warc.record.load_record` uses, so an index row re-reads to the same
+    record (id included). A bad record is reported and the read goes on with the next
+    one, as for WARC files: a plain ARC is resynchronised on the next header line, an
+    ARC.gz on the next gzip member."""
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":
+            yield from _iter_arc_gzip(f, path)
+        else:
+            yield from _iter_arc_plain(f, path)
+
+
+def _iter_arc_gzip(f: BinaryIO, path: str) -> Iterator[Item]:
+    for item in _inflate_members(f, 0):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        offset, length, raw = item
         try:
-            for rec in it:
-                it.read_to_end(rec)
-                offset, length = it.member_info
-                raw_f.seek(offset)
-                data = raw_f.read(length)
-                try:
-                    raw = decompress_member(data, path, offset)
-                    yield Found(offset, length, parse_arc_record(raw, path, offset))
-                except WarcFormatError as exc:
-                    yield Problem(offset, exc.reason)
-        except ArchiveLoadFailed as exc:
-            yield Problem(it.offset, f"invalid ARC record: {str(exc).strip()[:200]}")
+            yield Found(offset, length, parse_arc_record(raw, path, offset))
+        except WarcFormatError as exc:
+            yield Problem(offset, exc.reason)
+
+
+def _iter_arc_plain(f: BinaryIO, path: str) -> Iterator[Item]:
+    """Records of an uncompressed ARC: a header line ``URL IP DATE MIME … LENGTH``, then
+    LENGTH bytes, then a line break. A record's pointer covers its header line and block
+    (the byte ranges warcio gives, so ids of earlier imports stay the same)."""
+    offset = 0
+    f.seek(0)
+    while True:
+        line = f.readline(MAX_ARC_HEADER)
+        if not line:
+            return
+        if not line.strip():
+            offset += len(line)
+            continue
+        if not _ARC_HEADER.fullmatch(line):
+            what = ("an ARC header line longer than 64 KiB" if len(line) >= MAX_ARC_HEADER
+                    and not line.endswith(b"\n") else f"{line[:60]!r}")
+            yield Problem(offset, f"invalid ARC record: expected a header line "
+                                  f"'URL IP DATE MIME LENGTH', found {what}")
+            nxt = _resync_arc(f, offset + 1)
+            if nxt < 0:
+                return
+            offset = nxt
+            f.seek(offset)
+            continue
+        clen = int(line.split()[-1])
+        if clen > MAX_RECORD_BYTES:
+            yield Problem(offset, f"ARC record declares {clen} bytes, more than the limit")
+            nxt = _resync_arc(f, offset + len(line))
+            if nxt < 0:
+                return
+            offset = nxt
+            f.seek(offset)
+            continue
+        block = f.read(clen)
+        if len(block) < clen:
+            # Cut by the end of the file, or a length field too large: records may follow.
+            yield Problem(offset, f"truncated_record: block has {len(block)} of {clen} bytes")
+            nxt = _resync_arc(f, offset + len(line))
+            if nxt < 0:
+                return
+            offset = nxt
+            f.seek(offset)
+            continue
+        after = f.read(16)
+        breaks = len(after) - len(after.lstrip(b"\r\n"))
+        if breaks == 0 and after and not _ARC_HEADER_LIKE.match(after + f.readline(512)):
+            # Some writers put no line break between records (Heritrix's dns: records);
+            # anything but the next header there means the length field is wrong.
+            # The block is not followed by the line break that ends a record: its length
+            # field is wrong. Report it, and go on from the next header line.
+            yield Problem(offset, "ARC record not followed by a line break: its length field "
+                                  "is wrong or the record is corrupt")
+            nxt = _resync_arc(f, offset + len(line))
+            if nxt < 0:
+                return
+            offset = nxt
+            f.seek(offset)
+            continue
+        # The pointer takes the line breaks after the block but one, as warcio's reader
+        # did when these pointers were first made: record ids hash these bytes.
+        length = len(line) + clen + max(breaks - 1, 0)
+        warnings = [] if breaks or not after else [
+            "ARC record not followed by a line break (the next header starts right after it)"]
+        try:
+            yield Found(offset, length, parse_arc_record(line + block + after[:max(breaks - 1, 0)],
+                                                      path, offset), warnings)
+        except WarcFormatError as exc:
+            yield Problem(offset, exc.reason)
+        offset += len(line) + clen + breaks
+        f.seek(offset)
+
+
+def _resync_arc(f: BinaryIO, pos: int) -> int:
+    """Offset of the next line at or after ``pos`` that looks like an ARC header, or -1."""
+    f.seek(max(0, pos - 1))
+    base = max(0, pos - 1)
+    carry = b""
+    while True:
+        chunk = f.read(CHUNK)
+        if not chunk:
+            return -1
+        data = carry + chunk
+        start = base - len(carry)
+        for m in re.finditer(rb"\n(?=[A-Za-z])", data):
+            at = start + m.end()
+            if at < pos:
+                continue
+            line = data[m.end():m.end() + 512]
+            nl = line.find(b"\n")
+            if nl < 0 and m.end() + 512 > len(data) and len(chunk) == CHUNK:
+                break   # the line runs past this chunk: look at it again with the next one
+            if nl >= 0 and _ARC_HEADER_LIKE.fullmatch(line[:nl + 1]):
+                return at
+        else:
+            carry = data[-512:]
+            base += len(chunk)
+            continue
+        carry = data[m.start():]
+        base += len(chunk)

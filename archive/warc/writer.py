@@ -46,6 +46,10 @@ from archive.times import utcnow, warc_date
 from archive.warc.digests import digest_hex, file_sha256
 
 DEFAULT_MAX_SIZE = 1024 ** 3
+# Every kind of file the store accepts and keeps in its directory: our own WARCs and the
+# WARC and ARC files imported (a WACZ is unpacked into these). Reindex, verify and export
+# all walk this list, so a kind missing here is a kind whose captures vanish.
+STORE_SUFFIXES = (".warc.gz", ".warc", ".arc.gz", ".arc")
 GZIP_LEVEL = 3   # ISA-L's highest; zlib's level 6 when isal is missing
 WARC_VERSION = "WARC/1.1"
 CHUNK = 1 << 16
@@ -441,10 +445,13 @@ class WarcStore:
         return self._current.name if self._current else None
 
     def list_files(self) -> list[str]:
+        """The store's archive files, by name: every kind of :data:`STORE_SUFFIXES`, but
+        not the hidden temporary copies an import is still making (``.import-…``)."""
         if not self.root.exists():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if p.is_file() and (p.name.endswith(".warc.gz") or p.name.endswith(".warc")))
+                      if p.is_file() and not p.name.startswith(".")
+                      and p.name.endswith(STORE_SUFFIXES))
 
     def is_locked(self, name: str) -> bool:
         """True if another live process holds the file open for writing."""
