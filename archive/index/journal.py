@@ -597,9 +597,9 @@ class Journal:
         """The imported files of ``names`` in the order they were first imported.
 
         Two imports may hold the same record ids (a WARC and its gzipped copy): the first
-        one imported holds the captures, the later one's duplicates are refused. The
+        one imported keeps the plain record ids, the later one's are keyed by file and offset. The
         order is read from the ledger entries sealing each import, which ``fresh`` has
-        indexed from our own files; files no entry names follow in name order. Only our
+        indexed from our own files; then the old index's order; then name order. Only our
         own files are indexed before this is asked, so ``fresh``'s ledger is complete
         for the order."""
         first: dict[str, int] = {}
