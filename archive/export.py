@@ -37,7 +37,7 @@ from archive.times import cdx_timestamp, warc_date
 from archive.index.metadata import is_own_metadata
 from archive.warc.http import mime_of
 from archive.warc.reader import Found, iter_records
-from archive.warc.record import read_record_bytes
+from archive.warc.record import http_head_end, read_record_bytes
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -170,8 +170,7 @@ def _payload_digest(rec) -> str:
     # the HTTP headers, before any transfer-decoding.
     body = rec.block
     if rec.http_headers or rec.http_status is not None:
-        end = body.find(b"\r\n\r\n")
-        body = body[end + 4:] if end >= 0 else b""
+        body = body[http_head_end(body)[1]:]
     import base64
 
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")

@@ -106,3 +106,46 @@ def test_unreadable_input_is_still_an_error(runner, tmp_path):
     bad = tmp_path / "bad.warc.gz"
     bad.write_bytes(gzip.compress(b"WARC/1.0\r\nWARC-Type: response\r\n"))
     assert invoke(runner, tmp_path, "import", str(bad)).exit_code == 2
+
+
+def _record(block: bytes, uri: str, rid: int, payload: bytes, ctype: str | None) -> bytes:
+    """One gzip member holding a response record with SHA-1 digests, written by hand."""
+    import base64
+    import hashlib
+
+    def label(data: bytes) -> str:
+        return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+    headers = [("WARC-Type", "response"), ("WARC-Record-ID", f"<urn:uuid:00000000-0000-4000-8000-{rid:012d}>"),
+               ("WARC-Date", "2026-01-01T00:00:00Z"), ("WARC-Target-URI", uri)]
+    if ctype:
+        headers.append(("Content-Type", ctype))
+    headers += [("WARC-Block-Digest", label(block)), ("WARC-Payload-Digest", label(payload)),
+                ("Content-Length", str(len(block)))]
+    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    return gzip.compress(head.encode() + block + b"\r\n\r\n")
+
+
+def test_payload_digests_are_checked_where_warcio_checks_them(runner, tmp_path):
+    """The HTTP headers end at the first blank line, also when lines end in LF alone, and
+    a response with no WARC Content-Type but an http URL is an HTTP message (warcio)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    body = b"<p>one</p>\r\n\r\n<p>two</p>"
+    src = tmp_path / "quirks.warc.gz"
+    src.write_bytes(
+        _record(b"HTTP/1.1 200 OK\nContent-Type: text/html\n\n" + body, "http://x.org/lf", 1, body,
+                "application/http; msgtype=response")
+        + _record(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body, "http://x.org/no-type", 2,
+                  body, None))
+    warcio = Path(sys.executable).parent / "warcio"
+    checked = subprocess.run([str(warcio), "check", "-v", str(src)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and checked.stdout.count("digest pass") == 2, checked.stdout
+    result = invoke(runner, tmp_path, "import", str(src), "--json")
+    assert result.exit_code == 0, result.output
+    assert out_lines(result)[0]["errors"] == []
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
+        rows = store.conn.execute("SELECT url, fixity, status FROM captures ORDER BY url").fetchall()
+    assert [tuple(r) for r in rows] == [("http://x.org/lf", "ok", 200), ("http://x.org/no-type", "ok", 200)]

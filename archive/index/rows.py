@@ -21,7 +21,7 @@ from archive.times import iso_date
 from archive.urls import canonical_url
 from archive.warc.digests import digest_algo, digest_hex
 from archive.warc.http import EXTRACTABLE_TYPES, mime_of
-from archive.warc.record import ParsedRecord, http_header
+from archive.warc.record import ParsedRecord, http_head_end, http_header
 
 CAPTURE_TYPES = ("response", "revisit", "resource")   # records that become capture rows
 INDEXED_TYPES = CAPTURE_TYPES + ("metadata",)          # records index_record writes rows for
@@ -135,8 +135,7 @@ def _raw_http_body(rec: ParsedRecord) -> bytes | None:
     """The block after the HTTP headers, transfer-coding left as it was sent."""
     if not rec.http_headers and rec.http_status is None:
         return None
-    end = rec.block.find(b"\r\n\r\n")
-    return rec.block[end + 4:] if end >= 0 else None
+    return rec.block[http_head_end(rec.block)[1]:]
 
 
 BROWSER_RESOURCE_PREFIXES = ("urn:screenshot:", "urn:dom:")   # resources a browser capture adds to a page

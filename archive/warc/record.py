@@ -130,8 +130,7 @@ def parse_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
             f"truncated_record: block has {len(block)} of {clen} bytes", path, offset)
     rec.block = block
     start = head_end + 4
-    ctype = (rec.header("Content-Type") or "").lower()
-    if rec.record_type in ("response", "revisit", "request") and "application/http" in ctype:
+    if _holds_http(rec):
         body_at = _parse_http(rec, path, offset)
         rec.spans = (start, start + clen, start + body_at if body_at >= 0 else -1)
     else:
@@ -140,18 +139,45 @@ def parse_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
     return rec
 
 
+def _holds_http(rec: ParsedRecord) -> bool:
+    """Whether a record's block is an HTTP message, as warcio decides it: a response,
+    request or revisit whose content type says ``application/http``, or that declares
+    no content type at all and whose target is an http(s) URL."""
+    if rec.record_type not in ("response", "revisit", "request"):
+        return False
+    ctype = rec.header("Content-Type")
+    if ctype is not None and ctype.strip():
+        return "application/http" in ctype.lower()
+    return (rec.header("WARC-Target-URI") or "").strip("<> ").lower().startswith(("http:", "https:"))
+
+
+def http_head_end(block: bytes) -> tuple[int, int]:
+    r"""``(end of the HTTP header lines, start of the body)`` in an HTTP message: the first
+    blank line ends the headers, whether lines end in CRLF or in LF alone (as warcio
+    reads them, line by line). Without a blank line the message is all headers.
+
+    >>> http_head_end(b"HTTP/1.1 200 OK\nA: b\n\n<p>x</p>\r\n\r\n")
+    (21, 22)
+    >>> http_head_end(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody")
+    (23, 25)
+    >>> http_head_end(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    (25, 25)
+    """
+    crlf = block.find(b"\n\r\n")
+    lf = block.find(b"\n\n", 0, crlf if crlf >= 0 else len(block))
+    if lf >= 0:
+        return lf + 1, lf + 2
+    if crlf >= 0:
+        return crlf + 1, crlf + 3
+    # Requests and revisits are often written as headers alone, with no blank line.
+    return len(block), len(block)
+
+
 def _parse_http(rec: ParsedRecord, path: str, offset: int) -> int:
     """Fill in the HTTP status, headers and payload; returns where the payload starts in
     the block, or -1 when it is not a slice of the block (chunked transfer-coding)."""
     block = rec.block
-    end = block.find(b"\r\n\r\n")
-    sep = 4
-    if end < 0:
-        end = block.find(b"\n\n")
-        sep = 2
-    if end < 0:
-        # Requests and revisits are often written as headers alone, with no blank line.
-        end, sep = len(block), 0
+    end, body_at = http_head_end(block)
     lines = block[:end].decode("iso-8859-1").replace("\r\n", "\n").split("\n")
     status_line = lines[0]
     parts = status_line.split(" ", 2)
@@ -162,13 +188,13 @@ def _parse_http(rec: ParsedRecord, path: str, offset: int) -> int:
         if ":" in line:
             k, _, v = line.partition(":")
             rec.http_headers.append((k.strip(), v.strip()))
-    body = block[end + sep:]
+    body = block[body_at:]
     te = ",".join(v for k, v in rec.http_headers if k.lower() == "transfer-encoding").lower()
     if "chunked" in te:
         rec.payload = dechunk(body)
         return -1
     rec.payload = body
-    return end + sep
+    return body_at
 
 
 def dechunk(body: bytes) -> bytes:
