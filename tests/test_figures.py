@@ -75,6 +75,27 @@ def test_persian_spelled_numbers():
     assert figs(text) == [("دو", 2.0, "number"), ("بیست و پنج درصد", 25.0, "percent"), ("سه هزار و پانصد", 3500.0, "number")]
 
 
-def test_power_with_offset_is_one_figure():
-    assert figs("The payload was limited to 2^15 - 1. Then 2^8+1 and 2^20.") == [
-        ("2^15 - 1", 32767.0, "number"), ("2^8+1", 257.0, "number"), ("2^20", 1048576.0, "number")]
+def test_notations_phones_scores_and_names_are_never_figures():
+    # RULES.md: formulas that restate other figures, phone numbers, scores, list
+    # numbering, identifiers and names are not figures; their digits are not either.
+    text = ("The payload was limited to 2^15 - 1. Call 555-0142 or 1-800-555-0199. The court ruled "
+            "in a 6-3 vote. Covid-19 hit Region Two and the Seven Mile Bridge, FRB 121102. "
+            "Ranking: 1. Finland 2. Norway 3. Austria. It rose to 20.4 per 100,000 people.")
+    assert figs(text) == [("20.4", 20.4, "number")]
+
+
+def test_years_are_dates_and_one_counts():
+    f = find_figures("In 2019 one person died and one of them said the 1998 plan was no one's idea.")
+    assert [(x["text"], x["kind"]) for x in f] == [("2019", "date"), ("one", "number"), ("1998", "date")]
+    assert f[1]["counts"] == "person"
+
+
+def test_locale_number_formats_and_words():
+    de = find_figures("Rund 250 000 Liter und 12,5 Milliarden Euro; dreieinhalb Jahre, am 26. Oktober um 12.30 Uhr.", "de")
+    assert [(x["text"], x["value"], x["kind"]) for x in de if x["kind"] not in ("date",)] == [
+        ("250 000", 250000.0, "number"), ("12,5 Milliarden Euro", 12.5e9, "money"), ("dreieinhalb", 3.5, "number")]
+    assert de[0]["qualifier"] == "rund" and de[0]["counts"] == "Liter"
+    fr = find_figures("Plus de 20.000 personnes et vingt-trois enfants, soit 4,5 %.", "fr")
+    assert [(x["text"], x["value"], x["qualifier"]) for x in fr] == [
+        ("20.000", 20000.0, "plus de"), ("vingt-trois", 23.0, None), ("4,5 %", 4.5, None)]
+    assert fr[0]["counts"] == "personnes" and fr[1]["counts"] == "enfants"

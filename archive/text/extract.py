@@ -195,7 +195,25 @@ def _language(tree: etree._Element, text: str) -> str | None:
     sample = text[:2000]
     if len(_ARABIC.findall(sample)) > len(sample) * 0.3:
         return "fa" if len(_PERSIAN_ONLY.findall(sample)) > 3 else "ar"
-    return None
+    if len(sample) < 200:
+        return None
+    # No declaration: py3langid (langid.py's model, kept up to date) guesses from the
+    # text; a guess it is not sure of is no answer.
+    lang, prob = _identifier().classify(sample)
+    return lang if prob >= 0.9 else None
+
+
+_IDENTIFIER = None
+
+
+def _identifier():
+    """One language identifier per process, normalised to probabilities."""
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+        _IDENTIFIER = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    return _IDENTIFIER
 
 
 def _parse(html: str) -> etree._Element:
@@ -522,7 +540,7 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         charset=used,
         truncated=truncated,
         quotes=find_quotes(text),
-        figures=find_figures(text),
+        figures=find_figures(text, language),
     )
 
 

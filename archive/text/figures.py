@@ -55,9 +55,9 @@ _MONTH = (
     r"December|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 )
 _SCALES = {"هزار": 1e3, "میلیون": 1e6, "میلیارد": 1e9, "ألف": 1e3, "آلاف": 1e3, "مليون": 1e6, "ملايين": 1e6, "مليار": 1e9, "مليارات": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-           "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
+           "k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12, "b": 1e9}
 _SCALE_WORD = r"(?:thousand|million|billion|trillion|ألف|آلاف|مليون|ملايين|مليارات|مليار|هزار|میلیون|میلیارد)"
-_SCALE_ABBR = r"(?:bn|mn|tn|m|k)"
+_SCALE_ABBR = r"(?:bn|mn|tn|m|k|B)"
 _CURRENCY_SYMBOLS = {
     "US$": "USD", "C$": "CAD", "A$": "AUD", "HK$": "HKD", "NZ$": "NZD", "$": "USD",
     "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR",
@@ -89,30 +89,42 @@ _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٬٫٪", "012
 _NB = r"(?<![\w.,/:])(?<![^\W\d_]-)"
 _NA = r"(?![\w%٪]|[.,٫٬]\d)"
 
-_PATTERNS = [
-    ("date", rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}})(?!\d)"),
-    ("date", rf"{_MONTH}\s+(?:of\s+)?\d{{4}}(?!\d)"),
-    ("date", rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?![\d:])"),
-    ("date", rf"{_NB}\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b"),
-    ("date", rf"{_NB}\d{{4}}-\d{{2}}-\d{{2}}(?:T\d{{2}}:\d{{2}}(?::\d{{2}})?)?(?!\d)"),
-    ("date", rf"{_NB}\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})(?![\d.]\d)"),
-    ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d0s\b|’\d0s\b|'\d0s\b"),
-    ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d\d[-–/](?:(?:1[89]|20)\d\d|\d\d)(?!\d)"),
-    ("time", rf"{_NB}\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s*(?:[ap]\.m\.|[ap]m\b|h\b|GMT|UTC)?|{_NB}\d{{1,2}}\.\d{{2}}\s*(?:[ap]\.m\.|[ap]m\b)|{_NB}\d{{1,2}}\s?(?:[ap]\.m\.|[ap]m\b)"),
-    ("money", rf"(?:US\$|C\$|A\$|HK\$|NZ\$|\$|€|£|¥|₹)\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
-    ("money", rf"\b{_ISO_CODES}\s?(?:{_NUM})(?:\s?{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?"),
-    ("money", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD})?\s(?:{'|'.join(_CURRENCY_WORDS)}|{_ISO_CODES})\b"),
-    ("percent", rf"{_NB}(?:{_NUM})\s?(?:%|٪|percent\b|per\s?cent\b|percentage points?\b|درصد)"),
-    ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
-    # "2^15 - 1" is one number as written (32767), not 2^15 and a 1
-    ("power", rf"{_NB}\d+\^\d+(?:\s?[-+−]\s?\d+(?![\d^]|[.,]\d))?(?!\d)"),
-    ("number", rf"{_NB}(?:{_NUM})(?:\s{_SCALE_WORD}\b|{_SCALE_ABBR}\b)?{_NA}"),
-]
+def _build_patterns(num: str, month: str, scale_word: str, percent: str, currency_words: str,
+                   time_words: str) -> list[tuple[str, str]]:
+    """The figure patterns, in order of precedence, for one locale's number format and words."""
+    return [
+        ("phone", r"(?<![\w.,/:-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{1,4}[\s.-])?\d{3}[.-]\d{4}(?![\d-])|(?<![\w-])1-8\d\d-[\dA-Z]{3}-[\dA-Z]{4}\b"),
+        ("date", rf"(?:{month}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th|\.|º|°)?\s+(?:of\s+|de\s+)?{month},?\s+(?:de\s+)?\d{{4}})(?!\d)"),
+        ("date", rf"{month}\s+(?:of\s+|de\s+)?\d{{4}}(?!\d)"),
+        ("date", rf"{month}\s+\d{{1,2}}(?:st|nd|rd|th)?(?![\d:])"),
+        ("date", rf"{_NB}\d{{1,2}}(?:st|nd|rd|th|\.|º|°)?\s+(?:of\s+|de\s+)?{month}(?!\w)"),
+        ("date", rf"{_NB}\d{{4}}-\d{{2}}-\d{{2}}(?:T\d{{2}}:\d{{2}}(?::\d{{2}})?)?(?!\d)"),
+        ("date", rf"{_NB}\d{{1,2}}[./]\d{{1,2}}[./](?:\d{{4}}|\d{{2}})(?![\d.]\d)"),
+        ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d0s\b|’\d0s\b|'\d0s\b"),
+        ("date", rf"(?:\b(?:mid|early|late)-)?{_NB}(?:1[89]|20)\d\d[-–/](?:(?:1[89]|20)\d\d|\d\d)(?!\d)"),
+        ("time", rf"{_NB}\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s*(?:[ap]\.m\.|[ap]m\b|h\b|GMT|UTC|{time_words})?|{_NB}\d{{1,2}}\.\d{{2}}\s*(?:[ap]\.m\.|[ap]m\b|{time_words})|{_NB}\d{{1,2}}\s?(?:[ap]\.m\.|[ap]m\b)|{_NB}\d{{1,2}}(?:[.h]\d{{2}})?\s?(?:{time_words})|{_NB}\d{{1,2}}h\d{{2}}\b"),
+        # "a 6-3 vote", "pages 16-17", "24/7": scores, tallies and notations, not figures
+        ("score", rf"{_NB}\d{{1,3}}[-–/]\d{{1,3}}(?![\d%]|[.,]\d|\s?(?:{percent}))(?!-\w)"),
+        ("money", rf"(?:US\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹)\s?(?:{num})(?:[\s-]?{scale_word}(?!\w)|{_SCALE_ABBR}\b)?"),
+        ("money", rf"\b{_ISO_CODES}\s?(?:{num})(?:\s?{scale_word}(?!\w)|{_SCALE_ABBR}\b)?"),
+        ("money", rf"{_NB}(?:{num})(?:[\s-]{scale_word})?[\s-](?:{currency_words}|{_ISO_CODES})(?!\w)"),
+        ("percent", rf"{_NB}(?:{num})\s?(?:%|٪|{percent}|percentage points?\b|درصد)"),
+        ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
+        # "2^15 - 1", "10^5": notations that restate other figures
+        ("power", rf"{_NB}\d+\^\d+(?:\s?[-+−]\s?\d+(?![\d^]|[.,]\d))?(?!\d)"),
+        ("number", rf"{_NB}(?:{num})(?:[\s-]{scale_word}(?!\w)|{_SCALE_ABBR}\b)?{_NA}"),
+    ]
+
+
+_PATTERNS = _build_patterns(
+    _NUM, _MONTH, _SCALE_WORD, r"percent\b|per\s?cent\b",
+    "|".join(_CURRENCY_WORDS), r"GMT\b|UTC\b",
+)
 # The lookahead names every character a pattern can start with, so that the regex engine
-# rejects the other positions (most of the text) without trying all sixteen alternatives:
+# rejects the other positions (most of the text) without trying all the alternatives:
 # ten times faster, and the same matches.
 _MASTER = re.compile(
-    r"(?=[\dA-Z$€£¥₹’']|(?:mid|early|late)-)(?:"
+    r"(?=[\dA-Z$€£¥₹’'+(]|(?:mid|early|late)-)(?:"
     + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_PATTERNS))
     + ")"
 )
@@ -225,7 +237,7 @@ def _num(s: str) -> float:
 
 def _scaled(s: str) -> tuple[float, str | None]:
     """Value of "1.5 million", "3.2bn", "2,300" and the currency symbol/code in front."""
-    m = re.search(rf"({_NUM})\s?({_SCALE_WORD}|{_SCALE_ABBR})?\b", s)
+    m = re.search(rf"({_NUM})[\s-]?({_SCALE_WORD}|{_SCALE_ABBR})?\b", s)
     if not m:
         return 0.0, None
     value = _num(m.group(1))
@@ -352,92 +364,385 @@ class _Sentences:
         return self.text[s:e].strip()
 
 
-def find_figures(text: str) -> list[dict]:
-    """The figures in ``text``, in order (see the module docstring for the rules)."""
+# --- other languages ----------------------------------------------------------------------
+#
+# The page's language chooses the number format (Babel's locale data: "20.000" and
+# "12,5" in German, "250 000" in French), the month names of dates (Babel), the number
+# words (text2num, which reads them in English, French, Spanish, Portuguese, German,
+# Italian, Dutch and Danish) and the few words no library lists: scale, percent and
+# currency words, time words, qualifiers and the words that end a counted noun phrase.
+
+_LOCALE_WORDS: dict[str, dict[str, str]] = {
+    "de": {
+        "scale": r"Tausend|Millionen|Million|Mio\.|Milliarden|Milliarde|Mrd\.|Billionen|Billion",
+        "percent": r"Prozent\b|Prozentpunkte\b",
+        "currency": r"Euro|Dollar|Franken|Pfund|Cent",
+        "time": r"Uhr\b",
+        "qualifier": r"mehr als|weniger als|über|fast|rund|etwa|knapp|bis zu|mindestens|höchstens|gut|circa|ca\.|nahezu|beinahe|ungefähr|annähernd|insgesamt|nur|mehr als",
+        "ident": r"Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
+        "stop": "und oder der die das den dem des ein eine einen einem einer pro je im in am an auf aus bei mit von vor nach zu zum zur für über um bis als wie mehr weniger ist sind war waren hat haben wird werden sich es er sie wir",
+    },
+    "fr": {
+        "scale": r"mille|millions?|milliards?|Mds?|M€",
+        "percent": r"pour\s?cent\b|points?\s+de\s+pourcentage\b",
+        "currency": r"euros?|dollars?|francs?|livres?|centimes?",
+        "time": r"heures?\b|h\b",
+        "qualifier": r"plus de|moins de|près de|environ|presque|quelque|quelques|au moins|au plus|jusqu['’]à|pas moins de|un peu plus de|un peu moins de|autour de|plus d['’]|près d['’]|environ|seulement|déjà",
+        "ident": r"page|n°|no\.|article|chapitre|version|ligne|salle|porte|niveau",
+        "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a ans par plus moins se s il elle ils elles",
+    },
+    "es": {
+        "scale": r"mil millones|millones|millón|mil|billones|billón",
+        "percent": r"por\s?ciento\b|puntos porcentuales\b",
+        "currency": r"euros?|dólares|dólar|pesos?|bolivianos?|soles|reales|libras?",
+        "time": r"horas?\b|hs\b|h\b",
+        "qualifier": r"más de|menos de|cerca de|alrededor de|casi|unos|unas|al menos|por lo menos|hasta|aproximadamente|poco más de|poco menos de|apenas|solo|sólo",
+        "ident": r"página|núm\.|n°|artículo|capítulo|versión|línea|sala|puerta|nivel",
+        "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus",
+    },
+    "pt": {
+        "scale": r"mil|milhões|milhão|bilhões|bilhão|mi\b|bi\b",
+        "percent": r"por\s?cento\b|pontos percentuais\b",
+        "currency": r"reais|real|euros?|dólares|dólar",
+        "time": r"horas?\b|h\b",
+        "qualifier": r"mais de|menos de|cerca de|quase|pelo menos|até|aproximadamente|por volta de|em torno de|apenas|só",
+        "ident": r"página|nº|n°|artigo|capítulo|versão|linha|sala|porta|nível",
+        "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua",
+    },
+    "it": {
+        "scale": r"mila|milioni|milione|miliardi|miliardo",
+        "percent": r"per\s?cento\b|punti percentuali\b",
+        "currency": r"euro|dollari|dollaro|sterline|franchi",
+        "time": r"ore\b|h\b",
+        "qualifier": r"più di|meno di|circa|quasi|almeno|fino a|oltre|intorno a|poco più di|poco meno di|solo|appena",
+        "ident": r"pagina|n\.|numero|articolo|capitolo|versione|linea|sala|porta|livello",
+        "stop": "e o ed il lo la i gli le un uno una di del della dei degli delle da dal dalla a al alla ai agli in nel nella con su per tra fra che chi è sono era ha hanno si",
+    },
+}
+_FRACTION_WORDS = {
+    "de": {"halb": 0.5, "halbe": 0.5, "halben": 0.5, "halber": 0.5, "hälfte": 0.5, "drittel": 1 / 3, "viertel": 0.25},
+    "fr": {"moitié": 0.5, "demi": 0.5, "demie": 0.5, "tiers": 1 / 3, "quart": 0.25},
+    "es": {"mitad": 0.5, "medio": 0.5, "media": 0.5, "tercio": 1 / 3, "cuarto": 0.25},
+    "pt": {"metade": 0.5, "meio": 0.5, "meia": 0.5, "terço": 1 / 3},
+    "it": {"metà": 0.5, "mezzo": 0.5, "mezza": 0.5, "terzo": 1 / 3},
+}
+# Number words that are far more often an article or a pronoun ("ein", "un", "uno"):
+# like a lone "one", never a figure on their own.
+_ARTICLES = {"ein", "eine", "einen", "einem", "einer", "eines", "un", "une", "uno", "una", "um", "uma", "y", "e", "et", "und"}
+_CONNECT = {"de": "und", "fr": "et", "es": "y", "pt": "e", "it": "e"}
+
+
+class _Locale:
+    """Compiled patterns and words of one language (see the section comment)."""
+
+    def __init__(self, lang: str):
+        from babel import Locale
+        from babel.dates import get_month_names
+        from babel.numbers import get_decimal_symbol, get_group_symbol
+
+        words = _LOCALE_WORDS[lang]
+        self.lang = lang
+        self.decimal = get_decimal_symbol(lang)
+        group = get_group_symbol(lang)
+        groups = re.escape(group) + r"\s." if group in ("\u202f", "\u00a0", " ") else re.escape(group) + r"\s"
+        dec = re.escape(self.decimal)
+        # "20.000", "250 000", "12,5"; a space group only after one to three digits
+        self.num = rf"\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{dec}\d+)?(?!\d)|\d+(?:{dec}\d+)?"
+        self.groups = group + " ."
+        loc = Locale.parse(lang)
+        months = set()
+        for width in ("wide", "abbreviated"):
+            for ctx in ("format", "stand-alone"):
+                for name in get_month_names(width, ctx, locale=loc).values():
+                    months.add(name.rstrip("."))
+        month = "(?:" + "|".join(sorted((re.escape(m) + r"\.?" for m in months), key=len, reverse=True)) + r")(?!\w)"
+        self.scales = {}
+        for w in words["scale"].replace("\\.", ".").replace("?", "").split("|"):
+            pass
+        scale = rf"(?:{words['scale']})"
+        patterns = _build_patterns(self.num, f"(?i:{month})", scale, words["percent"], words["currency"], words["time"])
+        initials = "".join(sorted({m[0].lower() for m in months} | {m[0].upper() for m in months}))
+        self.kinds = [k for k, _ in patterns]
+        self.master = re.compile(
+            rf"(?=[\d$€£¥₹’'+({initials}])(?:" + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
+        )
+        self.scale_re = re.compile(rf"({self.num})[\s-]?({words['scale']})?(?!\w)", re.I)
+        self.qualifier = re.compile(rf"(?<!\w)({words['qualifier']})\s+$", re.I)
+        self.ident = re.compile(rf"(?:©|\b(?:{words['ident']}))\s*$")
+        self.stop = set(words["stop"].split())
+        self.fractions = _FRACTION_WORDS[lang]
+        self.word_cache: dict[str, float | None] = {}
+
+    def value(self, written: str) -> float:
+        """The value of a number as this locale writes it, scale word included."""
+        m = self.scale_re.search(written)
+        if not m:
+            return 0.0
+        digits = m.group(1)
+        for g in self.groups:
+            digits = digits.replace(g, "")
+        value = float(digits.replace(self.decimal, "."))
+        scale = (m.group(2) or "").lower().rstrip(".")
+        if scale:
+            value *= _scale_factor(scale)
+        return value
+
+    def word_value(self, word: str) -> float | None:
+        """The value of one number word ("vier", "vingt-trois", "doscientos"), else None."""
+        lw = word.lower()
+        if lw in self.word_cache:
+            return self.word_cache[lw]
+        value: float | None = None
+        if lw in self.fractions:
+            value = self.fractions[lw]
+        elif lw.endswith("einhalb") and self.lang == "de":
+            base = self.word_value(lw[: -len("einhalb")])
+            value = base + 0.5 if base is not None else None
+        elif len(lw) > 1 and lw not in _ARTICLES:
+            from text_to_num import text2num
+
+            try:
+                value = float(text2num(lw, self.lang))
+            except ValueError:
+                value = None
+        self.word_cache[lw] = value
+        return value
+
+
+def _scale_factor(word: str) -> float:
+    w = word.lower()
+    if w.startswith(("tausend", "mille", "mil", "mila")) and not w.startswith(("mill", "mil millones", "milh", "milio", "milia")):
+        return 1e3
+    if w.startswith(("mil millones", "milliard", "mrd", "md", "miliard", "bilh", "bi")):
+        return 1e9
+    if w.startswith(("billion", "billón", "billones")):
+        return 1e12
+    return 1e6  # Million(en), millions, millones, milhões, milioni, Mio, mi, M€
+
+
+_LOCALES: dict[str, _Locale] = {}
+
+
+def _locale(language: str | None) -> _Locale | None:
+    """The locale for ``language`` when it is one the extractor reads besides English."""
+    lang = (language or "").lower()[:2]
+    if lang not in _LOCALE_WORDS:
+        return None
+    if lang not in _LOCALES:
+        _LOCALES[lang] = _Locale(lang)
+    return _LOCALES[lang]
+
+
+_WORD_TOKEN = re.compile(r"(?<![\w’'-])[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> list[tuple[int, int, str, float, str | None]]:
+    """Spelled-out numbers of a language text2num reads ("vier", "vingt-trois", "dreieinhalb")."""
+    out = []
+    connect = _CONNECT[loc.lang]
+    run: list[tuple[int, int, str]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        s, e = run[0][0], run[-1][1]
+        words = [w for _, _, w in run]
+        while words and words[-1].lower() == connect:
+            words.pop()
+        if not words:
+            return
+        e = run[len(words) - 1][1]
+        phrase = text[s:e]
+        value = None
+        if len(words) > 1:
+            from text_to_num import text2num
+
+            try:
+                value = float(text2num(phrase.lower(), loc.lang))
+            except ValueError:
+                value = None
+        if value is None:
+            # one word (or words text2num does not join): the first one's value
+            e = run[0][1]
+            phrase = text[s:e]
+            value = loc.word_value(words[0].split("-")[0]) if "-" in words[0] and loc.word_value(words[0]) is None else loc.word_value(words[0])
+        if value is not None:
+            out.append((s, e, "number", value, None))
+
+    for m in _WORD_TOKEN.finditer(text):
+        w = m.group(0)
+        lw = w.lower()
+        if run and lw == connect:
+            run.append((m.start(), m.end(), w))
+            continue
+        head = w.split("-")[0] if "-" in w else w
+        v = loc.word_value(w)
+        if v is None and head is not w:
+            v = loc.word_value(head)  # "Zwei-Stunden-Takt", "vingt-trois" is whole
+        if v is None or any(a < m.end() and m.start() < b for a, b in taken):
+            flush()
+            run = []
+            continue
+        if run and text[run[-1][1] : m.start()].strip():
+            flush()
+            run = []
+        run.append((m.start(), m.end(), w))
+    flush()
+    return out
+
+
+def _counts_locale(text: str, end: int, loc: _Locale) -> str | None:
+    """What a figure counts in a language other than English: German nouns are written
+    capitalised ("15.000 Beschäftigten", "über 60 neue Dokumentationsjournalisten");
+    in French, Spanish, Portuguese and Italian the noun comes first ("200 personnes",
+    "170 municipios", "88 questionamentos")."""
+    rest = text[end : end + 80].split("\n", 1)[0]
+    words = re.findall(r"[^\W\d_][\w’'\-]*|\S", rest)
+    i = 0
+    if i < len(words) and words[i].lower() in ("de", "d'", "d’", "di", "der", "des", "of"):
+        i += 1
+    if loc.lang == "de":
+        out = []
+        while i < len(words) and len(out) < 3:
+            w = words[i]
+            if not w[0].isalpha() or w.lower() in loc.stop:
+                return None
+            out.append(w)
+            if w[0].isupper():
+                return w
+            i += 1
+        return None
+    while i < len(words):
+        w = words[i]
+        if w.lower() in ("d’", "d'") or w.lower().startswith(("d’", "d'")) and len(w) > 2:
+            w = w[2:]
+        if not w[:1].isalpha() or w.lower() in loc.stop or w[0].isupper():
+            return None
+        return w
+    return None
+
+
+# --- the figures ------------------------------------------------------------------------
+
+#: Kinds that are not figures a reader cites; ``archive figures`` shows them only with
+#: ``--all``. Phone numbers, scores and notations are found so that their digits are
+#: never read as figures, and are not kept at all.
+HIDDEN_KINDS = frozenset({"date", "time", "ordinal"})
+_NOT_FIGURES = frozenset({"phone", "score", "power"})
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;»«“”\"]\s*|\n)\s*$")
+
+
+def find_figures(text: str, language: str | None = None) -> list[dict]:
+    """The figures in ``text``, in order (see the module docstring for the rules).
+
+    ``language`` (a primary subtag, "en", "de", …) chooses the number format, month
+    names, number words and qualifiers; English is read when it is None or unknown.
+
+    >>> [(f["text"], f["value"], f["counts"], f["qualifier"]) for f in find_figures(
+    ...     "Mehr als 20.000 Menschen zahlten 12,5 Milliarden Euro, etwa vier Familien.", "de")]
+    [('20.000', 20000.0, 'Menschen', 'mehr als'), ('12,5 Milliarden Euro', 12500000000.0, None, None), ('vier', 4.0, 'Familien', 'etwa')]
+    """
+    loc = _locale(language)
+    english = loc is None
     found: list[tuple[int, int, str, float, str | None]] = []  # start, end, kind, value, unit
-    times: list[tuple[int, int]] = []
-    for m in _MASTER.finditer(text):
-        kind = _PATTERNS[int(m.lastgroup[1:])][0]
+    taken: list[tuple[int, int]] = []
+    master, kinds = (_MASTER, [k for k, _ in _PATTERNS]) if english else (loc.master, loc.kinds)
+    for m in master.finditer(text):
+        kind = kinds[int(m.lastgroup[1:])]
         s, e, written = m.start(), m.end(), m.group(0).translate(_TO_ASCII)
         unit = None
-        if kind == "time":
-            # not a figure, but its digits are not spelled numbers either
-            times.append((s, e))
+        if kind in ("time", "phone", "score", "power"):
+            # not figures, but their digits are not spelled numbers either
+            taken.append((s, e))
             continue
         if kind == "date":
             value = _date_value(written)
         elif kind == "money":
-            sym = re.match(r"US\$|C\$|A\$|HK\$|NZ\$|\$|€|£|¥|₹|" + _ISO_CODES, written)
+            sym = re.match(r"US\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹|" + _ISO_CODES, written)
             if sym:
-                unit = _CURRENCY_SYMBOLS.get(sym.group(0), sym.group(0))
-                value, _ = _scaled(written[sym.end() :])
+                unit = _CURRENCY_SYMBOLS.get(sym.group(0), "BRL" if sym.group(0) == "R$" else sym.group(0))
+                value = _scaled(written[sym.end():])[0] if english else loc.value(written[sym.end():])
             else:
-                word = written.split()[-1]
-                unit = _CURRENCY_WORDS.get(word.lower(), word)
-                value, _ = _scaled(written[: -len(word)])
+                word = re.split(r"[\s-]", written)[-1]
+                unit = _CURRENCY_WORDS.get(word.lower(), "EUR" if word.lower().startswith("euro") else word)
+                rest = written[: -len(word)]
+                value = _scaled(rest)[0] if english else loc.value(rest)
         elif kind == "percent":
-            value = _num(re.match(_NUM, written).group(0))
-        elif kind == "power":
-            pm = re.fullmatch(r"(\d+)\^(\d+)(?:\s?([-+−])\s?(\d+))?", written)
-            value = float(int(pm.group(1)) ** min(int(pm.group(2)), 300))
-            if pm.group(3):
-                value += int(pm.group(4)) if pm.group(3) == "+" else -int(pm.group(4))
-            kind = "number"
+            value = _num(re.match(_NUM, written).group(0)) if english else loc.value(written)
         elif kind == "ordinal":
             value = float(re.match(r"\d+", written).group(0))
         else:
-            value, _ = _scaled(written)
+            value = _scaled(written)[0] if english else loc.value(written)
             digits = re.fullmatch(r"(1[89]\d\d|20\d\d)", written)
-            if digits and _looks_like_year(text, e):
+            if digits and (english or _looks_like_year(text, e)):
+                # A bare four-digit number in 1800-2099 is a year: English writes counts
+                # of a thousand and more with a comma ("1,500 homes").
                 kind, value = "date", float(written)
+            elif re.fullmatch(r"\d{5,}", written):
+                # "FRB 121102", "1010data": a long run of digits without separators is an
+                # identifier; a count that large is written with them
+                taken.append((s, e))
+                continue
         found.append((s, e, kind, value, unit))
+    taken += [(s, e) for s, e, *_ in found]
+    taken.sort()
 
-    taken = [(s, e) for s, e, *_ in found] + times
-    for m in _SPELLED.finditer(text):
-        s, e, written = m.start(), m.end(), m.group(0)
-        if any(a < e and s < b for a, b in taken):
-            continue
-        bare = written.lower().strip()
-        if bare in ("one", "zero", "hundred", "thousand", "million", "billion", "trillion", "dozen") or re.fullmatch(r"one[\s-]+(?:percent|per\s?cent)", bare):
-            continue
-        kind = "percent" if re.search(r"per\s?cent$", bare) else "number"
-        value = spelled_value(bare)
-        # "five million dollars"
-        unit = None
-        cm = re.match(r"\s+(dollars|euros|pounds|yen|rupees|yuan|rials|riyals|dirhams)\b", text[e : e + 12], re.I)
-        if cm and kind == "number":
-            kind, unit, e = "money", _CURRENCY_WORDS[cm.group(1).lower()], e + cm.end()
-            written = text[s:e]
-        found.append((s, e, kind, value, unit))
+    def is_taken(s: int, e: int) -> bool:
+        k = bisect.bisect_left(taken, (e, e))
+        return any(a < e and s < b for a, b in taken[max(0, k - 3): k])
+
+    if english:
+        for m in _SPELLED.finditer(text):
+            s, e, written = m.start(), m.end(), m.group(0)
+            if is_taken(s, e):
+                continue
+            bare = written.lower().strip()
+            if bare in ("zero", "hundred", "thousand", "million", "billion", "trillion", "dozen") or re.fullmatch(r"one[\s-]+(?:percent|per\s?cent)", bare):
+                continue
+            if bare == "one" and not _counts_one(text, s, e):
+                continue
+            kind = "percent" if re.search(r"per\s?cent$", bare) else "number"
+            value = spelled_value(bare)
+            unit = None
+            cm = re.match(r"\s+(dollars|euros|pounds|yen|rupees|yuan|rials|riyals|dirhams)\b", text[e: e + 12], re.I)
+            if cm and kind == "number":
+                kind, unit, e = "money", _CURRENCY_WORDS[cm.group(1).lower()], e + cm.end()
+            found.append((s, e, kind, value, unit))
+    else:
+        for s, e, kind, value, unit in _spelled_locale(text, loc, taken):
+            pm = re.match(rf"\s+(?:{_LOCALE_WORDS[loc.lang]['percent']})", text[e: e + 24], re.I)
+            if pm:
+                kind, e = "percent", e + pm.end()
+            found.append((s, e, kind, value, unit))
     if _ARABIC_SCRIPT.search(text):
         for m in _FA_SPELLED.finditer(text):
             s, e, written = m.start(), m.end(), m.group(0)
-            if written in ("یک", "صد") or written in _FA_SCALES or any(a < e and s < b for a, b in taken):
+            if written in ("یک", "صد") or written in _FA_SCALES or is_taken(s, e):
                 continue
             kind = "number"
-            pm = re.match(r"\s+درصد(?![\w\u200c])", text[e : e + 8])
+            pm = re.match(r"\s+درصد(?![\w\u200c])", text[e: e + 8])
             if pm:  # "بیست و پنج درصد"
                 kind, e = "percent", e + pm.end()
             found.append((s, e, kind, persian_spelled_value(written), None))
-    # Copyright years and numbers that name a thing (District 4, Prop. 13, Page 8) are not
-    # figures a reader would cite.
-    found = [
-        t for t in found
-        if not _IDENTIFIER_BEFORE.search(text[max(0, t[0] - 12) : t[0]])
-    ]
+    ident = _IDENTIFIER_BEFORE if english else loc.ident
+    found = [t for t in found if not _not_a_figure(text, t, ident)]
     found.sort()
 
     sentences = _Sentences(text)
+    qualifier_re = _QUALIFIER_RE if english else loc.qualifier
     out: list[dict] = []
     for n, (s, e, kind, value, unit) in enumerate(found):
         written = text[s:e]
         counts = None
         if kind in ("number", "percent", "money", "ordinal"):
-            counts, measure = _counts(text, e)
-            unit = unit or measure
+            if english:
+                counts, measure = _counts(text, e)
+                unit = unit or measure
+            else:
+                counts = _counts_locale(text, e, loc)
         qualifier = None
         if kind != "date":
-            qm = _QUALIFIER_RE.search(text[max(0, s - 30) : s])
+            qm = qualifier_re.search(text[max(0, s - 30): s])
             if qm:
                 qualifier = qm.group(1).lower()
         out.append({
@@ -454,3 +759,51 @@ def find_figures(text: str) -> list[dict]:
             **quote_selector(text, s, e),
         })
     return out
+
+
+_ONE_BEFORE = re.compile(r"(?:\b(?:only|just|least|than|killed|injured|arrested|with|of|had|has|have|to|by|for|and|one)\s+)$", re.I)
+
+
+def _counts_one(text: str, s: int, e: int) -> bool:
+    """Whether "one" counts something ("one person was killed"), not a pronoun or article
+    ("one of them", "no one", "a simple one", "one day")."""
+    after = text[e: e + 30]
+    m = re.match(r"\s+([a-z][\w’'-]*)", after)
+    if not m or m.group(1) in ("of", "another", "who", "that", "which", "is", "was", "thing", "day", "way",
+                               "time", "point", "hand", "side", "another", "more", "or", "and", "in", "on", "at", "to"):
+        return False
+    before = text[max(0, s - 12): s].lower()
+    if re.search(r"\b(?:no|any|every|some|each|the|this|that|which|a)\s+$", before) or text[s].isupper():
+        return False
+    word = m.group(1)
+    # a singular noun right after: "one person", "one child", "one year"
+    return not word.endswith(("ly", "ed", "ing")) and word not in _NOT_COUNTED
+
+
+def _not_a_figure(text: str, t: tuple, ident: re.Pattern) -> bool:
+    """Numbers that name or number a thing rather than count it (module doc)."""
+    s, e = t[0], t[1]
+    before = text[max(0, s - 14): s]
+    if ident.search(before):
+        return True
+    written = text[s:e]
+    if written[:1].isalpha() and written[:1].isupper() and t[2] != "date":
+        # a capitalised number word inside a sentence is part of a name: "Seven Mile
+        # Bridge", "Region Two", "Air Force One", "the NINE NETWORK"
+        if not _SENTENCE_START.search(text[max(0, s - 6): s]) or written.isupper():
+            return True
+        if re.match(r"[\s-]+[A-Z][a-z]", text[e: e + 3]) and re.match(r"-", text[e: e + 1]):
+            return True  # "Five-hundred-meter Aperture …"
+    if re.match(r"-(?:[A-Z]|hundred-meter\s+[A-Z])", text[e: e + 16]) or re.match(r"-\w+-[A-Z]", text[e: e + 20]):
+        return True
+    # the base or window of a rate: "per 100,000 people", "the seven-day rate"
+    if re.search(r"\b(?:per|pro|je|par|por|para cada|ogni)\s+$", before, re.I):
+        return True
+    if re.match(r"-(?:day|week|month|Tage|jours|días|dias|giorni)[\s-](?:rate|average|incidence|Inzidenz|moyenne|media|média)", text[e: e + 24]):
+        return True
+    # list numbering: "1. Finland 2. Norway 3. Australia"
+    if t[2] == "number" and re.fullmatch(r"\d{1,2}", written) and re.match(r"\.\s+[A-Z]", text[e: e + 3]):
+        n = int(written)
+        if f"{n + 1}. " in text[e: e + 60] or f"{n - 1}. " in text[max(0, s - 60): s]:
+            return True
+    return False
