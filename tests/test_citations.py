@@ -219,6 +219,13 @@ def test_quotes_and_figures_commands(runner, tmp_path, site):
     # sidebar and comment-count numbers are not figures of the article
     assert not any(f["value"] in (120, 4500, 12) and "comment" in (f["sentence"] or "").lower() for f in figs)
     assert not any("bakeries" in (f["sentence"] or "") for f in figs)
+    # dates and years are not figures by default; --all lists them with their kind
+    assert not any(f["kind"] in ("date", "time", "ordinal") for f in figs)
+    every = lines(invoke(runner, tmp_path, "figures", url, "--all", "--json"))
+    dates = [f for f in every if f["kind"] == "date"]
+    assert dates and len(every) == len(figs) + len([f for f in every if f["kind"] in ("date", "time", "ordinal")])
+    assert not any(q["is_term"] for q in qs)
+    assert len(lines(invoke(runner, tmp_path, "quotes", url, "--all", "--json"))) >= len(qs)
 
 
 def test_unknown_page_and_bad_time_are_usage_errors(runner, tmp_path, site):

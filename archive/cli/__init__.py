@@ -253,13 +253,20 @@ def _at_option(fn):
 @cli.command()
 @click.argument("url")
 @_at_option
+@click.option("--all", "show_all", is_flag=True, help="Also list quoted terms and titles.")
 @store_options
 @json_option
 @handle_errors
-def quotes(url, at, db, warcs, as_json):
-    """Quotations in the version of a page current at a time, with their speakers."""
+def quotes(url, at, show_all, db, warcs, as_json):
+    """Quotations in the version of a page current at a time, with their speakers.
+
+    Quoted terms and titles ("so-called “reform”") are left out; --all lists them too,
+    marked as terms.
+    """
     cap, rows = _rows_at(db, warcs, url, at, "quotes")
     for q in rows:
+        if q["is_term"] and not show_all:
+            continue
         obj = {k: q[k] for k in ("text", "speaker", "start", "end", "statement", "exact", "prefix", "suffix")}
         obj["is_term"] = bool(q["is_term"])
         obj["captured_at"] = cap["captured_at"]
@@ -270,13 +277,22 @@ def quotes(url, at, db, warcs, as_json):
 @cli.command()
 @click.argument("url")
 @_at_option
+@click.option("--all", "show_all", is_flag=True, help="Also list dates, years, times and ordinals, with their kind.")
 @store_options
 @json_option
 @handle_errors
-def figures(url, at, db, warcs, as_json):
-    """Numbers in the version of a page current at a time: value, what they count, qualifier."""
+def figures(url, at, show_all, db, warcs, as_json):
+    """Numbers in the version of a page current at a time: value, what they count, qualifier.
+
+    Dates, years, times of day and ordinals are left out; --all lists them too, each
+    with its kind.
+    """
+    from archive.text.figures import HIDDEN_KINDS
+
     cap, rows = _rows_at(db, warcs, url, at, "figures")
     for f in rows:
+        if f["kind"] in HIDDEN_KINDS and not show_all:
+            continue
         obj = {k: f[k] for k in ("value", "text", "kind", "unit", "counts", "qualifier", "start", "end",
                                  "sentence", "exact", "prefix", "suffix")}
         obj["captured_at"] = cap["captured_at"]
