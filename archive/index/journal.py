@@ -35,9 +35,10 @@ from archive.index.rows import (
     repeat_key,
 )
 from archive.times import iso_date, utcnow, warc_date
-from archive.warc.digests import file_sha256
+from archive.urls import canonical_url
+from archive.warc.digests import check_digest, file_sha256
 from archive.warc.reader import Found, Problem, _iter_gzip, iter_records, sniff
-from archive.warc.record import ParsedRecord, load_record, parse_record
+from archive.warc.record import ParsedRecord, http_head_end, load_record, parse_record
 from archive.warc.writer import (
     DEFAULT_MAX_SIZE,
     STORE_SUFFIXES,
@@ -492,6 +493,7 @@ class Journal:
                         self.conn.execute("BEGIN IMMEDIATE")
                         batch = 0
                 rows.flush()
+                self._resolve_by_digest(name)
                 size = path.stat().st_size
                 self.conn.execute(
                     "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
@@ -580,6 +582,7 @@ class Journal:
                                       name))
             with fresh.transaction() as conn:
                 _resolve_revisits(conn)
+                fresh._resolve_by_digest()
             if after is not None:
                 after(fresh)
             counts = {
@@ -618,20 +621,78 @@ class Journal:
 
     def original_of(self, row: sqlite3.Row) -> sqlite3.Row:
         """The capture holding the payload bytes (a revisit's original), or ``row``."""
+        return self.find_original(row)[0]
+
+    def find_original(self, row: sqlite3.Row) -> tuple[sqlite3.Row, str]:
+        """A revisit's original and how it was found, as pywb finds it: ``("refers_to")``
+        by its ``WARC-Refers-To`` id, ``"payload_sha256"`` by the SHA-256 of the payload,
+        or ``"digest"`` by the revisit's own ``WARC-Payload-Digest`` (any algorithm)
+        among the captures of its URL whatever the scheme (an ``https://`` revisit of an
+        ``http://`` capture). Anything else is ``(row, "self")``."""
         if row["record_type"] != "revisit":
-            return row
+            return row, "self"
         if row["refers_to"]:
             orig = self.capture_row(row["refers_to"])
             if orig is not None:
-                return orig
+                return orig, "refers_to"
         if row["payload_sha256"]:
             snap = self.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?",
                                      (row["payload_sha256"],)).fetchone()
             if snap:
                 orig = self.capture_row(snap[0])
                 if orig is not None:
-                    return orig
+                    return orig, "payload_sha256"
+        orig = self._original_by_digest(row)
+        if orig is not None:
+            return orig, "digest"
         raise StoreError(f"revisit {row['record_id']} refers to a record that is not in the store")
+
+    def _resolve_by_digest(self, warc_file: str | None = None) -> None:
+        """Give revisits (of ``warc_file``, or all) that no id or SHA-256 ties to their
+        original the payload SHA-256 of the capture their declared digest matches."""
+        rows = self.conn.execute(
+            "SELECT * FROM captures WHERE record_type='revisit' AND payload_sha256 IS NULL "
+            "AND (? IS NULL OR warc_file=?)", (warc_file, warc_file)).fetchall()
+        for row in rows:
+            if row["refers_to"] and self.capture_row(row["refers_to"]) is not None:
+                continue
+            orig = self._original_by_digest(row)
+            if orig is not None and orig["payload_sha256"]:
+                self.conn.execute("UPDATE captures SET payload_sha256=? WHERE record_id=?",
+                                  (orig["payload_sha256"], row["record_id"]))
+
+    def _original_by_digest(self, row: sqlite3.Row) -> sqlite3.Row | None:
+        """The capture of the revisit's URL (or its ``WARC-Refers-To-Target-URI``), http or
+        https, whose payload matches the revisit's declared payload digest: the nearest
+        before the revisit first, then any."""
+        try:
+            rec = load_record(self.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+        except (WarcFormatError, StoreError):
+            return None
+        label = rec.header("WARC-Payload-Digest")
+        if not label:
+            return None
+        pages = set()
+        for uri in (rec.header("WARC-Refers-To-Target-URI"), row["url"]):
+            uri = (uri or "").strip().strip("<>")
+            if uri.lower().startswith(("http://", "https://")):
+                rest = uri.split("://", 1)[1]
+                pages.update(canonical_url(f"{scheme}://{rest}") for scheme in ("http", "https"))
+        if not pages:
+            return None
+        marks = ",".join("?" * len(pages))
+        candidates = self.conn.execute(
+            f"SELECT * FROM captures WHERE page_url IN ({marks}) AND record_type != 'revisit' "
+            "ORDER BY captured_at > ?, abs(julianday(captured_at) - julianday(?)) LIMIT 50",
+            (*sorted(pages), row["captured_at"], row["captured_at"])).fetchall()
+        for cand in candidates:
+            try:
+                orig = load_record(self.warcs.path_of(cand["warc_file"]), cand["offset"], cand["length"])
+            except (WarcFormatError, StoreError):
+                continue
+            if check_digest(label, orig.payload) or check_digest(label, _raw_http_body(orig)):
+                return cand
+        return None
 
     def payload(self, key: str) -> tuple[bytes, sqlite3.Row]:
         """The payload of a record id or snapshot SHA-256, read by offset."""
@@ -649,6 +710,13 @@ class Journal:
 
 
 _NO_ROWS = object()   # in an _IndexJob: a record index_record would write no row for
+
+
+def _raw_http_body(rec: ParsedRecord) -> bytes | None:
+    """The HTTP body as sent (transfer-coding kept), which some writers' digests cover."""
+    if rec.http_status is None and not rec.http_headers:
+        return None
+    return rec.block[http_head_end(rec.block)[1]:]
 
 
 def _block_sha256(rec: ParsedRecord) -> str:

@@ -525,10 +525,17 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
             "title_before": va["title"], "title_after": vb["title"]}
 
 
+FOUND_BY = {   # how a revisit's original was found (Journal.find_original)
+    "refers_to": "found by its WARC-Refers-To",
+    "payload_sha256": "found by payload SHA-256",
+    "digest": "found by its payload digest, whatever the URL's scheme",
+}
+
+
 def build_replay(store: Store, key: str) -> dict:
     row = _capture_for_key(store, key)
     try:
-        orig = store.original_of(row)
+        orig, found_by = store.find_original(row)
     except ArchiveError as exc:
         raise _NotFound(str(exc)) from None
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
@@ -540,6 +547,9 @@ def build_replay(store: Store, key: str) -> dict:
         "record_type": row["record_type"], "content_type": row["content_type"],
         "payload_sha256": row["payload_sha256"], "warc_file": orig["warc_file"], "offset": orig["offset"],
         "length": orig["length"], "source_record_id": orig["record_id"], "truncated": row["truncated"],
+        "original_found_by": found_by, "original_url": orig["url"],
+        "original_found_by_text": FOUND_BY.get(found_by, found_by) + (
+            f" at {orig['url']}" if orig["url"] != row["url"] else ""),
         "fixity": row["fixity"], "is_html": mime_of(orig["content_type"]) in HTML_TYPES,
         "archived_headers": headers,
         "previous": mementos[i - 1] if i else None,
