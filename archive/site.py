@@ -115,6 +115,7 @@ def render_article(site: str, article: dict, popular: list[str], others: list[tu
   <meta property="article:published_time" content="{e(article['published'])}">
   <meta property="article:modified_time" content="{e(article['modified'])}">
   <meta property="og:title" content="{e(article['headline'])}">
+  <meta property="og:site_name" content="{e(site)}">
 </head>
 <body>
   <header class="site-header">

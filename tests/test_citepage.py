@@ -6,6 +6,8 @@ edit the article, recapture, live check): see ``tests/test_datasette.py``.
 
 from __future__ import annotations
 
+import json
+
 from archive.check import check_citation
 from archive.store import Store
 from tests import test_datasette
@@ -62,3 +64,53 @@ def test_a_page_that_is_gone_says_gone(ds, archive, site):
     data = get(ds, f"/-/cite/{archive['citation']['id']}.json").json()
     assert data["current"] == "gone" and data["current_checked_at"] == r["checked_at"]
     assert "Page gone" in get(ds, f"/-/cite/{archive['citation']['id']}").text
+
+
+def test_evidence_package_downloads_from_the_page(ds, archive):
+    import io
+    import zipfile
+
+    cid = archive["citation"]["id"]
+    html = get(ds, f"/-/cite/{cid}").text
+    assert f'href="/-/cite/{cid}.wacz" download' in html
+    r = get(ds, f"/-/cite/{cid}.wacz")
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == f'attachment; filename="citation-{cid}.wacz"'
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "datapackage.json" in names and "provenance/proof.json" in names
+    assert any(n.startswith("archive/") and n.endswith(".warc.gz") for n in names)
+    assert get(ds, "/-/cite/c-00000000000000000000.wacz").status_code == 404
+
+
+def test_serve_base_url_is_kept_and_used_by_every_form(archive):
+    import socket
+    import time
+    import urllib.request
+
+    from archive.config import read_config
+    from archive.web.serve import run_datasette
+
+    base = "https://cite.example.org"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = run_datasette(str(archive["db"]), str(archive["warcs"]), port=port, wait=False, base_url=base + "/")
+    try:
+        assert read_config(archive["db"]) == {"base_url": base}
+        cid = archive["citation"]["id"]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/-/cite/{cid}.json", timeout=5).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "Datasette did not start"
+                time.sleep(0.2)
+        data = json.loads(body)
+        assert data["permalink"] == f"{base}/-/cite/{cid}"
+        for key in ("text", "bibtex", "robust_link", "memento"):
+            assert f"{base}/-/" in data["forms"][key], key
+        assert "127.0.0.1:%d" % port not in json.dumps(data["forms"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

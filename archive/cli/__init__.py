@@ -360,7 +360,8 @@ def diff(url, from_, to, db, warcs, as_json):
 @click.option("--at", help="Cite the version current at this time (default: latest).")
 @click.option("--note", help="A note stored with the citation.")
 @click.option("--base-url", default=None, envvar="ARCHIVE_BASE_URL",
-              help="Datasette base URL for the permalink (env ARCHIVE_BASE_URL).")
+              help="Public address of the citation pages for the permalink (env ARCHIVE_BASE_URL; "
+                   "default: the one `archive serve --base-url` stored, else http://127.0.0.1:8001).")
 @store_options
 @json_option
 @handle_errors
@@ -373,11 +374,11 @@ def cite(url, passage, at, note, base_url, db, warcs, as_json):
     Example:
         archive cite https://example.org/news/fire "more than 2,300 homes"
     """
-    from archive.provenance.cite import DEFAULT_BASE_URL
+    from archive.config import base_url as public_base_url
     from archive.provenance.cite import cite as do_cite
 
     with open_store(db, warcs) as store:
-        c = do_cite(store, url, passage, at=at, note=note, base_url=base_url or DEFAULT_BASE_URL)
+        c = do_cite(store, url, passage, at=at, note=note, base_url=public_base_url(db, base_url))
     if as_json:
         emit(c, True)
         return
@@ -530,13 +531,24 @@ def extract(all_, queue, db, warcs, as_json):
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--metadata", "metadata_path", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Datasette metadata file (default: the project's metadata.yml).")
+@click.option("--base-url", default=None,
+              help="Public address readers reach these pages at (https://cite.example.org); stored in "
+                   "the store's archive.toml, used by every link and citation form, and by `archive cite`.")
 @store_options
 @handle_errors
-def serve(host, port, metadata_path, db, warcs):
-    """Serve the index with Datasette, the archive plugin and metadata.yml."""
+def serve(host, port, metadata_path, base_url, db, warcs):
+    """Serve the index with Datasette, the archive plugin and metadata.yml.
+
+    Read-only to the web. To publish citation pages, run it behind a reverse proxy and give
+    the public address once with --base-url (see "Hosting citation pages" in the README).
+
+    \b
+    Example:
+        archive serve --base-url https://cite.example.org --port 8001
+    """
     from archive.web.serve import run_datasette
 
-    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path)
+    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path, base_url=base_url)
 
 
 @cli.command()

@@ -20,11 +20,13 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from archive.config import DEFAULT_BASE_URL
 from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatError
 from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record, record_urn
 from archive.index.rows import warc_record_id
+from archive.text.citemeta import authors
 from archive.text.selectors import quote_selector
 from archive.times import iso_date, warc_date, warc_date_from_iso
 from archive.warc.digests import check_digest, digest_algo
@@ -37,9 +39,6 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
     from archive.index.journal import Journal
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8001"
-
 
 def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact: str) -> str:
     """Derived from what the citation pins: same passage, same snapshot → same id.
@@ -104,37 +103,138 @@ def _write_citation(store: "Journal", body: dict) -> None:
 
 
 def citation_output(store: "Journal", row: sqlite3.Row, base_url: str = DEFAULT_BASE_URL) -> dict:
+    """The citation as commands and pages give it: its fields, permalink, what the cited page
+    says about itself (title, authors, site name, publication date) and the citation forms."""
     out = {k: row[k] for k in CITATION_FIELDS}
     base = base_url.rstrip("/")
     out["permalink"] = f"{base}/-/cite/{row['id']}"
-    title_row = store.conn.execute("SELECT title FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
-    out["title"] = title_row["title"] if title_row else None
+    text_row = store.conn.execute("SELECT title, author, published FROM texts WHERE sha256=?",
+                                  (row["text_sha256"],)).fetchone()
+    out["title"] = text_row["title"] if text_row else None
+    out["authors"] = authors(text_row["author"]) if text_row else []
+    out["published"] = text_row["published"] if text_row else None
+    out["site_name"] = _site_name(store, row["snapshot_sha256"]) or _host(row["url"])
     out["forms"] = citation_forms(out, base)
     return out
 
 
+def _host(url: str) -> str:
+    """A site's host name as a reader writes it: without ``www.`` or a port."""
+    host = (urlsplit(url).hostname or url)
+    return host[4:] if host.startswith("www.") else host
+
+
+def _site_name(store: "Journal", snapshot_sha256: str) -> str | None:
+    """The publication's name from the cited page's own metadata (read from the WARC)."""
+    from archive.text.citemeta import site_name
+    from archive.warc.http import decode_content
+
+    try:
+        payload, orig = store.payload(snapshot_sha256)
+        headers = json.loads(orig["http_headers"]) if orig["http_headers"] else []
+        data, _ = decode_content(payload, headers)
+    except Exception:  # unreadable bytes: the citation still has its host as site name
+        return None
+    return site_name(data)
+
+
+def _bib(value: str) -> str:
+    """A value inside a BibTeX brace group: braces kept balanced, TeX specials escaped."""
+    out = []
+    for ch in value:
+        if ch == "{":  # BibTeX counts braces even after a backslash: spell them out
+            out.append("\\textbraceleft{}")
+        elif ch == "}":
+            out.append("\\textbraceright{}")
+        elif ch in "&%$#_":
+            out.append("\\" + ch)
+        elif ch == "\\":
+            out.append("\\textbackslash{}")
+        elif ch in "~^":
+            out.append("\\" + ch + "{}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _bib_url(url: str) -> str:
+    """A URL inside a BibTeX field: only the characters that would break the group go."""
+    return url.replace("{", "%7B").replace("}", "%7D").replace("\\", "%5C")
+
+
+def _date_parts(iso: str | None) -> list[int] | None:
+    parts = (iso or "")[:10].split("-")
+    try:
+        return [int(x) for x in parts] if len(parts) == 3 else None
+    except ValueError:
+        return None
+
+
+def _long_day(iso: str | None) -> str:
+    parts = _date_parts(iso)
+    if not parts:
+        return ""
+    y, m, d = parts
+    return f"{d} {_MONTHS[m - 1]} {y}" if 1 <= m <= 12 else ""
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+_BIB_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
 def citation_forms(c: dict, base_url: str = DEFAULT_BASE_URL) -> dict:
-    """Ready-to-paste forms: plain text, BibTeX, CSL-JSON, Robust Link, text fragment."""
+    """Ready-to-paste forms: plain text, BibTeX, CSL-JSON, Robust Link, text fragment, Memento.
+
+    Each carries the title, the authors (each once), the publication's name, the publication
+    and capture dates, the live URL and the archived one (the permalink under ``base_url``).
+    """
+    from archive.text.citemeta import name_parts
+
     base = base_url.rstrip("/")
     permalink = f"{base}/-/cite/{c['id']}"
     stamp = (c["captured_at"] or "").replace("-", "").replace(":", "").replace("T", "")[:14]
     memento = f"{base}/-/web/{stamp}/{c['url']}"
     day = (c["captured_at"] or "")[:10]
     title = c.get("title") or c["url"]
-    host = c["url"].split("/")[2] if c["url"].count("/") >= 2 else c["url"]
+    site = c.get("site_name") or _host(c["url"])
+    names = list(c.get("authors") or [])
+    published = c.get("published")
     exact = c["exact"]
-    plain = (f"“{exact}” — {title}, {host}, {c['url']} (archived {day}, snapshot sha256:"
-             f"{c['snapshot_sha256'][:16]}…, {permalink})")
-    bib_title = title.replace("{", "\\{").replace("}", "\\}")
-    bibtex = (f"@misc{{{c['id']},\n  title = {{{bib_title}}},\n  howpublished = {{\\url{{{c['url']}}}}},\n"
-              f"  note = {{Archived {day}; snapshot sha256:{c['snapshot_sha256']}; quoted passage: "
-              f"``{exact.replace('{', '').replace('}', '')}''; {permalink}}},\n  urldate = {{{day}}}\n}}")
-    y, m, d = (int(x) for x in day.split("-")) if day else (0, 0, 0)
-    csl = {"id": c["id"], "type": "webpage", "title": title, "URL": c["url"],
-           "archive": "archive-store", "archive_location": permalink,
-           "accessed": {"date-parts": [[y, m, d]]}, "note": f"sha256:{c['snapshot_sha256']}"}
+    who = (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) + ". " if names else ""
+    when = f", {_long_day(published)}" if _long_day(published) else ""
+    plain = (f"{who}“{title}”. {site}{when}. {c['url']}. Archived {_long_day(day)}: {permalink} "
+             f"(snapshot sha256:{c['snapshot_sha256'][:16]}…). Quoted: “{exact}”")
+    issued = _date_parts(published) or _date_parts(day)
+    # "Family, Given"; an organisation in braces so BibTeX does not split it into names.
+    bib_names = " and ".join(_bib(f"{fam}, {giv}") if giv else "{" + _bib(fam) + "}"
+                             for giv, fam in (name_parts(n) for n in names))
+    fields = []
+    if names:
+        fields.append(("author", bib_names))
+    fields += [("title", _bib(title)), ("howpublished", _bib(site))]
+    if issued:
+        fields += [("year", str(issued[0])), ("month", _BIB_MONTHS[issued[1] - 1] if 1 <= issued[1] <= 12 else "")]
+    fields += [("url", _bib_url(c["url"])), ("urldate", day),
+               ("note", f"Archived {day} at \\url{{{_bib_url(permalink)}}}; snapshot sha256:{c['snapshot_sha256']}; "
+                        f"quoted passage: ``{_bib(exact)}''")]
+    body = ",\n".join(f"  {k} = {{{v}}}" if k != "month" else f"  {k} = {v}" for k, v in fields if v)
+    bibtex = f"@misc{{{c['id']},\n{body}\n}}"
+    csl: dict = {"id": c["id"], "type": "webpage", "title": title}
+    if names:
+        csl["author"] = [{"family": fam, "given": giv} if giv else {"literal": fam}
+                         for giv, fam in (name_parts(n) for n in names)]
+    csl["container-title"] = site
+    if _date_parts(published):
+        csl["issued"] = {"date-parts": [_date_parts(published)]}
+    csl["URL"] = c["url"]
+    if _date_parts(day):
+        csl["accessed"] = {"date-parts": [_date_parts(day)]}
+    csl.update({"archive": _host(base), "archive_location": permalink,
+                "note": f"Archived copy: {permalink} (snapshot sha256:{c['snapshot_sha256']}). "
+                        f"Quoted: “{exact}”"})
     robust = (f'<a href="{html.escape(c["url"])}" data-versionurl="{html.escape(memento)}" '
-              f'data-versiondate="{day}">{html.escape(exact[:80])}</a>')
+              f'data-versiondate="{day}">{html.escape(title)}</a>')
     fragment = c["url"].split("#")[0] + "#:~:text=" + _text_fragment(exact, c.get("prefix"), c.get("suffix"))
     return {"text": plain, "bibtex": bibtex, "csl_json": csl, "robust_link": robust,
             "text_fragment": fragment, "memento": memento}

@@ -8,6 +8,7 @@ Every page has a ``.json`` twin and works without JavaScript.
 Routes (all read-only; anything but GET/HEAD gets 405)::
 
     /-/cite/<citation id>[.json]        passage, provenance, verification done now
+    /-/cite/<citation id>.wacz          the evidence package (WACZ) of the citation
     /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
     /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
     /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
@@ -42,6 +43,7 @@ CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
 def register_routes():
     return [
         (r"^/-/cite/(?P<id>c-[0-9a-f]{20})(?P<fmt>\.json)?$", pages.cite_view),
+        (r"^/-/cite/(?P<id>c-[0-9a-f]{20})\.wacz$", pages.cite_wacz_view),
         (r"^/-/snapshot/(?P<sha>[0-9a-fA-F]{64})(?P<fmt>\.json)?$", pages.snapshot_view),
         (r"^/-/diff(?P<fmt>\.json)?$", pages.diff_view),
         (r"^/-/replay/(?P<key>[^/]+?)(?P<fmt>\.json)?$", pages.replay_view),

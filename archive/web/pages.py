@@ -7,6 +7,7 @@ JavaScript.
 Routes (all read-only; anything but GET/HEAD gets 405)::
 
     /-/cite/<citation id>[.json]        passage, provenance, verification done now
+    /-/cite/<citation id>.wacz          the evidence package (WACZ) of the citation
     /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
     /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
     /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
@@ -39,6 +40,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from datasette.utils.asgi import Response
 
+from archive.config import check_base_url, read_config
 from archive.errors import ArchiveError, UsageError
 from archive.index.queries import load_version, resolve_page, stored_changes, version_of
 from archive.index.versions import pending_snapshots
@@ -411,7 +413,12 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
                       "start": row["start"], "end": row["end"]}
     out["segments"] = highlight_segments(text, [{"start": row["start"], "end": row["end"],
                                                  "cls": "passage", "id": "passage"}])
-    out["forms"] = citation_output(store, row, base_url)["forms"]
+    cited = citation_output(store, row, base_url)
+    out["forms"] = cited["forms"]
+    out["permalink"] = cited["permalink"]
+    out["author"] = ", ".join(cited["authors"]) or None
+    out["site_name"] = cited["site_name"]
+    out["published"] = cited["published"]
     out["figures"] = history["figures"]
     later = _later(conn, row, cited_version, history["versions"])
     out["later"] = later
@@ -677,8 +684,17 @@ def _target_url(request) -> str:
     return url
 
 
+def public_base_url(datasette) -> str | None:
+    """The public address configured for links and citation forms (``archive serve
+    --base-url``: env ``ARCHIVE_BASE_URL``, plugin config ``base_url``, or the store's
+    settings file), or None to use the address each request came to."""
+    configured = (os.environ.get("ARCHIVE_BASE_URL") or (datasette.plugin_config(PLUGIN) or {}).get("base_url")
+                  or read_config(_paths(datasette)[0]).get("base_url"))
+    return check_base_url(configured) if configured else None
+
+
 def _base_url(datasette, request) -> str:
-    return datasette.absolute_url(request, datasette.urls.instance()).rstrip("/")
+    return public_base_url(datasette) or datasette.absolute_url(request, datasette.urls.instance()).rstrip("/")
 
 
 async def _render(datasette, request, template: str, context: dict, headers: dict | None = None,
@@ -734,8 +750,42 @@ async def _built_when_extracted(datasette, builder: Callable[..., dict], args: t
             delay = min(delay * 2, 0.5)
 
 
+def _cite_links(request, data: dict) -> None:
+    data["wacz_url"] = request.path + ".wacz"
+
+
 cite_view = _page(build_cite, "archive_cite.html",
-                  lambda ds, req: (req.url_vars["id"], _base_url(ds, req)))
+                  lambda ds, req: (req.url_vars["id"], _base_url(ds, req)), decorate=_cite_links)
+
+
+def build_cite_wacz(store: Store, cid: str) -> bytes:
+    """The evidence package of a citation: a WACZ of the records behind it and its proof
+    (what ``archive export wacz --citation`` writes), made in a temporary directory."""
+    import tempfile
+
+    from archive.export import export_wacz
+
+    if store.conn.execute("SELECT 1 FROM citations WHERE id=?", (cid,)).fetchone() is None:
+        raise _NotFound(f"no citation {cid!r} in the archive")
+    with tempfile.TemporaryDirectory(prefix="archive-wacz-") as tmp:
+        target = Path(tmp) / f"citation-{cid}.wacz"
+        try:
+            export_wacz(store, target, citation=cid)
+        except ArchiveError as exc:
+            raise _NotFound(f"the evidence package of {cid} cannot be made: {exc}") from None
+        return target.read_bytes()
+
+
+async def cite_wacz_view(datasette, request) -> Response:
+    if not _only_get(request):
+        return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD"})
+    cid = request.url_vars["id"]
+    try:
+        data = await _with_store(datasette, build_cite_wacz, cid)
+    except _NotFound as exc:
+        return await _error(datasette, request, 404, str(exc), False)
+    return Response(data, status=200, content_type="application/zip", headers=_page_headers({
+        "Content-Disposition": f'attachment; filename="citation-{cid}.wacz"'}))
 snapshot_view = _page(build_snapshot, "archive_snapshot.html",
                       lambda ds, req: (req.url_vars["sha"].lower(),))
 

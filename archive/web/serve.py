@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from archive.config import check_base_url, read_config, write_config
 from archive.errors import UsageError
 
 # Limits that keep one expensive query from starving everyone else (RELIABILITY.md).
@@ -33,24 +35,40 @@ def metadata_file() -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def datasette_args(db: str, host: str, port: int, metadata_path: str | None = None) -> list[str]:
+def datasette_args(db: str, host: str, port: int, metadata_path: str | None = None,
+                   base_url: str | None = None) -> list[str]:
+    """The ``datasette serve`` command line. A public ``base_url`` with a path
+    (``https://example.org/archive``) becomes Datasette's ``base_url`` setting
+    (``/archive/``), so that the pages' own links carry the prefix a reverse proxy expects."""
     args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port)]
     meta = metadata_path or metadata_file()
     if meta:
         args += ["--metadata", str(meta)]
     for k, v in SETTINGS.items():
         args += ["--setting", k, v]
+    prefix = urlsplit(base_url).path.strip("/") if base_url else ""
+    if prefix:
+        args += ["--setting", "base_url", f"/{prefix}/"]
     return args
 
 
 def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001,
-                  metadata_path: str | None = None, wait: bool = True) -> subprocess.Popen | int:
+                  metadata_path: str | None = None, wait: bool = True,
+                  base_url: str | None = None) -> subprocess.Popen | int:
+    """Serve ``db`` with Datasette. ``base_url``, the public address readers use, is stored
+    in the store's settings file (``archive.toml``) so that ``archive cite`` and later
+    ``archive serve`` runs use it too; without it, the stored one (if any) applies."""
     if not Path(db).exists():
         raise UsageError(f"{db} does not exist: capture or import something first")
+    if base_url:
+        write_config(db, base_url=check_base_url(base_url))
+    base_url = read_config(db).get("base_url")
     env = dict(os.environ)
     env["ARCHIVE_WARCS"] = str(Path(warcs).resolve())
     env["ARCHIVE_DB"] = str(Path(db).resolve())
-    args = datasette_args(db, host, port, metadata_path)
+    if base_url:
+        env["ARCHIVE_BASE_URL"] = base_url
+    args = datasette_args(db, host, port, metadata_path, base_url)
     if wait:
         # Become Datasette: signals (SIGTERM from a supervisor, Ctrl-C) reach it
         # directly and no orphan is left holding the port.
