@@ -245,10 +245,7 @@ def _long_lines(text: str) -> int:
 
 
 # A drop capital set apart from its paragraph: ``<span>T</span><p>urkey, Poland …``.
-_DROP_CAP = etree.XPath(
-    "//*[not(*) and string-length(normalize-space(text())) = 1]"
-    "[following-sibling::*[1][self::p]]"
-)
+_DROP_CAP = etree.XPath("//p/preceding-sibling::*[1][not(*)][string-length(normalize-space(text())) = 1]")
 
 
 def _join_drop_caps(tree: etree._Element) -> None:
@@ -502,7 +499,7 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
     long_paragraphs = _LONG_PARAGRAPHS(tree)
     doc = bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=True)
     raw = (doc.text if doc is not None else "") or ""
-    if long_paragraphs >= 4 and _long_lines(raw) * 2 < long_paragraphs:
+    if long_paragraphs >= 4 and _long_lines(raw) * 4 < long_paragraphs:
         # Fast mode kept a fragment of a page whose long paragraphs it left out (a body
         # split over many containers): trafilatura's full mode, with its fallback
         # extractors, finds the article. Only such pages pay for it.

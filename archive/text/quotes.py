@@ -717,12 +717,44 @@ def _strip_not_name(name: str) -> str:
     return " ".join(words)
 
 
+# Pronouns that stand for a person; "it", "they" may stand for an organisation.
+_PERSONAL = {"he", "she", "er", "il", "elle", "él", "ella", "ele", "ela", "lui", "lei"}
+_ORG_WORDS = re.compile(
+    r"\b(?:Ministry|Department|Police|University|Agency|Office|Council|Committee|Court|"
+    r"Government|Inc|Corp|Company|Association|Foundation|Institute|Bank|Party|News|Times|"
+    r"Post|Service|Commission|Organi[sz]ation|Cent(?:er|re)|Network|Group|Board|Authority|"
+    r"Ministerium|Ministère|Ministerio|Ministério|Alcaldía|Prefeitura|Regierung|Polizei|"
+    r"Gobierno|Governo|Gouvernement|Initiative|Report|Bureau|Administration)\b"
+)
+
+
+def _is_person(name: str) -> bool:
+    """Whether a speaker names a person rather than a body or a description."""
+    words = name.split()
+    if not words or not words[0][:1].isupper() or _ORG_WORDS.search(name):
+        return False
+    return words[0].lower() not in _DETERMINERS
+
+
+def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, ok) -> tuple[int, str] | None:
+    """The last of ``items`` (sorted by offset) before ``pos`` that passes ``ok``."""
+    k = bisect.bisect_left(positions, pos) - 1
+    while k >= 0:
+        if ok(items[k][1]):
+            return items[k]
+        k -= 1
+    return None
+
+
 def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
     for m in _SAY_RE.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        head = text[max(line_start, m.start() - 80) : m.start()]
+        # only the 80 characters before the verb matter: look for the paragraph start
+        # there, not back through the whole paragraph
+        lo = max(0, m.start() - 80)
+        line_start = text.rfind("\n", lo, m.start()) + 1 or lo
+        head = text[max(line_start, lo) : m.start()]
         name = _name_before(head) if head.strip() else None
         if name is None and re.search(r"\band\s*$", head):
             # "Eva Lindqvist called the result ... and said": the sentence's subject
@@ -745,14 +777,15 @@ def find_quotes(text: str) -> list[dict]:
     last_named_at: tuple[int, str] | None = None
     indirect = _indirect_speakers(text)
     titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
+    indirect_at = [pos for pos, _ in indirect]
+    titled_at = [pos for pos, _ in titled]
     statement = -1
     prev: dict | None = None
     prev_attr_end = -1  # where the attribution after the previous quote ended
     for n, sp in enumerate(spans):
         ln = line_of(sp.open)
         line_start = line_starts[ln]
-        line_end = text.find("\n", sp.open)
-        line_end = len(text) if line_end < 0 else line_end
+        line_end = line_starts[ln + 1] - 1 if ln + 1 < len(line_starts) else len(text)
         quoted = text[sp.start : sp.end]
         prev_close = prev["_close"] if prev and prev["_line"] == ln else line_start
         head = _sentence_head(text, line_start, sp.open, prev_close)
@@ -805,16 +838,19 @@ def find_quotes(text: str) -> list[dict]:
             # speech; for "he"/"she" also the last person named by title ("Soon after
             # Ms. Price was elected, she said"), unless the title says the other gender
             pronoun = speaker.lower()
-            earlier = [(pos, name) for pos, name in indirect if pos < sp.open]
-            if last_named_at is not None:
+            def fits(name: str) -> bool:
+                if pronoun in _PERSONAL and not _is_person(name):
+                    return False  # "he" is a person, not "the ministry" or "Reuters Inc"
+                return not (pronoun == "she" and name.startswith("Mr.")) and not (
+                    pronoun == "he" and name.startswith(_FEMININE_TITLES))
+
+            earlier = [c for c in (_last_before(indirect, indirect_at, sp.open, fits),) if c]
+            if last_named_at is not None and fits(last_named_at[1]):
                 earlier.append(last_named_at)
             if pronoun in ("he", "she"):
-                earlier += [(pos, name) for pos, name in titled if pos < sp.open]
-                earlier = [
-                    (pos, name) for pos, name in earlier
-                    if not (pronoun == "she" and name.startswith("Mr."))
-                    and not (pronoun == "he" and name.startswith(_FEMININE_TITLES))
-                ]
+                c = _last_before(titled, titled_at, sp.open, fits)
+                if c:
+                    earlier.append(c)
             speaker = max(earlier)[1] if earlier else None
         # A paragraph that opens with a quotation continues the last speaker.
         if (
@@ -905,6 +941,7 @@ class _Names:
         self.text = text
         self._lower: set[str] | None = None
         self._by_last: dict[str, list[tuple[int, list[str]]]] | None = None
+        self._counts: dict[str, int] = {}
 
     def _is_title(self, word: str) -> bool:
         w = word.lower().rstrip(".")
@@ -924,12 +961,17 @@ class _Names:
                 cut = i + 1
         return tokens[cut:]
 
+    def _count(self, words: str) -> int:
+        if words not in self._counts:
+            self._counts[words] = self.text.count(words)
+        return self._counts[words]
+
     def _index(self) -> dict[str, list[tuple[int, list[str]]]]:
         if self._by_last is None:
             self._by_last = {}
             for m in _NAME_RUN_ALL.finditer(self.text):
                 tokens = self._strip(m.group(0).split())
-                while len(tokens) >= 3 and self.text.count(tokens[0]) > self.text.count(f"{tokens[0]} {tokens[1]}"):
+                while len(tokens) >= 3 and self._count(tokens[0]) > self._count(f"{tokens[0]} {tokens[1]}"):
                     # "Massachusetts Joshua Levy" (U.S. Attorney for Massachusetts …): a
                     # first word the text also uses on its own is not part of the name
                     tokens = tokens[1:]
