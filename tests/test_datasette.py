@@ -405,13 +405,13 @@ def test_plugin_doctests():
 
 
 def test_metadata_describes_every_table_and_column():
-    from archive.index import schema
+    from archive.index.db import ensure_schema
     import sqlite3
 
     meta = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
     tables = meta["databases"]["archive"]["tables"]
     conn = sqlite3.connect(":memory:")
-    schema.ensure_schema(conn)
+    ensure_schema(conn)
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' "
                                         "AND name NOT LIKE 'texts_fts_%' AND name NOT LIKE 'sqlite_%'")]
     for name in names:

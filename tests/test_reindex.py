@@ -177,3 +177,30 @@ def test_an_import_copy_left_by_a_killed_process_is_removed(tmp_path, site):
         assert result["records"] and not result["errors"]
         assert result["stored_as"] in store.warcs.list_files()
     assert not stale.exists() and live.exists()
+
+
+def test_the_fast_schema_check_knows_every_migration():
+    """Opening a store checks MIGRATION_NAMES without loading sqlite-utils: a migration
+    missing from that list would never run on an existing index."""
+    from archive.index.migrations import MIGRATIONS
+    from archive.index.schema import MIGRATION_NAMES
+
+    assert tuple(m.name for m in MIGRATIONS._migrations) == MIGRATION_NAMES
+
+
+def test_a_column_declared_later_is_added_to_an_index_that_has_had_every_migration(tmp_path):
+    """Adding a column to TABLES is enough: an index opened after that gains it."""
+    from archive.index import schema
+    from archive.index.db import open_db
+
+    db = tmp_path / "archive.db"
+    open_db(db).close()
+    con = sqlite3.connect(db)
+    con.execute("ALTER TABLE captures DROP COLUMN truncated")
+    con.execute("UPDATE _meta SET value='an older schema' WHERE key='tables_sha256'")
+    con.commit()
+    con.close()
+    assert schema.pending_migrations(sqlite3.connect(db)) == ["columns"]
+    conn = open_db(db)
+    assert "truncated" in {r[1] for r in conn.execute("PRAGMA table_info(captures)")}
+    assert schema.pending_migrations(conn) == []

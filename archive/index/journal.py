@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import schema
+from archive.index.db import open_db
 from archive.index.rows import (
     CAPTURE_TYPES,
     INDEXED_TYPES,
@@ -89,7 +90,7 @@ class Journal:
             self.conn = schema.connect(self.db_path, readonly=True)
             recover = False
         else:
-            self.conn = schema.open_db(self.db_path)
+            self.conn = open_db(self.db_path)
         self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed, on_close=self._file_closed,
@@ -547,7 +548,7 @@ class Journal:
             for suffix in ("-wal", "-shm"):
                 Path(str(self.db_path) + suffix).unlink(missing_ok=True)
                 Path(str(tmp) + suffix).unlink(missing_ok=True)
-            self.conn = schema.open_db(self.db_path)
+            self.conn = open_db(self.db_path)
         return counts
 
     def build_index(self, target: Path, after: Callable[["Journal"], None] | None = None) -> dict:

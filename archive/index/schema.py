@@ -10,13 +10,9 @@ so several capturing processes and a Datasette reader never see "database is loc
 
 from __future__ import annotations
 
-import fcntl
-import os
+import hashlib
 import sqlite3
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 SCHEMA_VERSION = 2   # 2: migrations through sqlite-utils, FTS as sqlite-utils lays it out
 BUSY_TIMEOUT_MS = 30_000
@@ -269,88 +265,28 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
-FTS_COLUMNS = ("title", "text")
-FTS_TOKENIZE = "unicode61 remove_diacritics 2"
-MIGRATIONS = Migrations("archive-store")
+MIGRATION_SET = "archive-store"
+# The names of the migrations in archive/index/migrations.py, in order: opening a store
+# checks them with one query, and imports sqlite-utils only when one is pending.
+MIGRATION_NAMES = ("m001_tables", "m002_columns_of_earlier_indexes", "m003_fts_that_datasette_finds")
 
 
-def declared() -> sqlite_utils.Database:
-    """The schema ``TABLES`` declares, as an in-memory database to compare with.
-
-    >>> ("state", str) in declared()["warc_files"].columns_dict.items()
-    True
-    >>> list(declared()["quotes"].columns_dict)[-3:]
-    ['exact', 'prefix', 'suffix']
-    """
-    db = sqlite_utils.Database(memory=True)
-    db.conn.executescript(TABLES)
-    return db
+def tables_sha() -> str:
+    """SHA-256 of the declared schema: when it differs from the one recorded in ``_meta``,
+    a column was added to ``TABLES`` since this index was last brought up to date."""
+    return hashlib.sha256(TABLES.encode("utf-8")).hexdigest()
 
 
-@MIGRATIONS()
-def m001_tables(db: sqlite_utils.Database) -> None:
-    """Every table and index of ``TABLES`` (each statement is ``IF NOT EXISTS``)."""
-    for stmt in TABLES.split(";"):
-        if stmt.strip():
-            db.execute(stmt)
-
-
-@MIGRATIONS()
-def m002_columns_of_earlier_indexes(db: sqlite_utils.Database) -> None:
-    """Indexes written before migrations existed may lack columns added since: add them
-    (they are nullable, so the rows already there stay valid)."""
-    want = declared()
-    for name in want.table_names():
-        have = db.table(name).columns_dict
-        for column, kind in want.table(name).columns_dict.items():
-            if column not in have:
-                db.table(name).add_column(column, kind)
-
-
-@MIGRATIONS(transactional=False)   # enable_fts runs a script, which commits
-def m003_fts_that_datasette_finds(db: sqlite_utils.Database) -> None:
-    """Full-text search over texts, as sqlite-utils lays it out (``content=[texts]`` and
-    the ``texts_ai/ad/au`` triggers), so Datasette and its plugins detect it. An index of
-    an earlier version declared ``content='texts'``, which Datasette does not recognise:
-    that table is dropped and rebuilt."""
-    texts = db.table("texts")
-    if db.table(FTS_TABLE).exists() and texts.detect_fts() != FTS_TABLE:
-        for trigger in ("texts_ai", "texts_ad", "texts_au"):
-            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-        db.execute(f"DROP TABLE {FTS_TABLE}")
-    texts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
-
-
-def ensure_schema(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
-    """Apply every pending migration (all of them for a new index).
-
-    Checking costs one read; when something is pending, processes opening the same new
-    store take turns through an exclusive lock on a file beside the index, so no two
-    apply the same migration.
-    """
-    db = sqlite_utils.Database(conn)
-    if not MIGRATIONS.pending(db):
-        return
-    lock = Path(f"{path}.lock") if path is not None else None
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if lock is not None else None
+def pending_migrations(conn: sqlite3.Connection) -> list[str]:
+    """What this index has not had: the names of pending migrations (all of them for a new
+    index), and ``"columns"`` when ``TABLES`` declares something it may lack."""
     try:
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        MIGRATIONS.apply(db)
-        conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-    finally:
-        if fd is not None:
-            os.close(fd)
-
-
-def open_db(path: str | Path) -> sqlite3.Connection:
-    from archive.errors import StoreError
-
-    conn = connect(path)
-    try:
-        ensure_schema(conn, path)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(f"{path} is not a usable archive index ({exc}); "
-                         "rebuild it from the WARC files with `archive reindex`") from None
-    return conn
+        done = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set=?",
+                                           (MIGRATION_SET,))}
+        recorded = conn.execute("SELECT value FROM _meta WHERE key='tables_sha256'").fetchone()
+    except sqlite3.OperationalError:   # no such table: a new index, or an older one
+        done, recorded = set(), None
+    pending = [n for n in MIGRATION_NAMES if n not in done]
+    if recorded is None or recorded[0] != tables_sha():
+        pending.append("columns")
+    return pending

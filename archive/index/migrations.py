@@ -1,0 +1,98 @@
+"""The schema migrations, through sqlite-utils: each runs once per index, recorded in
+``_sqlite_migrations``. A change to the schema is a new function here (and its name in
+:data:`archive.index.schema.MIGRATION_NAMES`), never an edit of one that has run.
+
+Imported only when an index has a migration pending (sqlite-utils brings click with it,
+which commands that only read the index need not load).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from archive.index.schema import FTS_TABLE, MIGRATION_SET, SCHEMA_VERSION, TABLES, tables_sha
+
+FTS_COLUMNS = ("title", "text")
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+MIGRATIONS = Migrations(MIGRATION_SET)
+
+
+def declared() -> sqlite_utils.Database:
+    """The schema ``TABLES`` declares, as an in-memory database to compare with.
+
+    >>> ("state", str) in declared()["warc_files"].columns_dict.items()
+    True
+    >>> list(declared()["quotes"].columns_dict)[-3:]
+    ['exact', 'prefix', 'suffix']
+    """
+    db = sqlite_utils.Database(memory=True)
+    db.conn.executescript(TABLES)
+    return db
+
+
+@MIGRATIONS()
+def m001_tables(db: sqlite_utils.Database) -> None:
+    """Every table and index of ``TABLES`` (each statement is ``IF NOT EXISTS``)."""
+    for stmt in TABLES.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
+def add_declared_columns(db: sqlite_utils.Database) -> None:
+    """Add each column ``TABLES`` declares that a table of this index lacks (new columns
+    are nullable, so the rows already there stay valid). Runs whenever ``TABLES`` changed
+    since the index was last opened for writing."""
+    want = declared()
+    for name in want.table_names():
+        have = db.table(name).columns_dict
+        for column, kind in want.table(name).columns_dict.items():
+            if column not in have:
+                db.table(name).add_column(column, kind)
+
+
+@MIGRATIONS()
+def m002_columns_of_earlier_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes written before migrations existed may lack columns added since."""
+    add_declared_columns(db)
+
+
+@MIGRATIONS(transactional=False)   # enable_fts runs a script, which commits
+def m003_fts_that_datasette_finds(db: sqlite_utils.Database) -> None:
+    """Full-text search over texts, as sqlite-utils lays it out (``content=[texts]`` and
+    the ``texts_ai/ad/au`` triggers), so Datasette and its plugins detect it. An index of
+    an earlier version declared ``content='texts'``, which Datasette does not recognise:
+    that table is dropped and rebuilt."""
+    texts = db.table("texts")
+    if db.table(FTS_TABLE).exists() and texts.detect_fts() != FTS_TABLE:
+        for trigger in ("texts_ai", "texts_ad", "texts_au"):
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        db.execute(f"DROP TABLE {FTS_TABLE}")
+    texts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
+
+
+def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
+    """Apply every pending migration (all of them for a new index).
+
+    Processes opening the same new store at once take turns through an exclusive lock on
+    a file beside the index, so no two apply the same migration.
+    """
+    db = sqlite_utils.Database(conn)
+    lock = Path(f"{path}.lock") if path is not None else None
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if lock is not None else None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        MIGRATIONS.apply(db)
+        with db.atomic():
+            add_declared_columns(db)
+            conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            conn.execute("INSERT OR REPLACE INTO _meta VALUES ('tables_sha256', ?)", (tables_sha(),))
+    finally:
+        if fd is not None:
+            os.close(fd)
