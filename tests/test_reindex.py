@@ -204,3 +204,21 @@ def test_a_column_declared_later_is_added_to_an_index_that_has_had_every_migrati
     conn = open_db(db)
     assert "truncated" in {r[1] for r in conn.execute("PRAGMA table_info(captures)")}
     assert schema.pending_migrations(conn) == []
+
+
+def test_a_table_and_index_declared_later_reach_an_index_that_has_had_every_migration(tmp_path):
+    from archive.index.db import open_db
+
+    db = tmp_path / "archive.db"
+    open_db(db).close()
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE import_errors")
+    idx = con.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+                      "AND tbl_name='captures' LIMIT 1").fetchone()[0]
+    con.execute(f"DROP INDEX {idx}")
+    con.execute("UPDATE _meta SET value='an older schema' WHERE key='tables_sha256'")
+    con.commit()
+    con.close()
+    conn = open_db(db)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "import_errors" in names and idx in names

@@ -46,14 +46,27 @@ def m001_tables(db: sqlite_utils.Database) -> None:
 
 def add_declared_columns(db: sqlite_utils.Database) -> None:
     """Add each column ``TABLES`` declares that a table of this index lacks (new columns
-    are nullable, so the rows already there stay valid). Runs whenever ``TABLES`` changed
-    since the index was last opened for writing."""
+    are nullable, so the rows already there stay valid)."""
     want = declared()
     for name in want.table_names():
         have = db.table(name).columns_dict
         for column, kind in want.table(name).columns_dict.items():
             if column not in have:
                 db.table(name).add_column(column, kind)
+
+
+def sync_declared(db: sqlite_utils.Database) -> None:
+    """Bring the index to what ``TABLES`` declares now: new tables, new columns, then new
+    indexes (which may be on the new columns). Runs whenever ``TABLES`` changed since the
+    index was last opened for writing; every statement is ``IF NOT EXISTS``."""
+    statements = [s.strip() for s in TABLES.split(";") if s.strip()]
+    for stmt in statements:
+        if stmt.upper().startswith("CREATE TABLE"):
+            db.execute(stmt)
+    add_declared_columns(db)
+    for stmt in statements:
+        if not stmt.upper().startswith("CREATE TABLE"):
+            db.execute(stmt)
 
 
 @MIGRATIONS()
@@ -90,7 +103,7 @@ def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         MIGRATIONS.apply(db)
         with db.atomic():
-            add_declared_columns(db)
+            sync_declared(db)
             conn.execute("INSERT OR REPLACE INTO _meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             conn.execute("INSERT OR REPLACE INTO _meta VALUES ('tables_sha256', ?)", (tables_sha(),))
     finally:
