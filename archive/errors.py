@@ -5,6 +5,7 @@ Every expected failure raises one of these with a message a user can act on; onl
 
     ArchiveError
     ├── UsageError            bad arguments: unknown URL scheme, no such citation, ...
+    │   └── AmbiguousPassage  a passage to cite occurs more than once (.matches)
     ├── CaptureError          a fetch failed (.code: blocked_address, too_many_redirects,
     │                         bad_response, timeout, connection_failed, invalid_url)
     ├── WarcFormatError       a malformed WARC/ARC record (.path, .offset, .reason)
@@ -24,6 +25,15 @@ class ArchiveError(Exception):
 
 class UsageError(ArchiveError):
     """The request itself is wrong (bad argument, unknown id, unsupported scheme)."""
+
+
+class AmbiguousPassage(UsageError):
+    """A passage to cite occurs in several places and none was chosen. ``matches`` lists them
+    (``{"occurrence", "start", "end", "context"}``), in text order."""
+
+    def __init__(self, message: str, matches: list[dict]):
+        super().__init__(message)
+        self.matches = matches
 
 
 class CaptureError(ArchiveError):

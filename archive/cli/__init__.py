@@ -359,16 +359,21 @@ def diff(url, from_, to, db, warcs, as_json):
 @click.argument("passage")
 @click.option("--at", help="Cite the version current at this time (default: latest).")
 @click.option("--note", help="A note stored with the citation.")
+@click.option("--occurrence", type=click.IntRange(1), default=None,
+              help="Which occurrence to pin (1 = first) when the passage is in the text more than once.")
 @click.option("--base-url", default=None, envvar="ARCHIVE_BASE_URL",
               help="Public address of the citation pages for the permalink (env ARCHIVE_BASE_URL; "
                    "default: the one `archive serve --base-url` stored, else http://127.0.0.1:8001).")
 @store_options
 @json_option
 @handle_errors
-def cite(url, passage, at, note, base_url, db, warcs, as_json):
+def cite(url, passage, at, note, occurrence, base_url, db, warcs, as_json):
     """Pin a passage of a page to its snapshot and print the citation forms.
 
-    The passage is found exactly, then tolerantly (whitespace, curly quotes, dashes).
+    The passage is found exactly, then tolerantly (whitespace, curly quotes, dashes). If
+    it occurs more than once, nothing is pinned: the places are listed (exit status 2) and
+    --occurrence N, or a longer passage, picks one. The JSON says which was pinned
+    (occurrence, occurrences).
 
     \b
     Example:
@@ -377,15 +382,24 @@ def cite(url, passage, at, note, base_url, db, warcs, as_json):
     from archive.config import base_url as public_base_url
     from archive.provenance.cite import cite as do_cite
 
+    from archive.errors import AmbiguousPassage
+
     with open_store(db, warcs) as store:
-        c = do_cite(store, url, passage, at=at, note=note, base_url=public_base_url(db, base_url))
+        try:
+            c = do_cite(store, url, passage, at=at, note=note, base_url=public_base_url(db, base_url),
+                        occurrence=occurrence)
+        except AmbiguousPassage as exc:
+            if as_json:
+                emit({"error": "ambiguous_passage", "occurrences": len(exc.matches), "matches": exc.matches}, True)
+            raise
     if as_json:
         emit(c, True)
         return
     forms = c["forms"]
     click.echo(f"Citation {c['id']}\n  permalink: {c['permalink']}\n  url: {c['url']}\n"
                f"  captured_at: {c['captured_at']}\n  snapshot_sha256: {c['snapshot_sha256']}\n"
-               f"  passage [{c['start']}:{c['end']}]: “{c['exact']}”\n\n"
+               f"  passage [{c['start']}:{c['end']}]: “{c['exact']}”"
+               + (f" (occurrence {c['occurrence']} of {c['occurrences']})" if c["occurrences"] > 1 else "") + "\n\n"
                f"Plain text:\n  {forms['text']}\n\nBibTeX:\n{forms['bibtex']}\n\n"
                f"CSL-JSON:\n  {json.dumps(forms['csl_json'], ensure_ascii=False)}\n\n"
                f"Robust Link:\n  {forms['robust_link']}\n\nText fragment (live page):\n  {forms['text_fragment']}")

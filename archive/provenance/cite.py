@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from archive.config import DEFAULT_BASE_URL
-from archive.errors import PassageNotFound, StoreError, UsageError, WarcFormatError
+from archive.errors import AmbiguousPassage, PassageNotFound, StoreError, UsageError, WarcFormatError
 from archive.index.metadata import CITATION_FIELDS, CITATION_TYPE, metadata_record, record_urn
 from archive.index.rows import warc_record_id
 from archive.text.citemeta import authors
@@ -51,12 +51,17 @@ def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact
 
 
 def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: str | None = None,
-         base_url: str = DEFAULT_BASE_URL) -> dict:
-    """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest)."""
+         base_url: str = DEFAULT_BASE_URL, occurrence: int | None = None) -> dict:
+    """Pin ``passage`` of the version of ``url`` current at ``at`` (default: latest).
+
+    A passage found in several places is pinned only when ``occurrence`` (1-based, in text
+    order) says which; otherwise :class:`AmbiguousPassage` lists them. The result says which
+    occurrence was pinned (``occurrence``) out of how many (``occurrences``).
+    """
     from archive.index.queries import capture_at, resolve_page
     from archive.index.versions import extract_page
     from archive.index.rows import resource_target
-    from archive.text.passage import find_passage
+    from archive.text.passage import find_occurrences, find_passage
     from archive.times import parse_time
 
     if not passage or not passage.strip():
@@ -71,11 +76,27 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
         raise UsageError(f"{url} has no complete, readable capture{when} to cite")
     text_row = conn.execute("SELECT text FROM texts WHERE sha256=?", (cap["text_sha256"],)).fetchone()
     text = text_row["text"]
-    try:
-        start, end = find_passage(text, passage)
-    except PassageNotFound as exc:
-        raise PassageNotFound(f"passage not found in the capture of {url} from "
-                              f"{cap['captured_at']}. {exc}", exc.closest) from None
+    hits = find_occurrences(text, passage)
+    if not hits:
+        try:
+            find_passage(text, passage)  # for its message and the closest passages
+        except PassageNotFound as exc:
+            raise PassageNotFound(f"passage not found in the capture of {url} from "
+                                  f"{cap['captured_at']}. {exc}", exc.closest) from None
+        hits = [find_passage(text, passage)]
+    if occurrence is not None and not 1 <= occurrence <= len(hits):
+        raise UsageError(f"--occurrence {occurrence}: the passage occurs {len(hits)} time"
+                         f"{'s' if len(hits) != 1 else ''} in the capture of {url} from {cap['captured_at']}")
+    if occurrence is None and len(hits) > 1:
+        matches = [{"occurrence": i, "start": s, "end": e,
+                    "context": " ".join((text[max(0, s - 40):s] + "[" + text[s:e] + "]" + text[e:e + 40]).split())}
+                   for i, (s, e) in enumerate(hits, 1)]
+        raise AmbiguousPassage(
+            f"the passage occurs {len(hits)} times in the capture of {url} from {cap['captured_at']}; "
+            f"choose one with --occurrence N (1-{len(hits)}) or give a longer passage:\n"
+            + "\n".join(f"  {m['occurrence']}. …{m['context']}…" for m in matches), matches)
+    n = occurrence or 1
+    start, end = hits[n - 1]
     capture = store.capture_row(cap["record_id"])
     sel = quote_selector(text, start, end)
     cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"])
@@ -92,7 +113,7 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
         from archive.provenance import ledger
 
         ledger.record_citation(store, existing)
-    return citation_output(store, existing, base_url)
+    return {**citation_output(store, existing, base_url), "occurrence": n, "occurrences": len(hits)}
 
 
 def _write_citation(store: "Journal", body: dict) -> None:

@@ -120,6 +120,40 @@ def find_passage(text: str, passage: str) -> tuple[int, int]:
     raise PassageNotFound(message, closest=closest)
 
 
+def find_occurrences(text: str, passage: str) -> list[tuple[int, int]]:
+    """Every place ``passage`` occurs in ``text``, in order, found exactly or tolerantly (as
+    :func:`find_passage` finds it: whitespace, curly quotes, dashes). A passage that occurs
+    more than once is ambiguous: a citation must say which occurrence it pins.
+
+    >>> find_occurrences("2,300 homes; later 2,300 homes again", "2,300 homes")
+    [(0, 11), (19, 30)]
+    >>> find_occurrences("the fire\u00a0spread; the fire spread", "fire spread")
+    [(4, 15), (21, 32)]
+    >>> find_occurrences("nothing here", "fire")
+    []
+    """
+    if not passage or not passage.strip():
+        return []
+    hits = set()
+    at = text.find(passage)
+    while at >= 0:
+        hits.add((at, at + len(passage)))
+        at = text.find(passage, at + 1)
+    norm_text, index = normalize(text)
+    needle = normalize(passage)[0].strip()
+    at = norm_text.find(needle) if needle else -1
+    while at >= 0:
+        end = at + len(needle)
+        # whole original characters only, as in _find_normalized
+        if (at == 0 or index[at - 1] != index[at]) and (end == len(index) or index[end] != index[end - 1]):
+            hits.add(_span_from_normalized(index, at, end))
+        at = norm_text.find(needle, at + 1)
+    starts = {}
+    for s, e in sorted(hits):
+        starts.setdefault(s, (s, e))  # one span per start: the exact one sorts first if shorter
+    return sorted(starts.values())
+
+
 def _show(s: str, width: int = 120) -> str:
     s = " ".join(s.split())
     return "“" + (s if len(s) <= width else s[: width - 1] + "…") + "”"
