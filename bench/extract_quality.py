@@ -19,6 +19,9 @@ Matching on the real set (:func:`score_real`):
   ``text`` at its ``occurrence`` in the body (sentences joined by spaces) lies in one body
   sentence; that sentence is found in the text (paragraph breaks read as spaces) and the
   label's span is its offset inside it. A sentence missing from the text loses its labels.
+* only predictions that lie in a located body sentence are scored (the labels describe
+  the body; a headline, standfirst or related box in the text is checked by
+  ``not_in_text`` instead); how many fell outside is printed.
 * figures: predictions are those ``archive figures`` shows by default (no dates, years,
   times or ordinals). A prediction matches a label when the spans overlap and the values
   are equal (relative tolerance 1e-3, so that "a third" = 0.3333 matches 1/3). Precision
@@ -42,6 +45,7 @@ and false positive (of the dev part only), ``--own`` scores only the own/corpus 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import sys
@@ -304,6 +308,19 @@ def score_page(name: str, label: dict, text: str, figures: list[dict], quotes: l
     flat = text.replace("\n", " ")
     c["sentences"] = len(body)
     c["sentences_found"] = sum(1 for s in body if s in flat)
+    # Only what lies in the labelled body is scored: the labels say nothing of a headline,
+    # a standfirst or a related-articles box, which `not_in_text` checks instead.
+    regions = sorted((i, i + len(b)) for b in body for i in [flat.find(b)] if b and i >= 0)
+    starts_r = [a for a, _ in regions]
+
+    def in_body(p: dict) -> bool:
+        k = bisect.bisect_right(starts_r, p["start"]) - 1
+        return k >= 0 and p["start"] < regions[k][1]
+
+    c["fig_outside"] = sum(1 for f in figures if f.get("kind") not in HIDDEN_KINDS and not in_body(f))
+    c["q_outside"] = sum(1 for q in quotes if not q.get("is_term") and not in_body(q))
+    figures = [f for f in figures if in_body(f)]
+    quotes = [q for q in quotes if in_body(q)]
     figs = [f for f in figures if f.get("kind") not in HIDDEN_KINDS]
     c["fig_lab"] += len(label["figures"])
     c["fig_pred"] += len(figs)
@@ -484,6 +501,8 @@ def report_real(title: str, result: dict, per_outlet: bool = True) -> None:
         print(f"  {k[5:]}: figures F {ls['fig_f']:.2f} (>= {LANG_TARGETS['fig_f']}), speakers {ls['spk']:.2f} "
               f"(>= {LANG_TARGETS['spk']})"
               + ("" if ls["fig_f"] >= LANG_TARGETS["fig_f"] and (ls["spk"] != ls["spk"] or ls["spk"] >= LANG_TARGETS["spk"]) else "  MISSED"))
+    print(f"not scored, outside the labelled body (headlines, standfirsts, boxes): "
+          f"{ours['all']['fig_outside']} figures, {ours['all']['q_outside']} quotes")
     pages = ours["all"]["pages"]
     if pages:
         print(f"extraction time: {result['seconds'] * 1000 / pages:.1f} ms/page over {pages} pages")
