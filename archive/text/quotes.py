@@ -202,7 +202,8 @@ _SINGLE_OPEN = {"‘": "’", "'": "'", "‚": "‘", "‹": "›"}
 # ("Ms. Price said", "said Dr. Jane Okafor.").
 _TITLE_ABBR = ("Mr", "Mrs", "Ms", "Dr", "Gov", "Sen", "Rep", "Prof", "Gen", "Col", "Lt", "Sgt", "Capt", "Rev", "St")
 # (the dot first: the regex engine then tries the look-behinds only at full stops)
-_FULL_STOP = r"\." + "".join(rf"(?<!\b{t}\.)" for t in _TITLE_ABBR)
+_FULL_STOP = r"\." + "".join(rf"(?<!\b{t}\.)" for t in _TITLE_ABBR) + r"(?<!\b[A-Z]\.)"
+# (nor after an initial: "Robert M. Danin said", "Carissa F. Etienne")
 _SENT_END = re.compile(rf"(?:{_FULL_STOP}|[!?…])(?:[\"”’»)\]]*)(?=\s|$)")
 # A person mentioned by title ("Ms. Price", "Dr. Jane Okafor"): a pronoun may refer to them.
 _TITLED_NAME = re.compile(
@@ -897,7 +898,7 @@ _UPPER = "".join(chr(c) for c in range(0x41, 0x24F) if chr(c).isupper())
 # A full stop only after an initial or an abbreviated title: a name never runs over the
 # end of a sentence ("… Zweifel. Auf Geicke").
 _NAME_TOKEN = rf"(?:(?:Mr|Mrs|Ms|Dr|St|Prof|Gov|Sen|Rep|Jr|Sr)\.|[{_UPPER}]\.|[{_UPPER}](?:[\w’'\-]*[\w’'])?)"
-_NAME_PARTICLE = r"(?:von der|van der|van den|de la|de los|de|da|do|dos|das|del|della|di|du|van|von|al|bin|ibn)"
+_NAME_PARTICLE = r"(?:von der|van der|van den|de la|de los|de|des|da|do|dos|das|del|della|di|du|van|von|al|bin|ibn)"
 _NAME_RUN_ALL = re.compile(rf"(?<![\w’'\-]){_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})*")
 # Words in front of a name that are a title or a role, not part of the name. Compound
 # titles of German end in these ("Bundesverkehrsminister", "Gesundheitsministerin").
@@ -961,6 +962,16 @@ class _Names:
                 cut = i + 1
         return tokens[cut:]
 
+    def _clean(self, tokens: list[str], keep: int = 2) -> list[str]:
+        """``tokens`` of a name run without titles and without leading words that belong
+        to something else: "Massachusetts Joshua Levy" (U.S. Attorney for Massachusetts
+        …), "Super Value Debra Symonette" (the store's owner): a first word the text
+        uses more often than the whole run is not part of the name."""
+        tokens = self._strip(tokens, keep)
+        while len(tokens) >= 3 and not tokens[1].endswith(".") and self._count(tokens[0]) > self._count(" ".join(tokens)):
+            tokens = tokens[1:]
+        return tokens
+
     def _count(self, words: str) -> int:
         if words not in self._counts:
             self._counts[words] = self.text.count(words)
@@ -970,11 +981,7 @@ class _Names:
         if self._by_last is None:
             self._by_last = {}
             for m in _NAME_RUN_ALL.finditer(self.text):
-                tokens = self._strip(m.group(0).split())
-                while len(tokens) >= 3 and self._count(tokens[0]) > self._count(f"{tokens[0]} {tokens[1]}"):
-                    # "Massachusetts Joshua Levy" (U.S. Attorney for Massachusetts …): a
-                    # first word the text also uses on its own is not part of the name
-                    tokens = tokens[1:]
+                tokens = self._clean(m.group(0).split())
                 if len(tokens) >= 2 and not tokens[-1].endswith("."):
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
@@ -1004,7 +1011,7 @@ class _Names:
                 return speaker
             if len(run) == 1 and first not in _DETERMINERS:
                 return speaker
-        tokens = self._strip(run, keep=1)
+        tokens = self._clean(run, keep=1)
         # "Mr Levy", "Levy", "Michael Bloomberg": the fullest naming in the text
         found = self._index().get(tokens[-1].rstrip("."), [])
         best = None
