@@ -70,7 +70,8 @@ _SAY_STEMS = (
     "maintains|maintained|contend|contends|contended|point(?:s|ed)? out|put it|puts it|"
     "reported|reports|report|went on|goes on|pleaded|demanded|assured|boasted|lamented|"
     "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
-    "was quoted as saying|is quoted as saying|were quoted as saying|"
+    "was quoted as saying|is quoted as saying|were quoted as saying|remember|remembers|remembered|"
+    "describe|describes|described|reflect|reflects|reflected|"
     "has been quoted as saying|have been quoted as saying|had been quoted as saying"
 )
 # Verbs of saying of the other languages the extractor reads (German, French, Spanish,
@@ -337,6 +338,7 @@ _ADVERBS = {
     "today", "yesterday", "separately", "repeatedly", "publicly", "privately", "reportedly",
     "initially", "originally", "subsequently", "further", "finally", "often", "frequently",
     "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
+    "herself", "himself", "themselves", "itself", "once said", "later",
 }
 # Heads of unnamed speakers that belong to an organisation named after them:
 # "a spokesman for the agency", "Economists at Castle Bank", "officials from the ministry".
@@ -747,6 +749,14 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
     return None
 
 
+def _about(text: str, line_starts: list[int], ln: int, speaker: str) -> bool:
+    """Whether paragraph ``ln`` opens with a pronoun or with the speaker's last name."""
+    start = line_starts[ln]
+    head = text[start : start + 60]
+    first = head.split(" ", 1)[0].lower()
+    return first in _PERSONAL or head.startswith(speaker.split()[-1])
+
+
 def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
@@ -853,18 +863,28 @@ def find_quotes(text: str) -> list[dict]:
                 if c:
                     earlier.append(c)
             speaker = max(earlier)[1] if earlier else None
-        # A paragraph that opens with a quotation continues the last speaker.
+        # A paragraph that opens with a quotation continues the last speaker, also across
+        # a paragraph about them ("He reiterated that …").
         if (
             speaker is None
             and not is_term
             and not continues
             and prev is not None
             and prev["speaker"]
-            and ln - prev["_line"] <= 1
+            and (ln - prev["_line"] <= 1 or (ln - prev["_line"] == 2 and _about(text, line_starts, ln - 1, prev["speaker"])))
             and not text[line_start : sp.open].strip()
             and len(quoted.split()) > 3
         ):
             speaker = prev["speaker"]
+        # A whole sentence quoted with no attribution, in a paragraph where someone has
+        # been said to speak ("Lawrence says she hopes … “But they don’t know …”"), or
+        # has been quoted already ("said King … He said he was not deterred. “I don’t …”").
+        if speaker is None and not is_term and not continues and len(quoted.split()) > 3:
+            cand = _last_before(indirect, indirect_at, sp.open, lambda name: True)
+            if cand and cand[0] >= line_start:
+                speaker = cand[1]
+            elif prev is not None and prev["_line"] == ln and prev["speaker"]:
+                speaker = prev["speaker"]
         if speaker:
             last_named_at = (sp.open, speaker)
         if not continues:
