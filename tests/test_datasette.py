@@ -253,7 +253,10 @@ def test_replay_raw_headers(ds, archive):
     assert r.headers["cross-origin-resource-policy"] == "same-origin"
     assert r.headers["content-type"].startswith("text/html")
     assert "set-cookie" not in r.headers
-    assert "link" not in r.headers and "refresh" not in r.headers
+    assert "refresh" not in r.headers
+    # the archived Link header is not passed on; ours says which memento this is
+    assert "evil.example" not in r.headers["link"] and 'rel="original"' in r.headers["link"]
+    assert r.headers["memento-datetime"].endswith(" GMT")
     assert "access-control-allow-origin" not in r.headers
     assert b"Headers page" in r.content
     # the archived headers are shown on the wrapper, as text
@@ -301,15 +304,23 @@ def test_wayback_url_redirects_to_closest_capture(ds, archive):
     early = get(ds, f"/-/web/19990101000000/{url}")
     assert early.status_code == 302
     assert early.headers["location"] == first["uri"]
-    assert early.headers["memento-datetime"] == first["http_date"]
+    # a redirect is not a memento: no Memento-Datetime (RFC 7089 pattern 2.3)
+    assert "memento-datetime" not in early.headers
     assert 'rel="original"' in early.headers["link"] and 'rel="timemap"' in early.headers["link"]
     late = get(ds, f"/-/web/29990101000000/{url}")
     assert late.headers["location"] == last["uri"]
     assert get(ds, f"/-/web/12/{url}").status_code == 400
+    # id_ at another time: to the memento's own timestamp; there, the archived bytes
     raw = get(ds, f"/-/web/29990101000000id_/{url}")
-    assert "/-/replay-raw/" in raw.headers["location"]
+    assert raw.status_code == 302 and "memento-datetime" not in raw.headers
+    exact = raw.headers["location"]
+    assert re.search(r"/-/web/\d{14}id_/", exact)
+    served = get(ds, exact.replace("http://localhost", ""))
+    assert served.status_code == 200 and served.headers["memento-datetime"] == last["http_date"]
+    assert b"<html" in served.content.lower()
     gate = get(ds, f"/-/timegate/{url}", headers={"Accept-Datetime": "Thu, 01 Jan 1998 00:00:00 GMT"})
     assert gate.status_code == 302 and gate.headers["location"] == first["uri"]
+    assert "memento-datetime" not in gate.headers and "accept-datetime" in gate.headers["vary"]
 
 
 # -- XSS ------------------------------------------------------------------------------------------

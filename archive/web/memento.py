@@ -3,6 +3,7 @@
     /-/timemap/link/<url>, /-/timemap/json/<url>   TimeMap
     /-/timegate/<url>                              TimeGate (Accept-Datetime)
     /-/web/<timestamp>/<url>                       302 to the capture closest to the time
+    /-/web/<timestamp>id_/<url>                    the archived bytes of the capture at that time
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from archive.web.pages import (
     _page_headers,
     _target_url,
     _with_store,
+    raw_memento,
     url_in_path,
+    wayback_stamp,
 )
 
 
@@ -90,7 +93,17 @@ async def timemap_view(datasette, request) -> Response:
     return Response(",\n".join(lines) + "\n", headers=_page_headers(), content_type="application/link-format")
 
 
-async def _redirect_to_closest(datasette, request, when: datetime, raw: bool = False) -> Response:
+async def _redirect_to_closest(datasette, request, when: datetime, mode: str = "timegate",
+                               stamp: str = "") -> Response:
+    """Answer with the memento closest to ``when``.
+
+    ``timegate``: the TimeGate of RFC 7089 pattern 2.3, a 302 to the memento with
+    ``Vary: accept-datetime`` and the ``Link`` to the original, the TimeMap and the
+    memento, and never a ``Memento-Datetime`` (that header marks a memento, and with it
+    Memento clients decide this is not a TimeGate). ``web``: the Wayback URL, a 302 to
+    the memento's page. ``id_``: the archived bytes themselves when ``stamp`` is the
+    memento's own timestamp (as pywb serves them), else a 302 to that exact URL.
+    """
     url = _target_url(request)
     try:
         _, mementos = await _with_store(datasette, page_mementos, url)
@@ -98,14 +111,28 @@ async def _redirect_to_closest(datasette, request, when: datetime, raw: bool = F
         return Response.text(str(exc), status=404, headers=_page_headers())
     best = closest(mementos, when)
     u = _Links(datasette)
-    target = u.raw(best["record_id"]) if raw else u.replay(best["record_id"])
-    headers = _page_headers({
-        "Location": datasette.absolute_url(request, target),
-        "Vary": "accept-datetime",
-        "Link": _memento_link(u, lambda p: datasette.absolute_url(request, p), best["url"] or url),
-        "Memento-Datetime": http_date(best["captured_at"]) or "",
-    })
-    return Response("", status=302, headers=headers)
+
+    def abs_(p: str) -> str:
+        return datasette.absolute_url(request, p)
+
+    best_stamp = wayback_stamp(best["captured_at"])
+    if mode == "id_":
+        if stamp == best_stamp:
+            return await raw_memento(datasette, request, best["record_id"])
+        target = u.web(best_stamp, best["url"] or url, "id_")
+    else:
+        target = u.replay(best["record_id"])
+    link = _memento_link(u, abs_, best["url"] or url)
+    rel = "memento"
+    if best is mementos[0]:
+        rel = "first memento"
+    if best is mementos[-1]:
+        rel = "last memento" if len(mementos) > 1 else "first last memento"
+    link += f', <{abs_(target)}>; rel="{rel}"; datetime="{http_date(best["captured_at"])}"'
+    headers = {"Location": abs_(target), "Link": link}
+    if mode == "timegate":
+        headers["Vary"] = "accept-datetime"
+    return Response("", status=302, headers=_page_headers(headers))
 
 
 async def web_view(datasette, request) -> Response:
@@ -119,7 +146,8 @@ async def web_view(datasette, request) -> Response:
         when = timestamp_datetime(stamp)
     except ValueError:
         return Response.text(f"not a valid timestamp: {stamp}", status=400, headers=_page_headers())
-    return await _redirect_to_closest(datasette, request, when, raw=request.url_vars.get("mod") == "id_")
+    mode = "id_" if request.url_vars.get("mod") == "id_" else "web"
+    return await _redirect_to_closest(datasette, request, when, mode=mode, stamp=stamp)
 
 
 async def timegate_view(datasette, request) -> Response:

@@ -36,7 +36,7 @@ import threading
 from datetime import timezone
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
 from datasette.utils.asgi import Response
 
@@ -660,8 +660,9 @@ class _Links:
     def timegate(self, url: str) -> str:
         return self.urls.path("/-/timegate/" + url_in_path(url))
 
-    def web(self, stamp: str, url: str) -> str:
-        return self.urls.path(f"/-/web/{stamp}/" + url_in_path(url))
+    def web(self, stamp: str, url: str, mode: str = "") -> str:
+        """``/-/web/<stamp><mode>/<url>``: ``mode`` ``id_`` for the archived bytes."""
+        return self.urls.path(f"/-/web/{stamp}{mode}/" + url_in_path(url))
 
     def row(self, table: str, pk: str) -> str:
         return self.urls.row(self.db, table, quote(pk, safe=""))
@@ -825,8 +826,15 @@ async def replay_view(datasette, request) -> Response:
 async def replay_raw_view(datasette, request) -> Response:
     if not _only_get(request):
         return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD", **RAW_HEADERS})
+    return await raw_memento(datasette, request, request.url_vars["key"])
+
+
+async def raw_memento(datasette, request, key: str) -> Response:
+    """The archived bytes of a capture as a Memento (RFC 7089): ``Memento-Datetime`` and
+    the ``Link`` to its original, TimeGate and TimeMap. An archived redirect is answered
+    as that redirect, its ``Location`` rewritten to the archive at the capture's time."""
     try:
-        data, orig, verdict = await _with_store(datasette, read_raw, request.url_vars["key"])
+        data, orig, verdict = await _with_store(datasette, read_raw, key)
     except _NotFound as exc:
         return Response.text(str(exc), status=404, headers=dict(RAW_HEADERS))
     headers = dict(RAW_HEADERS)
@@ -834,6 +842,17 @@ async def replay_raw_view(datasette, request) -> Response:
     if verdict.startswith("failed"):
         # Tampered or unreadable bytes are not served as if they were the archived page.
         return Response.text(f"integrity check failed: {verdict}", status=409, headers=headers)
+    u = _Links(datasette)
+    abs_ = lambda p: datasette.absolute_url(request, p)  # noqa: E731
+    headers["Link"] = (_memento_link(u, abs_, orig["url"]) + f', <{abs_(u.raw(orig["record_id"]))}>; '
+                       f'rel="memento"; datetime="{http_date(orig["captured_at"])}"')
+    if http_date(orig["captured_at"]):
+        headers["Memento-Datetime"] = http_date(orig["captured_at"])
+    status = orig["status"] or 200
+    if 300 <= status < 400 and orig["redirect_to"]:
+        target = urljoin(orig["url"], orig["redirect_to"])
+        headers["Location"] = abs_(u.web(wayback_stamp(orig["captured_at"]), target, "id_"))
+        return Response(data, status=status, headers=headers, content_type="text/plain")
     mime = mime_of(orig["content_type"])
     if mime in HTML_TYPES:
         m = re.search(r"charset=\"?([A-Za-z0-9._:-]{1,40})", orig["content_type"] or "", re.I)
