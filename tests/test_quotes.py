@@ -89,3 +89,29 @@ def test_persian_attribution_and_pronoun():
             "او افزود: «اگر مصرف کاهش پیدا نکند، تابستان سختی خواهیم داشت.»\n"
             "«اصلاح الگوی مصرف ارزان‌ترین راه عبور از این بحران است»، مهدی کریمی، استاد دانشگاه، گفت.")
     assert [x[1] for x in q(text)] == ["محمد شریفی", "محمد شریفی", "مهدی کریمی"]
+
+
+def test_titles_and_short_terms_are_not_quotations_but_fragments_are():
+    text = ("He wrote “The Wit and Wisdom of Michael Bloomberg.” Critics called the firm “high-end” "
+            "and “well-connected,” Levy said. She had a “plan to fix the whole system” all along.")
+    got = {x[0]: x[3] for x in q(text)}
+    assert got["The Wit and Wisdom of Michael Bloomberg."] and got["high-end"] and got["well-connected"]
+    assert got["plan to fix the whole system"] is False
+
+
+def test_attributions_in_other_languages():
+    de = find_quotes("Der Reporter Claas Relotius schrieb viel. Relotius schreibt: »Drückt uns die Daumen.«")
+    assert [(x["text"], x["speaker"]) for x in de] == [("Drückt uns die Daumen.", "Claas Relotius")]
+    fr = find_quotes("Laurent Fabius était à Paris. «Pour certains d’entre eux on est très interrogatif», a ajouté Laurent Fabius.")
+    assert fr[0]["speaker"] == "Laurent Fabius"
+    es = find_quotes("El candidato Sergio Fajardo habló. “Tenemos que avanzar en la paz”, dijo Fajardo. “Es urgente”, señaló.")
+    assert [x["speaker"] for x in es] == ["Sergio Fajardo", "Sergio Fajardo"]
+    pt = find_quotes('"Pode haver acontecimentos pontuais", declarou o delegado Odair Carneiro.')
+    assert pt[0]["speaker"] == "Odair Carneiro"
+
+
+def test_speaker_named_at_fullest_and_pronoun_is_a_person():
+    text = ("Acting U.S. Attorney for Massachusetts Joshua Levy spoke in Massachusetts on Monday. "
+            "“This ring was built on secrecy,” Levy said. The Justice Department said it would act. "
+            "“We will find them all,” he said.")
+    assert [x["speaker"] for x in find_quotes(text)] == ["Joshua Levy", "Joshua Levy"]

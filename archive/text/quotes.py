@@ -646,10 +646,32 @@ def _sentence_head(text: str, line_start: int, open_: int, prev_close: int) -> s
 
 
 def _is_term(quoted: str, sentence: str) -> bool:
+    """A quotation of no more than six words in a sentence with no verb of saying."""
     words = quoted.split()
     if len(words) > 6:
         return False
     return not _SAY_RE.search(sentence) and not _ACCORDING.search(sentence)
+
+
+def _is_title(quoted: str) -> bool:
+    """Words in title case: the title of a work or a name ("The Wit and Wisdom of Michael
+    Bloomberg.", "Drei Engel für Charlie", "User Centric Payment System")."""
+    words = [w for w in re.findall(r"[^\W\d_][\w’'\-]*", quoted)]
+    if len(words) < 2 or quoted.rstrip().endswith(("?", "!", ",")):
+        return False
+    long_words = [w for w in words if len(w) > 3]
+    # three long words at least: German capitalises its nouns ("Drückt uns die Daumen.")
+    return len(long_words) >= 3 and sum(1 for w in long_words if w[0].isupper()) >= 0.75 * len(long_words)
+
+
+def _short_term(quoted: str, attributed_after: bool) -> bool:
+    """One to three quoted words that are not a whole utterance: "high-end",
+    "well-connected", "fake news" (a whole utterance starts with a capital and ends with
+    its own punctuation or its attribution: “No, not really,” Scott said)."""
+    if len(quoted.split()) > 3:
+        return False
+    whole = quoted[:1].isupper() and (quoted.rstrip("’'\"”»«").endswith((".", "!", "?", "…")) or attributed_after)
+    return not whole
 
 
 def _ends_sentence(quoted: str) -> bool:
@@ -837,6 +859,12 @@ def find_quotes(text: str) -> list[dict]:
             # the attribution may come after a following clause: “…” – the words of X
             sentence_ctx += tail[:120] if can_attach_after else ""
         is_term = speaker is None and not continues and _is_term(quoted, sentence_ctx)
+        if is_term and len(quoted.split()) > 3 and not _is_title(quoted):
+            # four words or more that someone is said to have said: a quotation
+            # (RULES.md), even without a verb of saying in the sentence
+            is_term = False
+        if not continues and (_short_term(quoted, after_name is not None) or _is_title(quoted)):
+            is_term = True
 
         if speaker is None and not continues:
             speaker = (
