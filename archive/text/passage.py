@@ -205,8 +205,66 @@ def _units(s: str, by_chars: bool) -> str | list[str]:
     return folded if by_chars else folded.split()
 
 
+# At most this many candidate windows are compared exactly (SequenceMatcher.ratio is
+# quadratic in the window's length); the rest are ranked by a linear-time proxy first.
+_EXACT_BUDGET = 48
+# ... and at most this many characters of windows in all: a passage of a whole article
+# compared with sentence runs of a long page must not cost seconds either.
+_EXACT_CHARS = 120_000
+
+
+def _lower_same_length(text: str) -> str:
+    """``text`` lower-cased character by character, so offsets stay those of ``text``."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _proxy_scores(text: str, target: str, spans: list[tuple[int, int]], by_chars: bool) -> list[float]:
+    """For each span, a cheap estimate of its similarity to ``target`` (0..1).
+
+    The share of the span's character trigrams (or words, for long passages) that also
+    occur in the target, over the longer of the two: prefix sums over the whole text make
+    it O(1) per span, so ranking every window of a long page costs O(len(text)).
+    """
+    from bisect import bisect_left
+    from itertools import accumulate
+
+    low = _lower_same_length(text)
+    if by_chars:
+        grams = {target[i:i + 3] for i in range(max(0, len(target) - 2))}
+        marks = [1 if low[i:i + 3] in grams else 0 for i in range(len(low))]
+        hits = [0, *accumulate(marks)]
+        size = len(target)
+        out = []
+        for s, e in spans:
+            got = hits[max(s, e - 2)] - hits[s]
+            out.append(got / max(e - s, size, 1))
+        return out
+    words = set(target.split())
+    starts, marks = [], []
+    for m in _WORD.finditer(low):
+        starts.append(m.start())
+        marks.append(1 if _fold_for_compare(m.group()) in words else 0)
+    hits = [0, *accumulate(marks)]
+    size = len(target.split())
+    out = []
+    for s, e in spans:
+        a, b = bisect_left(starts, s), bisect_left(starts, e)
+        out.append((hits[b] - hits[a]) / max(b - a, size, 1))
+    return out
+
+
 def _scored(text: str, passage: str) -> list[tuple[float, int, int]]:
-    """Candidate spans with their similarity to ``passage``, best first, non-overlapping."""
+    """Candidate spans with their similarity to ``passage``, best first, non-overlapping.
+
+    Bounded work whatever the length of ``text``: every window is ranked by
+    :func:`_proxy_scores` (linear), and only the best ``_EXACT_BUDGET`` of them (at most
+    ``_EXACT_CHARS`` characters) are compared exactly.
+    """
+    import heapq
+
     target = _fold_for_compare(passage)
     if not target or not text.strip():
         return []
@@ -216,8 +274,16 @@ def _scored(text: str, passage: str) -> list[tuple[float, int, int]]:
     n_sentences = max(1, len(split_sentences(passage)))
     matcher = SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(units)  # seq2 is the one SequenceMatcher indexes; index the target once
+    spans = _candidate_spans(text, n_words, n_sentences)
+    proxy = _proxy_scores(text, target, spans, by_chars)
+    ranked = heapq.nlargest(_EXACT_BUDGET, range(len(spans)), key=lambda k: (proxy[k], -spans[k][0]))
     scored = []
-    for s, e in _candidate_spans(text, n_words, n_sentences):
+    chars = 0
+    for k in ranked:
+        s, e = spans[k]
+        chars += e - s
+        if chars > _EXACT_CHARS and scored:
+            break
         matcher.set_seq1(_units(text[s:e], by_chars))
         if matcher.real_quick_ratio() < CLOSEST_FLOOR or matcher.quick_ratio() < CLOSEST_FLOOR:
             continue
@@ -378,7 +444,9 @@ def _between_anchors(
             found = []
             for ph in _all_hits(text, p):
                 s = ph + len(p)
-                e = text.find(q, s)
+                # Only as far as a plausible edit reaches: a common anchor must not make
+                # every hit scan the rest of a long page.
+                e = text.find(q, s, s + max_len + len(q))
                 if e < 0 or e - s > max_len:
                     continue
                 found.append((abs(s - origin), s, e))

@@ -22,6 +22,7 @@ from archive.web.pages import (
     _json,
     _Links,
     _memento_link,
+    _Busy,
     _mementos,
     _NotFound,
     _only_get,
@@ -60,6 +61,8 @@ async def timemap_view(datasette, request) -> Response:
         page_url, mementos = await _with_store(datasette, page_mementos, url)
     except _NotFound as exc:
         return Response.text(str(exc), status=404, headers=_page_headers())
+    except _Busy as exc:
+        return Response.text(str(exc), status=503, headers=_page_headers({"Retry-After": "60"}))
     u = _Links(datasette)
 
     def abs_(p: str) -> str:
@@ -109,6 +112,8 @@ async def _redirect_to_closest(datasette, request, when: datetime, mode: str = "
         _, mementos = await _with_store(datasette, page_mementos, url)
     except _NotFound as exc:
         return Response.text(str(exc), status=404, headers=_page_headers())
+    except _Busy as exc:
+        return Response.text(str(exc), status=503, headers=_page_headers({"Retry-After": "60"}))
     best = closest(mementos, when)
     u = _Links(datasette)
 

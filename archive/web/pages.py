@@ -27,6 +27,7 @@ Where the WARCs are: env ``ARCHIVE_WARCS`` (set by ``archive serve``), else plug
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -74,7 +75,9 @@ TIMESTAMP_RE = re.compile(r"\d{4,14}")
 # Markers the "search" canned query puts around matches in snippet(); render_cell turns
 # them into <mark> after escaping everything else.
 SNIPPET_OPEN, SNIPPET_CLOSE = "⟦", "⟧"
-MAX_DIFF_CHARS = 300_000
+# Texts longer than this (both versions together) are not compared within a request:
+# comparing them costs seconds of CPU (issue 14), the page shows the stored changes.
+MAX_LIVE_DIFF_CHARS = 40_000
 
 # Hashes of the inline scripts Datasette's own base template emits, so that the strict CSP
 # of our pages allows exactly those and nothing an escaping bug could smuggle in.
@@ -123,14 +126,87 @@ def _store(db_path: Path, warcs: Path) -> Store:
     return store
 
 
+class _PagePool:
+    """The worker threads that build our pages, apart from Datasette's SQL threads and from
+    asyncio's default executor, so a slow page can starve neither Datasette nor itself.
+
+    * Identical requests in flight share one computation (six readers opening the same
+      diff cost one diff, not six).
+    * A waiter gives up after ``timeout`` seconds (the view answers 503 with Retry-After);
+      the computation finishes on its own, its thread held meanwhile.
+    * The threads are daemons: a computation under way never delays the exit of the
+      server after SIGTERM (``concurrent.futures`` would join its threads at exit).
+    """
+
+    def __init__(self, workers: int) -> None:
+        import queue
+
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple, "concurrent.futures.Future"] = {}
+
+    def _run(self) -> None:
+        while True:
+            fut, fn = self._queue.get()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # handed to whoever waits for this page
+                fut.set_exception(exc)
+
+    def submit(self, key: tuple, fn: Callable[[], Any]) -> "concurrent.futures.Future":
+        import concurrent.futures
+
+        with self._lock:
+            fut = self._inflight.get(key)
+            if fut is not None:
+                return fut
+            fut = self._inflight[key] = concurrent.futures.Future()
+            fut.add_done_callback(lambda _f: self._forget(key, _f))
+            if len(self._threads) < self._workers:
+                t = threading.Thread(target=self._run, name=f"archive-page-{len(self._threads)}", daemon=True)
+                t.start()
+                self._threads.append(t)
+        self._queue.put((fut, fn))
+        return fut
+
+    def _forget(self, key: tuple, fut: Any) -> None:
+        with self._lock:
+            if self._inflight.get(key) is fut:
+                del self._inflight[key]
+
+
+#: Threads building plugin pages at once, and how long a request waits for its page.
+PAGE_WORKERS = 4
+PAGE_TIMEOUT_S = 15.0
+_pool = _PagePool(PAGE_WORKERS)
+
+
+class _Busy(Exception):
+    """The page took longer than :data:`PAGE_TIMEOUT_S` to build: try again later."""
+
+
 async def _with_store(datasette, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn(store, *args)`` in a worker thread: WARC reads and hashing block."""
+    """Run ``fn(store, *args)`` on the page pool (WARC reads, hashing and text work
+    block), sharing the work with identical requests in flight; :class:`_Busy` after
+    :data:`PAGE_TIMEOUT_S`."""
     db_path, warcs = _paths(datasette)
 
     def call() -> Any:
         return fn(_store(db_path, warcs), *args)
 
-    return await asyncio.get_running_loop().run_in_executor(None, call)
+    key = (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", repr(fn)), str(db_path), str(warcs),
+           repr(args))
+    fut = _pool.submit(key, call)
+    try:
+        # shield: a waiter that gives up must not cancel the page for those still waiting.
+        return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), PAGE_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise _Busy(f"this page took more than {PAGE_TIMEOUT_S:.0f} s to build; "
+                    "try again in a minute") from None
 
 
 class _NotFound(Exception):
@@ -220,9 +296,21 @@ def highlight_segments(text: str, spans: list[dict]) -> list[dict]:
     good = [s for s in spans if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
             and 0 <= s["start"] < s["end"] <= n]
     points = sorted({0, n, *(s["start"] for s in good), *(s["end"] for s in good)})
+    # A sweep over the cut points: spans open at their start and close at their end, so a
+    # text with thousands of quotes and figures costs O((n + k) log k), not segments × spans.
+    opening: dict[int, list[int]] = {}
+    closing: dict[int, list[int]] = {}
+    for k, sp in enumerate(good):
+        opening.setdefault(sp["start"], []).append(k)
+        closing.setdefault(sp["end"], []).append(k)
+    live: dict[int, None] = {}   # open spans, in the order given (titles keep that order)
     out = []
     for a, b in zip(points, points[1:]):
-        cover = [s for s in good if s["start"] <= a and s["end"] >= b]
+        for k in closing.get(a, ()):
+            live.pop(k, None)
+        for k in opening.get(a, ()):
+            live[k] = None
+        cover = [good[k] for k in sorted(live)]
         out.append({
             "text": text[a:b],
             "cls": " ".join(sorted({s["cls"] for s in cover})),
@@ -431,16 +519,30 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     return out
 
 
+# Versions after the cited one in which a passage that is not there word for word is
+# looked for fuzzily (the newest ones): each such search is linear in the page's text but
+# not cheap, and a page may have hundreds of versions.
+FUZZY_LATER = 3
+
+
 def _later(conn: sqlite3.Connection, row: sqlite3.Row, cited_version: int | None,
            versions: list[dict]) -> list[dict]:
-    """Where the cited passage stands in each version of the page after the cited one."""
+    """Where the cited passage stands in each version of the page after the cited one.
+
+    The words themselves are looked for in every version (a substring search); where they
+    are missing, only the newest ``FUZZY_LATER`` versions are searched for what replaced
+    them, the others say "not compared" (their diff pages show the change)."""
     selector = {k: row[k] for k in ("exact", "prefix", "suffix", "start", "end")}
+    after = [v for v in versions if cited_version is not None and v["version"] > cited_version]
+    fuzzy = {v["version"] for v in after[-FUZZY_LATER:]}
     later = []
-    for v in versions:
-        if cited_version is None or v["version"] <= cited_version:
-            continue
+    for v in after:
         vt = conn.execute("SELECT text FROM texts WHERE sha256=?", (v["text_sha256"],)).fetchone()
-        found = relocate(vt["text"] if vt else "", selector)
+        text = vt["text"] if vt else ""
+        if v["version"] in fuzzy or (row["exact"] and row["exact"] in text):
+            found = relocate(text, selector)
+        else:
+            found = {"status": "not compared", "now": None}
         later.append({"version": v["version"], "first_captured_at": v["first_captured_at"],
                       "last_captured_at": v["last_captured_at"],
                       "snapshot_sha256": v["snapshot_sha256"], "text_sha256": v["text_sha256"],
@@ -519,12 +621,22 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
         raise _BadRequest(f"versions must be two different numbers from 1 to {len(versions)}")
     a, b = by_n[from_n], by_n[to_n]
     va, vb = load_version(conn, a["text_sha256"]), load_version(conn, b["text_sha256"])
-    changes = compare(va, vb)
+    if len(va["text"]) + len(vb["text"]) > MAX_LIVE_DIFF_CHARS:
+        # Too long to compare within a request (compare() is not bounded yet): consecutive
+        # versions show the changes computed once at extraction, other pairs are refused.
+        if to_n != from_n + 1:
+            raise _BadRequest(f"versions {from_n} and {to_n} are too long to compare on the fly; "
+                              "compare consecutive versions, whose changes are stored")
+        changes = [c for c in stored_changes(conn, page_url)
+                   if c["from_version"] == from_n and c["to_version"] == to_n]
+    else:
+        changes = compare(va, vb)
     for ch in changes:
-        ch["ops"] = word_diff(ch.get("before") or "", ch.get("after") or "") \
-            if ch["op"] in ("edited", "changed") else []
+        before, after = ch.get("before") or "", ch.get("after") or ""
+        ch["ops"] = word_diff(before, after) \
+            if ch["op"] in ("edited", "changed") and len(before) + len(after) <= MAX_LIVE_DIFF_CHARS else []
     ops = None
-    if len(va["text"]) + len(vb["text"]) <= MAX_DIFF_CHARS:
+    if len(va["text"]) + len(vb["text"]) <= MAX_LIVE_DIFF_CHARS:
         ops = _mark_figure_ops(word_diff(va["text"], vb["text"]), changes)
     history = _history(conn, page_url)
     return {"page_url": page_url, "from": a, "to": b, "versions": versions, "changes": changes,
@@ -723,6 +835,8 @@ def _page(builder: Callable[..., dict], template: str, args: Callable[[Any, Any]
             return await _error(datasette, request, 404, str(exc), as_json)
         except _BadRequest as exc:
             return await _error(datasette, request, 400, str(exc), as_json)
+        except _Busy as exc:
+            return await _error(datasette, request, 503, str(exc), as_json, headers={"Retry-After": "60"})
         if as_json:
             return _json(data)
         if decorate is not None:
@@ -813,6 +927,8 @@ async def replay_view(datasette, request) -> Response:
         data = await _with_store(datasette, build_replay, request.url_vars["key"])
     except _NotFound as exc:
         return await _error(datasette, request, 404, str(exc), as_json)
+    except _Busy as exc:
+        return await _error(datasette, request, 503, str(exc), as_json, headers={"Retry-After": "60"})
     u = _Links(datasette)
     data["web_url"] = u.web(wayback_stamp(data["captured_at"]), data["url"])
     headers = {"Link": _memento_link(u, lambda p: datasette.absolute_url(request, p), data["url"])}
@@ -837,6 +953,8 @@ async def raw_memento(datasette, request, key: str) -> Response:
         data, orig, verdict = await _with_store(datasette, read_raw, key)
     except _NotFound as exc:
         return Response.text(str(exc), status=404, headers=dict(RAW_HEADERS))
+    except _Busy as exc:
+        return Response.text(str(exc), status=503, headers={**RAW_HEADERS, "Retry-After": "60"})
     headers = dict(RAW_HEADERS)
     headers["X-Archive-Fixity"] = verdict.split(":")[0]
     if verdict.startswith("failed"):
