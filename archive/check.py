@@ -38,7 +38,7 @@ def check_citation(store: "Store", cid: str, fetcher: "Fetcher | None" = None) -
     final = rows[-1] if rows else None
     if result.error is not None or final is None or final.get("status") in (404, 410) \
             or (final.get("status") or 0) >= 400:
-        why = str(result.error) if result.error else f"HTTP {final.get('status')}"
+        why = str(result.error) if result.error else f"HTTP {final.get('status') if final else '?'}"
         out.update(status="gone", now=None, detail=why, record_id=final.get("record_id") if final else None)
     else:
         process_pending(store)

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Callable
+from typing import Callable, Sequence
 
 
 @dataclass
@@ -67,7 +67,7 @@ class SiteServer:
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -100,7 +100,7 @@ def demo_content() -> dict:
     return json.loads(text)
 
 
-def render_article(site: str, article: dict, popular: list[str], others: list[tuple[str, str]] = ()) -> str:
+def render_article(site: str, article: dict, popular: list[str], others: Sequence[tuple[str, str]] = ()) -> str:
     """A news article page with realistic boilerplate around the article body."""
     e = html.escape
     paras = "\n".join(f"      <p>{e(p)}</p>" for p in article["paragraphs"])

@@ -230,7 +230,8 @@ class Fetcher:
                     if not reused:
                         raise
                     # An idle keep-alive connection the server had closed: once more, fresh.
-                    conn.close()
+                    if conn is not None:
+                        conn.close()
                     conn = None
                     conn = self._connect(key)
                     conn.deadline = deadline
@@ -308,7 +309,8 @@ class Fetcher:
         return None, False
 
     def _connect(self, key: tuple) -> "_Connection":
-        conn = _Connection(*key, self.timeout)
+        scheme, host, port, ip = key
+        conn = _Connection(scheme, host, port, ip, self.timeout)
         self._track(conn)
         return conn
 
@@ -643,6 +645,6 @@ def _resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     out = []
     for family, _, _, _, sockaddr in infos:
-        if sockaddr[0] not in out:
-            out.append(sockaddr[0])
+        if str(sockaddr[0]) not in out:
+            out.append(str(sockaddr[0]))
     return out

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Mapping
 
 import click
 
@@ -586,7 +587,7 @@ class _Commands(dict):
     up, listing or iterating the commands imports what is needed, so the map reads as a
     plain dict of every command."""
 
-    def __init__(self, commands: dict, lazy: dict[str, str]):
+    def __init__(self, commands: Mapping, lazy: dict[str, str]):
         super().__init__(commands)
         self._lazy = dict(lazy)  # name -> "module:attribute"
 

@@ -181,6 +181,7 @@ class Journal:
         indexed, from the very bytes written. Records larger than ``STREAM_OVER`` are
         streamed to the file instead and read back to be indexed.
         """
+        parsed: list[object]
         if expected_size > STREAM_OVER:
             with self._lock:
                 pointers = self.warcs.append(records, expected_size=expected_size)
@@ -673,7 +674,7 @@ class Journal:
         label = rec.header("WARC-Payload-Digest")
         if not label:
             return None
-        pages = set()
+        pages: set[str] = set()
         for uri in (rec.header("WARC-Refers-To-Target-URI"), row["url"]):
             uri = (uri or "").strip().strip("<>")
             if uri.lower().startswith(("http://", "https://")):

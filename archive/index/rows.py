@@ -295,7 +295,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
         status = "pending" if (mime in EXTRACTABLE_TYPES or not mime) else "not_html"
         own.snapshots.append((payload_sha256, len(rec.payload), content_type, capture["record_id"],
                               captured_at, truncated, status))
-    page_url = capture["page_url"]
+    page_url = str(capture["page_url"])
     host = page_url.split("/")[2] if page_url.count("/") >= 2 else ""
     own.pages.append((page_url, host, captured_at, captured_at))
     if batch is None:

@@ -65,7 +65,7 @@ from archive.index.metadata import (
     metadata_record,
 )
 from archive.index.rows import CAPTURE_TYPES
-from archive.times import iso_date, warc_date
+from archive.times import iso, warc_date
 from archive.warc.digests import file_sha256
 from archive.warc.record import load_record
 
@@ -236,7 +236,7 @@ def _write(store: "Journal", pending: list[tuple[str, str, dict]],
     with _ledger_lock(store):
         conn = store.conn
         seq, prev = _head(conn)
-        at = iso_date(warc_date(store.clock()))
+        at = iso(store.clock())
         seen: set[tuple[str, str]] = set()
         new: list[dict] = []
         for kind, subject, digests in pending:

@@ -19,7 +19,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator, Union
+from typing import Any, BinaryIO, Iterator, Union
 
 from archive.errors import WarcFormatError
 from archive.warc.record import (
@@ -347,7 +347,7 @@ def _hash_spans(raw: bytes) -> Hashed | None:
     return start, end, block, body_at, hashlib.sha256(view[body_at:end]).hexdigest()
 
 
-_malloc_trim = None
+_malloc_trim: Any = None
 
 
 def _trim_heap() -> None:
@@ -375,6 +375,7 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashe
         rec.known_sha256["block"] = hashed[2]
         if hashed[4] is not None and rec.spans[2] == hashed[3]:
             rec.known_sha256["payload"] = hashed[4]
+    assert rec.spans is not None   # parse_record always places the block
     rest = raw[rec.spans[1]:]   # after the block
     warnings = []
     if rest != b"\r\n\r\n" and not rest.strip(b"\r\n"):

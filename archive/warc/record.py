@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import types
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,11 @@ from typing import Iterable
 
 from archive.errors import StoreError, WarcFormatError
 
+zlib_fast: types.ModuleType
 try:   # ISA-L: twice zlib's speed inflating, nine times deflating; same API and format
     from isal import isal_zlib as zlib_fast
 except ImportError:   # pragma: no cover - isal is a dependency; zlib still works
-    zlib_fast = zlib  # type: ignore[assignment]
+    zlib_fast = zlib
 
 
 @dataclass
@@ -118,7 +120,7 @@ def parse_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
         if rec.header(required) is None:
             raise WarcFormatError(f"missing mandatory header {required}", path, offset)
     try:
-        clen = int(rec.header("Content-Length"))
+        clen = int(rec.header("Content-Length") or "")
         if clen < 0:
             raise ValueError
     except ValueError:

@@ -24,6 +24,7 @@ import os
 import secrets
 import socket
 import threading
+import types
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,10 +36,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+zlib_fast: types.ModuleType
 try:   # ISA-L: twice zlib's speed inflating, nine times deflating; same API and format
     from isal import isal_zlib as zlib_fast
 except ImportError:   # pragma: no cover - isal is a dependency; zlib still works
-    zlib_fast = zlib  # type: ignore[assignment]
+    zlib_fast = zlib
 
 from archive import SOFTWARE
 from archive.errors import StoreError

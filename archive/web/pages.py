@@ -932,8 +932,9 @@ async def replay_view(datasette, request) -> Response:
     u = _Links(datasette)
     data["web_url"] = u.web(wayback_stamp(data["captured_at"]), data["url"])
     headers = {"Link": _memento_link(u, lambda p: datasette.absolute_url(request, p), data["url"])}
-    if http_date(data["captured_at"]):
-        headers["Memento-Datetime"] = http_date(data["captured_at"])
+    memento_datetime = http_date(data["captured_at"])
+    if memento_datetime:
+        headers["Memento-Datetime"] = memento_datetime
     if as_json:
         return _json(data, headers=headers)
     return await _render(datasette, request, "archive_replay.html", data, headers=headers)
