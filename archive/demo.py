@@ -16,7 +16,7 @@ from archive.capture.http import Fetcher
 from archive.check import check_citation
 from archive.index.queries import resolve_page, stored_changes
 from archive.provenance.cite import cite, verify_citation
-from archive.site import SiteServer, publish_edition
+from archive.site import SiteServer, publish_edition, publish_scripted
 from archive.store import Store
 from archive.text.diff import render_terminal
 
@@ -38,6 +38,35 @@ def warcio_check(paths: list[Path]) -> tuple[bool, str]:
     with contextlib.redirect_stdout(buf):
         rc = Checker(Args()).process_all()
     return rc == 0, buf.getvalue()
+
+
+SCRIPTED_PASSAGE = "the water reached 6.4 metres, its highest level since records began in 1921"
+
+
+def _capture_scripted(store: Store, url: str, fetcher: Fetcher, base: str,
+                      echo: Callable[[str], None]) -> dict | None:
+    """Capture the script-rendered article with a browser when Chromium is here (and
+    cite it), else over HTTP, saying what that misses."""
+    from archive.capture.browser import BrowserCapturer, browser_available
+
+    echo("\nA script-rendered article (its text arrives as JSON, its map loads on scroll):")
+    why = browser_available()
+    if why:
+        echo(f"  browser capture unavailable ({why}); capturing over HTTP instead: "
+             "the archived copy is the empty shell the server sent")
+        r = store.capture([url], fetcher)[0]
+        echo(f"  captured {r['url']} over HTTP (sha256 {r['payload_sha256'][:12]}…)")
+        return None
+    with BrowserCapturer(budget=30) as browser:
+        r = store.capture_browser([url], browser)[0]
+    if "error" in r:
+        echo(f"  browser capture failed: {r['error']}")
+        return None
+    echo(f"  captured {r['url']} with headless Chromium: {r['resources']} resources, a screenshot "
+         f"and the rendered DOM{'' if r['settled'] else ' (not settled: ' + str(r['cut']) + ')'}")
+    c = cite(store, url, SCRIPTED_PASSAGE, note="demo citation of a script-rendered page", base_url=base)
+    echo(f"  cited “{c['exact']}” (from the rendered DOM) as {c['id']}")
+    return c
 
 
 def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable[[str], None] = print) -> dict:
@@ -70,6 +99,9 @@ def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable
         echo("\narchive diff " + wildfire)
         echo(render_terminal(stored_changes(store.conn, page), color=False))
 
+        live = publish_scripted(site)
+        scripted_cite = _capture_scripted(store, live, fetcher, base, echo)
+
         chk = check_citation(store, c["id"], fetcher)
         echo(f"\narchive check {c['id']}: {chk['status']}")
         if chk.get("now"):
@@ -85,11 +117,14 @@ def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable
     cite_url = f"{base}/-/cite/{c['id']}"
     echo(f"\nDemo archive: {db} and {warcs}/")
     echo(f"Open the citation: {cite_url}")
+    if scripted_cite:
+        echo(f"Open the citation of the script-rendered article (screenshot and replay): "
+             f"{base}/-/cite/{scripted_cite['id']}")
     echo(f"Browse the archive: {base}/archive")
-    result = {"citation": c, "check": chk, "verify": v, "warcio_check": ok, "cite_url": cite_url}
+    result = {"citation": c, "scripted_citation": scripted_cite, "check": chk, "verify": v, "warcio_check": ok, "cite_url": cite_url}
     if serve:
         from archive.web.serve import run_datasette
 
         echo("Serving with Datasette (Ctrl-C to stop)...")
-        run_datasette(str(db), str(warcs), port=port)
+        run_datasette(str(db), str(warcs), port=port, replay_port=port + 1)
     return result

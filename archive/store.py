@@ -13,7 +13,6 @@ It composes the layers below it, each of which knows nothing of those above:
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -26,15 +25,15 @@ from warcio.statusandheaders import StatusAndHeaders
 from archive.capture.http import Fetcher, FetchResult, Hop
 from archive.errors import ArchiveError, CaptureError, StoreError
 from archive.index.journal import Journal
+from archive.index.metadata import BROWSER_LOG_TYPE, metadata_record, record_urn
 from archive.provenance import ledger
-from archive.times import warc_date, warc_date_from_iso
+from archive.times import iso_date, warc_date, warc_date_from_iso
 from archive.urls import canonical_url
 from archive.warc.digests import sha256_label
 
 if TYPE_CHECKING:
     from archive.capture.browser import BrowserCapturer, PageCapture
 
-BROWSER_LOG_TYPE = "application/vnd.archive-store.browser-log+json"   # a browser capture's log
 VOUCH_BATCH = 32                 # captures per ledger append during a multi-URL capture
 VOUCH_CHUNK = 1000               # imported captures per ledger append (one ledger record)
 
@@ -278,17 +277,15 @@ class Store(Journal):
                 warc_headers_dict={"WARC-Record-ID": rid, "WARC-Date": date, "WARC-Concurrent-To": page_id}))
             extra[f"{kind}_record_id"] = rid
             expected += len(data) + 4096
-        log = {"url": page.url, "final_url": page.final_url, "settled": page.settled, "cut": page.cut,
-               "seconds": round(page.seconds, 3), "requests": len(page.hops),
-               "refused": [r.as_dict() for r in page.refused], "software": "headless Chromium via "
-               "archive-store's recording proxy"}
-        body = json.dumps(log, ensure_ascii=False, indent=1).encode("utf-8")
-        records.append(builder.create_warc_record(
-            final.url, "metadata", payload=io.BytesIO(body), length=len(body),
-            warc_content_type=BROWSER_LOG_TYPE,
-            warc_headers_dict={"WARC-Record-ID": self.id_factory(), "WARC-Date": date,
-                               "WARC-Concurrent-To": page_id}))
-        rows = self.write_records(records, expected_size=expected + len(body) + 4096)
+        log = {"url": page.url, "final_url": page.final_url or final.url, "page_url": canonical_url(final.url),
+               "page_record_id": page_id, "captured_at": iso_date(date), "settled": page.settled,
+               "cut": page.cut, "seconds": round(page.seconds, 3), "requests": len(page.hops),
+               "refused": [r.as_dict() for r in page.refused], "layout": page.layout,
+               "software": "headless Chromium behind archive-store's recording proxy", **extra}
+        log_record = metadata_record(builder, record_urn("browser-capture", final.url), BROWSER_LOG_TYPE, log,
+                                     self.id_factory(), date, concurrent_to=page_id)
+        records.append(log_record)
+        rows = self.write_records(records, expected_size=expected + 65536)
         by_id = {r["record_id"]: r for r in rows}
         chain = []
         for rid in page_ids:

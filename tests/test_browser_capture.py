@@ -155,3 +155,102 @@ def test_public_only_refuses_the_page_itself(store, site):
     assert out["code"] == "blocked_address"
     assert store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
     assert not [r for r in site.requests if r["path"] == "/page"]
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+class ReplayServer:
+    """The replay app (archive.web.replay) under uvicorn on 127.0.0.1, in a thread."""
+
+    def __init__(self, db, warcs):
+        import socket
+        import threading
+
+        import uvicorn
+
+        from archive.web.replay import ReplayApp
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(ReplayApp(db, warcs, "'self'"), host="127.0.0.1",
+                                                    port=self.port, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def test_replay_looks_like_the_page_and_stays_on_its_origin(store, site, scripted, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from archive.capture.browser import find_chromium
+
+    with BrowserCapturer(budget=20) as b:
+        [out] = store.capture_browser([scripted], b)
+    c = cite(store, scripted, "the water reached 6.4 metres")
+    site_requests = len(site.requests)
+    with ReplayServer(tmp_path / "archive.db", tmp_path / "warcs") as replay, sync_playwright() as pw:
+        origin = f"http://localhost:{replay.port}"
+        browser = pw.chromium.launch(executable_path=find_chromium())
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        key = out["record_id"].strip("<>")
+        page.goto(f"{origin}/page/{key}?cite={c['id']}", wait_until="load")
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        page.wait_for_timeout(300)
+        page.evaluate("window.scrollTo(0, 0)")
+        # The script-rendered article is there (from the rendered DOM), with its styles…
+        assert page.locator("h1.headline").inner_text() == scripted_story()["headline"]
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 239, 230)"
+        assert page.evaluate("getComputedStyle(document.querySelector('.masthead')).backgroundImage").startswith(
+            f'url("{origin}/res/')
+        # …its images, the one its script inserted and the lazy one, loaded from the archive…
+        for sel in ("figure.hero img", "figure.map img"):
+            assert page.evaluate(f"document.querySelector('{sel}').naturalWidth") > 0, sel
+        # …the cited passage marked, and no script of the page ran.
+        assert page.locator("mark#cited").inner_text() == "the water reached 6.4 metres"
+        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        shot = tmp_path / "replay.png"
+        page.screenshot(path=str(shot), full_page=False)
+        browser.close()
+    assert requests and all(u.startswith(origin + "/") or u.startswith("data:") for u in requests), requests
+    assert len(site.requests) == site_requests   # nothing reached the live site
+
+
+def test_citation_and_snapshot_pages_show_the_screenshot_and_the_replay(store, site, scripted, tmp_path,
+                                                                       monkeypatch):
+    from tests.test_datasette import datasette_for, get
+
+    with BrowserCapturer(budget=20) as b:
+        [out] = store.capture_browser([scripted], b)
+    c = cite(store, scripted, "the water reached 6.4 metres")
+    replay = "http://localhost:8999"
+    monkeypatch.setenv("ARCHIVE_REPLAY_ORIGIN", replay)
+    monkeypatch.setenv("ARCHIVE_WARCS", str(tmp_path / "warcs"))
+    ds = datasette_for(tmp_path / "archive.db")
+    page = get(ds, f"/-/cite/{c['id']}")
+    assert page.status_code == 200
+    shot_url = f"/-/screenshot/{out['screenshot_record_id'].strip('<>')}"
+    assert f'src="{shot_url}"' in page.text
+    key = out["record_id"].strip("<>")
+    # The replay is framed from its own origin, at the cited passage, and the app allows
+    # exactly that origin to be framed.
+    assert f'src="{replay}/page/{key}?cite={c["id"]}#cited"' in page.text
+    assert f"frame-src 'self' {replay};" in page.headers["content-security-policy"]
+    assert 'class="passage-box"' in page.text
+    data = get(ds, f"/-/cite/{c['id']}.json").json()["browser"]
+    assert data["box"] is not None and 0 < data["box"]["top"] < 100
+    png = get(ds, shot_url)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    snap = get(ds, f"/-/snapshot/{c['snapshot_sha256']}")
+    assert snap.status_code == 200 and f'src="{shot_url}"' in snap.text

@@ -128,6 +128,7 @@ class PageCapture:
     error: CaptureError | None = None
     final_url: str | None = None
     seconds: float = 0.0
+    layout: dict | None = None          # where each text block is in the screenshot (CSS px)
 
     @property
     def page_hop(self) -> Hop | None:
@@ -365,6 +366,24 @@ def _interception_context(directory: str) -> ssl.SSLContext:
     return ctx
 
 
+# Where each block of text sits on the full page, so that a cited passage can be
+# marked on the screenshot later without running anything of the page again.
+_LAYOUT = """() => {
+  const sel = 'h1,h2,h3,h4,h5,h6,p,li,blockquote,figcaption,td,th,dd,dt,pre,caption,summary';
+  const blocks = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const t = (el.innerText || '').replace(/\\s+/g, ' ').trim();
+    if (!t) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) continue;
+    blocks.push({t: t.slice(0, 4000), x: Math.round(r.left + window.scrollX), y: Math.round(r.top + window.scrollY),
+                 w: Math.round(r.width), h: Math.round(r.height)});
+    if (blocks.length >= 3000) break;
+  }
+  const d = document.documentElement;
+  return {width: Math.max(d.scrollWidth, d.clientWidth), height: Math.max(d.scrollHeight, d.clientHeight), blocks};
+}"""
+
 _SCROLL = """async (steps) => {
   const pause = () => new Promise(r => setTimeout(r, 120));
   let y = 0;
@@ -523,6 +542,10 @@ class BrowserCapturer:
                             page.evaluate(_SCROLL, SCROLL_STEPS)
                         except PlaywrightError:
                             pass
+            try:
+                result.layout = page.evaluate(_LAYOUT)
+            except PlaywrightError:
+                result.layout = None
             try:
                 result.final_url = page.url
                 result.screenshot = page.screenshot(full_page=True, type="png", timeout=10_000)

@@ -549,13 +549,18 @@ def extract(all_, queue, db, warcs, as_json):
 @click.option("--base-url", default=None,
               help="Public address readers reach these pages at (https://cite.example.org); stored in "
                    "the store's archive.toml, used by every link and citation form, and by `archive cite`.")
+@click.option("--replay-port", default=None, type=click.IntRange(0, 65535),
+              help="Port of the replay origin (archived pages with their styles and images, on another "
+                   "host name); default: --port + 1; 0: none.")
 @store_options
 @handle_errors
-def serve(host, port, metadata_path, base_url, db, warcs):
+def serve(host, port, metadata_path, base_url, replay_port, db, warcs):
     """Serve the index with Datasette, the archive plugin and metadata.yml.
 
     Read-only to the web. To publish citation pages, run it behind a reverse proxy and give
     the public address once with --base-url (see "Hosting citation pages" in the README).
+    Archived pages are replayed from a second origin (`localhost:PORT+1` beside
+    `127.0.0.1:PORT`), so they never share cookies, storage or scripts with the app.
 
     \b
     Example:
@@ -563,7 +568,8 @@ def serve(host, port, metadata_path, base_url, db, warcs):
     """
     from archive.web.serve import run_datasette
 
-    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path, base_url=base_url)
+    run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path, base_url=base_url,
+                  replay_port=port + 1 if replay_port is None else replay_port)
 
 
 @cli.command()

@@ -19,6 +19,7 @@ CITATION_TYPE = "application/vnd.archive-store.citation+json"
 LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
 SEAL_TYPE = "application/vnd.archive-store.seal+json"
 WATCH_TYPE = "application/vnd.archive-store.watch+json"
+BROWSER_LOG_TYPE = "application/vnd.archive-store.browser-log+json"   # a browser capture's log
 
 CITATION_FIELDS = ("id", "url", "page_url", "captured_at", "record_id", "snapshot_sha256",
                    "text_sha256", "exact", "prefix", "suffix", "start", "end", "created_at", "note")
@@ -173,6 +174,21 @@ def metadata_record(builder, uri: str, content_type: str, body: dict, record_id:
                                       warc_content_type=content_type, warc_headers_dict=headers)
 
 
+def _index_browser_log(conn: sqlite3.Connection, pointer: dict, rec: Any, body: dict) -> None:
+    """A browser capture's log: one ``browser_captures`` row per page load, naming its
+    response, screenshot and rendered DOM records (the layout stays in the record)."""
+    if not body.get("page_record_id"):
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO browser_captures (record_id, page_url, url, captured_at, settled, cut, "
+        "requests, refused, screenshot_record_id, dom_record_id, log_record_id, warc_file, offset, length) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (body["page_record_id"], body.get("page_url"), body.get("final_url") or body.get("url"),
+         body.get("captured_at"), int(bool(body.get("settled"))), body.get("cut"), body.get("requests"),
+         len(body.get("refused") or []), body.get("screenshot_record_id"), body.get("dom_record_id"),
+         rec.header("WARC-Record-ID"), pointer["warc_file"], pointer["offset"], pointer["length"]))
+
+
 MetadataHandler = Callable[[sqlite3.Connection, dict, Any, dict], None]
 
 # content type of a metadata record -> handler(conn, pointer dict, parsed record, JSON body)
@@ -181,4 +197,5 @@ HANDLERS: dict[str, MetadataHandler] = {
     WATCH_TYPE: _index_watch,
     LEDGER_TYPE: _index_entry,
     SEAL_TYPE: _index_head,
+    BROWSER_LOG_TYPE: _index_browser_log,
 }

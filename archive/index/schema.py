@@ -87,6 +87,20 @@ CREATE TABLE IF NOT EXISTS texts (
     extractor_version TEXT,
     truncated INTEGER DEFAULT 0     -- decoding stopped at a cap
 );
+CREATE TABLE IF NOT EXISTS browser_captures (
+    record_id TEXT PRIMARY KEY,     -- the page's response (or revisit) record
+    page_url TEXT,
+    url TEXT,                       -- the URL the browser ended on
+    captured_at TEXT,
+    settled INTEGER,                -- 1: the network went idle within the limits, 0: cut
+    cut TEXT,                       -- why not settled: budget, network_busy, load_failed
+    requests INTEGER,               -- responses recorded for the page load
+    refused INTEGER,                -- requests the recording proxy did not relay
+    screenshot_record_id TEXT,      -- resource record, image/png
+    dom_record_id TEXT,             -- resource record, the DOM after scripts ran
+    log_record_id TEXT,             -- the metadata record this row mirrors
+    warc_file TEXT, offset INTEGER, length INTEGER
+);
 CREATE TABLE IF NOT EXISTS versions (
     page_url TEXT,
     version INTEGER,                -- 1, 2, ... in order of first capture

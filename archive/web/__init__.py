@@ -13,6 +13,7 @@ Routes (all read-only; anything but GET/HEAD gets 405)::
     /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
     /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
     /-/replay-raw/<record id|sha256>    the archived bytes, inert (CSP sandbox)
+    /-/screenshot/<record id>           a browser capture's screenshot (PNG)
     /-/timemap/link/<url>, /-/timemap/json/<url>   RFC 7089 TimeMap
     /-/timegate/<url>                   RFC 7089 TimeGate (Accept-Datetime)
     /-/web/<timestamp>/<url>            Wayback-style URL: 302 to the closest capture
@@ -48,6 +49,7 @@ def register_routes():
         (r"^/-/diff(?P<fmt>\.json)?$", pages.diff_view),
         (r"^/-/replay/(?P<key>[^/]+?)(?P<fmt>\.json)?$", pages.replay_view),
         (r"^/-/replay-raw/(?P<key>[^/]+)$", pages.replay_raw_view),
+        (r"^/-/screenshot/(?P<key>[^/]+)$", pages.screenshot_view),
         (r"^/-/timemap/(?P<fmt>link|json)/(?P<url>.+)$", memento.timemap_view),
         (r"^/-/timegate/(?P<url>.+)$", memento.timegate_view),
         (r"^/-/web/(?P<ts>\d+)(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", memento.web_view),

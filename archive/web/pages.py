@@ -51,6 +51,7 @@ from archive.text.diff import compare, word_diff
 from archive.text.passage import relocate
 from archive.times import http_date, iso_date, parse_iso, warc_date
 from archive.warc.http import HTML_TYPES, decode_content, mime_of
+from archive.web.capture_view import browser_view, replay_origin, screenshot_bytes
 from archive.web.citepage import archived_state, figure_changes, live_state, plain_checks
 
 PLUGIN = "archive"
@@ -507,6 +508,8 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     out["author"] = ", ".join(cited["authors"]) or None
     out["site_name"] = cited["site_name"]
     out["published"] = cited["published"]
+    # A browser capture: its screenshot with the passage's place, and the faithful replay.
+    out["browser"] = browser_view(store, row["record_id"], row["exact"], cid)
     out["figures"] = history["figures"]
     later = _later(conn, row, cited_version, history["versions"])
     out["later"] = later
@@ -582,6 +585,8 @@ def build_snapshot(store: Store, sha: str) -> dict:
         out["versions"], out["figures"] = [], []
     out["version"] = (version_of(conn, out["page_url"], snap["text_sha256"])
                       if out["page_url"] and snap["text_sha256"] else None)
+    if fixity["ok"] and captures:
+        out["browser"] = browser_view(store, captures[0]["record_id"])
     if not fixity["ok"] or not snap["text_sha256"]:
         return out
     t = conn.execute("SELECT * FROM texts WHERE sha256=?", (snap["text_sha256"],)).fetchone()
@@ -698,8 +703,10 @@ def read_raw(store: Store, key: str) -> tuple[bytes, sqlite3.Row, str]:
 
 def _page_csp() -> str:
     scripts = " ".join(f"'{h}'" for h in base_script_hashes)
+    replay = replay_origin()   # the faithful replay, framed from its own origin
     return ("default-src 'self'; script-src 'self' " + scripts + "; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+            "img-src 'self' data:; frame-src 'self'" + (f" {replay}" if replay else "") +
+            "; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'self'")
 
 
@@ -752,6 +759,9 @@ class _Links:
 
     def replay(self, record_id: str) -> str:
         return self.urls.path(f"/-/replay/{quote(record_key(record_id), safe=':')}")
+
+    def screenshot(self, record_id: str) -> str:
+        return self.urls.path(f"/-/screenshot/{quote(record_key(record_id), safe=':')}")
 
     def raw(self, record_id: str) -> str:
         return self.urls.path(f"/-/replay-raw/{quote(record_key(record_id), safe=':')}")
@@ -938,6 +948,21 @@ async def replay_view(datasette, request) -> Response:
     if as_json:
         return _json(data, headers=headers)
     return await _render(datasette, request, "archive_replay.html", data, headers=headers)
+
+
+async def screenshot_view(datasette, request) -> Response:
+    """A browser capture's screenshot (a PNG we made, re-hashed as it is read)."""
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+               "Cache-Control": "private, max-age=3600"}
+    if not _only_get(request):
+        return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD", **headers})
+    try:
+        data = await _with_store(datasette, screenshot_bytes, request.url_vars["key"])
+    except LookupError as exc:
+        return Response.text(str(exc), status=404, headers=headers)
+    except ArchiveError as exc:
+        return Response.text(str(exc), status=409, headers=headers)
+    return Response(data, status=200, headers=headers, content_type="image/png")
 
 
 async def replay_raw_view(datasette, request) -> Response:

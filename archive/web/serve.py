@@ -52,9 +52,24 @@ def datasette_args(db: str, host: str, port: int, metadata_path: str | None = No
     return args
 
 
+def start_replay(db: str, warcs: str, app_host: str, app_port: int, replay_port: int,
+                 env: dict) -> subprocess.Popen:
+    """Start the replay origin (:mod:`archive.web.replay`) as a child process that ends
+    when its parent does, and note its origin in ``env`` for the app's pages."""
+    from archive.web.replay import replay_origin_for
+
+    origin = env.get("ARCHIVE_REPLAY_ORIGIN") or replay_origin_for(app_host, replay_port)
+    env["ARCHIVE_REPLAY_ORIGIN"] = origin
+    app_origins = " ".join(f"http://{h}:{app_port}" for h in sorted({app_host, "127.0.0.1", "localhost"})
+                           if h != "0.0.0.0")
+    return subprocess.Popen([sys.executable, "-m", "archive.web.replay", str(Path(db).resolve()),
+                             str(Path(warcs).resolve()), str(replay_port), app_origins],
+                            env=env, stdin=subprocess.DEVNULL)
+
+
 def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001,
                   metadata_path: str | None = None, wait: bool = True,
-                  base_url: str | None = None) -> subprocess.Popen | int:
+                  base_url: str | None = None, replay_port: int = 0) -> subprocess.Popen | int:
     """Serve ``db`` with Datasette. ``base_url``, the public address readers use, is stored
     in the store's settings file (``archive.toml``) so that ``archive cite`` and later
     ``archive serve`` runs use it too; without it, the stored one (if any) applies."""
@@ -68,6 +83,8 @@ def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001
     env["ARCHIVE_DB"] = str(Path(db).resolve())
     if base_url:
         env["ARCHIVE_BASE_URL"] = base_url
+    if replay_port:
+        start_replay(db, warcs, host, port, replay_port, env)
     args = datasette_args(db, host, port, metadata_path, base_url)
     if wait:
         # Become Datasette: signals (SIGTERM from a supervisor, Ctrl-C) reach it
