@@ -32,7 +32,8 @@ Matching on the real set (:func:`score_real`):
   uma, il/lo/gli/le/un/una); qualifiers must then be equal (null = null); ``counts`` match
   when equal, or when one's words end with the other's (head noun with or without its
   modifiers: "volunteer firefighters" ~ "firefighters"), or when both name the same
-  head noun up to a plural -s/-es/-en/-n/-e ("Seiten" ~ "Seite").
+  head noun up to a plural -s/-es/-en/-n/-e ("Seiten" ~ "Seite"); the head of "X of Y"
+  (and "X de Y", "X der Y", …) is X ("types of vegetation" ~ "different types").
 * quotes: predictions are those not marked as terms (``is_term``). A prediction matches a
   label when the spans overlap; precision over predictions, recall over labels.
 * speakers: over labelled quotes with a speaker, the fraction whose matched prediction
@@ -239,7 +240,14 @@ def same_counts(label: str | None, pred: str | None) -> bool:
     n = min(len(aw), len(bw))
     if aw[-n:] == bw[-n:]:
         return True
-    return _stem(aw[-1]) == _stem(bw[-1])
+    # the head of "types of vegetation" is "types"; of "types" it is "types"
+    def head(words: list[str]) -> str:
+        for link in ("of", "de", "der", "des", "di", "do", "da"):
+            if link in words[1:]:
+                return words[words.index(link, 1) - 1]
+        return words[-1]
+
+    return _stem(head(aw)) == _stem(head(bw))
 
 
 def same_speaker(label: str | None, pred: str | None) -> bool:

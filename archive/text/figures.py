@@ -191,9 +191,9 @@ _QUALIFIERS = [
     "nearly", "almost", "about", "around", "approximately", "roughly", "some", "over",
     "under", "just over", "just under", "well over", "well above", "close to",
     "upwards of", "in excess of", "an estimated", "estimated", "exceeded", "surpassed",
-    "topped", "exceeding", "surpassing", "topping", "below", "above", "exactly", "only",
-    "just", "nearly all", "almost all", "or so", "a maximum of", "a minimum of",
-    "passed", "reached", "beyond", "upward of", "north of",
+    "topped", "exceeding", "surpassing", "topping", "below", "above",
+    "nearly all", "almost all", "or so", "a maximum of", "a minimum of",
+    "beyond", "upward of", "north of", "on average", "an average of",
 ]
 _QUALIFIER_RE = re.compile(
     r"\b(" + "|".join(sorted((re.escape(q) for q in _QUALIFIERS), key=len, reverse=True)) + r")\s+(?:the\s+)?$",
@@ -298,6 +298,37 @@ def _looks_like_year(text: str, end: int) -> bool:
     if m and m.group(1) not in _NON_PLURAL and not m.group(0).strip().startswith(("and ", "to ", "in ", "the ", "for ")):
         return False
     return True
+
+
+_AGE_BEFORE = re.compile(r"(?:\b(?:aged|age|ages|âgée?s?|edad de|idade de|im Alter von|di età)\s+|[A-Z][\w’'\-]+,\s)$")
+_AGE_AFTER = re.compile(r"(?:,|-year-old|-years-old| years? old\b|-jährige|[\s-]ans?\b,|\s+años\b,|\s+anos\b,|\s+anni\b,)")
+_HYPHEN_UNIT = re.compile(r"-(?:[a-zA-Z]+-)?(?:year|month|week|day|hour|minute|second|foot|feet|inch|mile|metre|meter|kilometre|kilometer|yard|acre|story|storey|point|page|man|member|person)s?\b")
+_RATE_AFTER = re.compile(r"\s+(?:a|an|per)\s+(hour|night|day|week|month|year|person|head|share|barrel|ton|tonne|kilo|pound|gallon|litre|liter)\b")
+
+
+def _age(text: str, s: int, e: int) -> bool:
+    """"Nadia Mohamed, 27,", "aged 54", "a 15-year-old boy": the figure is an age."""
+    return bool(_AGE_BEFORE.search(text[max(0, s - 24): s]) and _AGE_AFTER.match(text, e)) or bool(
+        re.match(r"-year-old|-years-old|-jährige", text[e: e + 10]))
+
+
+def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None, str | None]:
+    """(what a figure counts, unit): ages, rates ("$600 an hour"), hyphenated modifiers
+    ("14-day quarantine", "two-year negotiation"), then the noun phrase after it."""
+    if kind == "number" and _age(text, s, e):
+        return "age", None
+    if kind == "money":
+        rm = _RATE_AFTER.match(text, e)
+        if rm:
+            return rm.group(1), None
+    hm = _HYPHEN_UNIT.match(text, e)
+    if hm:
+        e = hm.end()
+    elif re.match(r"-[^\W\d_]", text[e: e + 2]) and loc is not None:
+        e = re.match(r"-[\w-]*", text[e:]).end() + e  # "Zwei-Stunden-Takt"
+    if loc is None:
+        return _counts(text, e)
+    return _counts_locale(text, e, loc), None
 
 
 def _counts(text: str, end: int) -> tuple[str | None, str | None]:
@@ -735,11 +766,8 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
         written = text[s:e]
         counts = None
         if kind in ("number", "percent", "money", "ordinal"):
-            if english:
-                counts, measure = _counts(text, e)
-                unit = unit or measure
-            else:
-                counts = _counts_locale(text, e, loc)
+            counts, measure = _what_counts(text, s, e, kind, loc)
+            unit = unit or measure
         qualifier = None
         if kind != "date":
             qm = qualifier_re.search(text[max(0, s - 30): s])
