@@ -157,6 +157,13 @@ CREATE TABLE IF NOT EXISTS changes (
     detail TEXT,                    -- JSON
     PRIMARY KEY (page_url, to_version, n)
 );
+CREATE TABLE IF NOT EXISTS diffs (
+    page_url TEXT,
+    from_version INTEGER,
+    to_version INTEGER,
+    ops TEXT,                       -- JSON [[op, before_start, before_end, after_start, after_end], ...]
+    PRIMARY KEY (page_url, to_version)
+);
 CREATE TABLE IF NOT EXISTS citations (
     id TEXT PRIMARY KEY,
     url TEXT,

@@ -289,12 +289,20 @@ def rebuild_versions(conn: sqlite3.Connection, page_url: str) -> None:
 
 
 def rebuild_changes(conn: sqlite3.Connection, page_url: str, text_shas: list[str]) -> None:
-    from archive.text.diff import compare
+    """The changes and the whole-text edit script of each pair of consecutive versions,
+    computed here once (bounded in cost, see :mod:`archive.text.diff`) so that the diff
+    page and ``archive diff`` only read them."""
+    from archive.text.diff import compare, text_diff
 
     conn.execute("DELETE FROM changes WHERE page_url=?", (page_url,))
+    conn.execute("DELETE FROM diffs WHERE page_url=?", (page_url,))
+    after = load_version(conn, text_shas[0]) if text_shas else None
     for i in range(1, len(text_shas)):
-        before = load_version(conn, text_shas[i - 1])
+        before = after
         after = load_version(conn, text_shas[i])
+        conn.execute("INSERT INTO diffs (page_url, from_version, to_version, ops) VALUES (?,?,?,?)",
+                     (page_url, i, i + 1, json.dumps(text_diff(before["text"], after["text"]),
+                                                     separators=(",", ":"))))
         for n, ch in enumerate(compare(before, after)):
             conn.execute(
                 "INSERT INTO changes (page_url, from_version, to_version, n, kind, op, before, after, "

@@ -23,11 +23,127 @@ The module is pure: no I/O, no database, deterministic output for the same input
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any, Iterable
+from typing import Any, Hashable, Iterable, Sequence
 
-__all__ = ["split_sentences", "compare", "render_terminal", "word_diff"]
+__all__ = ["split_sentences", "compare", "render_terminal", "word_diff", "text_diff", "opcodes"]
+
+# --------------------------------------------------------------------------------------
+# A matcher whose cost is bounded for any input
+#
+# difflib's SequenceMatcher costs up to len(a) * len(b) steps (texts made of one repeated
+# sentence, or of all-new sentences, reach it): over the words of two 300,000-character
+# texts that is minutes. Here it only ever runs on stretches whose product of lengths is at
+# most MATCH_LIMIT; longer inputs are first cut down by their common head and tail, then
+# split at *anchors* — items that occur exactly once on each side, kept in an order both
+# sides agree on (the longest increasing subsequence, as in patience diff) — and a stretch
+# still too long after two rounds of that is reported as replaced as a whole. Every step is
+# O(n log n) or bounded by MATCH_LIMIT per stretch, so the whole is O(n log n + n * sqrt(LIMIT)).
+
+MATCH_LIMIT = 40_000
+
+
+def opcodes(a: Sequence[Hashable], b: Sequence[Hashable], limit: int = MATCH_LIMIT) -> list[tuple]:
+    """``SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``, with bounded cost.
+
+    Inputs whose lengths multiply to at most ``limit`` get exactly SequenceMatcher's answer;
+    longer ones are aligned on unique common items first (see above).
+
+    >>> opcodes("abcd", "abxd")
+    [('equal', 0, 2, 0, 2), ('replace', 2, 3, 2, 3), ('equal', 3, 4, 3, 4)]
+    >>> ops = opcodes(list(range(100_000)), [7] + list(range(100_000)))
+    >>> ops[:2]
+    [('insert', 0, 0, 0, 1), ('equal', 0, 100000, 1, 100001)]
+    """
+    if len(a) * len(b) <= limit:
+        return [tuple(op) for op in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()]
+    out: list[tuple] = []
+    _opcodes_into(a, b, 0, len(a), 0, len(b), limit, 2, out)
+    merged: list[tuple] = []
+    for op in out:
+        if op[1] == op[2] and op[3] == op[4]:
+            continue
+        if merged and merged[-1][0] == op[0]:
+            prev = merged[-1]
+            merged[-1] = (op[0], prev[1], op[2], prev[3], op[4])
+        elif merged and {merged[-1][0], op[0]} <= {"delete", "insert", "replace"}:
+            prev = merged[-1]
+            merged[-1] = ("replace", prev[1], op[2], prev[3], op[4])
+        else:
+            merged.append(op)
+    return merged
+
+
+def _gap(i1: int, i2: int, j1: int, j2: int) -> tuple:
+    if i1 == i2:
+        return ("insert", i1, i2, j1, j2)
+    if j1 == j2:
+        return ("delete", i1, i2, j1, j2)
+    return ("replace", i1, i2, j1, j2)
+
+
+def _opcodes_into(a: Sequence, b: Sequence, i1: int, i2: int, j1: int, j2: int,
+                  limit: int, rounds: int, out: list[tuple]) -> None:
+    # common head and tail: linear, and all a small edit of a long text needs
+    head = 0
+    while i1 + head < i2 and j1 + head < j2 and a[i1 + head] == b[j1 + head]:
+        head += 1
+    tail = 0
+    while i2 - tail > i1 + head and j2 - tail > j1 + head and a[i2 - tail - 1] == b[j2 - tail - 1]:
+        tail += 1
+    if head:
+        out.append(("equal", i1, i1 + head, j1, j1 + head))
+    m1, m2, n1, n2 = i1 + head, i2 - tail, j1 + head, j2 - tail
+    if m1 == m2 or n1 == n2:
+        out.append(_gap(m1, m2, n1, n2))
+    elif (m2 - m1) * (n2 - n1) <= limit:
+        for tag, x1, x2, y1, y2 in SequenceMatcher(None, a[m1:m2], b[n1:n2], autojunk=False).get_opcodes():
+            out.append((tag, m1 + x1, m1 + x2, n1 + y1, n1 + y2))
+    elif rounds > 0 and (anchors := _anchors(a, b, m1, m2, n1, n2)):
+        x, y = m1, n1
+        for ax, by in anchors:
+            if ax > x or by > y:
+                _opcodes_into(a, b, x, ax, y, by, limit, rounds - 1, out)
+            out.append(("equal", ax, ax + 1, by, by + 1))
+            x, y = ax + 1, by + 1
+        if x < m2 or y < n2:
+            _opcodes_into(a, b, x, m2, y, n2, limit, rounds - 1, out)
+    else:
+        out.append(_gap(m1, m2, n1, n2))
+    if tail:
+        out.append(("equal", i2 - tail, i2, j2 - tail, j2))
+
+
+def _anchors(a: Sequence, b: Sequence, i1: int, i2: int, j1: int, j2: int) -> list[tuple[int, int]]:
+    """Positions of the items unique on both sides, in an order both agree on."""
+    count_a = Counter(a[i1:i2])
+    count_b = Counter(b[j1:j2])
+    where_b = {b[j]: j for j in range(j1, j2) if count_b[b[j]] == 1}
+    pairs = [(i, where_b[a[i]]) for i in range(i1, i2)
+             if count_a[a[i]] == 1 and a[i] in where_b]
+    # longest increasing subsequence of the b positions (patience sorting)
+    tails: list[int] = []
+    tail_at: list[int] = []
+    back: list[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_at.append(k)
+        else:
+            tails[pos] = j
+            tail_at[pos] = k
+        back[k] = tail_at[pos - 1] if pos else -1
+    chain: list[tuple[int, int]] = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
+
 
 # --------------------------------------------------------------------------------------
 # Sentences
@@ -61,6 +177,8 @@ _SENTENCE_OPENERS = frozenset(
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}$")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
+_LOOK = 64   # characters looked at before a full stop: no abbreviation is longer
+_NEXT_WORD = re.compile(r"\s{0,64}([^ ]{0,64})")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -123,10 +241,13 @@ def _is_sentence_end(para: str, punct_at: int, after: int) -> bool:
         return False
     if para[punct_at] != ".":
         return True  # ! ? … are not used in abbreviations
-    m = _WORD_BEFORE.search(para, 0, punct_at)
+    # Both looks are bounded (a word before, a word after): scanning from the start of the
+    # paragraph, or copying its rest, at every full stop made long paragraphs quadratic.
+    m = _WORD_BEFORE.search(para, max(0, punct_at - _LOOK), punct_at)
     word = m.group(1) if m else ""
     bare = word.strip(".").lower()
-    next_word = para[after:].lstrip().split(" ", 1)[0]
+    n = _NEXT_WORD.match(para, after)
+    next_word = n.group(1) if n else ""
     next_bare = next_word.strip("\"'“‘(«[").lower()
     starts_lower = next_word[:1].islower()
     if starts_lower:
@@ -158,9 +279,54 @@ def word_diff(before: str, after: str) -> list[dict]:
     a = _TOKEN.findall(before)
     b = _TOKEN.findall(after)
     ops = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         ops.append({"op": tag, "before": "".join(a[i1:i2]), "after": "".join(b[j1:j2])})
     return ops
+
+
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
+def text_diff(before: str, after: str) -> list[tuple[str, int, int, int, int]]:
+    r"""Edit script of two whole texts as character offsets ``(op, b0, b1, a0, a1)``:
+    paragraphs (lines) are aligned first, and only inside replaced paragraphs are words
+    compared, so the cost stays bounded however long the texts (the diff page stores this
+    once per pair of versions and slices the texts to show it).
+
+    >>> t1, t2 = "Intro.\nAbout 4,000 fled.\nEnd.", "Intro.\nAbout 6,500 fled.\nEnd."
+    >>> [(op, t1[b0:b1], t2[a0:a1]) for op, b0, b1, a0, a1 in text_diff(t1, t2)]
+    [('equal', 'Intro.\nAbout ', 'Intro.\nAbout '), ('replace', '4,000', '6,500'), ('equal', ' fled.\nEnd.', ' fled.\nEnd.')]
+    """
+    la, lb = _LINE.findall(before), _LINE.findall(after)
+    sa, sb = _starts(la), _starts(lb)
+    out: list[tuple[str, int, int, int, int]] = []
+
+    def emit(op: str, b0: int, b1: int, a0: int, a1: int) -> None:
+        if b0 == b1 and a0 == a1:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1], b1, out[-1][3], a1)
+        else:
+            out.append((op, b0, b1, a0, a1))
+
+    for tag, i1, i2, j1, j2 in opcodes(la, lb):
+        b0, b1, a0, a1 = sa[i1], sa[i2], sb[j1], sb[j2]
+        if tag != "replace":
+            emit(tag, b0, b1, a0, a1)
+            continue
+        ta, tb = _TOKEN.findall(before[b0:b1]), _TOKEN.findall(after[a0:a1])
+        pa, pb = _starts(ta, b0), _starts(tb, a0)
+        for t, x1, x2, y1, y2 in opcodes(ta, tb):
+            emit(t, pa[x1], pa[x2], pb[y1], pb[y2])
+    return out
+
+
+def _starts(pieces: list[str], base: int = 0) -> list[int]:
+    """Offsets of each piece of a text cut into consecutive ``pieces``, and of its end."""
+    out = [base]
+    for p in pieces:
+        out.append(out[-1] + len(p))
+    return out
 
 
 _WORDS = re.compile(r"\w+(?:[.,'’]\w+)*")
@@ -175,9 +341,21 @@ def _ratio(a: str, b: str) -> float:
     >>> _ratio("The cat sat on the mat.", "A dog ran in a park.")
     0.0
     """
-    return SequenceMatcher(
-        None, _WORDS.findall(a.lower()), _WORDS.findall(b.lower()), autojunk=False
-    ).ratio()
+    wa, wb = _WORDS.findall(a.lower()), _WORDS.findall(b.lower())
+    if len(wa) * len(wb) <= MATCH_LIMIT:
+        return SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+    # Long sentences: matched words by opcodes (bounded), the same measure as ratio().
+    same = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes(wa, wb) if tag == "equal")
+    return 2.0 * same / (len(wa) + len(wb))
+
+
+def _ratio_bound(a: Counter, b: Counter) -> float:
+    """An upper bound of :func:`_ratio` from the words alone, in any order: cheap, and
+    enough to skip the pairs that cannot reach a threshold."""
+    total = sum(a.values()) + sum(b.values())
+    if not total:
+        return 1.0
+    return 2.0 * sum((a & b).values()) / total
 
 
 # --------------------------------------------------------------------------------------
@@ -216,13 +394,9 @@ class _Side:
 
     def sentence_at(self, offset: int) -> int:
         """Index of the sentence holding ``offset`` (the one before it, if in a gap)."""
-        best = 0
-        for i, (s, e) in enumerate(self.spans):
-            if s <= offset:
-                best = i
-            if offset < e:
-                break
-        return best
+        if not hasattr(self, "_starts"):
+            self._starts = [s for s, _ in self.spans]
+        return max(bisect_right(self._starts, offset) - 1, 0)
 
 
 def _fig_start(fig: dict) -> int:
@@ -401,7 +575,7 @@ def _align_sentences(a: list[str], b: list[str]) -> list[tuple[int | None, int |
     similarity, so that one rewritten sentence among several new ones is still found.
     """
     rows: list[tuple[int | None, int | None]] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             rows.extend(zip(range(i1, i2), range(j1, j2)))
         elif tag == "delete":
@@ -413,11 +587,28 @@ def _align_sentences(a: list[str], b: list[str]) -> list[tuple[int | None, int |
     return rows
 
 
+# Sentences of a replaced block paired by a full table of similarities up to this many
+# cells; a larger block is cut along its diagonal into pieces of about this size each.
+BLOCK_CELLS = 400
+
+
 def _align_block(
     a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int
 ) -> list[tuple[int | None, int | None]]:
     n, m = i2 - i1, j2 - j1
-    sim = [[_ratio(a[i1 + i], b[j1 + j]) for j in range(m)] for i in range(n)]
+    if n * m > BLOCK_CELLS:
+        side = max(1, int(BLOCK_CELLS ** 0.5))
+        pieces = max(-(-n // side), -(-m // side))
+        rows: list[tuple[int | None, int | None]] = []
+        for k in range(pieces):
+            rows += _align_block(a, b, i1 + n * k // pieces, i1 + n * (k + 1) // pieces,
+                                 j1 + m * k // pieces, j1 + m * (k + 1) // pieces)
+        return rows
+    words_a = [Counter(_WORDS.findall(a[i1 + i].lower())) for i in range(n)]
+    words_b = [Counter(_WORDS.findall(b[j1 + j].lower())) for j in range(m)]
+    sim = [[_ratio(a[i1 + i], b[j1 + j])
+            if _ratio_bound(words_a[i], words_b[j]) >= EDIT_THRESHOLD else 0.0
+            for j in range(m)] for i in range(n)]
     # best[i][j]: best total similarity aligning a[i1+i:] with b[j1+j:]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -546,6 +737,10 @@ def _masked(side: _Side, i: int, spans: list[tuple[int, int]]) -> str:
     s, e = side.spans[i]
     out = []
     pos = s
+    if len(spans) > 64:
+        # Only spans starting before the sentence ends can touch it; those starting long
+        # before it are skipped when they end before it (a scan, no sort per sentence).
+        spans = [sp for sp in spans if sp[0] < e and sp[1] > s]
     for ms, me in sorted(spans):
         if me <= s or ms >= e:
             continue

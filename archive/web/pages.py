@@ -47,7 +47,7 @@ from archive.index.queries import load_version, resolve_page, stored_changes, ve
 from archive.index.versions import pending_snapshots
 from archive.provenance.cite import citation_output, verify_citation
 from archive.store import Store
-from archive.text.diff import compare, word_diff
+from archive.text.diff import compare, text_diff, word_diff
 from archive.text.passage import relocate
 from archive.times import http_date, iso_date, parse_iso, warc_date
 from archive.warc.http import HTML_TYPES, decode_content, mime_of
@@ -606,6 +606,11 @@ def build_snapshot(store: Store, sha: str) -> dict:
     return out
 
 
+def _text_and_title(conn: sqlite3.Connection, text_sha: str) -> dict:
+    t = conn.execute("SELECT title, text FROM texts WHERE sha256=?", (text_sha,)).fetchone()
+    return {"title": t["title"] if t else None, "text": (t["text"] if t else "") or ""}
+
+
 def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) -> dict:
     conn = store.conn
     try:
@@ -625,24 +630,38 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
     if from_n not in by_n or to_n not in by_n or from_n == to_n:
         raise _BadRequest(f"versions must be two different numbers from 1 to {len(versions)}")
     a, b = by_n[from_n], by_n[to_n]
-    va, vb = load_version(conn, a["text_sha256"]), load_version(conn, b["text_sha256"])
-    if len(va["text"]) + len(vb["text"]) > MAX_LIVE_DIFF_CHARS:
-        # Too long to compare within a request (compare() is not bounded yet): consecutive
-        # versions show the changes computed once at extraction, other pairs are refused.
+    ta, tb = _text_and_title(conn, a["text_sha256"]), _text_and_title(conn, b["text_sha256"])
+    stored = conn.execute("SELECT ops FROM diffs WHERE page_url=? AND from_version=? AND to_version=?",
+                          (page_url, from_n, to_n)).fetchone() if to_n == from_n + 1 else None
+    script = None
+    if stored is not None:
+        # Consecutive versions: both the changes and the edit script were computed once,
+        # at extraction; the page only reads them.
+        changes = [c for c in stored_changes(conn, page_url) if c["to_version"] == to_n]
+        script = json.loads(stored["ops"])
+    elif len(ta["text"]) + len(tb["text"]) > MAX_LIVE_DIFF_CHARS:
+        # Too long to compare within a request (bounded, but seconds of CPU for the
+        # longest texts): consecutive versions show their stored changes, others are refused.
         if to_n != from_n + 1:
             raise _BadRequest(f"versions {from_n} and {to_n} are too long to compare on the fly; "
                               "compare consecutive versions, whose changes are stored")
-        changes = [c for c in stored_changes(conn, page_url)
-                   if c["from_version"] == from_n and c["to_version"] == to_n]
+        changes = [c for c in stored_changes(conn, page_url) if c["to_version"] == to_n]
     else:
-        changes = compare(va, vb)
+        # Any other pair (or a page extracted before diffs were stored): computed now, by
+        # the same bounded algorithm.
+        changes = compare(load_version(conn, a["text_sha256"]), load_version(conn, b["text_sha256"]))
+        script = text_diff(ta["text"], tb["text"])
     for ch in changes:
-        before, after = ch.get("before") or "", ch.get("after") or ""
-        ch["ops"] = word_diff(before, after) \
-            if ch["op"] in ("edited", "changed") and len(before) + len(after) <= MAX_LIVE_DIFF_CHARS else []
-    ops = None
-    if len(va["text"]) + len(vb["text"]) <= MAX_LIVE_DIFF_CHARS:
-        ops = _mark_figure_ops(word_diff(va["text"], vb["text"]), changes)
+        if ch["op"] not in ("edited", "changed"):
+            ch["ops"] = []
+        elif (ch.get("detail") or {}).get("ops") is not None:
+            ch["ops"] = ch["detail"]["ops"]
+        else:
+            ch["ops"] = word_diff(ch.get("before") or "", ch.get("after") or "")
+    ops = None if script is None else _mark_figure_ops(
+        [{"op": op, "before": ta["text"][b0:b1], "after": tb["text"][a0:a1]} for op, b0, b1, a0, a1 in script],
+        changes)
+    va, vb = ta, tb
     history = _history(conn, page_url)
     return {"page_url": page_url, "from": a, "to": b, "versions": versions, "changes": changes,
             "ops": ops, "figures": history["figures"],
