@@ -91,17 +91,19 @@ _SAY_OTHER = (
     "souligne|souligné|indique|indiqué|estime|estimé|assure|assuré|rappelle|rappelé|écrit|"
     "confie|confié|martèle|martelé|poursuit|insiste|insisté|reconnaît|reconnu|raconte|raconté|"
     "commente|commenté|avertit|averti|déplore|dénonce|dénoncé|répond|répondu|conclut|conclu|"
-    "lance|lancé|tranche|tranché|résume|résumé|"
+    "lance|lancé|tranche|tranché|résume|résumé|confirme|confirmé|révèle|révélé|annonce|annoncé|"
+    "dénonce|critique|critiqué|interroge|"
     # es
     "dijo|dice|afirmó|afirma|señaló|señala|explicó|explica|aseguró|asegura|indicó|agregó|"
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
     "subrayó|destacó|advirtió|reconoció|apuntó|insistió|concluyó|escribió|relató|contó|"
-    "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|"
+    "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|confirmó|reveló|"
+    "cuestionó|denunció|criticó|opinó|consideró|anunció|"
     # pt
     "disse|diz|afirmou|declarou|explicou|acrescentou|acrescenta|ressaltou|ressalta|"
     "destacou|disseram|afirmaram|contou|relatou|escreveu|completou|observou|avaliou|"
     "defendeu|argumentou|garantiu|lembrou|apontou|frisou|comentou|informou|salientou|"
-    "concluiu|pontuou|enfatizou|declararam|"
+    "concluiu|pontuou|enfatizou|declararam|confirmou|revelou|criticou|questionou|anunciou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
@@ -159,7 +161,11 @@ _ACCORDING_WORDS = (
 )
 _ACCORDING = re.compile(rf"\b{_ACCORDING_WORDS}(?!\w)", re.I)
 
+# The subject of a verb of saying written without one ("“…”, dijo."): resolved like a
+# pronoun, also to the person the text named last.
+_UNSAID = "(unsaid)"
 _PRONOUNS = {
+    _UNSAID,
     "he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان",
     "er", "sie", "il", "elle", "ils", "elles", "él", "ella", "ele", "ela", "eles", "elas",
     "lui", "lei", "loro",
@@ -565,7 +571,7 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         if not rest or rest[0].islower():
             # "“…”, dijo." / "“…”, disse ao jornal": a verb with its subject left
             # unsaid, as Spanish, Portuguese and Italian write; it reads as "he said".
-            return "he", clause_end
+            return _UNSAID, clause_end
     m = _ACCORDING_START.match(clause)
     if m:
         name = _name_after(clause[m.end() :])
@@ -771,6 +777,42 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
     return None
 
 
+_INSIDE = re.compile(rf"[,–—]\s*(?:{_SAY})\s+(?=\S)", re.I)
+_PARA = re.compile(r"(?:^|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+(?=[A-Z])")
+
+
+def _inside_attribution(quoted: str) -> str | None:
+    """An attribution written inside the quotation, as French, Spanish and Italian do:
+    “La désinformation …, rappelle Ana Sofia Cardenal, professeure … Dans certains cas …”."""
+    for m in _INSIDE.finditer(quoted):
+        name = _name_after(quoted[m.end() :])
+        if name and name[0].isupper():
+            return name
+    return None
+
+
+def _para_attribution(head: str) -> str | None:
+    """"Para Ingrid Betancourt la solución está en … “…”": "for X" as "according to X"."""
+    m = None
+    for m in _PARA.finditer(head):
+        pass
+    if m is None:
+        return None
+    name = _name_after(head[m.end() :])
+    return name if name and len(name.split()) >= 2 else None
+
+
+def _persons(text: str) -> list[tuple[int, str]]:
+    """(offset, name) of every name of two words or more that names a person."""
+    out = []
+    for m in _NAME_RUN_ALL.finditer(text):
+        name = m.group(0)
+        words = name.split()
+        if len(words) >= 2 and _is_person(name) and not any(w in _NOT_NAME for w in words[:1]):
+            out.append((m.start(), name))
+    return out
+
+
 def _about(text: str, line_starts: list[int], ln: int, speaker: str) -> bool:
     """Whether paragraph ``ln`` opens with a pronoun or with the speaker's last name."""
     start = line_starts[ln]
@@ -811,6 +853,8 @@ def find_quotes(text: str) -> list[dict]:
     indirect = _indirect_speakers(text)
     titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
     indirect_at = [pos for pos, _ in indirect]
+    persons = _persons(text)
+    persons_at = [pos for pos, _ in persons]
     titled_at = [pos for pos, _ in titled]
     statement = -1
     prev: dict | None = None
@@ -854,6 +898,8 @@ def find_quotes(text: str) -> list[dict]:
         else:
             speaker = _before_attribution(head, tight=False)
 
+        if speaker is None and not continues:
+            speaker = _inside_attribution(quoted) or _para_attribution(head)
         sentence_ctx = head + " " + text[sp.close : sp.close + (attr_end or 0)]
         if speaker is None and not continues:
             # the attribution may come after a following clause: “…” – the words of X
@@ -884,6 +930,10 @@ def find_quotes(text: str) -> list[dict]:
                     pronoun == "he" and name.startswith(_FEMININE_TITLES))
 
             earlier = [c for c in (_last_before(indirect, indirect_at, sp.open, fits),) if c]
+            if pronoun == _UNSAID:
+                c = _last_before(persons, persons_at, sp.open, lambda name: True)
+                if c:
+                    earlier.append(c)
             if last_named_at is not None and fits(last_named_at[1]):
                 earlier.append(last_named_at)
             if pronoun in ("he", "she"):
@@ -913,6 +963,12 @@ def find_quotes(text: str) -> list[dict]:
                 speaker = cand[1]
             elif prev is not None and prev["_line"] == ln and prev["speaker"]:
                 speaker = prev["speaker"]
+            elif not head.strip() and sp.open > line_start:
+                # a quotation that opens a sentence right after one naming a person:
+                # "… presentó el candidato Enrique Gómez. “El 66% de los muchachos …”"
+                cand = _last_before(persons, persons_at, sp.open, lambda name: True)
+                if cand and cand[0] >= line_start:
+                    speaker = cand[1]
         if speaker:
             last_named_at = (sp.open, speaker)
         if not continues:
