@@ -216,6 +216,11 @@ class Store(Journal):
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+    def browser_captured(self, page_url: str) -> bool:
+        """Whether a page was captured with a browser (so its recaptures should be too)."""
+        return self.conn.execute("SELECT 1 FROM browser_captures WHERE page_url=? LIMIT 1",
+                                 (page_url,)).fetchone() is not None
+
     def capture_browser(self, urls: Iterable[str], capturer: "BrowserCapturer", extract: bool = True,
                         progress: Callable[[dict], None] | None = None, wait: bool = True) -> list[dict]:
         """Capture each URL with a browser (:class:`archive.capture.browser.BrowserCapturer`,

@@ -70,6 +70,7 @@ from archive.warc.digests import sha256_label
 if TYPE_CHECKING:
     from urllib.robotparser import RobotFileParser
 
+    from archive.capture.browser import LazyBrowser
     from archive.capture.http import Fetcher, Hop
     from archive.store import Store
 
@@ -539,12 +540,14 @@ class Watcher:
                  sleep: Callable[[float], object] | None = None,
                  host_delay: float = DEFAULT_HOST_DELAY, ignore_robots: bool = False,
                  webhook: str | None = None,
-                 post: Callable[[str, dict], str | None] = post_webhook):
+                 post: Callable[[str, dict], str | None] = post_webhook,
+                 browser: "LazyBrowser | None" = None):
         from archive.capture.http import Fetcher
 
         self.store = store
         self.clock = clock or store.clock
         self.fetcher = fetcher or Fetcher(clock=self.clock)
+        self.browser = browser   # recaptures pages first captured with a browser
         self._stop = threading.Event()
         self.sleep = sleep or self._stop.wait
         self.host_delay = max(0.0, host_delay)
@@ -712,23 +715,34 @@ class Watcher:
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
-        self._wait_for_host(url)
-        result = self.fetcher.fetch(url, extra_headers=headers or None)
-        self._mark_host(url)
+        # A page captured with a browser is recaptured with one (when Chromium is here).
+        capturer = (self.browser.get() if self.browser is not None and not _is_feed(row)
+                    and store.browser_captured(page) else None)
         feed_bytes = None
-        try:
-            final = result.final
-            if final is not None and final.status == 304 and len(result.hops) == 1 and prior is not None:
-                rows = [self._store_not_modified(final, prior)]
-            else:
-                rows = store.store_fetch(result) if result.hops else []
-            if final is not None and _is_feed(row) and 200 <= final.status < 300:
-                final.body.seek(0)
-                feed_bytes = final.body.read(MAX_FEED_BYTES)
-        finally:
-            result.close()
+        error: str | None = None
+        self._wait_for_host(url)
+        if capturer is not None:
+            got = store.capture_browser([url], capturer, extract=False)[0]
+            self._mark_host(url)
+            rows = [got] if "error" not in got else []
+            error = got.get("error")
+        else:
+            result = self.fetcher.fetch(url, extra_headers=headers or None)
+            self._mark_host(url)
+            try:
+                final = result.final
+                if final is not None and final.status == 304 and len(result.hops) == 1 and prior is not None:
+                    rows = [self._store_not_modified(final, prior)]
+                else:
+                    rows = store.store_fetch(result) if result.hops else []
+                if final is not None and _is_feed(row) and 200 <= final.status < 300:
+                    final.body.seek(0)
+                    feed_bytes = final.body.read(MAX_FEED_BYTES)
+            finally:
+                result.close()
+            error = str(result.error) if result.error is not None else None
         if not rows:
-            return self._defer(row, out, "error", str(result.error or "no response"), failed=True)
+            return self._defer(row, out, "error", error or "no response", failed=True)
         last = rows[-1]
         status = last.get("status") or 0
         out.update(status=status, record_id=last.get("record_id"), captured_at=last.get("captured_at"),
@@ -736,9 +750,9 @@ class Watcher:
         process_pending(store)
         if status == 304:
             out["outcome"] = "not_modified"
-        elif result.error is not None or not 200 <= status < 300:
+        elif error is not None or not 200 <= status < 300:
             out["outcome"] = "error"
-            out["error"] = str(result.error) if result.error else f"HTTP {status}"
+            out["error"] = error or f"HTTP {status}"
         else:
             after = conn.execute("SELECT count(*) FROM versions WHERE page_url = ?", (page,)).fetchone()[0]
             out["versions"] = after

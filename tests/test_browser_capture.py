@@ -254,3 +254,34 @@ def test_citation_and_snapshot_pages_show_the_screenshot_and_the_replay(store, s
     assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
     snap = get(ds, f"/-/snapshot/{c['snapshot_sha256']}")
     assert snap.status_code == 200 and f'src="{shot_url}"' in snap.text
+
+
+def test_check_and_watch_recapture_a_browser_captured_page_with_the_browser(store, site, scripted):
+    from archive.capture.browser import LazyBrowser
+    from archive.check import check_citation
+    from archive.watch import Watcher, add_watch
+
+    with BrowserCapturer(budget=20) as b:
+        store.capture_browser([scripted], b)
+    c = cite(store, scripted, "the water reached 6.4 metres")
+    story = scripted_story()
+    story["paragraphs"][1] = story["paragraphs"][1].replace("6.4 metres", "7.1 metres")
+    site.set(f"/api/story/{story['slug']}.json", json.dumps(story), content_type="application/json")
+    lazy = LazyBrowser(budget=20)
+    try:
+        out = check_citation(store, c["id"], browser=lazy)
+        # Over HTTP the recapture is the empty shell: the passage would read as removed.
+        assert out["browser"] is True and out["status"] == "changed", out
+        assert "7.1 metres" in out["now"]
+        story["paragraphs"][0] = story["paragraphs"][0].replace("2,300", "2,900")
+        site.set(f"/api/story/{story['slug']}.json", json.dumps(story), content_type="application/json")
+        add_watch(store, scripted)
+        row = store.conn.execute("SELECT * FROM watches WHERE url=?", (scripted,)).fetchone()
+        result = Watcher(store, host_delay=0, ignore_robots=True, browser=lazy).check(row)
+        assert result["outcome"] == "new_version", result
+    finally:
+        lazy.close()
+    texts = [r[0] for r in store.conn.execute(
+        "SELECT t.text FROM versions v JOIN texts t ON t.sha256 = v.text_sha256 WHERE v.page_url=? "
+        "ORDER BY v.version", (scripted,))]
+    assert "2,900 homes" in texts[-1]

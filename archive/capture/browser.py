@@ -607,3 +607,27 @@ def _order(result: PageCapture, hops: list[Hop]) -> None:
         want = _canon(urljoin(hop.url, hop.location))
     result.hops = chain + remaining
     result.page_hops = len(chain)
+
+
+class LazyBrowser:
+    """A :class:`BrowserCapturer` started the first time it is needed (Chromium costs a
+    second to start; most recaptures are of pages captured without it), closed by
+    :meth:`close`. ``get()`` returns None when Chromium or Playwright is missing."""
+
+    def __init__(self, **options) -> None:
+        self.options = options
+        self._capturer: BrowserCapturer | None = None
+        self.unavailable: str | None = None
+
+    def get(self) -> BrowserCapturer | None:
+        if self._capturer is None and self.unavailable is None:
+            self.unavailable = browser_available()
+            if self.unavailable is None:
+                self._capturer = BrowserCapturer(**self.options)
+                self._capturer.start()
+        return self._capturer
+
+    def close(self) -> None:
+        if self._capturer is not None:
+            self._capturer.close()
+            self._capturer = None

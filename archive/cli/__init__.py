@@ -472,14 +472,17 @@ def verify(ids, all_, public_key_path, db, warcs, as_json):
 @click.option("--all", "all_", is_flag=True, help="Check every citation.")
 @click.option("--timeout", type=float, default=30.0, show_default=True)
 @click.option("--public-only", is_flag=True, help="Refuse private and loopback addresses.")
+@click.option("--browser/--no-browser", default=True, show_default=True,
+              help="Recapture pages that were captured with a browser with one (when Chromium is present).")
 @store_options
 @json_option
 @handle_errors
-def check(ids, all_, timeout, public_only, db, warcs, as_json):
+def check(ids, all_, timeout, public_only, db, warcs, as_json, browser):
     """Recapture cited pages and report what became of each passage.
 
     Status per citation: unchanged, present, changed, removed or gone.
-    Exit status 1 if any passage changed, was removed or is gone.
+    Exit status 1 if any passage changed, was removed or is gone. A page captured with
+    `capture --browser` is recaptured with headless Chromium.
     """
     from archive.capture.http import Fetcher
     from archive.check import check as do_check
@@ -487,9 +490,16 @@ def check(ids, all_, timeout, public_only, db, warcs, as_json):
 
     if not ids and not all_:
         raise UsageError("name citation ids or use --all")
+    from archive.capture.browser import LazyBrowser
+
     fetcher = Fetcher(timeout=timeout, public_only=public_only)
-    with open_store(db, warcs) as store:
-        results = do_check(store, list(ids) or None, fetcher)
+    lazy = LazyBrowser(public_only=public_only, timeout=timeout) if browser else None
+    try:
+        with open_store(db, warcs) as store:
+            results = do_check(store, list(ids) or None, fetcher, lazy)
+    finally:
+        if lazy is not None:
+            lazy.close()
     drift = 0
     for r in results:
         if r["status"] in ("changed", "removed", "gone"):

@@ -105,10 +105,12 @@ def add(urls, feeds, schedule, db, warcs, as_json):
 @click.option("--timeout", type=float, default=30.0, show_default=True)
 @click.option("--public-only", is_flag=True, help="Refuse private and loopback addresses.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Check at most this many watches (once).")
+@click.option("--browser/--no-browser", default=True, show_default=True,
+              help="Recapture pages that were captured with a browser with one (when Chromium is present).")
 @store_options
 @json_option
 @handle_errors
-def run(forever, host_delay, ignore_robots, webhook, timeout, public_only, limit, db, warcs, as_json):
+def run(forever, host_delay, ignore_robots, webhook, timeout, public_only, limit, browser, db, warcs, as_json):
     """Recapture the watches that are due, then exit (for cron), or --forever.
 
     Each result is one line: captured (first time), new_version (new article text),
@@ -122,25 +124,31 @@ def run(forever, host_delay, ignore_robots, webhook, timeout, public_only, limit
     Example:
         */5 * * * *  archive watch run --db /srv/archive.db --warcs /srv/warcs
     """
+    from archive.capture.browser import LazyBrowser
     from archive.capture.http import Fetcher
 
     if webhook:
         check_url(webhook)
+    lazy = LazyBrowser(public_only=public_only, timeout=timeout) if browser else None
     with open_store(db, warcs) as store:
         fetcher = Fetcher(timeout=timeout, public_only=public_only)
         watcher = Watcher(store, fetcher, host_delay=host_delay, ignore_robots=ignore_robots,
-                          webhook=webhook)
+                          webhook=webhook, browser=lazy)
 
         def show(r: dict) -> None:
             emit(r, as_json, _human_result(r))
 
-        with watcher.signals():
-            if forever:
-                watcher.run_forever(show)
-            else:
-                results = watcher.run_once(show, limit=limit)
-                if not results and not as_json:
-                    click.echo("nothing is due")
+        try:
+            with watcher.signals():
+                if forever:
+                    watcher.run_forever(show)
+                else:
+                    results = watcher.run_once(show, limit=limit)
+                    if not results and not as_json:
+                        click.echo("nothing is due")
+        finally:
+            if lazy is not None:
+                lazy.close()
 
 
 @watch.command("list")

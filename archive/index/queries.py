@@ -41,7 +41,7 @@ def page_captures(conn: sqlite3.Connection, page_url: str) -> list[dict]:
     for r in rows:
         row = {"record_id": r["record_id"], "captured_at": r["captured_at"],
                "payload_sha256": r["payload_sha256"], "text_sha256": r["text_sha256"],
-               "title": r["title"], "text_source": "http"}
+               "title": r["title"], "text_source": "http", "response_record_id": r["record_id"]}
         if r["dom_text_sha256"] is not None and (r["dom_n"] or 0) >= (r["n"] or 0) + DOM_MIN_GAIN:
             row.update(record_id=r["dom_record_id"], payload_sha256=r["dom_sha256"],
                        text_sha256=r["dom_text_sha256"], title=r["dom_title"] or r["title"],
