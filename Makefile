@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench install browser clean
+.PHONY: demo test test-scale bench install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/pip install -q -e '.[test,bench,s3,spark,scale-test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,6 +21,15 @@ demo: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium not installed: browser tests will skip (install with: apt-get install chromium)"
+
+# Java 17 for Spark in local mode (Debian's package; the Spark tests skip without it).
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+		|| echo "java not installed: Spark tests will skip (install with: apt-get install openjdk-17-jre-headless)"
+
+# The tests that start SeaweedFS (S3) and Spark themselves, slow ones included.
+test-scale: $(STAMP) java
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/test_scale_s3.py $(wildcard tests/test_scale_spark.py)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules archive tests

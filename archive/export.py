@@ -230,7 +230,7 @@ def cdxj_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
 
 def export_cdxj(store: "Store", out: io.TextIOBase) -> int:
     """Write the CDXJ index of every file in the store; returns the number of lines."""
-    lines = cdxj_lines((store.warcs.path_of(n), n) for n in store.warcs.list_files())
+    lines = cdxj_lines((store.warcs.source(n), n) for n in store.warcs.all_files())
     for line in lines:
         out.write(line + "\n")
     return len(lines)
@@ -274,7 +274,7 @@ def _members_for_captures(store: "Store", rows: list) -> list[_Member]:
 
 def _find_record(store: "Store", warc_file: str, record_id: str, near: int) -> _Member | None:
     """A record that has no index row of its own (a request), found in its file."""
-    for item in iter_records(store.warcs.path_of(warc_file)):
+    for item in iter_records(store.warcs.source(warc_file)):
         if isinstance(item, Found) and item.record.record_id == record_id:
             return _Member(warc_file, item.offset, item.length)
         if isinstance(item, Found) and item.offset > near + (1 << 20):
@@ -296,8 +296,7 @@ def _warcinfo(store: "Store", filename: str, description: str) -> bytes:
 
 
 def _member_bytes(store: "Store", m: _Member) -> bytes:
-    path = store.warcs.path_of(m.warc_file)
-    data = read_record_bytes(path, m.offset, m.length)
+    data = read_record_bytes(store.warcs.source(m.warc_file), m.offset, m.length)
     if data[:2] != b"\x1f\x8b":
         data = gzip.compress(data, mtime=0)  # a plain .warc record becomes its own member
     return data

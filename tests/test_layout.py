@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "archive"
 # Lowest first. A module may import modules of its own layer or of a lower one.
 LAYERS = [
     ("archive", "archive.errors", "archive.times", "archive.urls", "archive.workers", "archive.config"),
+    ("archive.storage",),
     ("archive.warc",),
     ("archive.text",),
     ("archive.index",),

@@ -32,8 +32,12 @@ from archive.errors import ArchiveError
 @click.option("--db", default="archive.db", envvar="ARCHIVE_DB", show_default=True,
               type=click.Path(dir_okay=False), help="SQLite index (env ARCHIVE_DB).")
 @click.option("--warcs", default="warcs", envvar="ARCHIVE_WARCS", show_default=True,
-              type=click.Path(file_okay=False), help="Directory of WARC files (env ARCHIVE_WARCS).")
-def cli(db, warcs):
+              type=click.Path(file_okay=False),
+              help="Directory of WARC files, or s3://bucket/prefix (env ARCHIVE_WARCS).")
+@click.option("--staging", default=None, envvar="ARCHIVE_STAGING", type=click.Path(file_okay=False),
+              help="With s3:// WARCs: local directory files are written in until sealed and uploaded "
+                   "(env ARCHIVE_STAGING; default ~/.cache/archive-store/BUCKET/PREFIX).")
+def cli(db, warcs, staging):
     """A provenance-preserving web archive: capture pages as WARC files, index them in
     SQLite, cite passages that verify, and serve it all with Datasette.
 
@@ -43,6 +47,9 @@ def cli(db, warcs):
         archive cite https://example.org/news/article "2,300 homes"
         archive serve
     """
+    if staging:
+        # Read by the store wherever a command opens it (archive.index.journal).
+        os.environ["ARCHIVE_STAGING"] = staging
 
 
 @cli.command()

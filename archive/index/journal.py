@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from archive.errors import StoreError, UsageError, WarcFormatError
-from archive.index import schema
+from archive.index import offload, schema
 from archive.index.db import open_db
 from archive.index.rows import (
     CAPTURE_TYPES,
@@ -35,6 +35,7 @@ from archive.index.rows import (
     record_issues,
     repeat_key,
 )
+from archive.storage import default_staging, is_remote
 from archive.times import iso_date, utcnow, warc_date
 from archive.urls import canonical_url
 from archive.warc.digests import check_digest, file_sha256
@@ -71,10 +72,23 @@ class Journal:
         max_file_size: int = DEFAULT_MAX_SIZE,
         recover: bool = True,
         readonly: bool = False,
+        staging: str | Path | None = None,
     ):
         """``readonly`` opens the index with ``mode=ro`` and writes nothing (for Datasette
-        and audits of a store on read-only storage); writing methods then fail."""
+        and audits of a store on read-only storage); writing methods then fail.
+
+        ``warcs_dir`` may be ``s3://bucket/prefix``: files are then written in the local
+        ``staging`` directory (default :func:`archive.storage.default_staging`), uploaded
+        when sealed, and read back from the bucket by byte range."""
         self.db_path = Path(db_path)
+        self.location = str(warcs_dir)
+        self.remote = None
+        if is_remote(self.location):
+            from archive.storage.s3 import S3Backend
+
+            self.remote = S3Backend(self.location)
+            staging = staging or os.environ.get("ARCHIVE_STAGING")
+            warcs_dir = Path(staging) if staging else default_staging(self.location)
         self.warcs_dir = Path(warcs_dir)
         self.clock = clock
         self.id_factory = id_factory
@@ -94,7 +108,7 @@ class Journal:
         self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed, on_close=self._file_closed,
-                               adoptable=self._adoptable_file)
+                               adoptable=self._adoptable_file, remote=self.remote)
         self.seal_listeners: list[Callable[[str, str, int], None]] = []
         # Files of warcs/ whose stored bytes this process hashed: name -> (size, mtime_ns,
         # sha256). The ledger vouches for such a file without reading it again as long
@@ -103,6 +117,8 @@ class Journal:
         self.recovered: list[dict] = []
         if recover:
             self.recovered = self.recover()
+            if self.remote is not None:
+                self.recovered += offload.upload_sealed(self)
 
     # -- transactions -----------------------------------------------------------------
     @contextmanager
@@ -139,7 +155,9 @@ class Journal:
         if not self.readonly:
             # Closed cleanly, not sealed: the next process continues this file instead
             # of starting one per command; files are sealed when they reach max size.
-            self.warcs.close()
+            # With a bucket, sealed now: a file reaches the bucket (and other machines)
+            # when the command that wrote it ends.
+            self.warcs.close(seal=self.remote is not None)
         self.conn.close()
 
     def __enter__(self) -> "Journal":
@@ -172,6 +190,8 @@ class Journal:
                          (iso_date(warc_date(self.clock())), sha256, size, name))
         for listener in self.seal_listeners:
             listener(name, sha256, size)
+        if self.remote is not None:
+            offload.upload_sealed(self)
 
     def append(self, records: list, expected_size: int = 0) -> list[dict]:
         """Append records durably, then index them; returns the capture rows written.
@@ -258,7 +278,7 @@ class Journal:
         out = []
         for p, rec in zip(job.pointers, job.records):
             if rec is None:
-                rec = load_record(self.warcs.path_of(p.warc_file), p.offset, p.length)
+                rec = load_record(self.warcs.source(p.warc_file), p.offset, p.length)
             row = None if rec is _NO_ROWS else index_record(conn, p.warc_file, p.offset, p.length, rec, rows)
             out.append(row or {"record_id": p.record_id, "warc_file": p.warc_file,
                                "offset": p.offset, "length": p.length})
@@ -429,7 +449,7 @@ class Journal:
                 "warnings": [w for r in results for w in r["warnings"]], "files": results}
 
     def _index_file(self, name: str, origin: str, sha256: str | None = None) -> dict:
-        path = self.warcs.path_of(name)
+        path = self.warcs.source(name)
         errors: list[dict] = []
         warnings: list[dict] = []
         records = 0
@@ -496,7 +516,7 @@ class Journal:
                         batch = 0
                 rows.flush()
                 self._resolve_by_digest(name)
-                size = path.stat().st_size
+                size = path.size()
                 self.conn.execute(
                     "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "
@@ -560,9 +580,10 @@ class Journal:
         the ledger, not re-derived)."""
         for suffix in ("", "-wal", "-shm"):
             Path(str(target) + suffix).unlink(missing_ok=True)
-        fresh = Journal(target, self.warcs_dir, clock=self.clock, id_factory=self.id_factory, recover=False)
+        fresh = Journal(target, self.location, clock=self.clock, id_factory=self.id_factory, recover=False,
+                        staging=self.warcs_dir)
         try:
-            names = self.warcs.list_files()
+            names = self.warcs.all_files()
             own = sorted(n for n in names if not n.startswith("import-"))
             # Our own files first in name (time) order, so originals precede revisits; then
             # imports in the order they were imported, so that where two imported files share
@@ -573,7 +594,10 @@ class Journal:
                 old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
                                         "WHERE name=?", (name,)).fetchone()
                 fresh._index_file(name, origin)
-                if origin == "capture":
+                if self.remote is not None and not self.warcs.path_of(name).exists():
+                    # Only sealed files reach the bucket: _index_file sealed it as read.
+                    offload.mark_stored(fresh, name, old)
+                elif origin == "capture":
                     with fresh.transaction() as conn:
                         state = old["state"] if old else "closed"
                         conn.execute("UPDATE warc_files SET sealed_at=?, sha256=?, created_at=?, state=? "
@@ -707,7 +731,7 @@ class Journal:
         if row is None:
             raise UsageError(f"no capture or snapshot {key!r} in {self.db_path}")
         orig = self.original_of(row)
-        rec = load_record(self.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+        rec = load_record(self.warcs.source(orig["warc_file"]), orig["offset"], orig["length"])
         return rec.payload, orig
 
 

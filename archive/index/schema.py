@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS warc_files (
     sealed_at TEXT,                 -- set when the file is rotated out / finalised
     sha256 TEXT,                    -- SHA-256 of the whole sealed file
     origin TEXT DEFAULT 'capture',  -- capture | import
-    state TEXT                      -- open (a writer holds it) | closed (cleanly, may be continued) | sealed
+    state TEXT,                     -- open (a writer holds it) | closed (cleanly, may be continued) | sealed
+    stored TEXT,                    -- s3://… where the sealed file is kept, once its upload is verified
+    stored_at TEXT                  -- when that upload was verified (the local copy is then removed)
 );
 CREATE TABLE IF NOT EXISTS captures (
     record_id TEXT PRIMARY KEY,     -- WARC-Record-ID of the response/revisit/resource

@@ -83,7 +83,7 @@ def read_snapshot(store: "Journal", sha256: str) -> tuple[bytes, str | None, str
     """Payload (content-decoded, capped), content type, URL and truncation of a snapshot."""
     snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
     row = store.capture_row(snap[0])
-    rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
     data, truncated = decode_content(rec.payload, headers)
     return data, row["content_type"], row["url"], truncated or bool(row["truncated"])

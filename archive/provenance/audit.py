@@ -93,7 +93,7 @@ class _Scan:
     def sha256_of(self, store: "Journal", name: str) -> str:
         """A file's SHA-256, read once per audit (the seal and the ledger both ask)."""
         if name not in self.file_sha:
-            self.file_sha[name] = file_sha256(store.warcs.path_of(name))
+            self.file_sha[name] = file_sha256(store.warcs.source(name))
         return self.file_sha[name]
 
 
@@ -155,9 +155,9 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> lis
 
 def _scan_files(store: "Journal", report: _Report) -> _Scan:
     scan = _Scan()
-    for name in store.warcs.list_files():
-        path = store.warcs.path_of(name)
-        scan.sizes[name] = path.stat().st_size
+    for name in store.warcs.all_files():
+        path = store.warcs.source(name)   # the local file, or the object in the bucket
+        scan.sizes[name] = path.size()
         records = unverifiable = 0
         try:
             items = iter_records(path)
@@ -564,7 +564,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
         record.update(record_id=orig["record_id"], warc_file=orig["warc_file"], offset=orig["offset"],
                       length=orig["length"])
         try:
-            rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+            rec = load_record(store.warcs.source(orig["warc_file"]), orig["offset"], orig["length"])
             block = hashlib.sha256(rec.block).hexdigest()
             payload = hashlib.sha256(rec.payload).hexdigest()
             record.update(block_sha256=block, payload_sha256=payload,

@@ -344,7 +344,7 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
     checks = p.checks
     # 1. the citation's own WARC record says what the index says.
     try:
-        crec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+        crec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
         body = json.loads(crec.block.decode("utf-8"))
         diffs = [k for k in CITATION_FIELDS if body.get(k) != row[k]]
         checks.append(_check("citation_record", not diffs,
@@ -362,7 +362,7 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
     try:
         orig = store.original_of(cap)
         p.where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
-        rec = load_record(store.warcs.path_of(orig["warc_file"]), orig["offset"], orig["length"])
+        rec = load_record(store.warcs.source(orig["warc_file"]), orig["offset"], orig["length"])
         checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
         got_id = rec.record_id
         checks.append(_check("record_id", got_id == warc_record_id(orig["record_id"]),
@@ -427,7 +427,7 @@ def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _
         row = store.capture_row(snap[0])
         if row is None:
             raise LookupError(f"the record {snap[0]} of snapshot {sha256} is not in the index")
-        rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+        rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
     return _Source(rec.payload, headers, row["content_type"], row["url"])
 

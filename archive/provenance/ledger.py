@@ -164,7 +164,7 @@ def capture_digests(row: sqlite3.Row | dict) -> dict:
 
 def citation_digests(store: "Journal", row: sqlite3.Row | dict) -> dict:
     """What a citation entry vouches for: the citation record's bytes, re-read now."""
-    rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     if rec.record_id != row["citation_record_id"]:
         raise StoreError(f"citation {row['id']}: the record at {row['warc_file']} @ {row['offset']} "
                          f"is {rec.record_id}, not {row['citation_record_id']}")
@@ -271,19 +271,23 @@ def _pending_seals(store: "Journal") -> list[tuple[str, str, dict]]:
         if r["name"] == store.warcs.current_file:
             continue
         try:
-            path = store.warcs.path_of(r["name"])
-            st = path.stat()
+            source = store.warcs.source(r["name"])   # the local file, or the object in the bucket
+            st = source.path.stat() if hasattr(source, "path") else None
+            size = st.st_size if st else source.size()
         except (OSError, StoreError):
             continue
-        # Vouch only for what is on disk and agrees with the seal: a file that changed
+        # Vouch only for what is stored and agrees with the seal: a file that changed
         # after sealing is the audit's to report, not the ledger's to bless.
-        if st.st_size != r["size"]:
+        if size != r["size"]:
             continue
         known = store.hashed_files.get(r["name"])
-        if known and known[:2] == (st.st_size, st.st_mtime_ns):
+        if st and known and known[:2] == (st.st_size, st.st_mtime_ns):
             sha = known[2]   # this process hashed the stored bytes and they are unchanged
         else:
-            sha = file_sha256(path)
+            try:
+                sha = file_sha256(source)
+            except (OSError, StoreError):
+                continue
         if sha != r["sha256"]:
             continue
         out.append(("seal", r["name"], {"sha256": r["sha256"], "size": r["size"]}))

@@ -13,10 +13,13 @@ import hashlib
 import re
 from pathlib import Path
 
+from archive.storage import Blob, as_blob
 
-def file_sha256(path: str | Path) -> str:
+
+def file_sha256(path: "str | Path | Blob") -> str:
+    """SHA-256 of a whole file (or stored blob), streamed."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with as_blob(path).open() as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Union
 
 from archive.errors import WarcFormatError
+from archive.storage import Blob, as_blob
 from archive.warc.record import (
     ParsedRecord,
     parse_arc_record,
@@ -59,10 +60,9 @@ class Problem:
 Item = Union[Found, Problem]
 
 
-def sniff(path: str | Path) -> str:
+def sniff(path: "str | Path | Blob") -> str:
     """``warc.gz``, ``warc``, ``arc``, ``arc.gz``, ``wacz`` or ``unknown``, by content."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
+    head = as_blob(path).read_range(0, 4096)
     if head.startswith(b"PK\x03\x04"):
         return "wacz"
     if head.startswith(b"\x1f\x8b"):
@@ -88,19 +88,21 @@ def sniff(path: str | Path) -> str:
     return "unknown"
 
 
-def iter_records(path: str | Path) -> Iterator[Item]:
-    """Every record of the file at ``path``, or a problem where one cannot be read."""
-    if Path(path).stat().st_size == 0:
+def iter_records(path: "str | Path | Blob") -> Iterator[Item]:
+    """Every record of the file at ``path`` (or of a stored blob, streamed), or a problem
+    where one cannot be read."""
+    source = as_blob(path)
+    if source.size() == 0:
         return  # an empty file holds no records (a crash right after it was created)
-    kind = sniff(path)
+    kind = sniff(source)
     if kind == "warc.gz":
-        with open(path, "rb") as f:
-            yield from _iter_gzip(f, str(path))
+        with source.open() as f:
+            yield from _iter_gzip(f, str(source))
     elif kind == "warc":
-        with open(path, "rb") as f:
-            yield from _iter_plain(f, str(path))
+        with source.open() as f:
+            yield from _iter_plain(f, str(source))
     elif kind in ("arc", "arc.gz"):
-        yield from _iter_arc(str(path))
+        yield from _iter_arc(str(source))
     elif kind == "wacz":
         raise WarcFormatError("is a WACZ package: import it with `archive import` (it is unpacked)",
                               str(path), 0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from archive.errors import StoreError, WarcFormatError
+from archive.storage import Blob, as_blob
 
 zlib_fast: types.ModuleType
 try:   # ISA-L: twice zlib's speed inflating, nine times deflating; same API and format
@@ -69,14 +70,14 @@ class ParsedRecord:
 MAX_RECORD_READ = 1 << 31
 
 
-def read_record_bytes(path: str | Path, offset: int, length: int) -> bytes:
-    """The raw (compressed) bytes of a record; raises if the file is shorter."""
+def read_record_bytes(path: "str | Path | Blob", offset: int, length: int) -> bytes:
+    """The raw (compressed) bytes of a record, from a path or a stored blob (one ranged
+    read either way); raises if the file is shorter."""
+    source = as_blob(path)
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read(length)
+        data = source.read_range(offset, length)
     except FileNotFoundError:
-        raise StoreError(f"WARC file missing: {path}") from None
+        raise StoreError(f"WARC file missing: {source}") from None
     if len(data) != length:
         raise WarcFormatError(
             f"record extends past end of file ({len(data)} of {length} bytes present)",
@@ -285,7 +286,7 @@ def parse_arc_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecor
     return rec
 
 
-def load_record(path: str | Path, offset: int, length: int) -> ParsedRecord:
+def load_record(path: "str | Path | Blob", offset: int, length: int) -> ParsedRecord:
     """Read, decompress and parse the record at a pointer (WARC, or ARC by file name)."""
     data = read_record_bytes(path, offset, length)
     raw = decompress_member(data, str(path), offset)

@@ -29,7 +29,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
@@ -44,6 +44,8 @@ except ImportError:   # pragma: no cover - isal is a dependency; zlib still work
 
 from archive import SOFTWARE
 from archive.errors import StoreError
+from archive.storage import Blob
+from archive.storage.local import LocalBlob, list_warcs
 from archive.times import utcnow, warc_date
 from archive.warc.digests import digest_hex, file_sha256
 
@@ -101,6 +103,14 @@ class Sha256RecordBuilder(RecordBuilder):
                                           warc_content_type=warc_content_type,
                                           warc_headers_dict=warc_headers_dict,
                                           warc_headers=warc_headers, http_headers=http_headers)
+
+
+class RemoteStore(Protocol):
+    """What the writer needs of a remote backend (:class:`archive.storage.s3.S3Backend`)."""
+
+    def list(self) -> list[str]: ...
+
+    def blob(self, name: str) -> Blob: ...
 
 
 def new_record_id() -> str:
@@ -187,8 +197,12 @@ class WarcStore:
         on_seal: Callable[[str, str, int], None] | None = None,
         on_close: Callable[[str, int], None] | None = None,
         adoptable: Callable[[], tuple[str, int] | None] | None = None,
+        remote: "RemoteStore | None" = None,
     ):
+        """``remote``, when given, is where sealed files go (an S3 bucket): ``root`` is then
+        the local staging directory that files are written in until they are uploaded."""
         self.root = Path(root)
+        self.remote = remote
         self.max_size = max_size
         self.prefix = prefix
         self.clock = clock
@@ -207,8 +221,9 @@ class WarcStore:
     def _new_name(self) -> str:
         self._seq += 1
         stamp = self.clock().strftime("%Y%m%d%H%M%S")
-        # pid + random token + sequence: unique across processes and across restarts.
-        return f"{self.prefix}-{stamp}-{os.getpid()}-{self._token}-{self._seq:05d}.warc.gz"
+        # machine + pid + random token + sequence: unique across machines writing to one
+        # bucket, across processes and across restarts.
+        return f"{self.prefix}-{stamp}-{machine_name()}-{os.getpid()}-{self._token}-{self._seq:05d}.warc.gz"
 
     def path_of(self, name: str) -> Path:
         """The path of a store file, refusing names that would escape ``root``."""
@@ -447,13 +462,25 @@ class WarcStore:
         return self._current.name if self._current else None
 
     def list_files(self) -> list[str]:
-        """The store's archive files, by name: every kind of :data:`STORE_SUFFIXES`, but
+        """The store's archive files in the local directory (with a remote: those not yet
+        uploaded), by name: every kind of :data:`STORE_SUFFIXES`, but
         not the hidden temporary copies an import is still making (``.import-…``)."""
-        if not self.root.exists():
-            return []
-        return sorted(p.name for p in self.root.iterdir()
-                      if p.is_file() and not p.name.startswith(".")
-                      and p.name.endswith(STORE_SUFFIXES))
+        return list_warcs(self.root, STORE_SUFFIXES)
+
+    def all_files(self) -> list[str]:
+        """Every WARC file of the store: local ones and, with a remote, those in the bucket."""
+        names = set(self.list_files())
+        if self.remote is not None:
+            names.update(self.remote.list())
+        return sorted(names)
+
+    def source(self, name: str) -> Blob:
+        """Where to read a file from: the local copy while there is one, else the remote
+        object (read by byte range)."""
+        path = self.path_of(name)
+        if self.remote is not None and not path.exists():
+            return self.remote.blob(name)
+        return LocalBlob(path)
 
     def is_locked(self, name: str) -> bool:
         """True if another live process holds the file open for writing."""
@@ -472,6 +499,18 @@ class WarcStore:
             return False
         finally:
             os.close(fd)
+
+
+def machine_name() -> str:
+    """This capture machine's name in file names: ``$ARCHIVE_MACHINE`` or the host name,
+    reduced to letters, digits and dots (at most 40).
+
+    >>> import os; os.environ["ARCHIVE_MACHINE"] = "crawler 7/eu"; machine_name()
+    'crawler7eu'
+    >>> del os.environ["ARCHIVE_MACHINE"]
+    """
+    raw = os.environ.get("ARCHIVE_MACHINE") or socket.gethostname() or "host"
+    return "".join(c for c in raw if c.isascii() and (c.isalnum() or c == "."))[:40] or "host"
 
 
 def _reason(exc: OSError) -> str:

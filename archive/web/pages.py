@@ -111,6 +111,8 @@ def _paths(datasette) -> tuple[Path, Path]:
     db_path = Path(_archive_db(datasette).path)
     config = datasette.plugin_config(PLUGIN) or {}
     warcs = os.environ.get("ARCHIVE_WARCS") or config.get("warcs") or db_path.parent / "warcs"
+    if str(warcs).startswith("s3://"):
+        return db_path, warcs   # a bucket: records are read from it by byte range
     return db_path, Path(warcs)
 
 

@@ -79,7 +79,7 @@ def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001
         write_config(db, base_url=check_base_url(base_url))
     base_url = read_config(db).get("base_url")
     env = dict(os.environ)
-    env["ARCHIVE_WARCS"] = str(Path(warcs).resolve())
+    env["ARCHIVE_WARCS"] = warcs if str(warcs).startswith("s3://") else str(Path(warcs).resolve())
     env["ARCHIVE_DB"] = str(Path(db).resolve())
     if base_url:
         env["ARCHIVE_BASE_URL"] = base_url
