@@ -61,7 +61,9 @@ class SeaweedS3:
                 f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer'] + 10000}",
                 "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3'] + 10000}",
                 f"-s3.port.iceberg={p['iceberg']}", f"-s3.port.lance={p['lance']}",
-                "-master.volumeSizeLimitMB=64", "-volume.max=20", "-metricsPort=0"]
+                # Each bucket is a collection that grows volumes of its own: small
+                # volumes, and room for many, so tests never run out.
+                "-master.volumeSizeLimitMB=16", "-volume.max=300", "-metricsPort=0"]
         log = open(self.root / "weed.log", "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -70,8 +72,7 @@ class SeaweedS3:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"weed server exited: see {self.root / 'weed.log'}")
             try:
-                if "probe" not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
-                    client.create_bucket(Bucket="probe")   # a restart finds it there
+                self.ensure_bucket("probe")   # a restart finds it there
                 client.put_object(Bucket="probe", Key="probe", Body=b"x")
                 client.delete_object(Bucket="probe", Key="probe")
                 return self
@@ -85,6 +86,13 @@ class SeaweedS3:
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_MAX_ATTEMPTS": "2"}
+
+    def ensure_bucket(self, name: str) -> None:
+        try:
+            self.client().create_bucket(Bucket=name)
+        except Exception as exc:
+            if "BucketAlreadyOwnedByYou" not in str(exc) and "BucketAlreadyExists" not in str(exc):
+                raise
 
     def client(self):
         import boto3

@@ -46,13 +46,17 @@ def s3(tmp_path_factory):
 
 @pytest.fixture
 def bucket(s3):
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    s3.client().create_bucket(Bucket=name)
-    return name
+    """One bucket for the module's tests (each a collection of volumes in SeaweedFS), and a
+    prefix of its own for each test: ``bucket/<prefix>`` stands for a bucket."""
+    s3.ensure_bucket("archive-test")
+    return f"archive-test/t{uuid.uuid4().hex[:12]}"
 
 
 def objects(s3, bucket: str) -> list[str]:
-    return sorted(o["Key"] for o in s3.client().list_objects_v2(Bucket=bucket).get("Contents", []))
+    """Keys under ``bucket`` (``name/prefix``), without the prefix."""
+    name, _, prefix = bucket.partition("/")
+    keys = [o["Key"] for o in s3.client().list_objects_v2(Bucket=name, Prefix=prefix).get("Contents", [])]
+    return sorted(k[len(prefix) + 1:] if prefix else k for k in keys)
 
 
 def local_warcs(staging: Path) -> list[str]:
@@ -225,7 +229,7 @@ def test_the_citation_page_reads_its_bytes_from_the_bucket(tmp_path, site, s3, b
     assert not (staging / name).exists()
     assert data["provenance"].get("stored", f"{location}/{name}") == f"{location}/{name}"
     # Take the object away: the page can no longer show the passage as verified.
-    s3.client().delete_object(Bucket=bucket, Key=f"warcs/{name}")
+    s3.client().delete_object(Bucket="archive-test", Key=f"{bucket.partition('/')[2]}/warcs/{name}")
     from archive.provenance import cite as cite_mod   # noqa: F401  (verification re-reads bytes)
     page = asyncio.run(ds.client.get(f"/-/cite/{c['id']}"))
     assert "status-verified" not in page.text

@@ -591,7 +591,7 @@ class Journal:
             # offset) and the citations naming either still resolve to the same bytes.
             for name in _chain(own, lambda: self._import_order(fresh, names, own)):
                 origin = "import" if name.startswith("import-") else "capture"
-                old = self.conn.execute("SELECT sealed_at, sha256, created_at, state FROM warc_files "
+                old = self.conn.execute("SELECT sealed_at, sha256, created_at, state, stored_at FROM warc_files "
                                         "WHERE name=?", (name,)).fetchone()
                 fresh._index_file(name, origin)
                 if self.remote is not None and not self.warcs.path_of(name).exists():

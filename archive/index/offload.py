@@ -66,9 +66,10 @@ def mark_stored(journal: Journal, name: str, old: sqlite3.Row | None) -> None:
     assert journal.remote is not None
     with journal.transaction() as conn:
         conn.execute(
-            "UPDATE warc_files SET state='sealed', stored=?, stored_at=coalesce(stored_at, ?), "
+            "UPDATE warc_files SET state='sealed', stored=?, stored_at=?, "
             "sealed_at=coalesce(?, sealed_at), created_at=coalesce(?, created_at) WHERE name=?",
-            (journal.remote.url_of(name), iso_date(warc_date(journal.clock())),
+            (journal.remote.url_of(name),
+             (old["stored_at"] if old and old["stored_at"] else None) or iso_date(warc_date(journal.clock())),
              old["sealed_at"] if old else None, old["created_at"] if old else None, name))
 
 
