@@ -692,7 +692,7 @@ class Journal:
         https, whose payload matches the revisit's declared payload digest: the nearest
         before the revisit first, then any."""
         try:
-            rec = load_record(self.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+            rec = load_record(self.warcs.source(row["warc_file"]), row["offset"], row["length"])
         except (WarcFormatError, StoreError):
             return None
         label = rec.header("WARC-Payload-Digest")
@@ -713,7 +713,7 @@ class Journal:
             (*sorted(pages), row["captured_at"], row["captured_at"])).fetchall()
         for cand in candidates:
             try:
-                orig = load_record(self.warcs.path_of(cand["warc_file"]), cand["offset"], cand["length"])
+                orig = load_record(self.warcs.source(cand["warc_file"]), cand["offset"], cand["length"])
             except (WarcFormatError, StoreError):
                 continue
             if check_digest(label, orig.payload) or check_digest(label, _raw_http_body(orig)):
