@@ -110,7 +110,7 @@ def crop_around(layout: dict, exact: str, window: int = 640) -> dict | None:
 
 
 def _log_of(store: Store, bc: sqlite3.Row) -> dict:
-    rec = load_record(store.warcs.path_of(bc["warc_file"]), bc["offset"], bc["length"])
+    rec = load_record(store.warcs.source(bc["warc_file"]), bc["offset"], bc["length"])
     return json.loads(rec.block.decode("utf-8"))
 
 
@@ -155,7 +155,7 @@ def screenshot_bytes(store: Store, key: str) -> bytes:
                              "AND url LIKE 'urn:screenshot:%'", (rid,)).fetchone()
     if row is None:
         raise LookupError(f"no screenshot {key}")
-    rec = load_record(store.warcs.path_of(row["warc_file"]), row["offset"], row["length"])
+    rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     if hashlib.sha256(rec.payload).hexdigest() != row["payload_sha256"]:
         raise ArchiveError(f"integrity check failed for screenshot {key}")
     return rec.payload
