@@ -107,7 +107,7 @@ def _build_patterns(num: str, month: str, scale_word: str, percent: str, currenc
         ("score", rf"{_NB}\d{{1,3}}[-–/]\d{{1,3}}(?![\d%]|[.,]\d|\s?(?:{percent}))(?!-\w)"),
         ("money", rf"(?:US\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹)\s?(?:{num})(?:[\s-]?{scale_word}(?!\w)|{_SCALE_ABBR}\b)?"),
         ("money", rf"\b{_ISO_CODES}\s?(?:{num})(?:\s?{scale_word}(?!\w)|{_SCALE_ABBR}\b)?"),
-        ("money", rf"{_NB}(?:{num})(?:[\s-]{scale_word})?[\s-](?:{currency_words}|{_ISO_CODES})(?!\w)"),
+        ("money", rf"{_NB}(?:{num})(?:[\s-]{scale_word})?[\s-](?:de\s+|d['’])?(?:{currency_words}|{_ISO_CODES})(?!\w)"),
         ("percent", rf"{_NB}(?:{num})\s?(?:%|٪|{percent}|percentage points?\b|درصد)"),
         ("ordinal", rf"{_NB}\d+(?:st|nd|rd|th)\b"),
         # "2^15 - 1", "10^5": notations that restate other figures
@@ -410,7 +410,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "currency": r"Euro|Dollar|Franken|Pfund|Cent",
         "time": r"Uhr\b",
         "qualifier": r"mehr als|weniger als|über|fast|rund|etwa|knapp|bis zu|mindestens|höchstens|gut|circa|ca\.|nahezu|beinahe|ungefähr|annähernd|insgesamt|nur|mehr als",
-        "ident": r"Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
+        "ident": r"Straße|Strasse|Hausnummer|Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
         "stop": "und oder der die das den dem des ein eine einen einem einer pro je im in am an auf aus bei mit von vor nach zu zum zur für über um bis als wie mehr weniger ist sind war waren hat haben wird werden sich es er sie wir",
     },
     "fr": {
@@ -419,16 +419,16 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "currency": r"euros?|dollars?|francs?|livres?|centimes?",
         "time": r"heures?\b|h\b",
         "qualifier": r"plus de|moins de|près de|environ|presque|quelque|quelques|au moins|au plus|jusqu['’]à|pas moins de|un peu plus de|un peu moins de|autour de|plus d['’]|près d['’]|environ|seulement|déjà",
-        "ident": r"page|n°|no\.|article|chapitre|version|ligne|salle|porte|niveau",
+        "ident": r"rue|avenue|boulevard|page|n°|no\.|article|chapitre|version|ligne|salle|porte|niveau",
         "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a ans par plus moins se s il elle ils elles",
     },
     "es": {
         "scale": r"mil millones|millones|millón|mil|billones|billón",
         "percent": r"por\s?ciento\b|puntos porcentuales\b",
         "currency": r"euros?|dólares|dólar|pesos?|bolivianos?|soles|reales|libras?",
-        "time": r"horas?\b|hs\b|h\b",
+        "time": r"horas?\b|hs\b|h\b|de la (?:mañana|tarde|noche)\b|de mañana\b",
         "qualifier": r"más de|menos de|cerca de|alrededor de|casi|unos|unas|al menos|por lo menos|hasta|aproximadamente|poco más de|poco menos de|apenas|solo|sólo",
-        "ident": r"página|núm\.|n°|artículo|capítulo|versión|línea|sala|puerta|nivel",
+        "ident": r"calle|carrera|avenida|página|núm\.|n°|artículo|capítulo|versión|línea|sala|puerta|nivel",
         "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus",
     },
     "pt": {
@@ -437,7 +437,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "currency": r"reais|real|euros?|dólares|dólar",
         "time": r"horas?\b|h\b",
         "qualifier": r"mais de|menos de|cerca de|quase|pelo menos|até|aproximadamente|por volta de|em torno de|apenas|só",
-        "ident": r"página|nº|n°|artigo|capítulo|versão|linha|sala|porta|nível",
+        "ident": r"rua|avenida|calibre|página|nº|n°|artigo|capítulo|versão|linha|sala|porta|nível",
         "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua",
     },
     "it": {
@@ -446,20 +446,30 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "currency": r"euro|dollari|dollaro|sterline|franchi",
         "time": r"ore\b|h\b",
         "qualifier": r"più di|meno di|circa|quasi|almeno|fino a|oltre|intorno a|poco più di|poco meno di|solo|appena",
-        "ident": r"pagina|n\.|numero|articolo|capitolo|versione|linea|sala|porta|livello",
+        "ident": r"via|viale|corso|piazza|giorno|pagina|n\.|numero|articolo|capitolo|versione|linea|sala|porta|livello",
         "stop": "e o ed il lo la i gli le un uno una di del della dei degli delle da dal dalla a al alla ai agli in nel nella con su per tra fra che chi è sono era ha hanno si",
     },
 }
+# Fractions, and the approximate counts French, Spanish, Portuguese and Italian write as
+# nouns ("une quinzaine", "un centinaio": about fifteen, about a hundred). "medio",
+# "meio", "mezzo" are far more often "middle" ("en medio de", "medio ambiente").
 _FRACTION_WORDS = {
-    "de": {"halb": 0.5, "halbe": 0.5, "halben": 0.5, "halber": 0.5, "hälfte": 0.5, "drittel": 1 / 3, "viertel": 0.25},
-    "fr": {"moitié": 0.5, "demi": 0.5, "demie": 0.5, "tiers": 1 / 3, "quart": 0.25},
-    "es": {"mitad": 0.5, "medio": 0.5, "media": 0.5, "tercio": 1 / 3, "cuarto": 0.25},
-    "pt": {"metade": 0.5, "meio": 0.5, "meia": 0.5, "terço": 1 / 3},
-    "it": {"metà": 0.5, "mezzo": 0.5, "mezza": 0.5, "terzo": 1 / 3},
+    "de": {"halb": 0.5, "halbe": 0.5, "halben": 0.5, "halber": 0.5, "hälfte": 0.5, "drittel": 1 / 3,
+           "viertel": 0.25, "dutzend": 12},
+    "fr": {"moitié": 0.5, "tiers": 1 / 3, "dizaine": 10, "douzaine": 12, "quinzaine": 15,
+           "vingtaine": 20, "trentaine": 30, "quarantaine": 40, "cinquantaine": 50, "centaine": 100},
+    "es": {"mitad": 0.5, "tercio": 1 / 3, "decena": 10, "docena": 12, "veintena": 20, "centena": 100, "centenar": 100},
+    "pt": {"metade": 0.5, "terço": 1 / 3, "dezena": 10, "dúzia": 12, "centena": 100},
+    "it": {"metà": 0.5, "terzo": 1 / 3, "decina": 10, "dozzina": 12, "ventina": 20, "trentina": 30, "centinaio": 100},
 }
+# Plurals of scale words are vague amounts ("miles de personas", "des milliers"), not figures.
+_VAGUE = {"miles", "cientos", "centenares", "millares", "milliers", "centaines", "dizaines", "tausende",
+          "hunderte", "dutzende", "migliaia", "centinaia", "decine", "milhares", "centenas", "dezenas",
+          "millones", "millions", "milioni", "milhões", "millionen"}
 # Number words that are far more often an article or a pronoun ("ein", "un", "uno"):
 # like a lone "one", never a figure on their own.
-_ARTICLES = {"ein", "eine", "einen", "einem", "einer", "eines", "un", "une", "uno", "una", "um", "uma", "y", "e", "et", "und"}
+_ARTICLES = {"ein", "eine", "einen", "einem", "einer", "eines", "un", "une", "uno", "una", "um", "uma", "y", "e", "et", "und",
+             "unos", "unas", "uns", "umas", "cento", "mil"}
 _CONNECT = {"de": "und", "fr": "et", "es": "y", "pt": "e", "it": "e"}
 
 
@@ -491,8 +501,20 @@ class _Locale:
         for w in words["scale"].replace("\\.", ".").replace("?", "").split("|"):
             pass
         scale = rf"(?:{words['scale']})"
-        patterns = _build_patterns(self.num, f"(?i:{month})", scale, words["percent"], words["currency"], words["time"])
-        initials = "".join(sorted({m[0].lower() for m in months} | {m[0].upper() for m in months}))
+        from babel.dates import get_day_names
+
+        days = {d for w in ("wide", "abbreviated") for d in get_day_names(w, locale=loc).values()}
+        day = "(?:" + "|".join(sorted((re.escape(d.rstrip(".")) for d in days), key=len, reverse=True)) + r")\.?"
+        patterns = [
+            # "le 11 et le 28 mars", "entre el 11 y el 28 de marzo", "vom 3. bis 5. Mai"
+            ("date", rf"{_NB}\d{{1,2}}\.?\s+(?:et|y|e|und|bis|au|al|a)\s+(?:le\s+|el\s+|il\s+|o\s+|zum\s+)?\d{{1,2}}\.?\s+(?:de\s+)?(?i:{month})"),
+            # "los años 90", "les années 1970", "anni '80"
+            ("date", r"(?i:años|années|anni|anos|Jahre)\s+['’]?(?:\d\d|1[89]\d\d|20\d\d)(?!\d)"),
+            # "nesta terça-feira (3)": the day of the month after a weekday
+            ("date", rf"(?i:{day})(?:-feira)?\s*\(\d{{1,2}}\)"),
+        ] + _build_patterns(self.num, f"(?i:{month})", scale, words["percent"], words["currency"], words["time"])
+        initials = "".join(sorted({m[0].lower() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}
+                                  | {m[0].upper() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}))
         self.kinds = [k for k, _ in patterns]
         self.master = re.compile(
             rf"(?=[\d$€£¥₹’'+({initials}])(?:" + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
@@ -529,7 +551,7 @@ class _Locale:
         elif lw.endswith("einhalb") and self.lang == "de":
             base = self.word_value(lw[: -len("einhalb")])
             value = base + 0.5 if base is not None else None
-        elif len(lw) > 1 and lw not in _ARTICLES:
+        elif len(lw) > 1 and lw not in _ARTICLES and lw not in _VAGUE:
             from text_to_num import text2num
 
             try:
@@ -705,7 +727,8 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
         else:
             value = _scaled(written)[0] if english else loc.value(written)
             digits = re.fullmatch(r"(1[89]\d\d|20\d\d)", written)
-            if digits and (english or _looks_like_year(text, e)):
+            qualified = (_QUALIFIER_RE if english else loc.qualifier).search(text[max(0, s - 30): s])
+            if digits and not qualified:
                 # A bare four-digit number in 1800-2099 is a year: English writes counts
                 # of a thousand and more with a comma ("1,500 homes").
                 kind, value = "date", float(written)
@@ -828,6 +851,9 @@ def _not_a_figure(text: str, t: tuple, ident: re.Pattern) -> bool:
     if re.search(r"\b(?:per|pro|je|par|por|para cada|ogni)\s+$", before, re.I):
         return True
     if re.match(r"-(?:day|week|month|Tage|jours|días|dias|giorni)[\s-](?:rate|average|incidence|Inzidenz|moyenne|media|média)", text[e: e + 24]):
+        return True
+    # list numbering: "1-prendre en considération …", "4- activer …"
+    if re.fullmatch(r"\d{1,2}", written) and re.match(r"-\s?[^\W\d_]", text[e: e + 3]) and _SENTENCE_START.search(text[max(0, s - 6): s]):
         return True
     # list numbering: "1. Finland 2. Norway 3. Australia"
     if t[2] == "number" and re.fullmatch(r"\d{1,2}", written) and re.match(r"\.\s+[A-Z]", text[e: e + 3]):
