@@ -302,6 +302,42 @@ def _member_bytes(store: "Store", m: _Member) -> bytes:
     return data
 
 
+def _with_page_loads(store: "Store", rows: list) -> list:
+    """``rows`` plus, for each browser capture among them, every response of its page load
+    (styles, scripts, images…), its screenshot and rendered DOM: what a replay of the page
+    needs. The load's log record names its responses."""
+    from archive.index.queries import browser_capture_for
+    from archive.warc.record import load_record
+
+    out = list(rows)
+    seen = {r["record_id"] for r in rows}
+    done: set[str] = set()
+    for r in rows:
+        bc = browser_capture_for(store.conn, r["record_id"])
+        if bc is None or bc["record_id"] in done:
+            continue
+        done.add(bc["record_id"])
+        try:
+            log = json.loads(load_record(store.warcs.path_of(bc["warc_file"]), bc["offset"], bc["length"]).block)
+        except (ArchiveError, OSError, ValueError):
+            log = {}
+        for rid in [bc["record_id"], bc["screenshot_record_id"], bc["dom_record_id"],
+                    *(log.get("response_record_ids") or [])]:
+            if rid and rid not in seen:
+                row = store.capture_row(rid)
+                if row is not None:
+                    out.append(row)
+                    seen.add(rid)
+    return out
+
+
+def _log_members(store: "Store", rows: list) -> list["_Member"]:
+    """The log records of the browser captures among ``rows``."""
+    ids = {r["record_id"] for r in rows}
+    return [_Member(b["warc_file"], b["offset"], b["length"])
+            for b in store.conn.execute("SELECT * FROM browser_captures").fetchall() if b["record_id"] in ids]
+
+
 def _selected_warc(store: "Store", members: list[_Member], name: str, description: str) -> bytes:
     members = sorted({(m.warc_file, m.offset): m for m in members}.values(), key=lambda m: (m.warc_file, m.offset))
     return _warcinfo(store, name, description) + b"".join(_member_bytes(store, m) for m in members)
@@ -346,7 +382,8 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         rows = [store.capture_row(crow["record_id"])]
         if rows[0] is None:
             raise UsageError(f"citation {citation} cites {crow['record_id']}, which is not in the index")
-        members = _members_for_captures(store, rows)
+        rows = _with_page_loads(store, rows)
+        members = _members_for_captures(store, rows) + _log_members(store, rows)
         members.append(_Member(crow["warc_file"], crow["offset"], crow["length"]))
         proof = proof_for_citation(store, citation)
         for kind in ("capture", "citation"):
@@ -373,7 +410,9 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         if not rows:
             raise UsageError(f"no captures of {page} in {store.db_path}")
         name = "page-" + hashlib.sha256(page_url.encode()).hexdigest()[:16] + ".warc.gz"
-        warcs = {name: _selected_warc(store, _members_for_captures(store, rows), name, f"captures of {page_url}")}
+        rows = _with_page_loads(store, list(rows))
+        warcs = {name: _selected_warc(store, _members_for_captures(store, rows) + _log_members(store, rows),
+                                      name, f"captures of {page_url}")}
         main_url, main_ts = rows[-1]["url"], rows[-1]["captured_at"]
         title = title or f"Captures of {page_url}"
     else:

@@ -258,10 +258,12 @@ class Store(Journal):
         records: list = []
         page_ids: list[str] = []
         expected = 0
+        hop_ids: list[str] = []
         for i, hop in enumerate(page.hops):
             recs, _ = self._hop_records(hop)
             records += recs
             expected += hop.body_length + 4096
+            hop_ids.append(next(r for r in recs if r.rec_type != "request").rec_headers.get_header("WARC-Record-ID"))
             if i < page.page_hops:
                 resp = next(r for r in recs if r.rec_type != "request")
                 page_ids.append(resp.rec_headers.get_header("WARC-Record-ID"))
@@ -286,6 +288,7 @@ class Store(Journal):
                "page_record_id": page_id, "captured_at": iso_date(date), "settled": page.settled,
                "cut": page.cut, "seconds": round(page.seconds, 3), "requests": len(page.hops),
                "refused": [r.as_dict() for r in page.refused], "layout": page.layout,
+               "response_record_ids": hop_ids,
                "software": "headless Chromium behind archive-store's recording proxy", **extra}
         log_record = metadata_record(builder, record_urn("browser-capture", final.url), BROWSER_LOG_TYPE, log,
                                      self.id_factory(), date, concurrent_to=page_id)

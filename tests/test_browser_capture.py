@@ -285,3 +285,31 @@ def test_check_and_watch_recapture_a_browser_captured_page_with_the_browser(stor
         "SELECT t.text FROM versions v JOIN texts t ON t.sha256 = v.text_sha256 WHERE v.page_url=? "
         "ORDER BY v.version", (scripted,))]
     assert "2,900 homes" in texts[-1]
+
+
+def test_browser_capture_exports_as_a_valid_wacz_and_passes_warcio_check(store, site, scripted, tmp_path):
+    import zipfile
+
+    from archive.demo import warcio_check
+    from archive.export import export_wacz
+    from tests.test_export import validate
+
+    with BrowserCapturer(budget=20) as b:
+        [out] = store.capture_browser([scripted], b)
+    c = cite(store, scripted, "the water reached 6.4 metres")
+    store.warcs.close()
+    ok, report = warcio_check(sorted((tmp_path / "warcs").glob("*.warc.gz")))
+    assert ok, report
+    for kind, target in (("citation", c["id"]), ("page", scripted)):
+        path = tmp_path / f"{kind}.wacz"
+        export_wacz(store, path, **{kind: target})
+        proc = validate(path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        with zipfile.ZipFile(path) as zf:
+            pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").splitlines()[1:]]
+            index = zf.read("indexes/index.cdx").decode()
+        assert [p["url"] for p in pages] == [scripted], kind
+        # The replay needs the page's requisites and shows its screenshot: all in the package.
+        for url in (site.url("/static/site.css"), site.url("/static/hero.png"),
+                    site.url("/static/map.png"), f"urn:screenshot:{scripted}"):
+            assert f'"url": "{url}"' in index, (kind, url)

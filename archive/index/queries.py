@@ -99,3 +99,13 @@ def stored_changes(conn: sqlite3.Connection, page_url: str) -> list[dict]:
         ch["detail"] = json.loads(r["detail"] or "{}")
         out.append(ch)
     return out
+
+
+def browser_capture_for(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row | None:
+    """The browser capture a record belongs to: the page's response itself, or its
+    screenshot or rendered DOM (``WARC-Concurrent-To`` the response)."""
+    row = conn.execute("SELECT * FROM browser_captures WHERE record_id=?", (record_id,)).fetchone()
+    if row is not None:
+        return row
+    return conn.execute("SELECT * FROM browser_captures WHERE dom_record_id=? OR screenshot_record_id=?",
+                        (record_id, record_id)).fetchone()

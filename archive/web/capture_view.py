@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from archive.errors import ArchiveError
+from archive.index.queries import browser_capture_for
 from archive.store import Store
 from archive.warc.record import load_record
 
@@ -29,16 +30,6 @@ def replay_origin() -> str | None:
     """Where ``archive serve`` runs the replay app (env ``ARCHIVE_REPLAY_ORIGIN``), if it does."""
     value = os.environ.get(REPLAY_ORIGIN_ENV, "").strip().rstrip("/")
     return value if re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", value or "") else None
-
-
-def browser_capture_for(conn: sqlite3.Connection, record_id: str) -> sqlite3.Row | None:
-    """The browser capture a record belongs to: the page's response itself, or its
-    screenshot or rendered DOM (``WARC-Concurrent-To`` the response)."""
-    row = conn.execute("SELECT * FROM browser_captures WHERE record_id=?", (record_id,)).fetchone()
-    if row is not None:
-        return row
-    return conn.execute("SELECT * FROM browser_captures WHERE dom_record_id=? OR screenshot_record_id=?",
-                        (record_id, record_id)).fetchone()
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
