@@ -309,18 +309,36 @@ def figures(url, at, show_all, db, warcs, as_json):
                            f"{f['counts'] or ''} ({f['kind']})".rstrip())
 
 
+def _version_texts(conn, page: str) -> dict:
+    """Each version's text, by version number (the noise of a diff is told apart with them)."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT v.version, t.text FROM versions v JOIN texts t ON t.sha256 = v.text_sha256 WHERE v.page_url=?",
+        (page,))}
+
+
 @cli.command()
 @click.argument("url")
 @click.option("--from", "from_", help="Compare the version current at this time ...")
 @click.option("--to", help="... with the version current at this time (default: latest).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["figure", "quote", "title", "sentence", "noise"]),
+              help="Only changes of this kind (repeatable); 'noise' lists the collapsed ones.")
 @store_options
 @json_option
 @handle_errors
-def diff(url, from_, to, db, warcs, as_json):
+def diff(url, from_, to, kinds, db, warcs, as_json):
     """Changes between versions of a page: figures, sentences, quotes, title.
 
-    Without --from/--to, every change between consecutive versions.
+    Without --from/--to, every change between consecutive versions. Figure and quote
+    changes come first, then the title, then sentences; changes of no meaning (encoding
+    repairs such as “ → â€œ, whitespace, typography, boilerplate, reordered text) are
+    collapsed into one counted line (--kind noise lists them). With --json every change is
+    printed, reader-visible ones first, each with "noise" (null or its kind).
+
+    \b
+    Example:
+        archive diff https://example.org/news/fire --kind figure
     """
+    from archive.text.changekinds import noise_summary, organize, select
     from archive.index.queries import (
         load_version,
         resolve_page,
@@ -342,22 +360,36 @@ def diff(url, from_, to, db, warcs, as_json):
                 a_sha = first[0]
             else:
                 a_sha = a["text_sha256"]
+            va, vb = load_version(store.conn, a_sha), load_version(store.conn, b["text_sha256"])
             pairs = [(version_of(store.conn, page, a_sha), version_of(store.conn, page, b["text_sha256"]),
-                      compare(load_version(store.conn, a_sha), load_version(store.conn, b["text_sha256"])))]
+                      compare(va, vb))]
+            texts = {pairs[0][:2]: (va["text"], vb["text"])}
         else:
             grouped: dict = {}
             for ch in stored_changes(store.conn, page):
                 key = (ch.pop("from_version"), ch.pop("to_version"))
                 grouped.setdefault(key, []).append(ch)
             pairs = [(k[0], k[1], v) for k, v in sorted(grouped.items())]
+            texts = _version_texts(store.conn, page)
+            texts = {(a, b): (texts.get(a), texts.get(b)) for a, b, _ in pairs}
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         for v_from, v_to, changes in pairs:
+            sorted_ = organize(changes, *texts.get((v_from, v_to), (None, None)))
             if as_json:
-                for ch in changes:
+                shown = select(sorted_, kinds) if kinds else sorted_["changes"] + sorted_["noise"]
+                for ch in shown:
                     emit({**ch, "from_version": v_from, "to_version": v_to}, True)
             else:
+                shown = select(sorted_, kinds)
                 click.echo(f"version {v_from} → {v_to}")
-                click.echo(render_terminal(changes, color=color) or "  (no changes)")
+                if shown:
+                    click.echo(render_terminal(shown, color=color))
+                elif kinds:
+                    click.echo(f"  (no {' or '.join(kinds)} changes)")
+                else:
+                    click.echo("  (no changes a reader would notice)")
+                if sorted_["counts"] and "noise" not in kinds:
+                    click.echo("  … " + noise_summary(sorted_["counts"]) + " (--kind noise lists them)")
         if not pairs and not as_json:
             click.echo("no changes: the page has a single version")
 

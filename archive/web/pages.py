@@ -47,6 +47,8 @@ from archive.index.queries import load_version, resolve_page, stored_changes, ve
 from archive.index.versions import pending_snapshots
 from archive.provenance.cite import citation_output, verify_citation
 from archive.store import Store
+from archive.text.changekinds import KINDS as CHANGE_KINDS
+from archive.text.changekinds import noise_summary, organize, select
 from archive.text.diff import compare, text_diff, word_diff
 from archive.text.passage import relocate
 from archive.times import http_date, iso_date, parse_iso, warc_date
@@ -613,7 +615,8 @@ def _text_and_title(conn: sqlite3.Connection, text_sha: str) -> dict:
     return {"title": t["title"] if t else None, "text": (t["text"] if t else "") or ""}
 
 
-def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) -> dict:
+def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None,
+               kinds: tuple[str, ...] = ()) -> dict:
     conn = store.conn
     try:
         page_url = resolve_page(conn, page)
@@ -632,6 +635,9 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
     if from_n not in by_n or to_n not in by_n or from_n == to_n:
         raise _BadRequest(f"versions must be two different numbers from 1 to {len(versions)}")
     a, b = by_n[from_n], by_n[to_n]
+    unknown = set(kinds) - set(CHANGE_KINDS)
+    if unknown:
+        raise _BadRequest(f"kind must be one of {', '.join(CHANGE_KINDS)}, not {', '.join(sorted(unknown))}")
     ta, tb = _text_and_title(conn, a["text_sha256"]), _text_and_title(conn, b["text_sha256"])
     stored = conn.execute("SELECT ops FROM diffs WHERE page_url=? AND from_version=? AND to_version=?",
                           (page_url, from_n, to_n)).fetchone() if to_n == from_n + 1 else None
@@ -653,7 +659,13 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
         # the same bounded algorithm.
         changes = compare(load_version(conn, a["text_sha256"]), load_version(conn, b["text_sha256"]))
         script = text_diff(ta["text"], tb["text"])
-    for ch in changes:
+    # Figures and quotes first, then the title and sentences; noise collapsed and counted
+    # (the texts tell mis-decoded quotations apart; skipped for the longest texts).
+    small = len(ta["text"]) + len(tb["text"]) <= MAX_LIVE_DIFF_CHARS
+    organized = organize(changes, ta["text"] if small else None, tb["text"] if small else None)
+    changes = select(organized, kinds) if kinds else organized["changes"]
+    noise = [] if kinds else organized["noise"]
+    for ch in changes + noise:
         if ch["op"] not in ("edited", "changed"):
             ch["ops"] = []
         elif (ch.get("detail") or {}).get("ops") is not None:
@@ -666,7 +678,8 @@ def build_diff(store: Store, page: str, from_v: str | None, to_v: str | None) ->
     va, vb = ta, tb
     history = _history(conn, page_url)
     return {"page_url": page_url, "from": a, "to": b, "versions": versions, "changes": changes,
-            "ops": ops, "figures": history["figures"],
+            "noise": noise, "noise_counts": organized["counts"], "noise_summary": noise_summary(organized["counts"]),
+            "kinds": list(kinds), "ops": ops, "figures": history["figures"],
             "title_before": va["title"], "title_after": vb["title"]}
 
 
@@ -787,7 +800,8 @@ class _Links:
     def raw(self, record_id: str) -> str:
         return self.urls.path(f"/-/replay-raw/{quote(record_key(record_id), safe=':')}")
 
-    def diff(self, page_url: str, a: int | None = None, b: int | None = None, view: str | None = None) -> str:
+    def diff(self, page_url: str, a: int | None = None, b: int | None = None, view: str | None = None,
+             kind: str | None = None) -> str:
         params: dict = {"page": page_url}
         if a is not None:
             params["from"] = a
@@ -795,6 +809,8 @@ class _Links:
             params["to"] = b
         if view:
             params["view"] = view
+        if kind:
+            params["kind"] = kind
         return self.urls.path("/-/diff") + "?" + urlencode(params)
 
     def timemap(self, url: str) -> str:
@@ -940,7 +956,7 @@ def _diff_args(datasette, request) -> tuple:
     page = request.args.get("page")
     if not page:
         raise _BadRequest("which page? /-/diff?page=URL&from=1&to=2")
-    return page, request.args.get("from"), request.args.get("to")
+    return page, request.args.get("from"), request.args.get("to"), tuple(request.args.getlist("kind"))
 
 
 def _diff_layout(request, data: dict) -> None:
