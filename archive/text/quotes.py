@@ -805,10 +805,16 @@ def _para_attribution(head: str) -> str | None:
 def _persons(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every name of two words or more that names a person."""
     out = []
+    surnames: set[str] = set()
     for m in _NAME_RUN_ALL.finditer(text):
         name = m.group(0)
         words = name.split()
         if len(words) >= 2 and _is_person(name) and not any(w in _NOT_NAME for w in words[:1]):
+            out.append((m.start(), name))
+            surnames.add(words[-1])
+        elif len(words) == 1 and name in surnames and re.search(r"(?:^|[.!?]\s|\n)$", text[max(0, m.start() - 2): m.start()]):
+            # "Pacheco conversou com os jornalistas": a person named before, as the
+            # subject of a sentence
             out.append((m.start(), name))
     return out
 
@@ -931,9 +937,13 @@ def find_quotes(text: str) -> list[dict]:
 
             earlier = [c for c in (_last_before(indirect, indirect_at, sp.open, fits),) if c]
             if pronoun == _UNSAID:
-                c = _last_before(persons, persons_at, sp.open, lambda name: True)
-                if c:
-                    earlier.append(c)
+                # a verb with no subject continues the last speaker of this paragraph or
+                # the one before; failing that, the person the text named last
+                near = line_starts[max(0, ln - 1)]
+                if not any(pos >= near for pos, _ in earlier):
+                    c = _last_before(persons, persons_at, sp.open, lambda name: True)
+                    if c:
+                        earlier.append(c)
             if last_named_at is not None and fits(last_named_at[1]):
                 earlier.append(last_named_at)
             if pronoun in ("he", "she"):
