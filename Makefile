@@ -37,5 +37,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --quick
 
+# capture --browser of 100 script-rendered pages against wget --page-requisites (needs chromium).
+bench-browser: $(STAMP) browser
+	$(BIN)/python bench/bench_browser.py --pages 100
+
 clean:
 	rm -rf $(VENV) demo .pytest_cache

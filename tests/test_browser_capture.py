@@ -8,6 +8,7 @@ a page makes (``--public-only``, the time budget).
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -16,6 +17,7 @@ import pytest
 from archive.capture.browser import BrowserCapturer, browser_available
 from archive.provenance.cite import cite, verify_citation
 from archive.site import publish_scripted, scripted_story
+from archive.store import Store
 from archive.warc.reader import Found, iter_records
 from archive.warc.record import load_record
 
@@ -313,3 +315,25 @@ def test_browser_capture_exports_as_a_valid_wacz_and_passes_warcio_check(store, 
         for url in (site.url("/static/site.css"), site.url("/static/hero.png"),
                     site.url("/static/map.png"), f"urn:screenshot:{scripted}"):
             assert f'"url": "{url}"' in index, (kind, url)
+
+
+def test_reindex_rebuilds_a_browser_capture_identically(tmp_path, site, scripted):
+    from tests.test_reindex import dump
+
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s, BrowserCapturer(budget=20) as b:
+        s.capture_browser([scripted], b)
+        cite(s, scripted, "the water reached 6.4 metres")
+        s.warcs.close(seal=True)
+    con = sqlite3.connect(tmp_path / "archive.db")
+    tables = ("browser_captures", "versions", "captures")
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    con.close()
+    assert before["browser_captures"] and before["versions"]
+    general = dump(tmp_path / "archive.db")
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+        s.reindex()
+    con = sqlite3.connect(tmp_path / "archive.db")
+    for t in tables:
+        assert con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() == before[t], t
+    con.close()
+    assert dump(tmp_path / "archive.db") == general
