@@ -19,7 +19,6 @@ revisit counted at the size of the full record it stands for).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import shutil
 import subprocess
