@@ -202,15 +202,28 @@ class Sha256WARCWriter(WARCWriter):
         return Digester("sha256")
 
 
+class Sha1WARCWriter(WARCWriter):
+    """warcio's writer with its default SHA-1 digests, as wget, warcio and Heritrix write them."""
+
+    @staticmethod
+    def _create_digester():
+        return Digester("sha1")
+
+
+WRITERS = {"sha256": Sha256WARCWriter, "sha1": Sha1WARCWriter}
+
+
 def _record_id(rng: random.Random) -> str:
     return f"<urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}>"
 
 
-def write_corpus(path: Path, pages: int, seed: int = DEFAULT_SEED, start: int = 0) -> None:
-    """Write pages ``start .. start+pages-1`` as a gzipped WARC at ``path``."""
+def write_corpus(path: Path, pages: int, seed: int = DEFAULT_SEED, start: int = 0,
+                 algo: str = "sha256") -> None:
+    """Write pages ``start .. start+pages-1`` as a gzipped WARC at ``path``, with block
+    and payload digests in ``algo`` (``sha256`` or ``sha1``)."""
     rng = random.Random(f"ids-{seed}-{start}-{pages}")
     with open(path, "wb") as fh:
-        w = Sha256WARCWriter(fh, gzip=True, warc_version="WARC/1.1")
+        w = WRITERS[algo](fh, gzip=True, warc_version="WARC/1.1")
         info = w.create_warcinfo_record(path.name, {"software": "bench/corpus.py",
                                                     "description": f"synthetic news corpus seed={seed}"})
         info.rec_headers.replace_header("WARC-Record-ID", _record_id(rng))
@@ -240,15 +253,16 @@ def write_corpus(path: Path, pages: int, seed: int = DEFAULT_SEED, start: int = 
             w.write_record(resp)
 
 
-def corpus_path(pages: int, seed: int = DEFAULT_SEED, start: int = 0) -> Path:
+def corpus_path(pages: int, seed: int = DEFAULT_SEED, start: int = 0, algo: str = "sha256") -> Path:
     """The cached corpus WARC of ``pages`` pages, generated on first use."""
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = f"-from{start}" if start else ""
-    path = OUT / f"corpus-s{seed}-{pages}{suffix}.warc.gz"
+    tag = "" if algo == "sha256" else f"-{algo}"
+    path = OUT / f"corpus-s{seed}-{pages}{suffix}{tag}.warc.gz"
     if not path.exists():
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         print(f"  generating {path.name} ({pages:,} pages)…", file=sys.stderr, flush=True)
-        write_corpus(tmp, pages, seed, start)
+        write_corpus(tmp, pages, seed, start, algo)
         os.replace(tmp, path)
     return path
 
