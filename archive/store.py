@@ -43,7 +43,7 @@ class Store(Journal):
     extraction that follows captures."""
 
     def __init__(self, *args, **kwargs) -> None:
-        self._ledger_behind = False
+        self._unvouched: list = []     # acknowledged rows a failed ledger write left behind
         super().__init__(*args, **kwargs)
 
     def write_records(self, records: list, expected_size: int = 0, vouch: bool = True) -> list[dict]:
@@ -78,16 +78,60 @@ class Store(Journal):
         """Append ledger entries for rows already durable and indexed.
 
         The records are acknowledged whatever happens here: if the ledger write fails
-        (disk full), the store notes it and the next successful write catches the ledger
-        up; until then ``verify --all`` reports those records as not vouched for.
+        (disk full), the store keeps those rows and vouches for them with the next
+        successful write; if the process dies first, the next open does it
+        (:meth:`recover`). Until then ``verify --all`` fails on them, as not vouched for.
         """
+        with self._jobs_lock:
+            batch, self._unvouched = self._unvouched + list(rows), []
         try:
-            if self._ledger_behind:
-                ledger.backfill(self)
-            ledger.record_captures(self, rows)
-            self._ledger_behind = False
+            ledger.record_captures(self, batch)
         except StoreError:
-            self._ledger_behind = True
+            with self._jobs_lock:
+                self._unvouched = batch + self._unvouched
+
+    def recover(self) -> list[dict]:
+        """:meth:`Journal.recover`, then have the ledger vouch for what a writer that died
+        indexed (or recovery indexed) but could not vouch for: only records that carry
+        the mark of a writer of this store for their file (see :mod:`archive.index.journal`),
+        never whatever else the index holds."""
+        report = super().recover()
+        if self.recovered_files:
+            self._vouch_marked(self.recovered_files)
+        return report
+
+    def _vouch_marked(self, files: list[str]) -> None:
+        from archive.warc.digests import has_writer_mark
+        from archive.warc.record import load_record
+
+        keys = self.writer_keys()
+        for name in files:
+            mine = keys.get(name)
+            if not mine:
+                continue
+            captures = self.conn.execute(
+                "SELECT * FROM captures c WHERE warc_file=? AND NOT EXISTS (SELECT 1 FROM ledger l "
+                "WHERE l.kind='capture' AND l.subject=c.record_id) ORDER BY offset", (name,)).fetchall()
+            citations = self.conn.execute(
+                "SELECT * FROM citations c WHERE warc_file=? AND NOT EXISTS (SELECT 1 FROM ledger l "
+                "WHERE l.kind='citation' AND l.subject=c.id) ORDER BY offset", (name,)).fetchall()
+
+            def marked(row) -> bool:
+                try:
+                    rec = load_record(self.warcs.path_of(name), row["offset"], row["length"])
+                except ArchiveError:
+                    return False
+                return has_writer_mark(mine, rec.warc_headers)
+
+            try:
+                proven = [r for r in captures if marked(r)]
+                if proven:
+                    ledger.record_captures(self, proven)
+                for row in citations:
+                    if marked(row):
+                        ledger.record_citation(self, row)
+            except StoreError:
+                return   # the ledger cannot be written now: the next open tries again
 
     def _hop_records(self, hop: Hop) -> tuple[list, bool]:
         """The request and response (or revisit) records for a hop."""

@@ -2,11 +2,34 @@
 that order.
 
 Every state change goes WARC first: records are appended and fsynced, then indexed from the very
-bytes written in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A crash
-between the two leaves an *orphan* record that :meth:`Journal.recover` indexes on the next
-open; a crash inside a write leaves a partial gzip member that recovery moves to
-``warcs/quarantine/`` and cuts off. A file closed cleanly is continued by the next writer;
-files are sealed (SHA-256 recorded) when they reach their size limit.
+bytes written in one ``BEGIN IMMEDIATE`` transaction, then success is reported. A file closed
+cleanly is continued by the next writer; files are sealed (SHA-256 recorded) when they reach
+their size limit.
+
+Recovery (:meth:`Journal.recover`, on every open) indexes only what a write of this store
+can be proven to have made, and moves everything else out of the way:
+
+* A file a writer died holding (``state`` open, no lock on it) may end in records that were
+  fsynced but never indexed (a crash between the two; never acknowledged, but kept) and in
+  a partial gzip member. Each writer marks every record it writes with an HMAC of the
+  record's WARC headers (``WARC-Archive-Writer-MAC``; the headers hold the block digest)
+  under a random key of its own, and records that key for each file it opens in
+  ``<db>.writer-keys`` (fsynced, beside the index, never in ``warcs/`` nor in the index
+  Datasette serves) before it writes to the file. An unindexed record is indexed only if
+  its mark verifies under a key recorded for that file: bytes appended by anything else
+  cannot carry one. From the first record that is neither indexed nor marked, the tail
+  is moved to ``warcs/quarantine/`` (``.partial`` for a cut member alone, ``.foreign`` when
+  it holds well-formed records no acknowledged write made); such records found *before*
+  an indexed one are left in place, unindexed, and reported (``verify --all`` fails on them).
+  Records too large to encode in memory (``STREAM_OVER``) are written unmarked: an orphan
+  of one is quarantined, not indexed (it was never acknowledged).
+* A file closed cleanly, sealed or imported has a recorded size no acknowledged write went
+  beyond (a writer that continues a closed file marks it open, durably, first): bytes past
+  it are moved to ``warcs/quarantine/<file>.<offset>.foreign`` if the file up to that size
+  is still what was indexed, else the file is left untouched and reported.
+* A file in ``warcs/`` the index does not know is never indexed by recovery: one holding
+  nothing but its ``warcinfo`` (a writer died registering it) is removed, any other is
+  left for ``archive reindex`` or ``archive import`` and reported.
 """
 
 from __future__ import annotations
@@ -14,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import threading
@@ -29,6 +53,7 @@ from archive.index.db import open_db
 from archive.index.rows import (
     CAPTURE_TYPES,
     INDEXED_TYPES,
+    fixity_of,
     RowBatch,
     index_record,
     record_file,
@@ -38,7 +63,7 @@ from archive.index.rows import (
 from archive.storage import default_staging, is_remote
 from archive.times import iso_date, utcnow, warc_date
 from archive.urls import canonical_url
-from archive.warc.digests import check_digest, file_sha256
+from archive.warc.digests import check_digest, file_sha256, has_writer_mark
 from archive.warc.reader import Found, Problem, _iter_gzip, iter_records, sniff
 from archive.warc.record import ParsedRecord, http_head_end, load_record, parse_record
 from archive.warc.writer import (
@@ -46,6 +71,7 @@ from archive.warc.writer import (
     STORE_SUFFIXES,
     WarcStore,
     encode_records,
+    mark_record,
     new_record_id,
 )
 
@@ -98,6 +124,9 @@ class Journal:
         self._jobs_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        # This process's mark on every record it writes (see the module docstring).
+        self.writer_key = secrets.token_bytes(32)
+        self.keys_path = Path(str(self.db_path) + ".writer-keys")
         if readonly:
             if not self.db_path.exists():
                 raise StoreError(f"{self.db_path} does not exist")
@@ -115,6 +144,7 @@ class Journal:
         # as its size and mtime are unchanged.
         self.hashed_files: dict[str, tuple[int, int, str]] = {}
         self.recovered: list[dict] = []
+        self.recovered_files: list[str] = []   # files a dead writer held, repaired on open
         if recover:
             self.recovered = self.recover()
             if self.remote is not None:
@@ -167,12 +197,54 @@ class Journal:
         self.close()
 
     def _file_opened(self, name: str, created_at: str) -> None:
-        """A writer took the file: a new one (after its warcinfo), or one continued."""
+        """A writer took the file: a new one (after its warcinfo), or one continued.
+
+        Both the writer's key and the file's ``open`` state are on disk before the
+        first record goes in: recovery trusts the tail of an open file only under
+        that key, and no tail at all of a closed one."""
         size = self.warcs.path_of(name).stat().st_size
-        with self.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO warc_files (name, created_at, size, records, origin) "
-                         "VALUES (?, ?, ?, 1, 'capture')", (name, iso_date(created_at), size))
-            conn.execute("UPDATE warc_files SET state='open' WHERE name=?", (name,))
+        self._record_writer_key(name)
+        with self._lock:
+            # synchronous=NORMAL would let a power cut undo this commit while the records
+            # appended after it survive; this one commit waits for the disk.
+            self.conn.execute("PRAGMA synchronous=FULL")
+            try:
+                with self.transaction() as conn:
+                    conn.execute("INSERT OR IGNORE INTO warc_files (name, created_at, size, records, origin) "
+                                 "VALUES (?, ?, ?, 1, 'capture')", (name, iso_date(created_at), size))
+                    conn.execute("UPDATE warc_files SET state='open' WHERE name=?", (name,))
+            finally:
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+
+    def _record_writer_key(self, name: str) -> None:
+        created = not self.keys_path.exists()
+        fd = os.open(self.keys_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{name} {self.writer_key.hex()}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            dfd = os.open(self.keys_path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def writer_keys(self) -> dict[str, list[bytes]]:
+        """The keys recorded for each file: those of every writer that opened it."""
+        keys: dict[str, list[bytes]] = {}
+        try:
+            text = self.keys_path.read_text("ascii", "replace")
+        except OSError:
+            return keys
+        for line in text.splitlines():
+            name, _, key = line.partition(" ")
+            try:
+                keys.setdefault(name, []).append(bytes.fromhex(key))
+            except ValueError:
+                continue   # a line cut by a crash
+        return keys
 
     def _file_closed(self, name: str, size: int) -> None:
         with self.transaction() as conn:
@@ -203,11 +275,13 @@ class Journal:
         """
         parsed: list[object]
         if expected_size > STREAM_OVER:
+            for rec in records:
+                mark_record(rec, self.writer_key)
             with self._lock:
                 pointers = self.warcs.append(records, expected_size=expected_size)
                 parsed = [None] * len(pointers)
         else:
-            encoded = encode_records(records)
+            encoded = encode_records(records, mac_key=self.writer_key)
             pointers = self.warcs.append_encoded(encoded)
             # Parsed and hashed here, by each capturing thread, not by whichever thread
             # holds the lock to index a group; requests and warcinfo give no rows.
@@ -285,75 +359,171 @@ class Journal:
         return out
 
     def recover(self) -> list[dict]:
-        """Index orphan records and quarantine partial tails left by a crash.
-
-        Only files no live process holds open are touched. Returns what was done.
-        """
+        """Index orphan records a write of this store made, and move partial tails and
+        records no acknowledged write made to ``warcs/quarantine/`` (see the module
+        docstring). Only files no live process holds open are touched. Returns what
+        was done, one dict per file."""
         report = []
         known = {r["name"]: r for r in self.conn.execute("SELECT * FROM warc_files")}
+        keys = self.writer_keys()
         for name in self.warcs.list_files():
             row = known.get(name)
             path = self.warcs.path_of(name)
             size = path.stat().st_size
-            if row is not None and row["sealed_at"] and row["size"] == size:
-                continue
+            if row is not None and row["size"] == size and (
+                    row["sealed_at"] or row["state"] == "closed" or row["origin"] == "import"):
+                continue  # finished, or closed cleanly, and untouched since
             if self.warcs.is_locked(name):
                 continue
-            if row is not None and row["origin"] == "import":
-                continue
-            if row is not None and row["state"] == "closed" and row["size"] == size:
-                continue  # closed cleanly and untouched since: nothing to recover
-            indexed = row["size"] if row is not None and row["size"] else 0
-            if indexed > size:
-                report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({indexed})"})
-                continue
-            # From the start: with group commit, batches may have been indexed out of
-            # order, so the indexed size does not prove everything before it is indexed.
-            done = self._recover_file(name, path, size, known_row=row)
+            if row is None:
+                done = self._recover_unknown(name, path, size)
+            elif row["sealed_at"] or row["state"] in ("closed", "sealed") or row["origin"] == "import":
+                if size < (row["size"] or 0):
+                    done = {"file": name, "problem": f"file is shorter ({size}) than indexed ({row['size']})"}
+                else:
+                    done = self._cut_foreign_tail(name, path, row["size"] or 0, size)
+            else:
+                indexed = row["size"] or 0
+                if indexed > size:
+                    report.append({"file": name, "problem": f"file is shorter ({size}) than indexed ({indexed})"})
+                    continue
+                # From the start: with group commit, batches may have been indexed out of
+                # order, so the indexed size does not prove everything before it is indexed.
+                done = self._recover_file(name, path, size, row, keys.get(name, []))
+                if path.exists():
+                    self.recovered_files.append(name)
             if done:
                 report.append(done)
         return report
 
-    def _recover_file(self, name: str, path: Path, size: int,
-                      known_row: sqlite3.Row | None) -> dict | None:
-        """Index every readable record of a file a writer did not close cleanly, cut off
-        the partial tail, and leave the file closed (continuable)."""
-        indexed = 0
+    def _indexed_offsets(self, name: str) -> set[int]:
+        """Where records of ``name`` are indexed: captures, citations, ledger entries."""
+        out: set[int] = set()
+        for table in ("captures", "citations", "ledger", "ledger_heads"):
+            try:
+                out.update(r[0] for r in self.conn.execute(
+                    f"SELECT offset FROM {table} WHERE warc_file=?", (name,)))
+            except sqlite3.OperationalError:
+                continue   # a table this index does not have
+        return out
+
+    def _recover_file(self, name: str, path: Path, size: int, known_row: sqlite3.Row,
+                      keys: list[bytes]) -> dict | None:
+        """Index the marked orphans of a file a writer died holding, move its tail from
+        the first record it cannot vouch for to quarantine, and leave it closed."""
+        legacy = known_row["state"] is None   # indexed before writers marked their records
+        indexed_at = self._indexed_offsets(name)
         good_end = 0
-        quarantined = None
-        if size > 0:
-            with self._lock, open(path, "rb") as f:
-                items = list(_iter_gzip(f, str(path), 0)) if path.name.endswith(".gz") else []
-            with self.transaction() as conn:
-                known = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0]
-                records = 0
+        records = indexed = 0
+        unproven: list[int] = []       # complete records no one vouches for, after good_end
+        left: list[int] = []           # such records followed by vouched ones: left in place
+        if size > 0 and path.name.endswith(".gz"):
+            with self._lock, open(path, "rb") as f, self.transaction() as conn:
+                items = _iter_gzip(f, str(path), 0)
                 for item in items:
-                    if isinstance(item, Found):
-                        index_record(conn, name, item.offset, item.length, item.record)
-                        records += 1
-                        good_end = item.offset + item.length
-                    else:
+                    if not isinstance(item, Found):
                         break
-                indexed = conn.execute("SELECT count(*) FROM captures WHERE warc_file=?", (name,)).fetchone()[0] - known
-                if good_end < size:
-                    quarantined = self._quarantine(path, good_end, size)
-                if good_end == 0:
-                    # Not even the warcinfo survived: nothing of this file was ever acked.
-                    conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
-                    path.unlink(missing_ok=True)
-                    return {"file": name, "orphans_indexed": 0, "quarantined": quarantined, "removed": True}
-                record_file(conn, name, good_end, records, "capture",
-                            known_row["created_at"] if known_row is not None else None)
+                    rec = item.record
+                    known = item.offset in indexed_at
+                    ours = known or legacy or (item.offset == 0 and rec.record_type == "warcinfo") \
+                        or (has_writer_mark(keys, rec.warc_headers) and fixity_of(rec) != "failed"
+                            and not self._indexed_elsewhere(rec, name, item.offset))
+                    if not ours:
+                        unproven.append(item.offset)
+                        continue
+                    if not known:
+                        if index_record(conn, name, item.offset, item.length, rec) is not None:
+                            indexed += 1
+                    records += 1
+                    good_end = item.offset + item.length
+                    left.extend(unproven)
+                    unproven = []
+                items.close()   # its reader threads stop before f closes
+                if good_end:
+                    record_file(conn, name, good_end, records, "capture", known_row["created_at"])
+        quarantined = None
+        if good_end < size:
+            quarantined = self._quarantine(path, good_end, size, "foreign" if unproven else "partial")
+        out = {"file": name, "orphans_indexed": indexed, "quarantined": quarantined}
+        if unproven:
+            out["foreign"] = len(unproven)
+        if left:
+            out["problem"] = (f"{len(left)} records no acknowledged write made (first at byte {left[0]}) "
+                              "were left in place, not indexed")
+            out["unproven_offsets"] = left[:20]
+        if good_end == 0:
+            # Not even the warcinfo survived: nothing of this file was ever acked.
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
+            path.unlink(missing_ok=True)
+            out["removed"] = True
+            return out
         # Repaired and complete: closed, so a later writer may continue it.
         self._file_closed(name, path.stat().st_size)
-        if indexed or quarantined:
-            return {"file": name, "orphans_indexed": indexed, "quarantined": quarantined}
-        return None
+        return out if (indexed or quarantined or left) else None
 
-    def _quarantine(self, path: Path, start: int, size: int) -> str:
+    def _indexed_elsewhere(self, rec: ParsedRecord, name: str, offset: int) -> bool:
+        """A marked record whose id is indexed at another place: a copy of one of ours."""
+        row = self.conn.execute("SELECT warc_file, offset FROM captures WHERE record_id=?",
+                                (rec.record_id,)).fetchone()
+        return row is not None and (row[0], row[1]) != (name, offset)
+
+    def _cut_foreign_tail(self, name: str, path: Path, end: int, size: int) -> dict:
+        """Bytes past the recorded end of a closed, sealed or imported file: no
+        acknowledged write put them there. Moved to quarantine if the file up to ``end``
+        is still what was indexed (records at every indexed offset, a record ending
+        exactly at ``end``); otherwise the file was altered inside and is left as it is."""
+        indexed_at = self._indexed_offsets(name)
+        seen: set[int] = set()
+        boundary = end == 0
+        foreign = 0
+        with open(path, "rb") as f:
+            items = _iter_gzip(f, str(path), 0) if path.name.endswith(".gz") else iter(())
+            try:
+                for item in items:
+                    if not isinstance(item, Found):
+                        break
+                    if item.offset < end:
+                        seen.add(item.offset)
+                        boundary = boundary or item.offset + item.length == end
+                    else:
+                        foreign += 1
+            finally:
+                getattr(items, "close", lambda: None)()   # its reader threads stop before f closes
+        if not boundary or not indexed_at <= seen:
+            return {"file": name, "problem": f"altered after it was closed: {size - end} bytes more than "
+                    "the index recorded, and its indexed records are no longer where they were; "
+                    "left untouched (see `archive verify --all`)"}
+        target = self._quarantine(path, end, size, "foreign" if foreign else "partial")
+        return {"file": name, "orphans_indexed": 0, "quarantined": target, "foreign": foreign}
+
+    def _recover_unknown(self, name: str, path: Path, size: int) -> dict | None:
+        """A file of ``warcs/`` the index does not know: a writer that died before
+        registering it leaves one holding only its warcinfo, removed here; anything else
+        no write of this store acknowledged, so it is left for reindex or import."""
+        with open(path, "rb") as f:
+            items = _iter_gzip(f, str(path), 0) if path.name.endswith(".gz") else iter(())
+            found = []
+            try:
+                for item in items:
+                    if isinstance(item, Found):
+                        found.append(item.record.record_type)
+                    if len(found) > 1:
+                        break
+            finally:
+                getattr(items, "close", lambda: None)()
+        if found in ([], ["warcinfo"]):
+            path.unlink(missing_ok=True)
+            return {"file": name, "orphans_indexed": 0, "quarantined": None, "removed": True}
+        return {"file": name, "problem": "not in the index and not written by an acknowledged write of this "
+                "store: nothing of it is indexed (`archive reindex` takes in every file of warcs/, "
+                "`archive import` copies one in)"}
+
+    def _quarantine(self, path: Path, start: int, size: int, kind: str = "partial") -> str:
+        """Move bytes ``start``..end of a file to ``warcs/quarantine/<file>.<start>.<kind>``."""
         qdir = self.warcs_dir / "quarantine"
         qdir.mkdir(exist_ok=True)
-        target = qdir / f"{path.name}.{start}.partial"
+        target = qdir / f"{path.name}.{start}.{kind}"
         with open(path, "rb") as src, open(target, "wb") as dst:
             src.seek(start)
             shutil.copyfileobj(src, dst)
@@ -453,6 +623,7 @@ class Journal:
         errors: list[dict] = []
         warnings: list[dict] = []
         records = 0
+        good_end = 0
         batch = 0
         seen_ids: dict[str, int] = {}
         now = iso_date(warc_date(self.clock()))
@@ -473,6 +644,7 @@ class Journal:
                             problem("error", item.offset, item.reason)
                             continue
                         records += 1
+                        good_end = max(good_end, item.offset + item.length)
                         rec = item.record
                         for w in item.warnings:
                             problem("warning", item.offset, w)
@@ -516,7 +688,10 @@ class Journal:
                         batch = 0
                 rows.flush()
                 self._resolve_by_digest(name)
-                size = path.size()
+                # An imported file is taken whole (its seal is the hash of all of it); one
+                # of ours ends where its last complete record does: bytes after that are
+                # a write never acknowledged (recovery quarantines them).
+                size = path.size() if origin == "import" else good_end
                 self.conn.execute(
                     "INSERT INTO warc_files (name, created_at, size, records, origin, sealed_at, sha256, state) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET size=excluded.size, "

@@ -13,10 +13,15 @@ checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``:
 ``ledger_row``      each ``ledger`` row matches its ledger record
 ``ledger_chain``    entries 1..head are contiguous, linked by ``prev_hash``, each hash right
 ``ledger_vouch``    each entry's vouched digests match the record or file it names
-``ledger_cover``    every capture and citation is vouched for (``ok`` None if not)
+``ledger_cover``    every capture and citation record is vouched for: one that is not fails,
+                    indexed or not
 ``signature``       signed heads verify (against ``public_key`` when given) and their Merkle
                     roots match the entries; with a key, the whole ledger must be signed
+``interrupted``     bytes past the acknowledged end of a file of ours that do not parse: a
+                    write killed before it was acknowledged (reported, not a failure)
 ``quarantine``      a crash tail moved to ``warcs/quarantine/`` is reported as recovered
+                    (``.partial``); records no acknowledged write made, moved there by
+                    recovery (``.foreign``), fail until removed
 ``derived_row``     every row a reader sees is what the WARC files give: the index is built
                     again from ``warcs/`` alone into a scratch database (records indexed,
                     every snapshot re-extracted, versions and changes recomputed) and each
@@ -155,6 +160,10 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> lis
 
 def _scan_files(store: "Journal", report: _Report) -> _Scan:
     scan = _Scan()
+    # Where each file of ours that may still grow was acknowledged up to: bytes past it
+    # that do not parse are a write interrupted before it was acknowledged, not damage.
+    acked = {r["name"]: r["size"] or 0 for r in store.conn.execute(
+        "SELECT name, size FROM warc_files WHERE origin = 'capture' AND sealed_at IS NULL")}
     for name in store.warcs.all_files():
         path = store.warcs.source(name)   # the local file, or the object in the bucket
         scan.sizes[name] = path.size()
@@ -163,6 +172,13 @@ def _scan_files(store: "Journal", report: _Report) -> _Scan:
             items = iter_records(path)
             for item in items:
                 if isinstance(item, Problem):
+                    if name in acked and item.offset >= acked[name]:
+                        report.add("interrupted", True, name,
+                                   f"{scan.sizes[name] - item.offset} bytes at the end, past what was "
+                                   f"acknowledged, are a write interrupted before it was acknowledged "
+                                   f"({item.reason}); not part of the archive: the next command that "
+                                   "writes moves them to warcs/quarantine/", name, item.offset)
+                        continue
                     report.add("record", False, name, item.reason, name, item.offset)
                     continue
                 records += 1
@@ -259,7 +275,9 @@ def _check_files(store: "Journal", scan: _Scan, report: _Report) -> None:
     known = {r[0] for r in store.conn.execute("SELECT name FROM warc_files")}
     for name in scan.sizes:
         if name not in known:
-            report.add("file_seal", None, name, "file in warcs/ is not in the index (run `archive reindex`)", name)
+            report.add("file_seal", False, name, "file in warcs/ is not in the index: no acknowledged write "
+                       "of this store made it (`archive reindex` takes in every file of warcs/, "
+                       "`archive import` copies one in)", name)
 
 
 def _check_duplicates(scan: _Scan, report: _Report) -> None:
@@ -424,7 +442,7 @@ def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> None:
                        f"ledger entry {entry.get('seq')} ({kind} {subject}): {problem}", file, offset)
     if ordered and not bad:
         report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
-    _check_cover(scan, report, vouched, sealed)
+    _check_cover(store, scan, report, vouched, sealed)
 
 
 def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
@@ -470,9 +488,20 @@ def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tup
     return f"unknown entry kind {kind!r}", None, None
 
 
-def _check_cover(scan: _Scan, report: _Report, vouched: set[str], sealed: set[str]) -> None:
+def _check_cover(store: "Journal", scan: _Scan, report: _Report, vouched: set[str], sealed: set[str]) -> None:
+    """Every capture and citation record in ``warcs/`` is vouched for by the ledger.
+
+    A record nothing vouches for fails, whether the index shows it (it slipped in since)
+    or not (no acknowledged write made it: appended or spliced into a file by hand, or a
+    crash orphan recovery could not prove). The one exemption is an imported file's
+    records, vouched for as a whole by the file's seal entry (each capture the import
+    indexed is vouched for on its own too). A file a writer holds now is checked up to
+    the end the index has acknowledged.
+    """
+    files = {r["name"]: r for r in store.conn.execute("SELECT name, size, origin FROM warc_files")}
+    indexed: dict[str, set[int]] = {}
     for (file, offset), rec in sorted(scan.at.items()):
-        if file in sealed:
+        if file in sealed and file.startswith("import-"):
             continue
         if rec.record_type in ledger.CAPTURE_TYPES:
             key = rec.record_id
@@ -480,10 +509,24 @@ def _check_cover(scan: _Scan, report: _Report, vouched: set[str], sealed: set[st
             key = f"citation:{rec.body.get('id')}"
         else:
             continue
-        if key not in vouched:
-            report.add("ledger_cover", None, rec.record_id,
-                       f"{rec.record_type} record {rec.record_id} is not vouched for by the ledger "
-                       "(written before the ledger existed, or slipped in since)", file, offset)
+        if key in vouched:
+            continue
+        if file not in indexed:
+            indexed[file] = {r[0] for r in store.conn.execute(
+                "SELECT offset FROM captures WHERE warc_file=? UNION SELECT offset FROM citations "
+                "WHERE warc_file=?", (file, file))}
+        row = files.get(file)
+        if offset not in indexed[file] and row is not None and offset >= (row["size"] or 0) \
+                and store.warcs.is_locked(file):
+            continue   # being written now: not acknowledged yet
+        if offset in indexed[file]:
+            why = "is indexed but not vouched for by the ledger (slipped into the index, or written " \
+                  "before the ledger existed)"
+        else:
+            why = "is in the file but no acknowledged write made it: it is not indexed and the ledger " \
+                  "does not vouch for it (appended or spliced in by hand?)"
+        report.add("ledger_cover", False, rec.record_id, f"{rec.record_type} record {rec.record_id} {why}",
+                   file, offset)
 
 
 # -- signatures ---------------------------------------------------------------------------------------
@@ -528,15 +571,28 @@ def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKe
 
 
 def _check_quarantine(store: "Journal", report: _Report) -> None:
+    """What recovery moved to ``warcs/quarantine/``: a ``.partial`` tail is what a crash
+    left of a write never acknowledged (reported, not a failure); a ``.foreign`` one held
+    well-formed records no acknowledged write made, and fails until someone looks at it
+    and removes it."""
     qdir = store.warcs_dir / "quarantine"
     if not qdir.is_dir():
         return
-    for p in sorted(qdir.glob("*.partial")):
-        base, _, offset = p.name[: -len(".partial")].rpartition(".")
-        report.add("quarantine", True, p.name,
-                   f"recovered: a crash left {p.stat().st_size} unacknowledged bytes at the end of {base}; "
-                   "they were moved here and are not part of the archive",
-                   base, int(offset) if offset.isdigit() else None)
+    for p in sorted(qdir.iterdir()):
+        stem, _, kind = p.name.rpartition(".")
+        if kind not in ("partial", "foreign"):
+            continue
+        base, _, offset = stem.rpartition(".")
+        at = int(offset) if offset.isdigit() else None
+        if kind == "partial":
+            report.add("quarantine", True, p.name,
+                       f"recovered: a crash left {p.stat().st_size} unacknowledged bytes at the end of {base}; "
+                       "they were moved here and are not part of the archive", base, at)
+        else:
+            report.add("quarantine", False, p.name,
+                       f"{p.stat().st_size} bytes of records no acknowledged write made were found after the "
+                       f"acknowledged end of {base} and moved here, unindexed: look at them, then delete "
+                       f"{p}", base, at, group=p.name)
 
 
 # -- one citation's proof chain -------------------------------------------------------------------------
@@ -757,6 +813,9 @@ def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], 
                            group=table)
                 continue
             diff = [c for c in cols if c not in skip and live[c] != derived[c]]
+            if table == "warc_files" and diff and set(diff) <= {"size", "records"} \
+                    and _unacknowledged_tail(conn, live, derived):
+                diff = []
             if diff:
                 bad += 1
                 c = diff[0]
@@ -768,6 +827,20 @@ def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], 
         note = f"; {skipped} not extracted yet by this extractor" if skipped else ""
         report.add("derived_row", True, table,
                    f"{n} {table} rows are what the WARC files give{note}")
+
+
+def _unacknowledged_tail(conn: sqlite3.Connection, live: dict, derived: dict) -> bool:
+    """A file of ours still open to writers may hold complete records past its
+    acknowledged end (a request written just before a kill): the index rightly says
+    less than the file. Allowed when nothing indexed lies past that end."""
+    sealed = conn.execute("SELECT sealed_at FROM main.warc_files WHERE name = ?", (live["name"],)).fetchone()
+    if (sealed and sealed[0]) or live["origin"] != "capture" or (live["size"] or 0) > (derived["size"] or 0):
+        return False
+    for table in ("captures", "citations", "ledger"):
+        if conn.execute(f"SELECT 1 FROM main.{table} WHERE warc_file = ? AND offset >= ? LIMIT 1",
+                        (live["name"], live["size"] or 0)).fetchone():
+            return False
+    return True
 
 
 def _short(value) -> str:

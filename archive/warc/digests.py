@@ -135,3 +135,41 @@ def check_digest(label: str | None, data: bytes | None) -> bool | None:
 
 def sha256_label(hexdigest: str) -> str:
     return "sha256:" + base64.b32encode(bytes.fromhex(hexdigest)).decode()
+
+
+# -- the writer's mark -----------------------------------------------------------------------
+
+WRITER_MAC_HEADER = "WARC-Archive-Writer-MAC"
+
+
+def writer_mac(key: bytes, headers: list[tuple[str, str]]) -> str:
+    """HMAC-SHA256 (hex) under ``key`` of a record's WARC headers, its own mark left out.
+
+    The headers include ``WARC-Block-Digest``, so the mark binds the block too wherever
+    that digest is checked (recovery indexes a marked record only if its digests
+    match). ``Content-Length`` is left out: it is framing, known to a streaming writer
+    only once the block is written, and the block digest already fixes the block. Header
+    names and values are taken stripped, in order, as
+    :func:`archive.warc.record.parse_record` reads them, so the writer and the reader
+    compute it over the same text.
+
+    >>> writer_mac(b"k", [("WARC-Type", "response")]) == writer_mac(b"k", [("WARC-Type", "response"),
+    ...                                                                    (WRITER_MAC_HEADER, "x")])
+    True
+    """
+    import hmac
+
+    left_out = (WRITER_MAC_HEADER.lower(), "content-length")
+    text = "\n".join(f"{k.strip()}:{v.strip()}" for k, v in headers if k.strip().lower() not in left_out)
+    return hmac.new(key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
+def has_writer_mark(keys: list[bytes], headers: list[tuple[str, str]]) -> bool:
+    """Whether the record's mark was made with one of ``keys``."""
+    import hmac
+
+    mark = next((v.strip() for k, v in headers if k.strip().lower() == WRITER_MAC_HEADER.lower()), None)
+    if not mark or not mark.startswith("hmac-sha256:"):
+        return False
+    got = mark[len("hmac-sha256:"):]
+    return any(hmac.compare_digest(writer_mac(k, headers), got) for k in keys)
