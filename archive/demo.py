@@ -8,12 +8,14 @@ serves the archive with Datasette and prints the citation URL to open.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 from archive.capture.http import Fetcher
 from archive.check import check_citation
+from archive.errors import UsageError
 from archive.index.queries import resolve_page, stored_changes
 from archive.provenance.cite import cite, verify_citation
 from archive.site import SiteServer, publish_edition, publish_scripted
@@ -69,8 +71,33 @@ def _capture_scripted(store: Store, url: str, fetcher: Fetcher, base: str,
     return c
 
 
+#: Left in a demo directory so that a later run knows it may start it afresh.
+MARKER = ".archive-demo"
+
+
+def start_clean(workdir: Path, echo: Callable[[str], None] = print) -> None:
+    """Remove a previous demo's archive from ``workdir``, saying so.
+
+    The example site gets a new port on every run, so a second demo on top of the first
+    would leave the first citation's page "gone". A directory holding an archive that no
+    demo made is refused, never emptied.
+    """
+    db, warcs = workdir / "archive.db", workdir / "warcs"
+    if not (db.exists() or warcs.exists()):
+        return
+    if not (workdir / MARKER).exists():
+        raise UsageError(f"{workdir} holds an archive that `archive demo` did not make; "
+                         "choose another --dir")
+    for name in ("archive.db", "archive.db-wal", "archive.db-shm", "archive.toml"):
+        (workdir / name).unlink(missing_ok=True)
+    shutil.rmtree(warcs, ignore_errors=True)
+    echo(f"Starting clean: removed the previous demo archive in {workdir}/")
+
+
 def run_demo(workdir: Path, port: int = 8001, serve: bool = True, echo: Callable[[str], None] = print) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
+    start_clean(workdir, echo)
+    (workdir / MARKER).write_text("made by `archive demo`; the next run starts this directory afresh\n")
     db, warcs = workdir / "archive.db", workdir / "warcs"
     base = f"http://127.0.0.1:{port}"
     with SiteServer() as site, Store(db, warcs) as store:

@@ -82,6 +82,11 @@ def capture(urls, input_file, db, warcs, as_json, timeout, max_size, user_agent,
             max_redirects, no_extract, wait, warc_size, browser, budget):
     """Fetch URLs, write them to WARC files and index them.
 
+    A 4xx or 5xx answer is stored like any capture (it is what the server said) but
+    reported: a warning on stderr and "http_error": true in the JSON. The exit status stays
+    0, because the capture itself succeeded and is acknowledged; 2 means a URL could not be
+    fetched or stored at all.
+
     An unchanged page is stored as a revisit record pointing at the earlier capture.
     Captures are reported once durable and indexed; their text, quotes and figures are
     extracted by a background process afterwards (or before returning, with --wait).
@@ -135,6 +140,13 @@ def _report_captures(results: list[dict], as_json: bool) -> None:
                 emit(r, True)
             continue
         kind = "revisit (unchanged)" if r.get("revisit") else "captured"
+        status = r.get("status")
+        r["http_error"] = isinstance(status, int) and status >= 400
+        if r["http_error"]:
+            # Stored and acknowledged (the archive records what the server said), but it is
+            # an error page, not the page that was asked for: say so, on stderr and in JSON.
+            click.echo(f"Warning: {r['url']} answered HTTP {status}: stored, but it is the server's error "
+                       "page, not the page asked for", err=True)
         emit(r, as_json, f"{kind}: {r['url']} → HTTP {r['status']}, sha256 {r['payload_sha256'][:16]}…, "
                          f"{r['warc_file']} @ {r['offset']}" + (f" [truncated: {r['truncated']}]" if r.get("truncated") else "")
                          + (f" + {r['resources']} resource(s), screenshot, rendered DOM" if r.get("browser") else "")
@@ -424,7 +436,7 @@ def cite(url, passage, at, note, occurrence, base_url, db, warcs, as_json):
 
     from archive.errors import AmbiguousPassage
 
-    with open_store(db, warcs) as store:
+    with open_store(db, warcs, must_exist=True) as store:
         try:
             c = do_cite(store, url, passage, at=at, note=note, base_url=public_base_url(db, base_url),
                         occurrence=occurrence)
@@ -534,7 +546,7 @@ def check(ids, all_, timeout, public_only, db, warcs, as_json, browser):
     fetcher = Fetcher(timeout=timeout, public_only=public_only)
     lazy = LazyBrowser(public_only=public_only, timeout=timeout) if browser else None
     try:
-        with open_store(db, warcs) as store:
+        with open_store(db, warcs, must_exist=True) as store:
             results = do_check(store, list(ids) or None, fetcher, lazy)
     finally:
         if lazy is not None:
@@ -583,7 +595,7 @@ def extract(all_, queue, db, warcs, as_json):
     """
     from archive.index.versions import process_pending
 
-    with open_store(db, warcs, recover=not queue) as store:
+    with open_store(db, warcs, must_exist=True, recover=not queue) as store:
         r = process_pending(store, all_pages=all_, force=all_)
     if queue:
         return

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from archive.cli.options import handle_errors, store_options
+from archive.cli.options import handle_errors, require_db, store_options
 from archive.export import export_cdxj, export_wacz
 
 
@@ -39,6 +39,7 @@ def wacz_command(file, page, citation, key_path, title, db, warcs):
     from archive.store import Store
 
     key = load_private_key(key_path) if key_path else None
+    require_db(db)
     with Store(db, warcs, recover=False) as store:
         r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title)
     click.echo(f"wrote {r['path']}: {len(r['files'])} files, {r['records']} index lines"
@@ -58,6 +59,7 @@ def cdxj_command(file, db, warcs):
     """
     from archive.store import Store
 
+    require_db(db)
     with Store(db, warcs, recover=False) as store:
         if file:
             with open(file, "w", encoding="utf-8") as out:

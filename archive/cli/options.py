@@ -68,10 +68,28 @@ def json_option(fn):
     return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(fn)
 
 
-def open_store(db: str, warcs: str, **kwargs):
+def open_store(db: str, warcs: str, must_exist: bool | None = None, **kwargs):
+    """The store, for a command. A command that only reads (``recover=False``), or that
+    needs what is already stored (``must_exist``), refuses a database that does not exist,
+    rather than creating an empty one under a mistyped name."""
     from archive.store import Store
 
+    if must_exist is None:
+        must_exist = kwargs.get("recover") is False
+    if must_exist:
+        require_db(db)
     return Store(db, warcs, **kwargs)
+
+
+def require_db(db: str) -> None:
+    """Refuse a missing index with a message that says what to do (exit status 2)."""
+    from pathlib import Path
+
+    from archive.errors import UsageError
+
+    if not Path(db).exists():
+        raise UsageError(f"{db} does not exist (nothing captured or imported there yet); "
+                         "check --db / ARCHIVE_DB, or start with `archive capture URL`")
 
 
 def emit(obj: dict, as_json: bool, human: str | None = None) -> None:
