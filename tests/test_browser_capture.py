@@ -337,3 +337,19 @@ def test_reindex_rebuilds_a_browser_capture_identically(tmp_path, site, scripted
         assert con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() == before[t], t
     con.close()
     assert dump(tmp_path / "archive.db") == general
+
+
+@pytest.mark.timeout(180)
+def test_a_page_whose_script_never_yields_is_ended_and_kept(store, site):
+    url = site.set("/spin", "<html><head><title>Spin</title><link rel='stylesheet' href='/s.css'></head>"
+                            "<body><p>A page whose script never returns.</p>"
+                            "<script>while (true) {}</script><img src='/after.png'></body></html>")
+    site.set("/s.css", "body { color: #333 }", content_type="text/css")
+    with BrowserCapturer(budget=4, idle_cap=2, grace=3) as b:
+        [out] = store.capture_browser([url], b)
+        # The session goes on: the next page is captured as usual.
+        [nxt] = store.capture_browser([site.set("/calm", "<html><body><p>calm</p></body></html>")], b)
+    assert "error" not in out and out["status"] == 200
+    assert out["settled"] is False and out["cut"] == "hung"
+    assert site.url("/s.css") in urls_of(store)
+    assert "error" not in nxt and nxt["settled"] is True

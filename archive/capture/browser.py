@@ -399,6 +399,34 @@ _SCROLL = """async (steps) => {
 }"""
 
 
+def _kill_renderers() -> int:
+    """Kill the Chromium renderer processes descended from this process: a page whose
+    script never yields (``while (true) {}``) blocks every call into it, and only ending
+    its renderer gets the capture back. Linux ``/proc``; elsewhere nothing is killed."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    killed, todo = 0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"--type=renderer" in f.read():
+                    os.kill(pid, 9)
+                    killed += 1
+        except OSError:
+            pass
+    return killed
+
+
 class BrowserCapturer:
     """A headless Chromium session that captures pages one at a time.
 
@@ -420,6 +448,7 @@ class BrowserCapturer:
         executable: str | None = None,
         viewport: tuple[int, int] = VIEWPORT,
         clock: Callable[[], datetime] = utcnow,
+        grace: float = 15.0,
     ) -> None:
         self.public_only = public_only
         self.address_allowed = address_allowed
@@ -432,6 +461,7 @@ class BrowserCapturer:
         self.executable = executable
         self.viewport = viewport
         self.clock = clock
+        self.grace = grace   # past budget + grace, a page whose scripts never yield is killed
         self._pw = None
         self._browser = None
         self._proxy: RecordingProxy | None = None
@@ -457,22 +487,35 @@ class BrowserCapturer:
         self._proxy = RecordingProxy(self._fetcher, self.clock)
         self._pw = sync_playwright().start()
         try:
-            self._browser = self._pw.chromium.launch(
-                executable_path=self.executable or find_chromium(), headless=True,
-                # Every request goes to the proxy, loopback included (Playwright adds
-                # <-loopback> to the bypass list so that 127.0.0.1 is proxied too).
-                proxy={"server": f"http://127.0.0.1:{self._proxy.port}"},
-                args=["--disable-background-networking", "--disable-component-update",
-                      "--disable-sync", "--no-first-run", "--disable-domain-reliability",
-                      "--dns-prefetch-disable", "--no-pings", "--disable-client-side-phishing-detection",
-                      "--safebrowsing-disable-auto-update", "--disable-default-apps", "--disable-extensions",
-                      "--disable-features=DnsOverHttps,NetworkPrediction,NetworkTimeServiceQuerying,"
-                      "OptimizationHints,MediaRouter,AutofillServerCommunication,Translate,"
-                      "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
-                      "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"])
+            self._launch()
         except Exception:
             self.close()
             raise
+
+    def _launch(self) -> None:
+        assert self._pw is not None and self._proxy is not None
+        self._browser = self._pw.chromium.launch(
+            executable_path=self.executable or find_chromium(), headless=True,
+            # Every request goes to the proxy, loopback included (Playwright adds
+            # <-loopback> to the bypass list so that 127.0.0.1 is proxied too).
+            proxy={"server": f"http://127.0.0.1:{self._proxy.port}"},
+            args=["--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-domain-reliability",
+                  "--dns-prefetch-disable", "--no-pings", "--disable-client-side-phishing-detection",
+                  "--safebrowsing-disable-auto-update", "--disable-default-apps", "--disable-extensions",
+                  "--disable-features=DnsOverHttps,NetworkPrediction,NetworkTimeServiceQuerying,"
+                  "OptimizationHints,MediaRouter,AutofillServerCommunication,Translate,"
+                  "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
+                  "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"])
+
+    def _relaunch(self) -> None:
+        """A fresh browser after one whose page had to be ended."""
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        except Exception:
+            pass
+        self._launch()
 
     def close(self) -> None:
         if self._browser is not None:
@@ -517,6 +560,15 @@ class BrowserCapturer:
         # the same proxy: only what the page asked for belongs to its capture.
         asked: set[str] = set()
         context.on("request", lambda req: asked.add(req.url))
+        hung = threading.Event()
+
+        def watchdog() -> None:
+            hung.set()
+            _kill_renderers()
+
+        timer = threading.Timer(self.budget + self.grace, watchdog)
+        timer.daemon = True
+        timer.start()
         try:
             page = context.new_page()
             try:
@@ -537,6 +589,8 @@ class BrowserCapturer:
                     except PlaywrightTimeout:
                         result.settled = False
                         result.cut = "budget" if time.monotonic() >= deadline else "network_busy"
+                    except PlaywrightError:
+                        break
                     if attempt == 0:
                         try:
                             page.evaluate(_SCROLL, SCROLL_STEPS)
@@ -556,6 +610,9 @@ class BrowserCapturer:
             except PlaywrightError:
                 result.dom = None
         finally:
+            timer.cancel()
+            if hung.is_set():
+                result.settled, result.cut = False, "hung"
             try:
                 context.close()
             except Exception:
@@ -567,6 +624,8 @@ class BrowserCapturer:
             hops = [h for h in hops if h.url in asked]
             result.refused = [r for r in refused if r.url in asked]
             result.seconds = time.monotonic() - t0
+        if hung.is_set():
+            self._relaunch()
         _order(result, hops)
         if not result.page_hops:
             result.close()

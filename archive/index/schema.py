@@ -103,7 +103,7 @@ CREATE TABLE IF NOT EXISTS browser_captures (
     url TEXT,                       -- the URL the browser ended on
     captured_at TEXT,
     settled INTEGER,                -- 1: the network went idle within the limits, 0: cut
-    cut TEXT,                       -- why not settled: budget, network_busy, load_failed
+    cut TEXT,                       -- why not settled: budget, network_busy, load_failed, hung
     requests INTEGER,               -- responses recorded for the page load
     refused INTEGER,                -- requests the recording proxy did not relay
     screenshot_record_id TEXT,      -- resource record, image/png
