@@ -36,6 +36,19 @@ from markupsafe import Markup, escape
 
 from archive.web import citepage, guard, memento, pages
 
+# Datasette's last-resort error handler prints every error it turns into a page (a 404, a
+# query past sql_time_limit_ms) as a rich traceback with the frames' locals when ``rich``
+# is installed: 170 lines, seconds of CPU on the event loop (every other request waits),
+# and the server's metadata and paths in its log. Errors a reader can cause are expected
+# failures: they get their page and no traceback.
+try:
+    import datasette.app  # noqa: F401  (first: it registers the handler module whole)
+    import datasette.handle_exception as _datasette_errors
+
+    _datasette_errors.rich = None
+except (ImportError, AttributeError):  # pragma: no cover - another Datasette layout
+    pass
+
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
 

@@ -42,10 +42,61 @@ def _without_search_count(scope: dict) -> dict:
     return {**scope, "query_string": qs + b"&_nocount=1"}
 
 
+# Arbitrary SQL from the web may not name the server's files: ``pragma_database_list``
+# (and the ``PRAGMA database_list`` Datasette already refuses) lists their paths.
+HIDDEN_SQL = re.compile(r"database_list", re.IGNORECASE)
+# Arbitrary SQL runs one query at a time: each may hold one of Datasette's few SQL threads
+# for the whole of sql_time_limit_ms, so eight recursive queries at once made every table
+# page wait for seconds. Others wait here (in the event loop, holding no thread), and give
+# up with 503 after ADHOC_SQL_WAIT_S.
+ADHOC_SQL_AT_ONCE = 1
+ADHOC_SQL_WAIT_S = 10.0
+
+
+def adhoc_sql(scope: dict) -> str | None:
+    """The SQL of a request for an arbitrary query (``?sql=`` on a database), else None.
+
+    >>> adhoc_sql({"path": "/archive.json", "query_string": b"sql=select+1"})
+    'select 1'
+    >>> adhoc_sql({"path": "/archive/captures", "query_string": b"_size=5"}) is None
+    True
+    """
+    for k, v in parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True):
+        if k == "sql":
+            return v
+    return None
+
+
 def asgi_wrapper():
     """The ASGI middleware (returned by the plugin's ``asgi_wrapper`` hook)."""
+    import asyncio
+
+    adhoc: dict[int, asyncio.Semaphore] = {}   # per event loop
+
     def wrap(app):
         async def wrapped(scope, receive, send):
+            sql = adhoc_sql(scope) if scope.get("type") == "http" else None
+            if sql is None:
+                await inner(scope, receive, send)
+                return
+            if HIDDEN_SQL.search(sql):
+                await Response.text("This query is not allowed: it would show the server's files.",
+                                    status=403).asgi_send(send)
+                return
+            loop = id(asyncio.get_running_loop())
+            sem = adhoc.setdefault(loop, asyncio.Semaphore(ADHOC_SQL_AT_ONCE))
+            try:
+                await asyncio.wait_for(sem.acquire(), ADHOC_SQL_WAIT_S)
+            except asyncio.TimeoutError:
+                await Response.text("Other queries are running; try again in a few seconds.",
+                                    status=503, headers={"Retry-After": "5"}).asgi_send(send)
+                return
+            try:
+                await inner(scope, receive, send)
+            finally:
+                sem.release()
+
+        async def inner(scope, receive, send):
             if scope.get("type") != "http":
                 await app(scope, receive, send)
                 return
