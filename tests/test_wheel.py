@@ -68,6 +68,30 @@ def test_the_wheel_holds_metadata_templates_static_and_demo_site(installed):
     assert (pkg / "py.typed").is_file()
 
 
+def _serve(archive: Path, db: Path, work: Path) -> tuple[subprocess.Popen, str]:
+    """``archive serve`` on a free port (another port if that one is taken meanwhile)."""
+    for _ in range(5):
+        port = _free_port()
+        proc = subprocess.Popen([str(archive), "--db", str(db), "--warcs", str(work / "warcs"), "serve",
+                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                cwd=work, env=ENV)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                if _get(base + "/-/versions.json")[0] == 200:
+                    return proc, base
+            except OSError:
+                pass
+            time.sleep(0.3)
+        out = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else ""
+        proc.kill()
+        proc.wait()
+        if "address already in use" not in out:
+            pytest.fail(f"archive serve did not start: {out}")
+    pytest.fail("archive serve found no free port")
+
+
 def test_archive_serve_from_the_wheel_has_the_canned_queries(installed, tmp_path):
     archive = installed / "bin" / "archive"
     work = tmp_path / "demo"
@@ -76,23 +100,8 @@ def test_archive_serve_from_the_wheel_has_the_canned_queries(installed, tmp_path
     assert demo.returncode == 0, demo.stdout + demo.stderr
     db = work / "archive.db"
     cid = sqlite3.connect(db).execute("SELECT id FROM citations LIMIT 1").fetchone()[0]
-    port = _free_port()
-    proc = subprocess.Popen([str(archive), "--db", str(db), "--warcs", str(work / "warcs"), "serve",
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path, env=ENV)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _serve(archive, db, work)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = _get(base + "/-/versions.json")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                out = proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else ""
-                pytest.fail(f"archive serve did not start: {out}")
-            time.sleep(0.3)
         status, body = _get(base + "/archive/changed_figures.json?_shape=array")
         assert status == 200, body
         rows = json.loads(body)

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from archive.index.schema import FTS_TABLE, MIGRATION_SET, SCHEMA_VERSION, TABLES, tables_sha
+from archive.index.schema import FTS_TABLE, MIGRATION_SET, SCHEMA_VERSION, TABLES, pending_migrations, tables_sha
 
 FTS_COLUMNS = ("title", "text")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -101,6 +101,10 @@ def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
     try:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            # Another process may have migrated while we waited: then it is done, and
+            # writing now (in a transaction begun before its captures) would only collide.
+            if not pending_migrations(conn):
+                return
         MIGRATIONS.apply(db)
         with db.atomic():
             sync_declared(db)
