@@ -1,27 +1,9 @@
-"""Datasette plugin: citation, snapshot, diff, replay and Memento pages over the index.
-
-Registered through the ``datasette`` entry point, so ``archive serve`` and plain
-``datasette archive.db`` both load it. Every page has a ``.json`` twin and works without
-JavaScript.
-
-Routes (all read-only; anything but GET/HEAD gets 405)::
-
-    /-/cite/<citation id>[.json]        passage, provenance, verification done now
-    /-/cite/<citation id>.wacz          the evidence package (WACZ) of the citation
-    /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
-    /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
-    /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
-    /-/replay-raw/<record id|sha256>    the archived bytes, inert (CSP sandbox)
-    /-/timemap/link/<url>, /-/timemap/json/<url>   RFC 7089 TimeMap
-    /-/timegate/<url>                   RFC 7089 TimeGate (Accept-Datetime)
-    /-/web/<timestamp>/<url>            Wayback-style URL: 302 to the closest capture
+"""The plugin's pages and the data behind them: citation, snapshot, diff, replay (the
+routes are listed in :mod:`archive.web`, which registers them).
 
 Archived bytes are hostile input (RELIABILITY.md, "Serving archived HTML"): pages show the
 extracted *text*, always escaped by Jinja's autoescape; archived HTML is only ever served by
 ``/-/replay-raw`` with a ``sandbox`` CSP into an ``<iframe sandbox>`` that grants nothing.
-
-Where the WARCs are: env ``ARCHIVE_WARCS`` (set by ``archive serve``), else plugin config
-``plugins: archive: warcs:``, else a ``warcs`` directory next to the database file.
 """
 
 from __future__ import annotations
