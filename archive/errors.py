@@ -11,6 +11,7 @@ Every expected failure raises one of these with a message a user can act on; onl
     ├── WarcFormatError       a malformed WARC/ARC record (.path, .offset, .reason)
     ├── StoreError            the store itself is unusable (disk full, locked, missing file)
     ├── PassageNotFound       a cited passage is not on the page (.closest)
+    ├── IntegrityError        rows of the index differ from what the WARC bytes give (exit 1)
     └── NotExtractable        a payload no article can be read from (.reason)
 """
 
@@ -63,6 +64,12 @@ class WarcFormatError(ArchiveError):
 
 class StoreError(ArchiveError):
     """The store cannot do what was asked (disk full, file missing, database locked)."""
+
+
+class IntegrityError(ArchiveError):
+    """What the index says is not what the WARC files give: a failed check (exit 1)."""
+
+    exit_code = 1
 
 
 class PassageNotFound(ArchiveError):

@@ -471,3 +471,33 @@ def test_datasette_finds_the_full_text_search_table(ds, archive):
     assert asyncio.run(ds.get_database("archive").fts_table("texts")) == "texts_fts"
     r = get(ds, "/archive/texts.json?_search=evacuated&_shape=array")
     assert r.status_code == 200 and r.json(), r.text
+
+
+def test_edited_text_and_figure_rows_show_integrity_failure(ds, archive, runner):
+    """Issue 14, finding 1: with the text and a figure edited in the index, the citation
+    page said "verified" and highlighted the edited words, the snapshot page showed the
+    edited text with "fixity ok", and `archive figures` printed the forged figure."""
+    import sqlite3
+
+    from archive.cli import cli
+
+    c = archive["citation"]
+    conn = sqlite3.connect(archive["db"])
+    conn.execute("UPDATE texts SET text=replace(text, 'evacuated overnight', 'evacuated on Sunday!')")
+    conn.execute("UPDATE figures SET text='9,999', value=9999 WHERE text='2,300'")
+    conn.commit()
+    snap = conn.execute("SELECT snapshot_sha256 FROM citations WHERE id=?", (c["id"],)).fetchone()[0]
+    conn.close()
+    r = get(ds, f"/-/cite/{c['id']}")
+    assert "integrity check failed" in r.text and "Sunday!" not in r.text and "9,999" not in r.text
+    data = get(ds, f"/-/cite/{c['id']}.json").json()
+    assert data["status"] == "failed"
+    assert any(ch["check"] == "index_rows" and ch["ok"] is False for ch in data["verification"]["checks"])
+    r = get(ds, f"/-/snapshot/{snap}")
+    assert "integrity check failed" in r.text and "Sunday!" not in r.text and "9,999" not in r.text
+    result = runner.invoke(cli, ["--db", str(archive["db"]), "--warcs", str(archive["warcs"]),
+                                 "figures", c["url"]], catch_exceptions=False)
+    assert result.exit_code == 1 and "9,999" not in result.output and "integrity check failed" in result.output
+    result = runner.invoke(cli, ["--db", str(archive["db"]), "--warcs", str(archive["warcs"]),
+                                 "quotes", c["url"]], catch_exceptions=False)
+    assert result.exit_code == 1 and "integrity check failed" in result.output

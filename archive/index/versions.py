@@ -50,6 +50,30 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _text_row(sha: str, article: Article) -> tuple:
+    return (sha, article.title, article.text, article.author, article.published, article.modified,
+            article.language, article.charset, EXTRACTOR_VERSION, int(article.truncated))
+
+
+def _quote_rows(sha: str, article: Article) -> list[tuple]:
+    return [(sha, q["n"], q.get("statement"), q["text"], q.get("speaker"), int(bool(q.get("is_term"))),
+             q["start"], q["end"], q.get("exact"), q.get("prefix"), q.get("suffix")) for q in article.quotes]
+
+
+def _figure_rows(sha: str, article: Article) -> list[tuple]:
+    return [(sha, f["n"], f.get("value"), f["text"], f.get("kind"), f.get("unit"), f.get("counts"),
+             f.get("qualifier"), f.get("sentence"), f["start"], f["end"], f.get("exact"),
+             f.get("prefix"), f.get("suffix")) for f in article.figures]
+
+
+TEXT_COLUMNS = ("sha256", "title", "text", "author", "published", "modified", "language", "charset",
+                "extractor_version", "truncated")
+QUOTE_COLUMNS = ("text_sha256", "n", "statement", "text", "speaker", "is_term", "start", "end",
+                 "exact", "prefix", "suffix")
+FIGURE_COLUMNS = ("text_sha256", "n", "value", "text", "kind", "unit", "counts", "qualifier", "sentence",
+                  "start", "end", "exact", "prefix", "suffix")
+
+
 def store_article(conn: sqlite3.Connection, article: Article) -> str:
     """Write a text with its quotes and figures (once per text hash); return the hash."""
     sha = text_sha256(article.text)
@@ -57,26 +81,62 @@ def store_article(conn: sqlite3.Connection, article: Article) -> str:
     if exists and exists[0] == EXTRACTOR_VERSION:
         return sha
     conn.execute("DELETE FROM texts WHERE sha256=?", (sha,))
-    conn.execute(
-        "INSERT INTO texts (sha256, title, text, author, published, modified, language, charset, "
-        "extractor_version, truncated) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (sha, article.title, article.text, article.author, article.published, article.modified,
-         article.language, article.charset, EXTRACTOR_VERSION, int(article.truncated)))
+    conn.execute(f"INSERT INTO texts ({', '.join(TEXT_COLUMNS)}) VALUES ({', '.join('?' * len(TEXT_COLUMNS))})",
+                 _text_row(sha, article))
     conn.execute("DELETE FROM quotes WHERE text_sha256=?", (sha,))
     conn.execute("DELETE FROM figures WHERE text_sha256=?", (sha,))
     conn.executemany(
-        'INSERT INTO quotes (text_sha256, n, statement, text, speaker, is_term, start, "end", '
-        "exact, prefix, suffix) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(sha, q["n"], q.get("statement"), q["text"], q.get("speaker"), int(bool(q.get("is_term"))),
-          q["start"], q["end"], q.get("exact"), q.get("prefix"), q.get("suffix"))
-         for q in article.quotes])
+        f"INSERT INTO quotes ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in QUOTE_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(QUOTE_COLUMNS))})", _quote_rows(sha, article))
     conn.executemany(
-        'INSERT INTO figures (text_sha256, n, value, text, kind, unit, counts, qualifier, sentence, '
-        'start, "end", exact, prefix, suffix) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-        [(sha, f["n"], f.get("value"), f["text"], f.get("kind"), f.get("unit"), f.get("counts"),
-          f.get("qualifier"), f.get("sentence"), f["start"], f["end"], f.get("exact"),
-          f.get("prefix"), f.get("suffix")) for f in article.figures])
+        f"INSERT INTO figures ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in FIGURE_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(FIGURE_COLUMNS))})", _figure_rows(sha, article))
     return sha
+
+
+def text_row_problems(store: "Journal", text_sha: str) -> list[str]:
+    """How the ``texts``, ``quotes`` and ``figures`` rows of a text differ from what its
+    snapshot's WARC bytes give when extracted again now (empty: they are what the bytes
+    give). Pages and commands that show these rows ask first, so that an edited row is
+    never shown as archived; :func:`extract_snapshot` remembers recent extractions, so
+    asking again for the same bytes is cheap. A text extracted by another extractor
+    version cannot be compared and gives no problem (``verify --all`` says so).
+    """
+    conn = store.conn
+    row = conn.execute("SELECT * FROM texts WHERE sha256=?", (text_sha,)).fetchone()
+    if row is not None and row["extractor_version"] != EXTRACTOR_VERSION:
+        return []
+    snap = conn.execute("SELECT sha256, extract_status FROM snapshots WHERE text_sha256=? AND "
+                        "extract_status IN ('ok', 'truncated') ORDER BY first_captured_at LIMIT 1",
+                        (text_sha,)).fetchone()
+    if snap is None:
+        return [f"no snapshot in the index gives text {text_sha}"]
+    try:
+        article = extract_snapshot(store, snap["sha256"])
+    except Exception as exc:   # unreadable or no longer extractable bytes: a failed check
+        return [f"snapshot {snap['sha256']} cannot be extracted again: {exc}"]
+    if snap["extract_status"] == "truncated":
+        article.truncated = True
+    if text_sha256(article.text) != text_sha:
+        return [f"snapshot {snap['sha256']} gives text {text_sha256(article.text)}, not {text_sha}"]
+    problems = []
+    if row is None:
+        problems.append(f"texts row {text_sha} is missing")
+    else:
+        want = dict(zip(TEXT_COLUMNS, _text_row(text_sha, article)))
+        bad = [c for c in TEXT_COLUMNS if row[c] != want[c]]
+        if bad:
+            problems.append(f"texts row {text_sha}: {', '.join(bad)} differ from the WARC bytes")
+    for table, cols, rows in (("quotes", QUOTE_COLUMNS, _quote_rows(text_sha, article)),
+                              ("figures", FIGURE_COLUMNS, _figure_rows(text_sha, article))):
+        have = [tuple(r) for r in conn.execute(
+            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {table} WHERE text_sha256=? ORDER BY n",
+            (text_sha,))]
+        if have != rows:
+            n = next((h[1] for h, w in zip(have, rows) if h != w), None)
+            where = f"row {text_sha}:{n}" if n is not None else f"rows of {text_sha} ({len(have)} held, {len(rows)} given)"
+            problems.append(f"{table} {where} differ from the WARC bytes")
+    return problems
 
 
 def read_snapshot(store: "Journal", sha256: str) -> tuple[bytes, str | None, str | None, bool]:

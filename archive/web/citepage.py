@@ -21,6 +21,7 @@ from archive.times import parse_iso
 
 #: Each verification check in a sentence a reader understands; the raw name follows it.
 CHECK_WORDS = {
+    "index_rows": "The text, quotes and figures the index shows are what the archived bytes give.",
     "citation_record": "The citation's own record in the WARC file says what the index says.",
     "citation_record_digest": "The citation record's bytes match the digest written with them.",
     "capture_indexed": "The cited capture is in the index.",
