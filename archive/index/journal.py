@@ -64,7 +64,7 @@ from archive.storage import default_staging, is_remote
 from archive.times import iso_date, utcnow, warc_date
 from archive.urls import canonical_url
 from archive.warc.digests import check_digest, file_sha256, has_writer_mark
-from archive.warc.reader import Found, Problem, _iter_gzip, iter_records, sniff
+from archive.warc.reader import Found, Problem, _iter_gzip, iter_records, sniff, sniff_bytes
 from archive.warc.record import ParsedRecord, http_head_end, load_record, parse_record
 from archive.warc.writer import (
     DEFAULT_MAX_SIZE,
@@ -577,6 +577,16 @@ class Journal:
         finally:
             tmp.unlink(missing_ok=True)
         result = self._index_file(name, origin="import", sha256=sha)
+        if result["records"] == 0 and not already:
+            # Nothing readable in it: rejected input does not stay in the store (a sparse
+            # file claiming 2 GiB, a bomb whose only record was refused). Its problems stay
+            # listed in import_errors and in the result.
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM warc_files WHERE name=?", (name,))
+            self.hashed_files.pop(name, None)
+            self.warcs.path_of(name).unlink(missing_ok=True)
+            result.update(path=shown, stored_as=None, already_imported=False, rejected=True)
+            return result
         self._imported(name)
         result["path"] = shown
         result["stored_as"] = name
@@ -595,13 +605,19 @@ class Journal:
                        and m.filename.lower().endswith(ARCHIVE_SUFFIXES)]
             if not members:
                 raise WarcFormatError("WACZ holds no archive/*.warc(.gz) files", str(path), 0)
+            # Every member is checked before any is imported: a package with one bad
+            # member is refused whole, with nothing indexed and nothing left in warcs/.
+            for m in members:
+                _check_wacz_member(zf, m, path)
             self.warcs_dir.mkdir(parents=True, exist_ok=True)
             for m in members:
                 # The member name never becomes a path: we copy to a temp file of our own.
                 tmp = self.warcs_dir / f".wacz-{os.getpid()}-{threading.get_ident()}.tmp"
                 try:
                     with zf.open(m) as src, open(tmp, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
+                        # Streamed, and never more than the member declares (zipfile stops
+                        # there and checks the CRC): the size checked above is the bound.
+                        shutil.copyfileobj(src, dst, 1 << 20)
                     # Bounded and hashed: a hostile member name can neither escape the
                     # store nor exceed the file system's name limit.
                     leaf = re.sub(r"[^A-Za-z0-9._-]+", "_", m.filename.rsplit("/", 1)[-1])[-100:]
@@ -949,6 +965,33 @@ class _IndexJob:
         self.rows: list[dict] = []
         self.error: BaseException | None = None
         self.done = threading.Event()
+
+
+# A WACZ member that inflates to more than this many times its stored size, and to more
+# than WACZ_RATIO_FROM bytes, is a zip bomb: WARC text deflates about 5:1, gzipped WARCs
+# (nearly always stored) about 1:1. Refused before a byte of it is written.
+WACZ_MAX_RATIO = 100
+WACZ_RATIO_FROM = 64 * 1024 * 1024
+
+
+def _check_wacz_member(zf: zipfile.ZipFile, m: zipfile.ZipInfo, path: Path) -> None:
+    """Raise :class:`WarcFormatError` unless WACZ member ``m`` reads as a WARC or ARC file
+    of a plausible size (not a symbolic link, not a zip bomb, not garbage)."""
+    import stat
+
+    where = f"member {m.filename!r}"
+    if stat.S_ISLNK(m.external_attr >> 16):
+        raise WarcFormatError(f"{where} is a symbolic link, not a WARC file", str(path), m.header_offset)
+    if m.file_size > WACZ_RATIO_FROM and m.file_size > WACZ_MAX_RATIO * max(m.compress_size, 1):
+        raise WarcFormatError(f"{where} inflates from {m.compress_size} to {m.file_size} bytes "
+                              "(a zip bomb); refused", str(path), m.header_offset)
+    try:
+        with zf.open(m) as src:
+            head = src.read(4096)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise WarcFormatError(f"{where} cannot be read ({exc})", str(path), m.header_offset) from None
+    if sniff_bytes(head) not in ("warc.gz", "warc", "arc", "arc.gz"):
+        raise WarcFormatError(f"{where} is not a WARC or ARC file", str(path), m.header_offset)
 
 
 def _remove_stale_copies(warcs_dir: Path) -> None:

@@ -34,6 +34,11 @@ CHUNK = 1 << 20
 FEED = 64 * 1024          # gzip input per decompress call (see _inflate_members)
 READ_AHEAD = 2 << 20      # inflated bytes the reader thread may hold ahead of the parser
 MAX_RECORD_BYTES = 512 * 1024 * 1024   # a decompressed record larger than this is refused
+MAX_HEADER_BYTES = 1 << 20   # WARC headers (or an ARC header line) longer than this are refused
+# A record that inflates more than BOMB_RATIO times, past BOMB_FROM bytes, is a bomb: the
+# bodies we store (HTML, images) compress 3-10 times; zeros compress 1,000 times.
+BOMB_RATIO = 200
+BOMB_FROM = 32 << 20
 TRIM_EVERY = 32 << 20     # inflated bytes between returns of freed heap to the system
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_START = re.compile(rb"(?:^|\n)WARC/\d")
@@ -62,7 +67,11 @@ Item = Union[Found, Problem]
 
 def sniff(path: "str | Path | Blob") -> str:
     """``warc.gz``, ``warc``, ``arc``, ``arc.gz``, ``wacz`` or ``unknown``, by content."""
-    head = as_blob(path).read_range(0, 4096)
+    return sniff_bytes(as_blob(path).read_range(0, 4096))
+
+
+def sniff_bytes(head: bytes) -> str:
+    """:func:`sniff` of a file's first 4096 bytes ``head``."""
     if head.startswith(b"PK\x03\x04"):
         return "wacz"
     if head.startswith(b"\x1f\x8b"):
@@ -268,6 +277,7 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
         size = 0
         consumed = 0
         failed: str | None = None
+        headed = False
         limit = MAX_RECORD_BYTES
         while True:
             if pos >= len(buf):
@@ -293,6 +303,17 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
             used = len(data) - len(d.unused_data) - len(d.unconsumed_tail)
             pos += used
             consumed += used
+            if not headed and size >= MAX_HEADER_BYTES:
+                # The WARC headers end within their first MiB, or this is not a record
+                # (a 400 MB "header line" from 400 KB of gzip): refused before it is held.
+                headed = True
+                if b"\r\n\r\n" not in b"".join(parts)[:MAX_HEADER_BYTES]:
+                    failed = f"WARC header block larger than {MAX_HEADER_BYTES} bytes; skipped"
+                    break
+            if size > BOMB_FROM and size > BOMB_RATIO * consumed:
+                failed = (f"record inflates more than {BOMB_RATIO} times from {consumed} bytes "
+                          "(a gzip bomb); skipped")
+                break
             if d.eof:
                 break
         if failed:
@@ -424,7 +445,8 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
     offset = 0
     f.seek(0)
     while True:
-        line = f.readline()
+        # Bounded: a file of 2 GiB without a line break is not read into memory whole.
+        line = f.readline(MAX_HEADER_BYTES)
         if not line:
             return
         if not line.strip():
@@ -442,7 +464,7 @@ def _iter_plain(f: BinaryIO, path: str) -> Iterator[Item]:
         total = len(line)
         clen = None
         while True:
-            hl = f.readline()
+            hl = f.readline(MAX_HEADER_BYTES + 1)
             if not hl:
                 yield Problem(offset, "truncated_record: the file ends inside the WARC headers")
                 return
