@@ -45,7 +45,25 @@ TARGET_MS = 100.0
 
 
 def _schema_tag() -> str:
-    return hashlib.sha256((ROOT / "archive" / "schema.py").read_bytes()).hexdigest()[:10]
+    return hashlib.sha256((ROOT / "archive" / "index" / "schema.py").read_bytes()
+                          + Path(__file__).read_bytes()).hexdigest()[:10]
+
+
+# Real text statistics: besides the corpus sentences, every synthetic text draws words from
+# a Zipfian vocabulary (frequency ∝ 1/rank, s = 1) of ZIPF_WORDS words, so most words are
+# rare and a few are in nearly every text, as in news prose.
+ZIPF_WORDS = 200_000
+DIFF_PAGES = 40          # synthetic pages with two versions and stored changes (diff page)
+
+
+def _zipf(rng: random.Random):
+    cum: list[float] = []
+    total = 0.0
+    for rank in range(1, ZIPF_WORDS + 1):
+        total += 1.0 / rank
+        cum.append(total)
+    words = [f"z{rank}" for rank in range(1, ZIPF_WORDS + 1)]
+    return lambda k: rng.choices(words, cum_weights=cum, k=k)
 
 
 def base_store(log=print) -> Path:
@@ -87,7 +105,8 @@ with Store({str(d / 'archive.db')!r}, {str(d / 'warcs')!r}) as s:
 
 
 def synthetic_store(n: int, log=print) -> Path:
-    """The base store plus synthetic rows up to ``n`` snapshots (cached)."""
+    """The base store plus synthetic rows up to ``n`` snapshots (cached). Texts are about
+    8 KB up to 200,000 snapshots and about 1.5 KB beyond (a 1M store stays a few GB)."""
     base = base_store(log)
     d = OUT / f"store-serve-{n}-{_schema_tag()}"
     if (d / "done").exists():
@@ -104,20 +123,24 @@ def synthetic_store(n: int, log=print) -> Path:
     pointers = conn.execute("SELECT warc_file, offset, length FROM captures WHERE record_type='response'").fetchall()
     ext_ver = conn.execute("SELECT extractor_version FROM texts LIMIT 1").fetchone()[0]
     rng = random.Random("synthetic")
+    zipf = _zipf(rng)
     pool = [corpus._sentence(rng) for _ in range(5000)]
+    paras_range = (6, 12) if n <= 200_000 else (1, 2)
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA cache_size=-200000")
     conn.execute("BEGIN")
     for k in range(have, n):
         host = corpus.HOSTS[k % len(corpus.HOSTS)]
         url = f"http://{host}/synthetic/{k}"
         title = " ".join(rng.choices(corpus.WORDS[40:], k=8)).title()
-        paras = ["\n".join([" ".join(rng.choices(pool, k=rng.randint(3, 6)))]) for _ in range(rng.randint(6, 12))]
+        paras = [" ".join(rng.choices(pool, k=rng.randint(3, 6))) + " " + " ".join(zipf(12))
+                 for _ in range(rng.randint(*paras_range))]
         paras.insert(rng.randint(0, len(paras)), f"Filed under kw{k % 500}.")
         text = title + "\n\n" + "\n\n".join(paras)
         tsha = hashlib.sha256(text.encode()).hexdigest()
         psha = hashlib.sha256(f"payload-{k}".encode()).hexdigest()
         rid = f"<urn:uuid:{rng.getrandbits(128):032x}>"
-        when = f"2026-02-{1 + k % 28:02d}T{k % 24:02d}:{k % 60:02d}:00.000000Z"
+        when = f"2026-{1 + k * 12 // n:02d}-{1 + k % 28:02d}T{k % 24:02d}:{k % 60:02d}:00.000000Z"
         wf, off, ln = pointers[k % len(pointers)]
         conn.execute("INSERT INTO captures (record_id, record_type, url, page_url, captured_at, status, content_type, "
                      "warc_file, offset, length, payload_sha256, block_sha256, fixity) "
@@ -130,16 +153,75 @@ def synthetic_store(n: int, log=print) -> Path:
                      "VALUES (?, ?, ?, 'en', 'utf-8', ?)", (tsha, title, text, ext_ver))
         conn.execute("INSERT INTO pages (url, host, title, first_captured_at, last_captured_at, captures, versions) "
                      "VALUES (?, ?, ?, ?, ?, 1, 1)", (url, host, title, when, when))
-        conn.execute("INSERT INTO versions VALUES (?, 1, ?, ?, ?, ?, ?, ?, 1)", (url, tsha, psha, rid, title, when, when))
+        conn.execute("INSERT INTO versions (page_url, version, text_sha256, snapshot_sha256, record_id, title, "
+                     "first_captured_at, last_captured_at, captures) VALUES (?, 1, ?, ?, ?, ?, ?, ?, 1)",
+                     (url, tsha, psha, rid, title, when, when))
         if k % 20000 == 0 and k > have:
             conn.execute("COMMIT")
             conn.execute("BEGIN")
+            log(f"    {k:,} / {n:,} ({time.perf_counter() - t:.0f} s)")
     conn.execute("COMMIT")
+    _diff_pages(conn, rng, pool, zipf, ext_ver)
     conn.execute("ANALYZE")
     conn.close()
     (d / "done").write_text("ok")
     log(f"  synthetic rows written in {time.perf_counter() - t:.0f} s")
     return d
+
+
+def _diff_pages(conn: sqlite3.Connection, rng: random.Random, pool: list[str], zipf, ext_ver: str) -> None:
+    """DIFF_PAGES pages with two versions of 25–65 KB of text (one sentence in seven
+    rewritten, figures edited), their changes and edit scripts computed by the store's
+    own code, as extraction does."""
+    from archive.index.versions import rebuild_changes
+
+    conn.row_factory = sqlite3.Row
+    conn.execute("BEGIN")
+    for k in range(DIFF_PAGES):
+        url = f"http://diff.example/story/{k}"
+        sents = [rng.choice(pool) for _ in range(rng.randint(200, 520))]
+        v2 = [(" ".join(zipf(10)).capitalize() + f" about {rng.randint(2, 9)},{rng.randint(100, 999)} homes.")
+              if i % 7 == 3 else s for i, s in enumerate(sents)]
+        shas = []
+        for n, ss in enumerate((sents, v2), 1):
+            text = "\n".join(" ".join(ss[i:i + 5]) for i in range(0, len(ss), 5))
+            tsha = hashlib.sha256(text.encode()).hexdigest()
+            psha = hashlib.sha256(f"diff-{k}-{n}".encode()).hexdigest()
+            when = f"2026-03-{1 + k % 28:02d}T0{n}:00:00.000000Z"
+            conn.execute("INSERT OR IGNORE INTO texts (sha256, title, text, language, charset, extractor_version) "
+                         "VALUES (?, ?, ?, 'en', 'utf-8', ?)", (tsha, f"Story {k}", text, ext_ver))
+            conn.execute("INSERT INTO versions (page_url, version, text_sha256, snapshot_sha256, record_id, title, "
+                         "first_captured_at, last_captured_at, captures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                         (url, n, tsha, psha, f"<urn:diff:{k}:{n}>", f"Story {k}", when, when))
+            shas.append(tsha)
+        conn.execute("INSERT INTO pages (url, host, title, first_captured_at, last_captured_at, captures, versions) "
+                     "VALUES (?, 'diff.example', ?, ?, ?, 2, 2)", (url, f"Story {k}", when, when))
+        rebuild_changes(conn, url, shas)
+    conn.execute("COMMIT")
+
+
+def _diff_before(d: Path, log) -> Row:
+    """What the diff page cost per request before changes were stored: difflib's
+    SequenceMatcher over the whitespace-inclusive tokens of both whole texts (CPU seconds,
+    in this process, on three of the diff pages)."""
+    import re
+    from difflib import SequenceMatcher
+
+    token = re.compile(r"\s+|\w+(?:[.,'’]\w+)*|[^\w\s]")
+    conn = sqlite3.connect(d / "archive.db")
+    cpu = []
+    for k in range(3):
+        a, b = [r[0] for r in conn.execute(
+            "SELECT t.text FROM versions v JOIN texts t ON t.sha256 = v.text_sha256 WHERE v.page_url=? "
+            "ORDER BY version", (f"http://diff.example/story/{k}",))]
+        t = time.process_time()
+        SequenceMatcher(None, token.findall(a), token.findall(b), autojunk=False).get_opcodes()
+        cpu.append((time.process_time() - t) * 1000)
+    conn.close()
+    log(f"  serve: diff computed per request as before (difflib): {', '.join(f'{c:.0f}' for c in cpu)} ms CPU")
+    return Row("serve", "diff per request as before (difflib over whole texts)",
+               f"median {statistics.median(cpu):.0f} ms CPU", "", "", "(reference)", None,
+               "the diff page now reads the edit script stored at extraction (row above)")
 
 
 def _free_port() -> int:
@@ -203,8 +285,8 @@ def _concurrent_citations(port: int, cites: list[str], log) -> Row:
                raw={"p50": p50, "p95": p95, "errors": len(errors)})
 
 
-def run(quick: bool = True, log=print) -> list[Row]:
-    n = 20_000 if quick else 200_000
+def run(quick: bool = True, log=print, n: int = 1_000_000) -> list[Row]:
+    """``n`` snapshots (built once and cached under bench/out/)."""
     reps = 100 if quick else 300
     budget = 15.0 if quick else 60.0  # seconds per page kind, at least 20 requests
     d = synthetic_store(n, log)
@@ -232,7 +314,14 @@ def run(quick: bool = True, log=print) -> list[Row]:
         if conn is None:
             raise RuntimeError("archive serve did not start: " + proc.stderr.read1().decode()[-500:])
         common = ["flood", "budget", "hospital", "election", "bridge"]
+        rare = [f"z{r}" for r in range(150_000, 150_020)]   # Zipf rank 150,000: in a handful of texts
+        diff_pages = [f"http://diff.example/story/{k}" for k in range(DIFF_PAGES)]
         pages = {
+            "captures table sorted by time, with its facets": ("/archive/captures?_sort_desc=captured_at&_n={}",
+                                                               list(range(50))),
+            "pages table with its facets": ("/archive/pages?_n={}", list(range(50))),
+            "search, rare term (Zipf rank 150,000)": ("/archive/texts?_search={}", rare),
+            "diff page /-/diff (25–65 KB texts)": ("/-/diff?page={}", diff_pages),
             "search, common term": ("/archive/texts?_search={}", common),
             "search, selective term": ("/archive/texts?_search={}", [f"kw{i}" for i in range(0, 500, 37)]),
             "search query (ranked snippets), common term": ("/archive/search?q={}", common),
@@ -263,6 +352,7 @@ def run(quick: bool = True, log=print) -> list[Row]:
                             p95 < TARGET_MS, f"{n:,} snapshots ({n - BASE_PAGES:,} synthetic), {len(lat)} requests, {size / 1000:.0f} KB",
                             raw={"p50": p50, "p95": p95, "max": max(lat), "n": n}))
         rows.append(_concurrent_citations(port, cites, log))
+        rows.append(_diff_before(d, log))
     finally:
         # `archive serve` runs Datasette as a child and does not pass SIGTERM on: end the group.
         try:

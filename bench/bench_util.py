@@ -43,6 +43,7 @@ class Run:
     returncode: int
     stdout: bytes = b""
     stderr: bytes = b""
+    cpu: float = 0.0     # user + system seconds of the process and the children it waited for
 
 
 def run_timed(cmd: Sequence[str] | str, cwd: str | Path | None = None, env: dict | None = None,
@@ -63,7 +64,7 @@ def run_timed(cmd: Sequence[str] | str, cwd: str | Path | None = None, env: dict
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
-    r = Run(dt, ru.ru_maxrss, p.returncode, so, se)
+    r = Run(dt, ru.ru_maxrss, p.returncode, so, se, ru.ru_utime + ru.ru_stime)
     if check and r.returncode != 0:
         raise RuntimeError(f"command failed ({r.returncode}): {cmd if isinstance(cmd, str) else ' '.join(map(str, cmd))[:300]}\n"
                            f"{se.decode('utf-8', 'replace')[-2000:]}")
@@ -157,10 +158,18 @@ def speed_row(bench: str, what: str, ours: Task, peer: Task, min_speedup: float 
     """A row comparing median times; speedup = peer median / our median (higher is better)."""
     o, p = stats(ours.times)[1], stats(peer.times)[1]
     speedup = p / o if o > 0 else float("inf")
+    # CPU seconds beside wall seconds: on a shared machine wall time is what the other
+    # tenants leave over, CPU time is what the work costs.
+    oc = statistics.median(r.cpu for r in ours.runs) if ours.runs else 0.0
+    pc = statistics.median(r.cpu for r in peer.runs) if peer.runs else 0.0
+    cpu_note = f"CPU (user+sys, median) ours {oc:.2f} s, {peer.name} {pc:.2f} s" + \
+        (f" ({pc / oc:.2f}×)" if oc > 0 else "")
     return Row(bench, what, fmt_s(ours.times), f"{peer.name}: {fmt_s(peer.times)}",
                f"{speedup:.2f}× (time {o / p:.2f}×)", target,
-               None if min_speedup is None else speedup >= min_speedup, note,
-               raw={"ours": ours.times, "peer": peer.times, "peer_name": peer.name, "speedup": speedup})
+               None if min_speedup is None else speedup >= min_speedup,
+               f"{note}; {cpu_note}" if note else cpu_note,
+               raw={"ours": ours.times, "peer": peer.times, "peer_name": peer.name, "speedup": speedup,
+                    "ours_cpu": oc, "peer_cpu": pc})
 
 
 def fresh_dir(path: Path) -> Path:
