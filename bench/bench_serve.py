@@ -285,8 +285,10 @@ def _concurrent_citations(port: int, cites: list[str], log) -> Row:
                raw={"p50": p50, "p95": p95, "errors": len(errors)})
 
 
-def run(quick: bool = True, log=print, n: int = 1_000_000) -> list[Row]:
-    """``n`` snapshots (built once and cached under bench/out/)."""
+def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
+    """``n`` snapshots (default 1,000,000, or env BENCH_SERVE_SNAPSHOTS), built once and
+    cached under bench/out/ (the 1M store takes the better part of an hour to build)."""
+    n = n or int(os.environ.get("BENCH_SERVE_SNAPSHOTS", "1000000"))
     reps = 100 if quick else 300
     budget = 15.0 if quick else 60.0  # seconds per page kind, at least 20 requests
     d = synthetic_store(n, log)

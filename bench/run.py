@@ -88,7 +88,16 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_results(rows: list[Row], info: dict, mode: str, elapsed: float, extract_output: list[str]) -> Path:
+def loadavg() -> str:
+    """The 1-, 5- and 15-minute load averages and runnable/total tasks, as the kernel says."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:4])
+    except OSError:
+        return "unknown"
+
+
+def write_results(rows: list[Row], info: dict, mode: str, elapsed: float, extract_output: list[str],
+                  loads: dict[str, tuple[str, str]] | None = None) -> Path:
     notes = [f"- **{r.bench} — {r.what}**: {r.note}" for r in rows if r.note]
     missed = [r for r in rows if r.met is False]
     text = [
@@ -105,6 +114,14 @@ def write_results(rows: list[Row], info: dict, mode: str, elapsed: float, extrac
         "## Machine",
         "",
         *[f"- {k}: {v}" for k, v in info.items()],
+        "",
+        "## Load of the machine while it ran",
+        "",
+        f"{info.get('cores', '?')} cores, shared with other work. /proc/loadavg (1, 5, 15 min; runnable/total) "
+        "before and after each benchmark — a 1-minute load above the core count means wall "
+        "times are inflated by waiting for a core; the CPU times in the notes are not:",
+        "",
+        *[f"- {name}: {before} → {after}" for name, (before, after) in (loads or {}).items()],
         "",
         "## Results",
         "",
@@ -134,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--full", action="store_true", help="larger inputs and more rounds")
     ap.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}")
     ap.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
+    ap.add_argument("--partial", action="store_true",
+                    help="with --only: write bench/RESULTS.md from the chosen benchmarks alone (it says so)")
     args = ap.parse_args(argv)
     quick = not args.full
     chosen = args.only.split(",") if args.only else BENCHMARKS
@@ -148,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows: list[Row] = []
     extract_output: list[str] = []
+    loads: dict[str, tuple[str, str]] = {}
     for name in chosen:
-        print(f"\n== {name}", flush=True)
+        print(f"\n== {name} (load {loadavg()})", flush=True)
+        before = loadavg()
         t = time.perf_counter()
         mod = importlib.import_module(f"bench_{name}")
         try:
@@ -159,13 +180,15 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(name, "benchmark failed", "—", note=f"skipped: {type(exc).__name__}: {str(exc)[:200]}"))
         if name == "extract":
             extract_output = list(getattr(mod, "OUTPUT", []))
-        print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
+        loads[name] = (before, loadavg())
+        print(f"   ({time.perf_counter() - t:.0f} s, load {loads[name][1]})", flush=True)
     elapsed = time.perf_counter() - t0
     print("\n" + table(rows))
     missed = [r for r in rows if r.met is False]
     print(f"\n{len([r for r in rows if r.met])} targets met, {len(missed)} missed; {elapsed / 60:.1f} minutes")
-    if not args.no_write and not args.only:
-        print(f"wrote {write_results(rows, info, 'quick' if quick else 'full', elapsed, extract_output)}")
+    mode_name = ("quick" if quick else "full") + (f" --only {args.only}" if args.only else "")
+    if not args.no_write and (not args.only or args.partial):
+        print(f"wrote {write_results(rows, info, mode_name, elapsed, extract_output, loads)}")
     elif not args.no_write and not quick:
         # A full run of some benchmarks (200,000 snapshots for serve takes a while): kept
         # for the next RESULTS.md, which includes it under its own date.
