@@ -88,26 +88,81 @@ def _link(href: str, label: str) -> Markup:
     return Markup('<a href="{}">{}</a>').format(href, label)
 
 
+#: Columns whose values are long JSON or article text: shown cut, the whole one click away.
+LONG_COLUMNS = {"http_headers", "digests", "detail", "ops", "text", "sentence", "inclusion_proof", "extract_error"}
+LONG_AT = 160
+#: Hash columns with no page of their own: shown short, the whole one click away.
+HASH_COLUMNS = {"block_sha256", "text_sha256", "entry_hash", "prev_hash", "sha256", "root", "signature"}
+
+
+def _row_get(row, key: str):
+    try:
+        return row[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _collapsed(summary: str, full: str, cls: str) -> Markup:
+    return Markup('<details class="{}"><summary>{}</summary>{}</details>').format(cls, summary, full)
+
+
 @hookimpl
-def render_cell(value, column, table, datasette):
+def render_cell(row, value, column, table, datasette):
+    links = pages._Links(datasette)
+    # A canned query's "diff" column (v1 → v2) opens the diff of that page's two versions.
+    if column == "diff" and isinstance(value, str) and _row_get(row, "page_url") \
+            and isinstance(_row_get(row, "from_version"), int) and isinstance(_row_get(row, "to_version"), int):
+        return _link(links.diff(_row_get(row, "page_url"), _row_get(row, "from_version"),
+                                _row_get(row, "to_version")), value)
     if not isinstance(value, str):
         return None
     if column == "snippet" and pages.SNIPPET_OPEN in value:
         escaped = str(escape(value))
         return Markup(escaped.replace(pages.SNIPPET_OPEN, "<mark>").replace(pages.SNIPPET_CLOSE, "</mark>"))
-    links = pages._Links(datasette)
     if SHA256_RE.fullmatch(value) and (
             (table == "snapshots" and column == "sha256") or column.endswith("snapshot_sha256")
             or column == "payload_sha256"):
-        return _link(links.snapshot(value), value)
+        href = links.snapshot(value)
+        n = _row_get(row, "n")
+        if column == "snapshot_sha256" and isinstance(n, int):
+            # A figure or quote row opens the snapshot at that figure or quote.
+            kind = "quote" if _row_get(row, "quote") is not None else "figure" if _row_get(row, "figure") is not None else None
+            if kind:
+                return _link(f"{href}#{kind}-{n}", f"{value[:12]}… ({kind} {n})")
+        return _link(href, value)
     if CITATION_RE.fullmatch(value) and ((table == "citations" and column == "id") or column == "citation_id"):
         return _link(links.cite(value), value)
     # ledger.record_id may name a citation record, which has no replay.
     if column in ("record_id", "refers_to") and table != "ledger" and pages.RECORD_RE.fullmatch(value):
         return _link(links.replay(value), value)
+    page = value if column in ("page_url", "url") else _row_get(row, "url") if (table, column) == ("pages", "title") else None
+    if isinstance(page, str) and page.startswith(("http://", "https://")) \
+            and table in (None, "pages", "versions", "changes", "citations", "checks"):
+        # A page opens its history (every capture, with links to each version and diff).
+        # (pages.url is the row link Datasette draws itself, so its title carries the links.)
+        label = Markup('{} <span class="page-links">(<a href="{}">history</a>').format(value, links.history(page))
+        versions = _row_get(row, "versions")
+        if isinstance(versions, int) and versions > 1:
+            label += Markup(' · <a href="{}">latest changes</a>').format(links.diff(page))
+        return label + Markup(")</span>")
+    if column in HASH_COLUMNS and SHA256_RE.fullmatch(value):
+        return _collapsed(value[:12] + "…", value, "hash")
+    if column in LONG_COLUMNS and len(value) > LONG_AT:
+        return _collapsed(value[:LONG_AT // 2].rstrip() + "…", value, "long")
     return None
 
 
 @hookimpl
 def asgi_wrapper():
     return guard.asgi_wrapper()
+
+
+@hookimpl
+def extra_js_urls(datasette):
+    # Folds the column descriptions of table pages (a list of up to 18) into one line.
+    return [datasette.urls.static_plugins("archive-store", "collapse.js")]
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.static_plugins("archive-store", "tables.css")]

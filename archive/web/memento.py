@@ -27,7 +27,9 @@ from archive.web.pages import (
     _NotFound,
     _only_get,
     _page_headers,
+    _render,
     _target_url,
+    _versions,
     _with_store,
     raw_memento,
     url_in_path,
@@ -69,6 +71,14 @@ async def timemap_view(datasette, request) -> Response:
         return datasette.absolute_url(request, p)
 
     original = mementos[-1]["url"] or page_url
+    if fmt == "link" and wants_html(request.headers.get("accept", "")):
+        # A browser following a "history" link gets a page; a Memento client, which asks for
+        # application/link-format (or anything), gets the link format below.
+        versions = await _with_store(datasette, lambda store: _versions(store.conn, page_url))
+        return await _render(datasette, request, "archive_timemap.html", {
+            "page_url": page_url, "original": original, "versions": versions,
+            "mementos": list(reversed(mementos)), "timemap_link": u.timemap(url)},
+            headers={"Vary": "Accept"})
     self_url = abs_(u.timemap(url)) if fmt == "link" else abs_(
         datasette.urls.path("/-/timemap/json/" + url_in_path(url)))
     if fmt == "json":
@@ -94,6 +104,18 @@ async def timemap_view(datasette, request) -> Response:
             rel = "last memento" if n else "first last memento"
         lines.append(f'<{abs_(u.replay(m["record_id"]))}>; rel="{rel}"; datetime="{http_date(m["captured_at"])}"')
     return Response(",\n".join(lines) + "\n", headers=_page_headers(), content_type="application/link-format")
+
+
+def wants_html(accept: str) -> bool:
+    """Whether an Accept header asks for a web page rather than the link format.
+
+    >>> wants_html("text/html,application/xhtml+xml,*/*;q=0.8")
+    True
+    >>> wants_html("application/link-format"), wants_html("*/*"), wants_html("")
+    (False, False, False)
+    """
+    accept = accept.lower()
+    return "text/html" in accept and "application/link-format" not in accept
 
 
 async def _redirect_to_closest(datasette, request, when: datetime, mode: str = "timegate",

@@ -593,9 +593,10 @@ def build_snapshot(store: Store, sha: str) -> dict:
                                      "charset", "extractor_version", "truncated")}
     quotes = [dict(r) for r in conn.execute("SELECT * FROM quotes WHERE text_sha256=? ORDER BY n", (t["sha256"],))]
     figures = [dict(r) for r in conn.execute("SELECT * FROM figures WHERE text_sha256=? ORDER BY n", (t["sha256"],))]
-    spans = [{"start": q["start"], "end": q["end"], "cls": "quote",
+    # ids: the figures and quotes queries link to a figure or quote at its place (#figure-3).
+    spans = [{"start": q["start"], "end": q["end"], "cls": "quote", "id": f"quote-{q['n']}",
               "title": f"quote: {q['speaker']}" if q["speaker"] else "quote"} for q in quotes]
-    spans += [{"start": f["start"], "end": f["end"], "cls": "figure",
+    spans += [{"start": f["start"], "end": f["end"], "cls": "figure", "id": f"figure-{f['n']}",
                "title": "figure: " + " ".join(x for x in (f["qualifier"], f["text"], f["counts"]) if x)}
               for f in figures]
     out["segments"] = highlight_segments(t["text"] or "", spans)
@@ -808,6 +809,10 @@ class _Links:
 
     def timemap(self, url: str) -> str:
         return self.urls.path("/-/timemap/link/" + url_in_path(url))
+
+    def history(self, url: str) -> str:
+        """A page's history for a reader: the TimeMap, which a browser gets as HTML."""
+        return self.timemap(url)
 
     def timegate(self, url: str) -> str:
         return self.urls.path("/-/timegate/" + url_in_path(url))
