@@ -25,6 +25,7 @@ LAYERS = [
     ("archive.provenance",),
     ("archive.store",),
     ("archive.check", "archive.watch", "archive.export", "archive.site"),
+    ("archive.spark",),
     ("archive.web",),
     ("archive.demo",),
     ("archive.cli",),

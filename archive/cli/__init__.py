@@ -711,4 +711,6 @@ class _Commands(dict):
 
 
 cli.add_command(watch)
-cli.commands = _Commands(cli.commands, {"keys": "archive.cli.keys:keys_cli", "export": "archive.cli.export:export_cli"})
+cli.commands = _Commands(cli.commands, {"keys": "archive.cli.keys:keys_cli", "export": "archive.cli.export:export_cli",
+                                        "spark": "archive.cli.scale:spark_cmd",
+                                        "import-parquet": "archive.cli.scale:import_parquet_cmd"})
