@@ -88,4 +88,6 @@ def test_the_spark_job_builds_the_tables_archive_import_builds(collection, tmp_p
     for table in TABLES:
         assert ours[table] == reference[table], table
     assert ours["fts"] == reference["fts"] and ours["fts"]
-    assert [r[:4] for r in ours["warc_files"]] == [r[:4] for r in reference["warc_files"]]
+    # Files, sizes and record counts; the seal (sha256) is what the job hashed, where
+    # reindex keeps the one the live index recorded (none here: the files were copied in).
+    assert [r[:3] for r in ours["warc_files"]] == [r[:3] for r in reference["warc_files"]]
