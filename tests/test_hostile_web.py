@@ -68,3 +68,59 @@ def test_error_pages_print_no_traceback(archive, capfd):  # noqa: F811
     captured = capfd.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert str(archive["db"]) not in captured.out + captured.err
+
+
+def test_citing_a_page_that_served_the_same_bytes_as_another_pins_its_own_capture(tmp_path, site):
+    """`archive cite URL_B …` returned the citation of URL_A when both served identical
+    bytes (the snapshot is shared; the citation must name URL_B and its capture)."""
+    from archive.provenance.cite import cite, verify_citation
+    from archive.store import Store
+
+    body = ("<html><head><title>Same</title></head><body><article><p>The council said 2,300 homes "
+            "were evacuated on Tuesday after the river rose.</p></article></body></html>")
+    a, b = site.set("/a", body), site.set("/b", body)
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+        s.capture([a, b])
+        ca = cite(s, a, "2,300 homes")
+        cb = cite(s, b, "2,300 homes")
+        assert ca["snapshot_sha256"] == cb["snapshot_sha256"]
+        assert cb["url"] == b and cb["id"] != ca["id"]
+        rec_b = s.conn.execute("SELECT record_id FROM captures WHERE url=?", (b,)).fetchone()[0]
+        assert cb["record_id"] == rec_b
+        assert cite(s, b, "2,300 homes")["id"] == cb["id"]   # the same citation again
+        assert cite(s, a, "2,300 homes")["id"] == ca["id"]
+        assert verify_citation(s, cb["id"])["ok"] is True
+
+
+def _response_record(uri: str, n: int) -> bytes:
+    import gzip
+
+    body = b"<html><head><title>t</title></head><body><p>A page with enough words to be read as text.</p></body></html>"
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    head = (f"WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{n:012d}>\r\n"
+            f"WARC-Date: 2020-01-0{n}T00:00:00Z\r\nWARC-Target-URI: {uri}\r\n"
+            f"Content-Type: application/http; msgtype=response\r\nContent-Length: {len(block)}\r\n\r\n")
+    return gzip.compress(head.encode() + block + b"\r\n\r\n", mtime=0)
+
+
+def test_javascript_and_data_targets_are_kept_but_never_links(tmp_path, runner):
+    """``javascript:`` and ``data:`` target URIs were accepted on import and rendered as
+    links; a URL ending in ``>`` was indexed without it."""
+    from tests.conftest import invoke
+
+    path = tmp_path / "odd.warc.gz"
+    path.write_bytes(_response_record("javascript:alert(document.domain)", 1)
+                     + _response_record("data:text/html,<script>alert(1)</script>", 2)
+                     + _response_record("http://example.org/a>", 3))
+    r = invoke(runner, tmp_path, "import", str(path), "--json")
+    assert "javascript: URI" in r.output and "data: URI" in r.output
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "archive.db")
+    urls = {u: rid for u, rid in con.execute("SELECT url, record_id FROM captures")}
+    con.close()
+    assert "http://example.org/a>" in urls and "javascript:alert(document.domain)" in urls
+    ds = datasette_for(tmp_path / "archive.db")
+    for url, rid in urls.items():
+        page = asyncio.run(ds.client.get(f"/-/replay/{rid.strip('<>')}")).text
+        assert 'href="javascript:' not in page.lower() and 'href="data:' not in page.lower(), url

@@ -234,7 +234,7 @@ def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: 
         return None
     if rtype not in CAPTURE_TYPES:
         return None
-    url = (headers.get("warc-target-uri") or "").strip().strip("<>")
+    url = unwrap_target(headers.get("warc-target-uri") or "")
     if not url:
         return None
     captured_at = iso_date(headers.get("warc-date"))
@@ -369,4 +369,20 @@ def record_issues(rec: ParsedRecord, fixity: str | None = None) -> list[tuple[st
         issues.append(("warning", "WARC-Target-URI is wrapped in angle brackets (a wget 1.14 bug); read without them"))
     if " " in uri.strip():
         issues.append(("warning", "WARC-Target-URI contains spaces"))
+    scheme = unwrap_target(uri).split(":", 1)[0].strip().lower()
+    if scheme in ("javascript", "data", "vbscript"):
+        issues.append(("warning", f"WARC-Target-URI is a {scheme}: URI; kept, but never shown as a link"))
     return issues
+
+
+def unwrap_target(uri: str) -> str:
+    """A WARC-Target-URI without the angle brackets wget 1.14 wrapped it in, and only
+    those: a URL that merely ends in ``>`` keeps it.
+
+    >>> unwrap_target("<http://example.org/a>"), unwrap_target("http://example.org/a>")
+    ('http://example.org/a', 'http://example.org/a>')
+    """
+    uri = uri.strip()
+    if uri.startswith("<") and uri.endswith(">"):
+        return uri[1:-1].strip()
+    return uri

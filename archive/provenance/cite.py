@@ -40,13 +40,23 @@ if TYPE_CHECKING:
 
     from archive.index.journal import Journal
 
-def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact: str) -> str:
+def citation_id(snapshot_sha256: str, text_sha: str, start: int, end: int, exact: str,
+                page_url: str | None = None) -> str:
     """Derived from what the citation pins: same passage, same snapshot → same id.
+
+    ``page_url`` is given only when the same passage of the same snapshot is already cited
+    from another page (two addresses that served identical bytes): the citation of this
+    page is then a citation of its own.
 
     >>> citation_id("a" * 64, "b" * 64, 3, 8, "2,300")
     'c-acdfc801aac978e65006'
+    >>> citation_id("a" * 64, "b" * 64, 3, 8, "2,300", "http://example.org/b") != 'c-acdfc801aac978e65006'
+    True
     """
-    h = hashlib.sha256(f"{snapshot_sha256}\n{text_sha}\n{start}\n{end}\n{exact}".encode("utf-8"))
+    key = f"{snapshot_sha256}\n{text_sha}\n{start}\n{end}\n{exact}"
+    if page_url is not None:
+        key += f"\n{page_url}"
+    h = hashlib.sha256(key.encode("utf-8"))
     return "c-" + h.hexdigest()[:20]
 
 
@@ -101,6 +111,11 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
     sel = quote_selector(text, start, end)
     cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"])
     existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
+    if existing is not None and existing["page_url"] != page:
+        # Another address served these very bytes and was cited first: a citation of this
+        # page must pin this page's capture, not hand back the other page's citation.
+        cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"], page)
+        existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if existing is None:
         body = {
             "id": cid, "url": resource_target(capture["url"]), "page_url": page, "captured_at": cap["captured_at"],

@@ -72,6 +72,9 @@ def register_routes():
 @hookimpl
 def prepare_jinja2_environment(env):
     env.filters["human_time"] = citepage.human_time
+    # Archived URLs are shown as links only when they are http(s): an imported record may
+    # name a javascript: or data: URI, which a click would run.
+    env.tests["linkable"] = pages.linkable
     # Our pages' strict CSP allows exactly the inline scripts of Datasette's own base
     # template (by hash), and nothing an escaping bug could smuggle in.
     pages.base_script_hashes.clear()

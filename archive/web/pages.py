@@ -240,6 +240,15 @@ def _start_drainer(store: Store) -> bool:
 
 # -- small pure helpers ---------------------------------------------------------------------
 
+def linkable(url: object) -> bool:
+    """Whether an archived URL may be a link on our pages: http(s) only.
+
+    >>> linkable("https://example.org/"), linkable("javascript:alert(1)"), linkable(" data:text/html,x")
+    (True, False, False)
+    """
+    return isinstance(url, str) and url.strip().lower().startswith(("http://", "https://"))
+
+
 def record_key(record_id: str | None) -> str:
     """A record id as it appears in our URLs: without the angle brackets.
 
