@@ -233,3 +233,38 @@ def test_the_citation_page_reads_its_bytes_from_the_bucket(tmp_path, site, s3, b
     from archive.provenance import cite as cite_mod   # noqa: F401  (verification re-reads bytes)
     page = asyncio.run(ds.client.get(f"/-/cite/{c['id']}"))
     assert "status-verified" not in page.text
+
+
+def test_two_machines_capture_into_one_bucket_and_one_index_holds_both(tmp_path, site, s3, bucket):
+    """Two capture processes with their own index and staging (two machines), one bucket;
+    `archive import s3://…` on a third indexes what both wrote, in place."""
+    urls = publish_edition(site, 0)
+    location = f"s3://{bucket}/warcs"
+    archive = str(Path(sys.executable).parent / "archive")
+    acked = []
+    for machine, mine in (("alpha", urls[:2]), ("beta", urls[2:])):
+        env = dict(os.environ, ARCHIVE_MACHINE=machine)
+        proc = subprocess.run([archive, "--db", str(tmp_path / f"{machine}.db"), "--warcs", location,
+                               "--staging", str(tmp_path / machine), "capture", "--json", *mine],
+                              env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        acked += [json.loads(line) for line in proc.stdout.splitlines()]
+        assert local_warcs(tmp_path / machine) == []        # sealed, uploaded, verified
+    names = objects(s3, bucket)
+    assert any("-alpha-" in n for n in names) and any("-beta-" in n for n in names)
+    serve = [archive, "--db", str(tmp_path / "serve.db"), "--warcs", location,
+             "--staging", str(tmp_path / "serve")]
+    proc = subprocess.run(serve + ["import", location, "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[0])["records"] > 0
+    with Store(tmp_path / "serve.db", location, staging=tmp_path / "serve", recover=False) as store:
+        for a in acked:
+            payload, row = store.payload(a["record_id"])
+            assert row["warc_file"] == a["warc_file"] and payload
+        assert store.conn.execute("SELECT count(*) FROM versions").fetchone()[0] == len(urls)
+    proc = subprocess.run(serve + ["import", location, "--json"], capture_output=True, text=True)
+    assert json.loads(proc.stdout.splitlines()[0])["records"] == 0      # nothing twice
+    proc = subprocess.run(serve + ["verify", "--all", "--json"], capture_output=True, text=True)
+    checks = [json.loads(line) for line in proc.stdout.splitlines()]
+    failed = [c for c in checks if c.get("check") in ("record", "file_seal", "capture_row") and c["ok"] is False]
+    assert not failed and any(c.get("check") == "file_seal" and c["ok"] for c in checks)

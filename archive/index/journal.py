@@ -536,7 +536,10 @@ class Journal:
         return str(target)
 
     def import_path(self, path: str | Path) -> dict:
-        """Copy a WARC/ARC (or the WARCs inside a WACZ) into the store and index it."""
+        """Copy a WARC/ARC (or the WARCs inside a WACZ) into the store and index it; or,
+        for the store's own ``s3://`` location, index in place what any machine wrote there."""
+        if is_remote(str(path)):
+            return offload.import_bucket(self, str(path))
         path = Path(path)
         if not path.is_file():
             raise UsageError(f"{path}: no such file")

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from typing import Any
 
-from archive.errors import StoreError
+from archive.errors import StoreError, UsageError
 from archive.times import iso_date, warc_date
 
 # The journal that calls these (archive.index.journal.Journal); not imported, as it
@@ -85,3 +85,25 @@ def _remove_local(path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def import_bucket(journal: Journal, url: str) -> dict:
+    """Index, in place, every file under the store's own bucket location that the index
+    does not hold yet: what other capture machines wrote there. Returns the totals and one
+    result per file."""
+    if journal.remote is None or url.rstrip("/") != journal.location.rstrip("/"):
+        raise UsageError(f"a bucket is indexed in place: open the store on it "
+                         f"(archive --warcs {url} import {url}, or reindex)")
+    known = {r[0] for r in journal.conn.execute("SELECT name FROM warc_files")}
+    results = []
+    for name in journal.remote.list():
+        if name in known:
+            continue
+        origin = "import" if name.startswith("import-") else "capture"
+        result = journal._index_file(name, origin)
+        mark_stored(journal, name, None)
+        journal._imported(name)
+        results.append(result)
+    return {"path": url, "records": sum(r["records"] for r in results),
+            "errors": [e for r in results for e in r["errors"]],
+            "warnings": [w for r in results for w in r["warnings"]], "files": results}
