@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-scale bench install browser java clean
+.PHONY: demo test test-scale test-datasette1 bench install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,22 @@ test-scale: $(STAMP) java
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules archive tests
 
+# The Datasette tests again on Datasette 1.0 (its latest alpha), in a venv of their own:
+# the plugin must work on the stable release and on 1.0 (issue 15).
+DS1_VENV ?= .venv-datasette1
+DS1_STAMP := $(DS1_VENV)/.installed
+
+$(DS1_STAMP): pyproject.toml
+	$(PY) -m venv $(DS1_VENV)
+	$(DS1_VENV)/bin/pip install -q --upgrade pip
+	$(DS1_VENV)/bin/pip install -q -e '.[test]'
+	$(DS1_VENV)/bin/pip install -q --pre --upgrade 'datasette>=1.0a0'
+	touch $(DS1_STAMP)
+
+test-datasette1: $(DS1_STAMP)
+	$(DS1_VENV)/bin/python -c "import datasette.version as v, sys; print('datasette', v.__version__); sys.exit(not v.__version__.startswith('1.'))"
+	$(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_datasette.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --quick
 
@@ -42,4 +58,4 @@ bench-browser: $(STAMP) browser
 	$(BIN)/python bench/bench_browser.py --pages 100
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache
+	rm -rf $(VENV) $(DS1_VENV) demo .pytest_cache

@@ -137,6 +137,12 @@ async def _redirect_to_closest(datasette, request, when: datetime, mode: str = "
     except _Busy as exc:
         return Response.text(str(exc), status=503, headers=_page_headers({"Retry-After": "60"}))
     best = closest(mementos, when)
+    if mode == "id_":
+        # A memento whose own 14-digit timestamp is the one asked for is served, even when
+        # one in the previous second lies nearer to its first instant (no redirect loop).
+        exact = [m for m in mementos if wayback_stamp(m["captured_at"]) == stamp]
+        if exact:
+            best = closest(exact, when)
     u = _Links(datasette)
 
     def abs_(p: str) -> str:

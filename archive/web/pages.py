@@ -718,13 +718,14 @@ def build_replay(store: Store, key: str) -> dict:
     }
 
 
-def read_raw(store: Store, key: str) -> tuple[bytes, sqlite3.Row, str]:
-    """Payload bytes of a capture, content-decoded, with a fixity verdict."""
+def read_raw(store: Store, key: str) -> tuple[bytes, sqlite3.Row, str, sqlite3.Row]:
+    """Payload bytes of a capture, content-decoded, with a fixity verdict: ``(bytes, the
+    record holding them (a revisit's original), verdict, the capture asked for)``."""
     row = _capture_for_key(store, key)
     try:
         payload, orig = store.payload(row["record_id"])
     except ArchiveError as exc:
-        return b"", row, f"failed: {exc}"
+        return b"", row, f"failed: {exc}", row
     want = orig["payload_sha256"]
     if not want:
         verdict = "unverifiable"
@@ -733,7 +734,7 @@ def read_raw(store: Store, key: str) -> tuple[bytes, sqlite3.Row, str]:
     headers = json.loads(orig["http_headers"]) if orig["http_headers"] else []
     # Content-Encoding is undone here because archived headers are never passed on.
     data, _ = decode_content(payload, headers)
-    return data, orig, verdict
+    return data, orig, verdict, row
 
 
 # -- HTTP plumbing ----------------------------------------------------------------------------
@@ -1020,7 +1021,7 @@ async def raw_memento(datasette, request, key: str) -> Response:
     the ``Link`` to its original, TimeGate and TimeMap. An archived redirect is answered
     as that redirect, its ``Location`` rewritten to the archive at the capture's time."""
     try:
-        data, orig, verdict = await _with_store(datasette, read_raw, key)
+        data, orig, verdict, row = await _with_store(datasette, read_raw, key)
     except _NotFound as exc:
         return Response.text(str(exc), status=404, headers=dict(RAW_HEADERS))
     except _Busy as exc:
@@ -1032,14 +1033,16 @@ async def raw_memento(datasette, request, key: str) -> Response:
         return Response.text(f"integrity check failed: {verdict}", status=409, headers=headers)
     u = _Links(datasette)
     abs_ = lambda p: datasette.absolute_url(request, p)  # noqa: E731
-    headers["Link"] = (_memento_link(u, abs_, orig["url"]) + f', <{abs_(u.raw(orig["record_id"]))}>; '
-                       f'rel="memento"; datetime="{http_date(orig["captured_at"])}"')
-    if http_date(orig["captured_at"]):
-        headers["Memento-Datetime"] = http_date(orig["captured_at"])
-    status = orig["status"] or 200
-    if 300 <= status < 400 and orig["redirect_to"]:
-        target = urljoin(orig["url"], orig["redirect_to"])
-        headers["Location"] = abs_(u.web(wayback_stamp(orig["captured_at"]), target, "id_"))
+    # The memento is the capture asked for (a revisit too), at its own time and status;
+    # only its bytes come from the original.
+    headers["Link"] = (_memento_link(u, abs_, row["url"]) + f', <{abs_(u.raw(row["record_id"]))}>; '
+                       f'rel="memento"; datetime="{http_date(row["captured_at"])}"')
+    if http_date(row["captured_at"]):
+        headers["Memento-Datetime"] = http_date(row["captured_at"])
+    status = row["status"] or orig["status"] or 200
+    if 300 <= status < 400 and (row["redirect_to"] or orig["redirect_to"]):
+        target = urljoin(row["url"], row["redirect_to"] or orig["redirect_to"])
+        headers["Location"] = abs_(u.web(wayback_stamp(row["captured_at"]), target, "id_"))
         return Response(data, status=status, headers=headers, content_type="text/plain")
     mime = mime_of(orig["content_type"])
     if mime in HTML_TYPES:

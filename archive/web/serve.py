@@ -35,6 +35,89 @@ def metadata_file() -> Path | None:
     return candidate if candidate.exists() else None
 
 
+# Keys Datasette 1.0 reads from its configuration (``datasette.yaml``, ``config=``) and no
+# longer from metadata; 0.65 reads them all from metadata.
+CONFIG_KEYS = ("queries", "plugins", "allow", "allow_sql", "permissions", "fts_table", "fts_pk",
+               "searchmode", "sort", "sort_desc", "sortable_columns", "facets", "facet_size",
+               "hidden", "label_column", "size", "units")
+
+
+def datasette_major() -> int:
+    """The installed Datasette's major version: 0 (0.65.x) or 1 (1.0 and its alphas)."""
+    from datasette.version import __version__
+
+    return int(__version__.split(".", 1)[0])
+
+
+def split_metadata(metadata: dict, major: int | None = None) -> tuple[dict, dict | None]:
+    """``(metadata, config)`` for the installed Datasette: on 1.0 the canned queries,
+    plugin settings, permissions and table options move from the metadata to the
+    configuration (where 1.0 reads them; left in metadata it ignores them); on 0.65
+    everything stays in the metadata and there is no configuration.
+
+    >>> meta = {"title": "t", "plugins": {"archive": {}},
+    ...         "databases": {"archive": {"description": "d", "queries": {"q": "select 1"},
+    ...                                   "tables": {"texts": {"description": "x", "fts_table": "f"}}}}}
+    >>> split_metadata(meta, major=0) == (meta, None)
+    True
+    >>> m, c = split_metadata(meta, major=1)
+    >>> c
+    {'plugins': {'archive': {}}, 'databases': {'archive': {'queries': {'q': 'select 1'}, 'tables': {'texts': {'fts_table': 'f'}}}}}
+    >>> m
+    {'title': 't', 'databases': {'archive': {'description': 'd', 'tables': {'texts': {'description': 'x'}}}}}
+    """
+    if (datasette_major() if major is None else major) < 1:
+        return metadata, None
+
+    def split(level: dict) -> tuple[dict, dict]:
+        meta = {k: v for k, v in level.items() if k not in CONFIG_KEYS}
+        conf = {k: v for k, v in level.items() if k in CONFIG_KEYS}
+        return meta, conf
+
+    meta, config = split(metadata)
+    for dbname, db in (metadata.get("databases") or {}).items():
+        db_meta, db_conf = split({k: v for k, v in db.items() if k != "tables"})
+        tables_meta, tables_conf = {}, {}
+        for tname, table in (db.get("tables") or {}).items():
+            tables_meta[tname], t_conf = split(table)
+            if t_conf:
+                tables_conf[tname] = t_conf
+        if "tables" in db:
+            db_meta["tables"] = tables_meta
+        if tables_conf:
+            db_conf["tables"] = tables_conf
+        meta.setdefault("databases", {})[dbname] = db_meta
+        if db_conf:
+            config.setdefault("databases", {})[dbname] = db_conf
+    return meta, config
+
+
+def datasette_files(metadata_path: str | Path) -> tuple[Path, Path | None]:
+    """The metadata file, and on Datasette 1.0 a configuration file, to pass to
+    ``datasette serve`` for ``metadata_path`` (written beside a temporary copy: the
+    project's file serves both versions)."""
+    import hashlib
+    import json
+    import tempfile
+
+    import yaml
+
+    metadata_path = Path(metadata_path)
+    text = metadata_path.read_text("utf-8")
+    meta, config = split_metadata(yaml.safe_load(text) or {})
+    if config is None:
+        return metadata_path, None
+    tag = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    out = Path(tempfile.gettempdir()) / f"archive-store-datasette-{os.getuid()}-{tag}"
+    out.mkdir(parents=True, exist_ok=True)
+    meta_file, config_file = out / "metadata.json", out / "datasette.json"
+    for path, data in ((meta_file, meta), (config_file, config)):
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+        os.replace(tmp, path)
+    return meta_file, config_file
+
+
 def datasette_args(db: str, host: str, port: int, metadata_path: str | None = None,
                    base_url: str | None = None) -> list[str]:
     """The ``datasette serve`` command line. A public ``base_url`` with a path
@@ -43,7 +126,10 @@ def datasette_args(db: str, host: str, port: int, metadata_path: str | None = No
     args = [sys.executable, "-m", "datasette", "serve", str(db), "--host", host, "--port", str(port)]
     meta = metadata_path or metadata_file()
     if meta:
-        args += ["--metadata", str(meta)]
+        meta_file, config_file = datasette_files(meta)
+        args += ["--metadata", str(meta_file)]
+        if config_file is not None:
+            args += ["--config", str(config_file)]
     for k, v in SETTINGS.items():
         args += ["--setting", k, v]
     prefix = urlsplit(base_url).path.strip("/") if base_url else ""
