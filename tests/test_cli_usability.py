@@ -64,3 +64,21 @@ def test_demo_never_empties_a_directory_it_did_not_make(tmp_path, store):
     with pytest.raises(UsageError, match="did not make"):
         run_demo(tmp_path, serve=False, echo=lambda _s: None)
     assert (tmp_path / "archive.db").exists()
+
+
+def test_indexing_reports_progress_per_file_and_the_cli_stays_quiet_off_a_terminal(runner, tmp_path, site):
+    from archive.site import publish_edition
+    from archive.store import Store
+
+    with Store(tmp_path / "a.db", tmp_path / "warcs") as store:
+        store.capture(publish_edition(site, 0))
+        seen: list[tuple[str, int, int]] = []
+        store.on_progress = lambda name, done, size: seen.append((name, done, size))
+        store.reindex(extract=False)
+    assert seen, "reindex reports its progress"
+    name, done, size = seen[-1]
+    assert done == size > 0 and [d for n, d, _ in seen if n == name] == sorted(d for n, d, _ in seen if n == name)
+    r = runner.invoke(__import__("archive.cli", fromlist=["cli"]).cli,
+                      ["--db", str(tmp_path / "a.db"), "--warcs", str(tmp_path / "warcs"), "reindex", "--no-extract"],
+                      catch_exceptions=False)
+    assert r.exit_code == 0 and "Reindexing" not in r.output   # not a terminal: no bar

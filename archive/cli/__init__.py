@@ -17,6 +17,7 @@ import click
 
 from archive import __version__
 from archive.cli.options import (
+    FileProgress,
     emit,
     handle_errors,
     json_option,
@@ -174,15 +175,19 @@ def import_(paths, db, warcs, as_json, no_extract):
     """
 
     bad = 0
+    bars = FileProgress("Importing", as_json)
     with open_store(db, warcs) as store:
+        store.on_progress = bars
         for p in paths:
             try:
                 r = store.import_path(p)
             except ArchiveError as exc:
+                bars.close()
                 bad += 1
                 click.echo(f"Error: {exc}", err=True)
                 emit({"path": p, "records": 0, "errors": [{"offset": getattr(exc, "offset", None), "reason": str(exc)}]}, as_json)
                 continue
+            bars.close()
             for e in r["errors"]:
                 click.echo(f"Error: {p} at byte {e['offset']}: {e['reason']}", err=True)
             for w in r.get("warnings", []):
@@ -212,8 +217,13 @@ def reindex(db, warcs, as_json, no_extract):
     Builds a new database beside the old one and swaps it in when done, so a crash
     leaves the old index untouched.
     """
+    bars = FileProgress("Reindexing", as_json)
     with open_store(db, warcs) as store:
-        counts = store.reindex(extract=not no_extract)
+        store.on_progress = bars
+        try:
+            counts = store.reindex(extract=not no_extract)
+        finally:
+            bars.close()
     emit(counts, as_json, f"reindexed {counts['files']} files: {counts['captures']} captures, "
                           f"{counts['citations']} citations")
 

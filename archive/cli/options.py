@@ -97,3 +97,35 @@ def emit(obj: dict, as_json: bool, human: str | None = None) -> None:
         click.echo(json.dumps(obj, ensure_ascii=False, default=str))
     elif human is not None:
         click.echo(human)
+
+
+class FileProgress:
+    """Progress bars on stderr, one per WARC file being indexed, for a person at a terminal.
+
+    Quiet (``enabled`` False) when stderr is not a terminal or the output is JSON, so that
+    scripts and logs get only the results. Use as ``store.on_progress = bars`` and close it.
+    """
+
+    def __init__(self, label: str, as_json: bool = False):
+        self.label = label
+        self.enabled = sys.stderr.isatty() and not as_json
+        self._bar = None
+        self._name: str | None = None
+        self._pos = 0
+
+    def __call__(self, name: str, done: int, size: int) -> None:
+        if not self.enabled:
+            return
+        if name != self._name:
+            self.close()
+            self._name, self._pos = name, 0
+            self._bar = click.progressbar(length=max(size, 1), label=f"{self.label} {name}", file=sys.stderr)
+            self._bar.__enter__()
+        step = max(0, min(done, max(size, 1)) - self._pos)
+        self._bar.update(step)
+        self._pos += step
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None

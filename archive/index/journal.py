@@ -89,6 +89,10 @@ class Journal:
     of extraction: :class:`archive.store.Store` composes those on top of it.
     """
 
+    #: Called as ``on_progress(file name, bytes read, file size)`` while a file is indexed
+    #: (import, reindex), so a command can show a progress bar; None: nothing is reported.
+    on_progress: "Callable[[str, int, int], None] | None" = None
+
     def __init__(
         self,
         db_path: str | Path = "archive.db",
@@ -647,6 +651,11 @@ class Journal:
         seen_ids: dict[str, int] = {}
         now = iso_date(warc_date(self.clock()))
 
+        try:
+            size = path.size()
+        except Exception:  # a source that cannot say its size: progress without a total
+            size = 0
+
         def problem(kind: str, offset: int, reason: str) -> None:
             (errors if kind == "error" else warnings).append({"offset": offset, "reason": reason})
             if kind == "error":
@@ -699,6 +708,8 @@ class Journal:
                             problem(kind, item.offset, reason)
                     if len(rows) >= ROW_BATCH:
                         rows.flush()
+                    if self.on_progress is not None:
+                        self.on_progress(name, good_end, size)
                     batch += len(window)
                     if batch >= 5000:  # keep transactions large but bounded
                         rows.flush()
@@ -776,6 +787,7 @@ class Journal:
             Path(str(target) + suffix).unlink(missing_ok=True)
         fresh = Journal(target, self.location, clock=self.clock, id_factory=self.id_factory, recover=False,
                         staging=self.warcs_dir)
+        fresh.on_progress = self.on_progress
         try:
             names = self.warcs.all_files()
             own = sorted(n for n in names if not n.startswith("import-"))
