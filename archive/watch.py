@@ -526,6 +526,7 @@ class _Robots:
     allow_all: bool
     fetched_at: datetime
     ttl: timedelta
+    refused: str | None = None      # the host itself is refused (--public-only), not robots.txt
 
 
 class Watcher:
@@ -664,6 +665,8 @@ class Watcher:
         if entry is None or now - entry.fetched_at >= entry.ttl:
             entry = self._fetch_robots(f"{parts.scheme}://{parts.netloc}/robots.txt", host)
             self._robots[host] = entry
+        if entry.refused:
+            return False, entry.refused
         if entry.parser is None:
             return (True, "no robots.txt") if entry.allow_all else (False, "robots.txt unavailable (server error)")
         if entry.parser.can_fetch(ROBOTS_AGENT, url):
@@ -675,6 +678,14 @@ class Watcher:
         result = self.fetcher.fetch(robots_url)
         self._mark_host(robots_url)
         now = self.clock()
+        error = getattr(result, "error", None)
+        if error is not None and getattr(error, "code", None) == "blocked_address":
+            # Not a robots.txt failure: the page's host is refused by --public-only, and
+            # the page would be too; say so.
+            result.close()
+            why = str(error)
+            why = why[len(robots_url) + 2:] if why.startswith(robots_url + ": ") else why
+            return _Robots(None, False, now, ROBOTS_RETRY, refused=why)
         try:
             final = result.final
             if final is None or (final.status >= 500 or final.status == 429):

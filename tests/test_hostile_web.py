@@ -124,3 +124,20 @@ def test_javascript_and_data_targets_are_kept_but_never_links(tmp_path, runner):
     for url, rid in urls.items():
         page = asyncio.run(ds.client.get(f"/-/replay/{rid.strip('<>')}")).text
         assert 'href="javascript:' not in page.lower() and 'href="data:' not in page.lower(), url
+
+
+def test_a_watch_refused_by_public_only_is_not_reported_as_robots(tmp_path, site):
+    """A watch of a loopback page with --public-only was reported as "robots.txt
+    unavailable"; it is refused for its address, and says so."""
+    from archive.capture.http import Fetcher
+    from archive.store import Store
+    from archive.watch import Watcher, add_watch
+
+    url = site.set("/news/local", "<html><body><p>Local news of the day.</p></body></html>")
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+        add_watch(s, url)
+        results = Watcher(s, Fetcher(timeout=5, public_only=True), host_delay=0).run_once()
+    [r] = [r for r in results if r["url"] == url]
+    assert r["outcome"] == "error"
+    assert "public-only" in r.get("detail", "") + r.get("error", "") + str(r)
+    assert "robots" not in str(r).lower()
