@@ -711,6 +711,7 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
     "figures": ("text_sha256", "n"),
     "versions": ("page_url", "version"),
     "changes": ("page_url", "to_version", "n"),
+    "diffs": ("page_url", "to_version"),
     "citations": ("id",),
     "ledger": ("seq",),
     "ledger_heads": ("seq",),
@@ -780,7 +781,7 @@ def _skip(table: str, row: dict, stale: dict[str, set]) -> tuple[str, ...] | Non
         return None
     if table in ("quotes", "figures") and row["text_sha256"] in stale["texts"]:
         return None
-    if table in ("versions", "changes") and row["page_url"] in stale["pages"]:
+    if table in ("versions", "changes", "diffs") and row["page_url"] in stale["pages"]:
         return None
     return ()
 
