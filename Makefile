@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-scale test-datasette1 bench install browser java clean
+.PHONY: demo test test-scale test-server-cpu test-datasette1 bench install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-scale: $(STAMP) java
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules archive tests
+
+# The CPU budget of the plugin's pages on a long page with many versions (minutes).
+test-server-cpu: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/test_server_cpu.py
 
 # The Datasette tests again on Datasette 1.0 (its latest alpha), in a venv of their own:
 # the plugin must work on the stable release and on 1.0 (issue 15).

@@ -133,5 +133,9 @@ def test_no_page_costs_more_than_a_second_of_cpu(tmp_path, site):
 
 
 @pytest.mark.slow
-def test_no_page_costs_more_than_a_second_of_cpu_with_many_versions(tmp_path, site):
+def test_no_page_costs_more_than_a_second_of_cpu_with_many_versions(tmp_path, site, request):
+    """Twelve versions of a 180,000-character page: minutes to build, so only with
+    ``-m slow`` (``make test-server-cpu``)."""
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("a long build: run with -m slow (make test-server-cpu)")
     run_pages(build_store(tmp_path, site, paragraphs=600, editions=12), parallel=8)
