@@ -134,7 +134,7 @@ class Store(Journal):
                 return   # the ledger cannot be written now: the next open tries again
 
     def _hop_records(self, hop: Hop) -> tuple[list, bool]:
-        """The request and response (or revisit) records for a hop."""
+        """The response (or revisit) and request records for a hop, in that order."""
         builder = self.warcs.builder
         date = warc_date(hop.started_at)
         resp_id = self.id_factory()
@@ -166,7 +166,9 @@ class Store(Journal):
             hop.url, "request", payload=io.BytesIO(hop.request_head), length=len(hop.request_head),
             warc_headers_dict={"WARC-Record-ID": self.id_factory(), "WARC-Date": date,
                                "WARC-Concurrent-To": resp_id})
-        return [req, rec], original is not None
+        # Response first, then its request (as pywb, warcio and wget write them): the
+        # request's WARC-Concurrent-To names a record already written, never a later one.
+        return [rec, req], original is not None
 
     def store_fetch(self, result: FetchResult, vouch: bool = True) -> list[dict]:
         """Write and index every hop of a fetch; returns one capture row per hop.
@@ -179,7 +181,7 @@ class Store(Journal):
             # response (two distinct records); a revisit only ever names a committed one.
             records, revisit = self._hop_records(hop)
             written = self.write_records(records, expected_size=hop.body_length + 4096, vouch=vouch)
-            row = dict(written[-1])
+            row = dict(written[0])   # the response's (or revisit's) row
             row["revisit"] = revisit
             rows.append(row)
         return rows

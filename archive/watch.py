@@ -808,7 +808,7 @@ class Watcher:
         return out
 
     def _store_not_modified(self, hop: "Hop", prior: sqlite3.Row) -> dict:
-        """Record a 304 as a request plus a server-not-modified revisit of ``prior``."""
+        """Record a 304 as a server-not-modified revisit of ``prior`` plus its request."""
         store = self.store
         builder = store.warcs.builder
         orig = store.original_of(prior)
@@ -826,7 +826,7 @@ class Watcher:
             hop.url, "request", payload=io.BytesIO(hop.request_head), length=len(hop.request_head),
             warc_headers_dict={"WARC-Record-ID": store.id_factory(), "WARC-Date": date,
                                "WARC-Concurrent-To": resp_id})
-        row = dict(store.write_records([req, rec])[-1])
+        row = dict(store.write_records([rec, req])[0])   # response first, as in every capture
         row["revisit"] = True
         return row
 

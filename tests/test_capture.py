@@ -34,11 +34,14 @@ def test_capture_writes_warc_11_with_sha256_that_warcio_checks(store, site):
     store.warcs.close()
     recs = _records(path)
     # warcinfo heads the file; the ledger entry vouching for the capture follows it
-    assert [t for t, _ in recs] == ["warcinfo", "request", "response", "metadata"]
+    # the response before its request (as pywb, warcio and wget write them), so the
+    # request's WARC-Concurrent-To names a record already written (issue 15)
+    assert [t for t, _ in recs] == ["warcinfo", "response", "request", "metadata"]
+    assert recs[2][1]["WARC-Concurrent-To"] == recs[1][1]["WARC-Record-ID"]
     assert recs[3][1]["Content-Type"].startswith("application/vnd.archive-store.ledger+json")
     for _, h in recs:
         assert h["WARC-Record-ID"]
-    resp = recs[2][1]
+    resp = recs[1][1]
     assert resp["WARC-Block-Digest"].startswith("sha256:")
     assert resp["WARC-Payload-Digest"].startswith("sha256:")
     info = recs[0][1]

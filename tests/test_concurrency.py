@@ -189,6 +189,7 @@ def test_a_job_that_cannot_be_indexed_fails_alone_in_its_group(tmp_path, busy_si
         store._index_jobs([bad, good])
         assert bad.done.is_set() and good.done.is_set()
         assert bad.error is not None and good.error is None
+        response = next(e for e in encoded if e.record_type == "response")
         assert [r["record_id"] for r in good.rows if r.get("record_type") == "response"] == \
-            [encoded[1].record_id]
-        assert store.capture_row(encoded[1].record_id) is not None
+            [response.record_id]
+        assert store.capture_row(response.record_id) is not None
