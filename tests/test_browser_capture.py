@@ -353,3 +353,17 @@ def test_a_page_whose_script_never_yields_is_ended_and_kept(store, site):
     assert out["settled"] is False and out["cut"] == "hung"
     assert site.url("/s.css") in urls_of(store)
     assert "error" not in nxt and nxt["settled"] is True
+
+
+def test_page_size_cap_refuses_what_comes_after_it(store, site):
+    for i in range(3):
+        site.set(f"/big{i}.png", b"\x89PNG\r\n\x1a\n" + bytes(200_000), content_type="image/png")
+    url = site.set("/heavy", "<html><body><p>Heavy page.</p>" + "".join(
+        f"<img src='/big{i}.png'>" for i in range(3)) + "</body></html>")
+    with BrowserCapturer(budget=15, max_page_bytes=150_000) as b:
+        [out] = store.capture_browser([url], b)
+    assert "error" not in out
+    refused = [r for r in out["refused"] if r["code"] == "page_size_cap"]
+    stored = [u for u in urls_of(store) if "/big" in u]
+    # The cap is checked before each request: once passed, nothing more is fetched.
+    assert refused and len(stored) + len(refused) == 3 and len(stored) < 3

@@ -267,6 +267,9 @@ class RecordingProxy:
         try:
             remaining = max(0.1, page.deadline - time.monotonic())
             fetcher = self.make_fetcher(remaining)
+            # No response may take the page past its cap (requests run concurrently:
+            # each is bounded by what was left when it started, and checked again below).
+            fetcher.max_body = max(1, min(fetcher.max_body, page.max_bytes - page.bytes))
             try:
                 hop = fetcher.fetch_hop(url, headers)
             except CaptureError as exc:
@@ -277,6 +280,11 @@ class RecordingProxy:
                 if page.closed and time.monotonic() > page.deadline + 5:
                     hop.close()  # far too late: the page's records are being written
                     hop = None
+                elif page.bytes and page.bytes + hop.body_length > page.max_bytes:
+                    page.refused.append(Refusal(url, "page_size_cap", f"{hop.body_length} more bytes would "
+                                                f"take the page past its cap of {page.max_bytes}", at))
+                    hop.close()
+                    hop = None
                 else:
                     page.hops.append(hop)
                     page.bytes += hop.body_length
@@ -286,6 +294,8 @@ class RecordingProxy:
                 page.cond.notify_all()
         if hop is not None:
             _send_hop(conn, sock, hop)
+        elif not page.closed:
+            _send_error(conn, sock, 403, "refused: the page's size cap")
 
 
 def _next(conn: h11.Connection, sock: socket.socket):
