@@ -425,20 +425,34 @@ def replay_origin_for(app_host: str, port: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m archive.web.replay DB WARCS PORT FRAME_ANCESTORS``: serve until the
-    parent process (``archive serve``, which became Datasette) goes away."""
+    """``python -m archive.web.replay DB WARCS PORT FRAME_ANCESTORS [PARENT_PID]``: serve
+    until the parent process (``archive serve``, which became Datasette) goes away."""
     import time
 
     import uvicorn
 
-    db, warcs, port, ancestors = (argv or sys.argv[1:])[:4]
-    parent = os.getppid()
+    args = list(argv or sys.argv[1:])
+    db, warcs, port, ancestors = args[:4]
+    # The parent is named, not read from getppid() once started: it may already be gone
+    # by the time this process has imported what it needs.
+    parent = int(args[4]) if len(args) > 4 else os.getppid()
+
+    def parent_alive() -> bool:
+        if os.getppid() != parent:
+            return False
+        try:
+            os.kill(parent, 0)
+        except OSError:
+            return False
+        return True
 
     def watch_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
+        while parent_alive():
+            time.sleep(0.5)
         os._exit(0)
 
+    if not parent_alive():
+        return
     threading.Thread(target=watch_parent, daemon=True).start()
     uvicorn.run(ReplayApp(db, warcs, ancestors), host="127.0.0.1", port=int(port), log_level="warning")
 

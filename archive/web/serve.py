@@ -149,7 +149,7 @@ def start_replay(db: str, warcs: str, app_host: str, app_port: int, replay_port:
     app_origins = " ".join(f"http://{h}:{app_port}" for h in sorted({app_host, "127.0.0.1", "localhost"})
                            if h != "0.0.0.0")
     return subprocess.Popen([sys.executable, "-m", "archive.web.replay", str(Path(db).resolve()),
-                             str(Path(warcs).resolve()), str(replay_port), app_origins],
+                             str(Path(warcs).resolve()), str(replay_port), app_origins, str(os.getpid())],
                             env=env, stdin=subprocess.DEVNULL)
 
 
