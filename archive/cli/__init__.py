@@ -613,8 +613,12 @@ def extract(all_, queue, db, warcs, as_json):
     """
     from archive.index.versions import process_pending
 
+    if queue:
+        # Background work: one process at low priority, so that a drainer never competes
+        # with the captures (or anything else) the user is waiting for.
+        os.nice(10)
     with open_store(db, warcs, must_exist=True, recover=not queue) as store:
-        r = process_pending(store, all_pages=all_, force=all_)
+        r = process_pending(store, all_pages=all_, force=all_, workers=1 if queue else None)
     if queue:
         return
     emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")
