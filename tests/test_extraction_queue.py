@@ -18,7 +18,6 @@ from archive.capture.http import Fetcher
 from archive.index.versions import queue_lock
 from archive.site import publish_edition
 from archive.store import Store
-from archive.web import pages
 
 from .conftest import invoke
 from .test_datasette import datasette_for
@@ -87,12 +86,14 @@ def test_web_page_waits_for_the_queue_then_shows_the_text(site, tmp_path, monkey
         [r] = store.capture([urls[0]], Fetcher(timeout=5), extract=False)
     monkeypatch.setenv("ARCHIVE_WARCS", str(tmp_path / "warcs"))
     ds = datasette_for(db)
+    from archive.web import pages   # after Datasette has loaded the plugin through its entry point
+
     path = f"/-/snapshot/{r['payload_sha256']}.json"
     with queue_lock(db):
         # the drainer the page starts cannot run: the page says the text is queued
         monkeypatch.setattr(pages, "QUEUE_WAIT_S", 0.5)
         resp = asyncio.run(ds.client.get(path))
-        assert resp.status_code == 503
+        assert resp.status_code == 503, resp.text
         assert resp.headers["retry-after"] == "5"
         assert "extracted" in resp.json()["error"]
     monkeypatch.setattr(pages, "QUEUE_WAIT_S", 120.0)
