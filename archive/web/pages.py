@@ -167,8 +167,8 @@ class _PagePool:
 
 
 #: Threads building plugin pages at once, and how long a request waits for its page.
-PAGE_WORKERS = 4
-PAGE_TIMEOUT_S = 15.0
+PAGE_WORKERS = 8
+PAGE_TIMEOUT_S = 60.0
 _pool = _PagePool(PAGE_WORKERS)
 
 
