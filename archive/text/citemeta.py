@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-_SPLIT = re.compile(r"\s*(?:;|\||\band\b|&|\n)\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:;|\||·|•|\band\b|&|\n)\s*", re.I)
 _BY = re.compile(r"^(?:by|par|von|por|di|door)\s+", re.I)
 _SITE_META = (("property", "og:site_name"), ("name", "application-name"), ("name", "publisher"),
               ("property", "article:publisher"))
@@ -26,6 +26,8 @@ def authors(field: str | None) -> list[str]:
     ['Jane Doe']
     >>> authors("By Ana Ruiz and Tom Reyes | ana ruiz")
     ['Ana Ruiz', 'Tom Reyes']
+    >>> authors("Dana Whitfield ·")
+    ['Dana Whitfield']
     >>> authors(None)
     []
     """
