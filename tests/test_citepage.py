@@ -98,10 +98,11 @@ def test_serve_base_url_is_kept_and_used_by_every_form(archive):
     try:
         assert read_config(archive["db"]) == {"base_url": base}
         cid = archive["citation"]["id"]
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded machine Datasette takes a while to start (not a timing test).
+        deadline = time.monotonic() + 180
         while True:
             try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/-/cite/{cid}.json", timeout=5).read()
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/-/cite/{cid}.json", timeout=60).read()
                 break
             except OSError:
                 assert time.monotonic() < deadline and proc.poll() is None, "Datasette did not start"
