@@ -115,3 +115,19 @@ def test_speaker_named_at_fullest_and_pronoun_is_a_person():
             "“This ring was built on secrecy,” Levy said. The Justice Department said it would act. "
             "“We will find them all,” he said.")
     assert [x["speaker"] for x in find_quotes(text)] == ["Joshua Levy", "Joshua Levy"]
+
+
+def test_speaker_described_by_role_or_title_is_the_person_the_text_named_so():
+    # "the Director" is the person named "Director Carissa F. Etienne" earlier
+    en = find_quotes("Health Organization Director Carissa F. Etienne warned on Monday. "
+                     "The Director noted that “the infection dynamics are mirrored here a few weeks later.”")
+    assert en[0]["speaker"] == "Carissa F. Etienne"
+    # a compound German title in front of the surname names the same person in full
+    de = find_quotes("Bundesverkehrsminister Andreas Scheuer (CSU) versprach viel. "
+                     "Vom \"größten Projekt im Eisenbahnbereich seit der Bahnreform\" sprach Bundesverkehrsminister Scheuer.")
+    assert de[0]["speaker"] == "Andreas Scheuer"
+    # particles and initials stay inside a name; a name after "von" is a name of its own
+    texts = ["Luis de Miranda wrote a book. “Neon lights were everywhere in the cities,” Miranda said.",
+             "Robert M. Danin spoke. “Both sides will want to calm it,” Danin said.",
+             "Die Backstube von Karsten Berning liefert. „Es darf sich nicht die ganze Herde infizieren“, sagt Berning."]
+    assert [find_quotes(t)[0]["speaker"] for t in texts] == ["Luis de Miranda", "Robert M. Danin", "Karsten Berning"]

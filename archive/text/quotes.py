@@ -1039,6 +1039,8 @@ _TITLE_SUFFIX = re.compile(
     r"journalist|journalistin|experte|expertin|kollege|kollegin|dokumentar)$"
 )
 _LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-zà-ÿ][\w’'\-]*")
+# Words that open a run of capitals without being part of the name in it ("Laut Scheuer").
+_NAME_STOP_OPEN = {"laut", "según", "segundo", "selon", "pour", "para", "per", "für", "nach", "according"}
 _NAME_STOP = {"for", "of", "at", "from", "with", "de", "du", "des", "del", "di", "da", "von", "bei", "für", "in", "en", "em", "no", "na", "am", "im"}
 
 
@@ -1057,6 +1059,7 @@ class _Names:
         self._lower: set[str] | None = None
         self._by_last: dict[str, list[tuple[int, list[str]]]] | None = None
         self._counts: dict[str, int] = {}
+        self._roles: dict[str, list[tuple[int, str]]] = {}
 
     def _is_title(self, word: str) -> bool:
         w = word.lower().rstrip(".")
@@ -1072,6 +1075,14 @@ class _Names:
         """``tokens`` without the titles in front, leaving at least ``keep`` of them."""
         cut = 0
         for i, t in enumerate(tokens[:-keep] if len(tokens) > keep else []):
+            if t.lower() in _NAME_PARTICLES:
+                # "Luis de Miranda", "Ursula von der Leyen": one name after the particle
+                # is a surname; two are a name of their own ("Backstube von Karsten Berning")
+                if sum(1 for w in tokens[i + 1 :] if w.lower() not in _NAME_PARTICLES) >= 2:
+                    cut = i + 1
+                continue
+            if i > 0 and len(t) == 2 and t.endswith("."):
+                continue  # "Robert M. Danin": an initial inside the name
             if self._is_title(t):
                 cut = i + 1
         return tokens[cut:]
@@ -1095,10 +1106,45 @@ class _Names:
         if self._by_last is None:
             self._by_last = {}
             for m in _NAME_RUN_ALL.finditer(self.text):
-                tokens = self._clean(m.group(0).split())
-                if len(tokens) >= 2 and not tokens[-1].endswith("."):
+                # titles dropped down to one word, so that "Bundesverkehrsminister
+                # Scheuer" is no rival to "Andreas Scheuer" as the fullest naming
+                tokens = self._clean(m.group(0).split(), keep=1)
+                if len(tokens) >= 2 and not tokens[-1].endswith(".") and tokens[0].lower() not in _NAME_STOP_OPEN:
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
+
+    def _by_role(self, role: str, pos: int) -> str | None:
+        """The person the text names right after ``role`` ("PAHO Director Carissa F.
+        Etienne", "le porte-parole Jean Dupont"), the last such before ``pos``, else the
+        first after: what "the Director" or "le porte-parole" later refers to."""
+        if role not in self._roles:
+            found = []
+            pat = re.compile(rf"(?<![\w’'\-]){re.escape(role)}[ \u00a0]+(?=[{_UPPER}])", re.I)
+            for m in pat.finditer(self.text):
+                run = _NAME_RUN_ALL.match(self.text, m.end())
+                if run is None:
+                    continue
+                tokens = self._clean(run.group(0).split(), keep=1)
+                if len(tokens) >= 2 and not tokens[-1].endswith("."):
+                    found.append((m.start(), " ".join(tokens)))
+            self._roles[role] = found
+        found = self._roles[role]
+        before = [name for at, name in found if at < pos]
+        if before:
+            return before[-1]
+        return found[0][1] if found else None
+
+    def _described(self, speaker: str, pos: int) -> str | None:
+        """The name behind a description: "the Director", "the former mayor", "der
+        Sprecher", "o repórter" -- a determiner, maybe modifiers, and a role word that
+        the text puts in front of a name elsewhere."""
+        words = speaker.split()
+        if not 2 <= len(words) <= 4 or words[0].lower() not in _DETERMINERS:
+            return None
+        role = words[-1].rstrip(".,")
+        if not role or not self._is_title(role) and role.lower() not in _ROLE_NOUNS:
+            return None
+        return self._by_role(role, pos)
 
     def canonical(self, speaker: str, pos: int) -> str:
         """``speaker`` named at its fullest (see the class doc)."""
@@ -1106,6 +1152,10 @@ class _Names:
         for cand in _NAME_RUN_ALL.finditer(speaker):
             m = cand
             break
+        if speaker.split()[0].lower() in _DETERMINERS:
+            named = self._described(speaker, pos)
+            if named:
+                return named
         if m is None:
             return speaker
         before = speaker[: m.start()].strip()
