@@ -79,8 +79,9 @@ def test_citations_from_imported_warcs_verify_with_the_declared_algorithm(runner
         assert checks["block_digest"]["ok"] is True, checks["block_digest"]
         assert result.exit_code == 0
     else:
-        # nothing to check is not a pass, and not a failure of the bytes either
-        assert checks["block_digest"]["ok"] is None
+        # no declared digest: never a failure of intact bytes; at most the digest the
+        # ledger vouched for at import is compared (issue 14), and the detail says so
+        assert checks["block_digest"]["ok"] is not False
         assert "declares no digest" in checks["block_digest"]["detail"]
     assert checks["block_matches_index"]["ok"] is True
     assert checks["payload_digest"]["ok"] is True

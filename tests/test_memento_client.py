@@ -58,14 +58,15 @@ def served(tmp_path_factory, site_m):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 180   # a loaded CI machine starts Datasette slowly
+        while True:
             try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+                urllib.request.urlopen(base + "/-/versions.json", timeout=5)
                 break
             except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("archive serve did not start")
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("archive serve did not start")
+                time.sleep(0.2)
         yield base, urls[0], moved, [dict(r) for r in rows]
     finally:
         proc.terminate()
