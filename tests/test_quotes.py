@@ -131,3 +131,12 @@ def test_speaker_described_by_role_or_title_is_the_person_the_text_named_so():
              "Robert M. Danin spoke. “Both sides will want to calm it,” Danin said.",
              "Die Backstube von Karsten Berning liefert. „Es darf sich nicht die ganze Herde infizieren“, sagt Berning."]
     assert [find_quotes(t)[0]["speaker"] for t in texts] == ["Luis de Miranda", "Robert M. Danin", "Karsten Berning"]
+
+
+def test_more_verbs_of_saying_outside_english():
+    fr = find_quotes("Ana Sofia Cardenal a étudié les tweets. « Lutter contre les fausses informations est très difficile », détaille Mme Cardenal.")
+    assert fr[0]["speaker"] == "Ana Sofia Cardenal"
+    es = find_quotes("“El contrato firmado tiene vigencia hasta diciembre”, detalló Daniel Duque.")
+    assert es[0]["speaker"] == "Daniel Duque"
+    pt = find_quotes("\"As Forças Armadas enviaram questionamentos ao tribunal\", reforçou Wesley Galzo.")
+    assert pt[0]["speaker"] == "Wesley Galzo"

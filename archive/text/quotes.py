@@ -86,6 +86,8 @@ _SAY_OTHER = (
     "berichtet|schildert|schilderte|erzählt|erzählte|forderte|fordert|versicherte|versichert|"
     "bestätigte|bestätigt|sprach|spricht|mahnte|mahnt|argumentiert|argumentierte|"
     "unterstrich|resümiert|resümierte|heißt es|hieß es|fügte hinzu|räumte ein|stellte klar|"
+    "erläutert|erläuterte|bekräftigt|bekräftigte|fragt|fragte|klagt|klagte|beklagt|beklagte|"
+    "räumt ein|gibt zu|gab zu|ergänzen|erklären|betonen|warnen|"
     # fr
     "dit|déclare|déclaré|affirme|affirmé|explique|expliqué|ajoute|ajouté|précise|précisé|"
     "souligne|souligné|indique|indiqué|estime|estimé|assure|assuré|rappelle|rappelé|écrit|"
@@ -93,22 +95,31 @@ _SAY_OTHER = (
     "commente|commenté|avertit|averti|déplore|dénonce|dénoncé|répond|répondu|conclut|conclu|"
     "lance|lancé|tranche|tranché|résume|résumé|confirme|confirmé|révèle|révélé|annonce|annoncé|"
     "dénonce|critique|critiqué|interroge|"
+    "détaille|détaillé|développe|développé|noté|observé|prévient|prévenu|regrette|regretté|"
+    "analyse|analysé|nuance|nuancé|ironise|ironisé|glisse|glissé|témoigne|témoigné|relève|"
+    "relevé|signale|signalé|soutient|soutenu|argumente|argumenté|disait|expliquait|ajoutait|"
+    "déclarait|affirmait|s'inquiète|s’inquiète|"
     # es
     "dijo|dice|afirmó|afirma|señaló|señala|explicó|explica|aseguró|asegura|indicó|agregó|"
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
     "subrayó|destacó|advirtió|reconoció|apuntó|insistió|concluyó|escribió|relató|contó|"
     "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|confirmó|reveló|"
     "cuestionó|denunció|criticó|opinó|consideró|anunció|"
+    "detalló|remarcó|aclaró|argumentó|lamentó|admitió|reiteró|expuso|resaltó|indica|decía|"
+    "explicaba|añadía|aseguraba|dijeron|afirmaron|señalaron|explicaron|advierte|"
     # pt
     "disse|diz|afirmou|declarou|explicou|acrescentou|acrescenta|ressaltou|ressalta|"
     "destacou|disseram|afirmaram|contou|relatou|escreveu|completou|observou|avaliou|"
     "defendeu|argumentou|garantiu|lembrou|apontou|frisou|comentou|informou|salientou|"
     "concluiu|pontuou|enfatizou|declararam|confirmou|revelou|criticou|questionou|anunciou|"
+    "reforçou|alertou|admitiu|sustentou|afirma|explica|reiterou|declara|avalia|garante|"
+    "ponderou|sublinhou|esclareceu|justificou|assegurou|detalhou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
     "raccontato|precisato|ribadisce|ribadito|annuncia|annunciato|avverte|prosegue|"
-    "sostiene|dichiarano|affermano"
+    "sostiene|dichiarano|affermano|spiegava|ammette|ammesso|evidenzia|evidenziato|"
+    "sottolineano|ricorda|ricordato|conclude"
 )
 
 
