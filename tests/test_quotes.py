@@ -140,3 +140,9 @@ def test_more_verbs_of_saying_outside_english():
     assert es[0]["speaker"] == "Daniel Duque"
     pt = find_quotes("\"As Forças Armadas enviaram questionamentos ao tribunal\", reforçou Wesley Galzo.")
     assert pt[0]["speaker"] == "Wesley Galzo"
+
+
+def test_name_after_of_is_not_run_into_the_office():
+    text = ('Before the vote, Minister in the Ministry of Finance Brian Manning said, "The issue is a simple one." '
+            'Manning said the government "will not devalue the currency any time soon."')
+    assert [x["speaker"] for x in find_quotes(text)] == ["Brian Manning", "Brian Manning"]

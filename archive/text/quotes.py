@@ -1055,6 +1055,12 @@ _NAME_STOP_OPEN = {"laut", "según", "segundo", "selon", "pour", "para", "per", 
 _NAME_STOP = {"for", "of", "at", "from", "with", "de", "du", "des", "del", "di", "da", "von", "bei", "für", "in", "en", "em", "no", "na", "am", "im"}
 
 
+# A run of three capitalised words or more after "of" ends a speaker's description.
+_AFTER_OF = re.compile(rf"(?:^|\s)(?:of|for|at)\s+({_NAME_TOKEN}(?:[ \u00a0]+{_NAME_TOKEN}){{2,}})$")
+
+_OF_BEFORE = re.compile(r"\b(?:of|for|at)\s+$")
+
+
 class _Names:
     """The names of people in a text, to name each speaker at their fullest.
 
@@ -1120,6 +1126,8 @@ class _Names:
                 # titles dropped down to one word, so that "Bundesverkehrsminister
                 # Scheuer" is no rival to "Andreas Scheuer" as the fullest naming
                 tokens = self._clean(m.group(0).split(), keep=1)
+                if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
+                    tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
                 if len(tokens) >= 2 and not tokens[-1].endswith(".") and tokens[0].lower() not in _NAME_STOP_OPEN:
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
@@ -1163,6 +1171,11 @@ class _Names:
         for cand in _NAME_RUN_ALL.finditer(speaker):
             m = cand
             break
+        after_of = _AFTER_OF.search(speaker)
+        if after_of and len(after_of.group(1).split()) >= 3:
+            # "the Minister of Finance Brian Manning": the object of "of" opens the run
+            # of capitals, the name is what follows it
+            return self.canonical(" ".join(after_of.group(1).split()[1:]), pos)
         if speaker.split()[0].lower() in _DETERMINERS:
             named = self._described(speaker, pos)
             if named:
