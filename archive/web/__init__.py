@@ -36,19 +36,6 @@ from markupsafe import Markup, escape
 
 from archive.web import citepage, guard, memento, pages
 
-# Datasette's last-resort error handler prints every error it turns into a page (a 404, a
-# query past sql_time_limit_ms) as a rich traceback with the frames' locals when ``rich``
-# is installed: 170 lines, seconds of CPU on the event loop (every other request waits),
-# and the server's metadata and paths in its log. Errors a reader can cause are expected
-# failures: they get their page and no traceback.
-try:
-    import datasette.app  # noqa: F401  (first: it registers the handler module whole)
-    import datasette.handle_exception as _datasette_errors
-
-    _datasette_errors.rich = None
-except (ImportError, AttributeError):  # pragma: no cover - another Datasette layout
-    pass
-
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
 
@@ -155,8 +142,26 @@ def render_cell(row, value, column, table, datasette):
     return None
 
 
+def _no_rich_tracebacks() -> None:
+    """Datasette's last-resort error handler prints every error it turns into a page (a
+    404, a query past sql_time_limit_ms) as a rich traceback with the frames' locals when
+    ``rich`` is installed: 170 lines, seconds of CPU on the event loop (every other request
+    waits), and the server's metadata and paths in its log. Errors a reader can cause are
+    expected failures: they get their page and no traceback.
+
+    Done here, when Datasette builds its app, never at import: importing Datasette's
+    modules from this one while Datasette loads its plugins would register this plugin
+    before its hooks exist."""
+    import sys
+
+    module = sys.modules.get("datasette.handle_exception")
+    if module is not None and hasattr(module, "rich"):
+        module.rich = None
+
+
 @hookimpl
 def asgi_wrapper():
+    _no_rich_tracebacks()
     return guard.asgi_wrapper()
 
 
