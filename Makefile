@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-chaos test-scale test-server-cpu test-datasette1 bench install browser java clean
+.PHONY: demo test test-slow test-chaos test-scale test-server-cpu test-datasette1 bench bench-browser install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,8 +31,14 @@ java:
 test-scale: $(STAMP) java
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/test_scale_s3.py $(wildcard tests/test_scale_spark.py)
 
+# The whole suite but the long loops (marked slow), which CI runs as steps of their own.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules archive tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -m "not slow" archive tests
+
+# The long loops: SIGKILL and fault loops, fuzzing, 1,000 captures, Spark, the CPU budget
+# on a page with many versions (the chaos run has its own target).
+test-slow: $(STAMP) java
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow --deselect tests/test_chaos.py tests
 
 # The CPU budget of the plugin's pages on a long page with many versions (minutes).
 test-server-cpu: $(STAMP)

@@ -51,7 +51,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 import h11
 
@@ -472,7 +472,7 @@ class BrowserCapturer:
         self.viewport = viewport
         self.clock = clock
         self.grace = grace   # past budget + grace, a page whose scripts never yield is killed
-        self._pw = None
+        self._pw: Any = None
         self._browser = None
         self._proxy: RecordingProxy | None = None
 

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+from typing import Any
 
 import click
 
@@ -109,7 +110,7 @@ class FileProgress:
     def __init__(self, label: str, as_json: bool = False):
         self.label = label
         self.enabled = sys.stderr.isatty() and not as_json
-        self._bar = None
+        self._bar: Any = None
         self._name: str | None = None
         self._pos = 0
 

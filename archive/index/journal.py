@@ -45,7 +45,7 @@ import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator
 
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import offload, schema
@@ -423,7 +423,7 @@ class Journal:
         left: list[int] = []           # such records followed by vouched ones: left in place
         if size > 0 and path.name.endswith(".gz"):
             with self._lock, open(path, "rb") as f, self.transaction() as conn:
-                items = _iter_gzip(f, str(path), 0)
+                items: Generator = _iter_gzip(f, str(path), 0)
                 for item in items:
                     if not isinstance(item, Found):
                         break
@@ -702,7 +702,8 @@ class Journal:
                         elif key:
                             problem("warning", item.offset,
                                     f"WARC-Record-ID {rid} is also the id of a different record in "
-                                    f"{other[0]} at byte {other[1]}; the record is kept and indexed as {key}")
+                                    f"{other[0] if other else '?'} at byte {other[1] if other else '?'}; "
+                                    f"the record is kept and indexed as {key}")
                         row = index_record(self.conn, name, item.offset, item.length, rec, rows, key=key)
                         for kind, reason in record_issues(rec, row["fixity"] if row else None):
                             problem(kind, item.offset, reason)

@@ -186,7 +186,7 @@ class S3Blob:
             return body.read()
 
     def open(self) -> BinaryIO:
-        return io.BufferedReader(_RangeStream(self), buffer_size=STREAM_WINDOW)  # type: ignore[arg-type]
+        return io.BufferedReader(_RangeStream(self), buffer_size=STREAM_WINDOW)
 
 
 def _raise(exc: Exception):

@@ -290,6 +290,6 @@ def load_record(path: "str | Path | Blob", offset: int, length: int) -> ParsedRe
     """Read, decompress and parse the record at a pointer (WARC, or ARC by file name)."""
     data = read_record_bytes(path, offset, length)
     raw = decompress_member(data, str(path), offset)
-    if is_arc_path(path) and not raw.startswith(b"WARC/"):
+    if is_arc_path(str(path)) and not raw.startswith(b"WARC/"):
         return parse_arc_record(raw, str(path), offset)
     return parse_record(raw, str(path), offset)

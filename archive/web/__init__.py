@@ -156,7 +156,7 @@ def _no_rich_tracebacks() -> None:
 
     module = sys.modules.get("datasette.handle_exception")
     if module is not None and hasattr(module, "rich"):
-        module.rich = None
+        setattr(module, "rich", None)
 
 
 @hookimpl
