@@ -506,11 +506,17 @@ def verify(ids, all_, public_key_path, db, warcs, as_json):
         from archive.provenance.keys import load_public_key
 
         public_key = load_public_key(public_key_path)
+    bars = FileProgress("Verifying", as_json)
     with open_store(db, warcs, recover=False) as store:
+        # The audit re-derives the index from every WARC file: one bar per file.
+        store.on_progress = bars
         # The cited snapshots are re-extracted in a worker process while this one audits.
-        with Verification(store, list(ids) or None, overlap=all_) as pending:
-            extra = audit(store, public_key=public_key) if all_ else []
-            results = pending.results()
+        try:
+            with Verification(store, list(ids) or None, overlap=all_) as pending:
+                extra = audit(store, public_key=public_key) if all_ else []
+                results = pending.results()
+        finally:
+            bars.close()
         if as_json:
             for r in results:
                 r["proof"] = proof_for_citation(store, r["id"], public_key)
@@ -617,8 +623,13 @@ def extract(all_, queue, db, warcs, as_json):
         # Background work: one process at low priority, so that a drainer never competes
         # with the captures (or anything else) the user is waiting for.
         os.nice(10)
-    with open_store(db, warcs, must_exist=True, recover=not queue) as store:
-        r = process_pending(store, all_pages=all_, force=all_, workers=1 if queue else None)
+    bars = FileProgress("Extracting", as_json or queue)
+    try:
+        with open_store(db, warcs, must_exist=True, recover=not queue) as store:
+            r = process_pending(store, all_pages=all_, force=all_, workers=1 if queue else None,
+                                progress=lambda done, total: bars("snapshots", done, total))
+    finally:
+        bars.close()
     if queue:
         return
     emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")

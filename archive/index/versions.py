@@ -23,7 +23,7 @@ from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from archive.errors import NotExtractable
 from archive.index.queries import load_version, page_captures
@@ -233,14 +233,17 @@ def extract_page(store: "Journal", page_url: str) -> int:
 
 
 def process_pending(store: "Journal", all_pages: bool = False, force: bool = False,
-                    workers: int | None = None) -> dict:
+                    workers: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> dict:
     """Drain the extraction queue: extract pending snapshots, then rebuild versions and
-    changes of affected pages (under :func:`queue_lock`, one drainer at a time)."""
+    changes of affected pages (under :func:`queue_lock`, one drainer at a time).
+    ``progress(done, total)`` is called after each chunk of snapshots."""
     with queue_lock(store.db_path):
-        return _process_pending(store, all_pages, force, workers)
+        return _process_pending(store, all_pages, force, workers, progress)
 
 
-def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: int | None) -> dict:
+def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: int | None,
+                     progress: Callable[[int, int], None] | None = None) -> dict:
     conn = store.conn
     where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
     pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
@@ -250,6 +253,8 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
     try:
         for i in range(0, len(pending), EXTRACT_CHUNK):
             done.update(_extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool))
+            if progress is not None:
+                progress(min(i + EXTRACT_CHUNK, len(pending)), len(pending))
     finally:
         if pool is not None:
             pool.shutdown()
