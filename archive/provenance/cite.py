@@ -481,7 +481,10 @@ def verify_citation(store: "Journal", cid: str) -> dict:
     if p.source is None:
         return _finish(p, None, None, None)
     try:
-        text = extract_snapshot(store, p.row["snapshot_sha256"], text_only=True).text
+        # The whole extraction, not text_only: the page that shows this citation checks its
+        # quotes and figures against the same extraction (text_row_problems), and both
+        # then share one, remembered by extract_snapshot.
+        text = extract_snapshot(store, p.row["snapshot_sha256"]).text
     except (WarcFormatError, StoreError) as exc:
         p.checks.append(_check("record_readable", False, str(exc)))
         return _finish(p, None, None, None)
