@@ -28,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from archive import SOFTWARE
@@ -365,8 +365,10 @@ def _pages(store: "Store", rows: list) -> list[dict]:
 
 def export_wacz(store: "Store", target: str | Path, page: str | None = None,
                 citation: str | None = None, private_key: "Ed25519PrivateKey | None" = None,
-                title: str | None = None) -> dict:
-    """Write a WACZ of the whole store, one page's captures, or one citation's evidence."""
+                title: str | None = None,
+                progress: "Callable[[str, int, int], None] | None" = None) -> dict:
+    """Write a WACZ of the whole store, one page's captures, or one citation's evidence.
+    ``progress(label, done, total)`` is called as each WARC file goes into the package."""
     if page and citation:
         raise UsageError("give --page or --citation, not both")
     conn = store.conn
@@ -420,11 +422,13 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         warcs = {}
         for n in store.warcs.list_files():
             warcs[n] = None  # copied from disk, unchanged
-    return _write_wacz(store, Path(target), warcs, rows, extra, private_key, title, main_url, main_ts)
+    return _write_wacz(store, Path(target), warcs, rows, extra, private_key, title, main_url, main_ts,
+                       progress)
 
 
 def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], rows: list,
-                extra: dict[str, bytes], private_key, title, main_url, main_ts) -> dict:
+                extra: dict[str, bytes], private_key, title, main_url, main_ts,
+                progress: "Callable[[str, int, int], None] | None" = None) -> dict:
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -445,9 +449,11 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
         pages_bytes = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode("utf-8")
         try:
             with zipfile.ZipFile(tmp, "w") as zf:
-                for path, name in sources:
+                for i, (path, name) in enumerate(sources, 1):
                     arc = f"archive/{name}"
                     zf.write(path, arc, compress_type=zipfile.ZIP_STORED)
+                    if progress is not None:
+                        progress("WARC files", i, len(sources))
                     resources.append(_resource(arc, path.read_bytes() if path.stat().st_size < (1 << 26)
                                                else None, path))
                 for arc, data in [("indexes/index.cdx", index), ("pages/pages.jsonl", pages_bytes),

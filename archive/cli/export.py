@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from archive.cli.options import handle_errors, require_db, store_options
+from archive.cli.options import FileProgress, handle_errors, require_db, store_options
 from archive.export import export_cdxj, export_wacz
 
 
@@ -40,8 +40,13 @@ def wacz_command(file, page, citation, key_path, title, db, warcs):
 
     key = load_private_key(key_path) if key_path else None
     require_db(db)
-    with Store(db, warcs, recover=False) as store:
-        r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title)
+    bars = FileProgress("Exporting")
+    try:
+        with Store(db, warcs, recover=False) as store:
+            r = export_wacz(store, file, page=page, citation=citation, private_key=key, title=title,
+                            progress=bars)
+    finally:
+        bars.close()
     click.echo(f"wrote {r['path']}: {len(r['files'])} files, {r['records']} index lines"
                + (", signed" if r["signed"] else ""))
 
