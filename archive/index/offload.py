@@ -10,13 +10,13 @@ at any step leaves the sealed local copy, which the next open of the store uploa
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import sys
 from typing import Any
 
 from archive.errors import StoreError, UsageError
 from archive.times import iso_date, warc_date
+from archive.warc.writer import fsync_dir
 
 # The journal that calls these (archive.index.journal.Journal); not imported, as it
 # imports this module.
@@ -75,16 +75,7 @@ def mark_stored(journal: Journal, name: str, old: sqlite3.Row | None) -> None:
 
 def _remove_local(path) -> None:
     path.unlink(missing_ok=True)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def import_bucket(journal: Journal, url: str) -> dict:

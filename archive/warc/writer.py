@@ -314,7 +314,7 @@ class WarcStore:
             fh.close()
             hidden.unlink(missing_ok=True)
             raise StoreError(f"cannot create and lock a new WARC file in {self.root}") from None
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         of = _OpenFile(name=name, path=path, fh=fh, size=0)
         info = {
             "software": SOFTWARE,
@@ -541,7 +541,7 @@ def _reason(exc: OSError) -> str:
     return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
