@@ -72,7 +72,9 @@ def is_boilerplate(s: str | None) -> bool:
     >>> is_boilerplate("The council shared the report with 2,300 residents.")
     False
     """
-    return bool(s) and len(s) <= 120 and bool(_BOILERPLATE.match(s.strip()))
+    if not s:
+        return False
+    return len(s) <= 120 and bool(_BOILERPLATE.match(s.strip()))
 
 
 def noise_kind(change: dict) -> str | None:
@@ -167,7 +169,7 @@ def organize(changes: Iterable[dict], before_text: str | None = None, after_text
             c["noise"] = noise_kind(c)
     keep = [c for c in items if c["noise"] is None]
     noise = [c for c in items if c["noise"] is not None]
-    keep.sort(key=lambda c: KIND_ORDER.get(c.get("kind"), 9))  # stable: reading order within a kind
+    keep.sort(key=lambda c: KIND_ORDER.get(c.get("kind") or "", 9))  # stable: reading order within a kind
     counts = {k: sum(1 for c in noise if c["noise"] == k) for k in NOISE_KINDS}
     return {"changes": keep, "noise": noise, "counts": {k: n for k, n in counts.items() if n}}
 

@@ -418,7 +418,8 @@ def _fig_mask(text: str, fig: dict) -> tuple[int, int]:
     qualifier's words must not also make the sentence count as edited.
     """
     start = _fig_start(fig)
-    end = fig.get("end") if isinstance(fig.get("end"), int) else start
+    given_end = fig.get("end")
+    end = given_end if isinstance(given_end, int) else start
     qualifier = (fig.get("qualifier") or "").strip()
     if qualifier:
         head = text[max(0, start - len(qualifier) - 3):start]
@@ -467,7 +468,7 @@ def compare(before: dict, after: dict) -> list[dict]:
     t_old, t_new = before.get("title") or None, after.get("title") or None
     if t_old != t_new:
         op = "edited" if t_old and t_new else ("added" if t_new else "removed")
-        detail = {"ops": word_diff(t_old or "", t_new or "")}
+        detail: dict[str, Any] = {"ops": word_diff(t_old or "", t_new or "")}
         add(_change("title", op, t_old, t_new, detail=detail), -1, 0)
 
     # Spans (in each text) covered by reported figure/quote changes; an edited sentence
@@ -491,7 +492,7 @@ def compare(before: dict, after: dict) -> list[dict]:
                 masked_new.append(_fig_mask(new.text, fb))
             if fb is not None:
                 add(change, slot_after[ai], _fig_start(fb) - new.spans[ai][0])
-            else:
+            elif fa is not None:
                 add(change, slot_before[bi], _fig_start(fa) - old.spans[bi][0])
     for block_old, block_new in _unpaired_blocks(rows):
         figs_a = [f for bi in block_old for f in old.figures_by_sentence.get(bi, [])]
@@ -511,7 +512,7 @@ def compare(before: dict, after: dict) -> list[dict]:
         if qb is not None:
             ai = new.sentence_at(qb.get("start", 0))
             add(change, slot_after.get(ai, 0), qb.get("start", 0) - _span_start(new, ai))
-        else:
+        elif qa is not None:
             bi = old.sentence_at(qa.get("start", 0))
             add(change, slot_before.get(bi, 0), qa.get("start", 0) - _span_start(old, bi))
 
@@ -599,11 +600,11 @@ def _align_block(
     if n * m > BLOCK_CELLS:
         side = max(1, int(BLOCK_CELLS ** 0.5))
         pieces = max(-(-n // side), -(-m // side))
-        rows: list[tuple[int | None, int | None]] = []
+        pieces_rows: list[tuple[int | None, int | None]] = []
         for k in range(pieces):
-            rows += _align_block(a, b, i1 + n * k // pieces, i1 + n * (k + 1) // pieces,
-                                 j1 + m * k // pieces, j1 + m * (k + 1) // pieces)
-        return rows
+            pieces_rows += _align_block(a, b, i1 + n * k // pieces, i1 + n * (k + 1) // pieces,
+                                        j1 + m * k // pieces, j1 + m * (k + 1) // pieces)
+        return pieces_rows
     words_a = [Counter(_WORDS.findall(a[i1 + i].lower())) for i in range(n)]
     words_b = [Counter(_WORDS.findall(b[j1 + j].lower())) for j in range(m)]
     sim = [[_ratio(a[i1 + i], b[j1 + j])

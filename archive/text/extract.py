@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import lxml.html
 from lxml import etree
@@ -291,6 +291,10 @@ def _hide_joiners(html: str) -> tuple[str, bool]:
     return html, True
 
 
+@overload
+def _restore_joiners(text: str, joiners: bool) -> str: ...
+@overload
+def _restore_joiners(text: None, joiners: bool) -> None: ...
 def _restore_joiners(text: str | None, joiners: bool) -> str | None:
     if not joiners or not text:
         return text
@@ -298,8 +302,6 @@ def _restore_joiners(text: str | None, joiners: bool) -> str | None:
         text = text.replace(stand_in, joiner)
     return text
 
-
-_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 # trafilatura's author XPaths (trafilatura.xpaths.AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS)
 # as Python predicates over one element. The XPaths call back into Python for every
@@ -449,11 +451,20 @@ def _metadata(tree: etree._Element, url: str | None, title_only: bool = False) -
 
     if not meta.url:
         meta.url = extract_url(tree, url)
-    meta.date = find_date(tree, **_DATE_PARAMS, url=meta.url)
+    meta.date = find_date(tree, extensive_search=False, original_date=True, url=meta.url)
     if not meta.author:
         meta.author = _author(tree)
     meta.clean_and_trim()
     return meta
+
+
+def _bare_extraction(tree: etree._Element, url: str | None, fast: bool) -> Document | None:
+    """trafilatura's article in ``tree`` (its own copy of it), or None when it finds none."""
+    from trafilatura import bare_extraction
+
+    doc = bare_extraction(tree, url=url, fast=fast, include_comments=False, include_tables=True)
+    assert not isinstance(doc, dict)  # trafilatura returns a dict only when given as_dict=True
+    return doc
 
 
 def extract(payload: bytes, content_type: str | None = None, url: str | None = None,
@@ -486,7 +497,7 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
         raise NotExtractable("no HTML markup")
     html, joiners = _hide_joiners(html)
     tree = _parse(html)
-    from trafilatura import bare_extraction, baseline
+    from trafilatura import baseline
     from trafilatura.settings import Document
 
     modified = declared_lang = None
@@ -499,13 +510,13 @@ def extract(payload: bytes, content_type: str | None = None, url: str | None = N
     # One parse serves both: trafilatura works on its own copy of the tree, and the
     # metadata is read from ours afterwards.
     long_paragraphs = _LONG_PARAGRAPHS(tree)
-    doc = bare_extraction(tree, url=url, fast=True, include_comments=False, include_tables=True)
+    doc = _bare_extraction(tree, url, fast=True)
     raw = (doc.text if doc is not None else "") or ""
     if long_paragraphs >= 4 and _long_lines(raw) * 4 < long_paragraphs:
         # Fast mode kept a fragment of a page whose long paragraphs it left out (a body
         # split over many containers): trafilatura's full mode, with its fallback
         # extractors, finds the article. Only such pages pay for it.
-        full = bare_extraction(tree, url=url, fast=False, include_comments=False, include_tables=True)
+        full = _bare_extraction(tree, url, fast=False)
         if full is not None and _long_lines(full.text or "") > _long_lines(raw):
             doc, raw = full, full.text or ""
     if not raw.strip():

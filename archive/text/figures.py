@@ -324,8 +324,8 @@ def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None,
     hm = _HYPHEN_UNIT.match(text, e)
     if hm:
         e = hm.end()
-    elif re.match(r"-[^\W\d_]", text[e: e + 2]) and loc is not None:
-        e = re.match(r"-[\w-]*", text[e:]).end() + e  # "Zwei-Stunden-Takt"
+    elif loc is not None and (compound := re.match(r"-[^\W\d_][\w-]*", text[e:])):
+        e = compound.end() + e  # "Zwei-Stunden-Takt"
     if loc is None:
         return _counts(text, e)
     return _counts_locale(text, e, loc), None
@@ -497,9 +497,6 @@ class _Locale:
                 for name in get_month_names(width, ctx, locale=loc).values():
                     months.add(name.rstrip("."))
         month = "(?:" + "|".join(sorted((re.escape(m) + r"\.?" for m in months), key=len, reverse=True)) + r")(?!\w)"
-        self.scales = {}
-        for w in words["scale"].replace("\\.", ".").replace("?", "").split("|"):
-            pass
         scale = rf"(?:{words['scale']})"
         from babel.dates import get_day_names
 
@@ -591,7 +588,7 @@ _WORD_TOKEN = re.compile(r"(?<![\w’'-])[^\W\d_]+(?:-[^\W\d_]+)*")
 
 def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> list[tuple[int, int, str, float, str | None]]:
     """Spelled-out numbers of a language text2num reads ("vier", "vingt-trois", "dreieinhalb")."""
-    out = []
+    out: list[tuple[int, int, str, float, str | None]] = []
     connect = _CONNECT[loc.lang]
     run: list[tuple[int, int, str]] = []
 
@@ -655,7 +652,7 @@ def _counts_locale(text: str, end: int, loc: _Locale) -> str | None:
     if i < len(words) and words[i].lower() in ("de", "d'", "d’", "di", "der", "des", "of"):
         i += 1
     if loc.lang == "de":
-        out = []
+        out: list[str] = []
         while i < len(words) and len(out) < 3:
             w = words[i]
             if not w[0].isalpha() or w.lower() in loc.stop:
@@ -696,11 +693,11 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
     [('20.000', 20000.0, 'Menschen', 'mehr als'), ('12,5 Milliarden Euro', 12500000000.0, None, None), ('vier', 4.0, 'Familien', 'etwa')]
     """
     loc = _locale(language)
-    english = loc is None
     found: list[tuple[int, int, str, float, str | None]] = []  # start, end, kind, value, unit
     taken: list[tuple[int, int]] = []
-    master, kinds = (_MASTER, [k for k, _ in _PATTERNS]) if english else (loc.master, loc.kinds)
+    master, kinds = (_MASTER, [k for k, _ in _PATTERNS]) if loc is None else (loc.master, loc.kinds)
     for m in master.finditer(text):
+        assert m.lastgroup is not None  # every alternative of the master pattern is a named group
         kind = kinds[int(m.lastgroup[1:])]
         s, e, written = m.start(), m.end(), m.group(0).translate(_TO_ASCII)
         unit = None
@@ -714,20 +711,27 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
             sym = re.match(r"US\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹|" + _ISO_CODES, written)
             if sym:
                 unit = _CURRENCY_SYMBOLS.get(sym.group(0), "BRL" if sym.group(0) == "R$" else sym.group(0))
-                value = _scaled(written[sym.end():])[0] if english else loc.value(written[sym.end():])
+                value = _scaled(written[sym.end():])[0] if loc is None else loc.value(written[sym.end():])
             else:
                 word = re.split(r"[\s-]", written)[-1]
                 unit = _CURRENCY_WORDS.get(word.lower(), "EUR" if word.lower().startswith("euro") else word)
                 rest = written[: -len(word)]
-                value = _scaled(rest)[0] if english else loc.value(rest)
+                value = _scaled(rest)[0] if loc is None else loc.value(rest)
         elif kind == "percent":
-            value = _num(re.match(_NUM, written).group(0)) if english else loc.value(written)
+            if loc is None:
+                number = re.match(_NUM, written)
+                assert number is not None  # the percent pattern starts with a number
+                value = _num(number.group(0))
+            else:
+                value = loc.value(written)
         elif kind == "ordinal":
-            value = float(re.match(r"\d+", written).group(0))
+            digits = re.match(r"\d+", written)
+            assert digits is not None  # the ordinal pattern starts with digits
+            value = float(digits.group(0))
         else:
-            value = _scaled(written)[0] if english else loc.value(written)
+            value = _scaled(written)[0] if loc is None else loc.value(written)
             digits = re.fullmatch(r"(1[89]\d\d|20\d\d)", written)
-            qualified = (_QUALIFIER_RE if english else loc.qualifier).search(text[max(0, s - 30): s])
+            qualified = (_QUALIFIER_RE if loc is None else loc.qualifier).search(text[max(0, s - 30): s])
             if digits and not qualified:
                 # A bare four-digit number in 1800-2099 is a year: English writes counts
                 # of a thousand and more with a comma ("1,500 homes").
@@ -745,7 +749,7 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
         k = bisect.bisect_left(taken, (e, e))
         return any(a < e and s < b for a, b in taken[max(0, k - 3): k])
 
-    if english:
+    if loc is None:
         for m in _SPELLED.finditer(text):
             s, e, written = m.start(), m.end(), m.group(0)
             if is_taken(s, e):
@@ -778,12 +782,12 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
             if pm:  # "بیست و پنج درصد"
                 kind, e = "percent", e + pm.end()
             found.append((s, e, kind, persian_spelled_value(written), None))
-    ident = _IDENTIFIER_BEFORE if english else loc.ident
+    ident = _IDENTIFIER_BEFORE if loc is None else loc.ident
     found = [t for t in found if not _not_a_figure(text, t, ident)]
     found.sort()
 
     sentences = _Sentences(text)
-    qualifier_re = _QUALIFIER_RE if english else loc.qualifier
+    qualifier_re = _QUALIFIER_RE if loc is None else loc.qualifier
     out: list[dict] = []
     for n, (s, e, kind, value, unit) in enumerate(found):
         written = text[s:e]

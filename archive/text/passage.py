@@ -148,7 +148,7 @@ def find_occurrences(text: str, passage: str) -> list[tuple[int, int]]:
         if (at == 0 or index[at - 1] != index[at]) and (end == len(index) or index[end] != index[end - 1]):
             hits.add(_span_from_normalized(index, at, end))
         at = norm_text.find(needle, at + 1)
-    starts = {}
+    starts: dict[int, tuple[int, int]] = {}
     for s, e in sorted(hits):
         starts.setdefault(s, (s, e))  # one span per start: the exact one sorts first if shorter
     return sorted(starts.values())
@@ -277,7 +277,7 @@ def _scored(text: str, passage: str) -> list[tuple[float, int, int]]:
     spans = _candidate_spans(text, n_words, n_sentences)
     proxy = _proxy_scores(text, target, spans, by_chars)
     ranked = heapq.nlargest(_EXACT_BUDGET, range(len(spans)), key=lambda k: (proxy[k], -spans[k][0]))
-    scored = []
+    scored: list[tuple[float, int, int]] = []
     chars = 0
     for k in ranked:
         s, e = spans[k]

@@ -564,6 +564,7 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     ``tail`` starts just after the closing mark.
     """
     m = re.match(r"^[\s,—–-]*", tail)
+    assert m is not None  # a starred pattern matches every string
     t0 = m.end()
     t = tail[t0:]
     # the attribution clause ends at the sentence end, a colon/semicolon or the next quote
@@ -906,7 +907,7 @@ def find_quotes(text: str) -> list[dict]:
         if can_attach_after:
             after_name, attr_end = _after_attribution(tail)
         before_tight = _before_attribution(head, tight=True)
-        if continues:
+        if continues and prev is not None:
             speaker = prev["speaker"]
         elif before_tight:
             speaker = before_tight
