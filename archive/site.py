@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import json
+import ssl
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,10 +30,20 @@ class Page:
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up or refuses our certificate is not a server error."""
+        if not isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """A threaded HTTP server on 127.0.0.1 serving ``pages`` (or custom handlers)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None):
+        self.tls = tls
         self.pages: dict[str, Page | Handler] = {}
         self.requests: list[dict] = []
         server = self
@@ -60,14 +72,17 @@ class SiteServer:
                 self.end_headers()
                 self.wfile.write(entry.body)
 
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd = _QuietServer((host, port), _Handler)
         self.httpd.daemon_threads = True
+        if tls is not None:  # HTTPS: each accepted connection does its handshake in its thread
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True,
+                                                do_handshake_on_connect=False)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
