@@ -114,3 +114,11 @@ def test_every_reader_extracts_pending_pages(site, tmp_path, runner, command):
     r = invoke(runner, tmp_path, command, urls[0], "--json")
     assert r.exit_code == 0, r.output
     assert r.output.strip(), f"{command} read as empty while extraction was queued"
+
+
+def test_reextracting_a_snapshot_the_index_lacks_names_it(store):
+    from archive.index.versions import extract_snapshot
+
+    missing = "0" * 64
+    with pytest.raises(LookupError, match=f"snapshot {missing} is not in the index"):
+        extract_snapshot(store, missing)

@@ -45,7 +45,7 @@ import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Generator, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import offload, schema
@@ -423,7 +423,7 @@ class Journal:
         left: list[int] = []           # such records followed by vouched ones: left in place
         if size > 0 and path.name.endswith(".gz"):
             with self._lock, open(path, "rb") as f, self.transaction() as conn:
-                items: Generator = _iter_gzip(f, str(path), 0)
+                items = _iter_gzip(f, str(path), 0)
                 for item in items:
                     if not isinstance(item, Found):
                         break
@@ -778,7 +778,7 @@ class Journal:
             self.conn = open_db(self.db_path)
         return counts
 
-    def build_index(self, target: Path, after: Callable[["Journal"], None] | None = None) -> dict:
+    def build_index(self, target: Path, after: Callable[["Journal"], object] | None = None) -> dict:
         """Index every file of ``warcs/`` into a new database at ``target`` (replaced if
         it exists) and leave it there: :meth:`reindex` swaps it in, the audit compares
         it with the live index row by row. Only the seals, creation times and states of

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from archive.index.journal import Journal
 
 
-def _extract_one(args: tuple[bytes, str | None, str | None]) -> tuple[str, object]:
+def _extract_one(args: tuple[bytes, str | None, str | None]) -> tuple[str, Article | str]:
     payload, ctype, url = args
     try:
         return "ok", extract(payload, ctype, url)
@@ -142,7 +142,11 @@ def text_row_problems(store: "Journal", text_sha: str) -> list[str]:
 def read_snapshot(store: "Journal", sha256: str) -> tuple[bytes, str | None, str | None, bool]:
     """Payload (content-decoded, capped), content type, URL and truncation of a snapshot."""
     snap = store.conn.execute("SELECT record_id FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
+    if snap is None:
+        raise LookupError(f"snapshot {sha256} is not in the index")
     row = store.capture_row(snap[0])
+    if row is None:
+        raise LookupError(f"the record {snap[0]} of snapshot {sha256} is not in the index")
     rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
     data, truncated = decode_content(rec.payload, headers)
@@ -272,7 +276,8 @@ def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor 
     """Read, extract and store one bounded group of snapshots, and rebuild the versions
     of their pages in the same transaction: a reader never sees a snapshot extracted
     whose page's versions do not count it yet."""
-    jobs = []
+    # (snapshot, what to extract or None, why it is unreadable or whether it is truncated)
+    jobs: list[tuple[str, tuple[bytes, str | None, str | None] | None, str | bool]] = []
     for sha in shas:
         try:
             data, ctype, url, truncated = read_snapshot(store, sha)
@@ -291,7 +296,8 @@ def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor 
                 continue
             status, value = next(it)
             if status == "ok":
-                article: Article = value  # type: ignore[assignment]
+                assert isinstance(value, Article)  # what _extract_one returns with "ok"
+                article = value
                 if extra:
                     article.truncated = True
                 tsha = store_article(conn, article)
@@ -361,7 +367,9 @@ def rebuild_changes(conn: sqlite3.Connection, page_url: str, text_shas: list[str
 
     conn.execute("DELETE FROM changes WHERE page_url=?", (page_url,))
     conn.execute("DELETE FROM diffs WHERE page_url=?", (page_url,))
-    after = load_version(conn, text_shas[0]) if text_shas else None
+    if not text_shas:
+        return
+    after = load_version(conn, text_shas[0])
     for i in range(1, len(text_shas)):
         before = after
         after = load_version(conn, text_shas[i])

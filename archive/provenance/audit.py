@@ -44,7 +44,7 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError, UsageError
 from archive.index.metadata import (
@@ -430,11 +430,11 @@ def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> None:
     for entry, where_rec in ordered:
         kind, subject, d = entry.get("kind"), entry.get("subject"), entry.get("digests") or {}
         problem, file, offset = _vouch_problem(store, scan, kind, subject, d)
-        if kind == "capture":
+        if kind == "capture" and subject:   # an entry naming nothing vouches for nothing
             vouched.add(subject)
         elif kind == "citation":
             vouched.add(f"citation:{subject}")
-        elif kind == "seal":
+        elif kind == "seal" and subject:
             sealed.add(subject)
         if problem:
             bad += 1
@@ -467,14 +467,14 @@ def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tup
                     f"{d.get('warc_file')} @ {d.get('offset')} ({d.get('length')} bytes)", rec.warc_file, rec.offset)
         return "", None, None
     if kind == "citation":
-        rec = scan.citations.get(subject)
-        if rec is None:
+        cited = scan.citations.get(subject)
+        if cited is None:
             return "the citation record is not in any WARC file", d.get("warc_file"), d.get("offset")
-        if rec.block_sha256 != d.get("block_sha256"):
-            return (f"citation record sha256 is {rec.block_sha256}, the ledger vouched for "
-                    f"{d.get('block_sha256')}", rec.warc_file, rec.offset)
-        if (rec.warc_file, rec.offset) != (d.get("warc_file"), d.get("offset")):
-            return (f"citation record moved to {rec.warc_file} @ {rec.offset}", rec.warc_file, rec.offset)
+        if cited.block_sha256 != d.get("block_sha256"):
+            return (f"citation record sha256 is {cited.block_sha256}, the ledger vouched for "
+                    f"{d.get('block_sha256')}", cited.warc_file, cited.offset)
+        if (cited.warc_file, cited.offset) != (d.get("warc_file"), d.get("offset")):
+            return (f"citation record moved to {cited.warc_file} @ {cited.offset}", cited.warc_file, cited.offset)
         return "", None, None
     if kind == "seal":
         if subject not in scan.sizes:
@@ -543,7 +543,8 @@ def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKe
     best = 0
     for rec in scan.heads:
         h = rec.body or {}
-        seq = h.get("seq") if isinstance(h.get("seq"), int) else 0
+        given_seq = h.get("seq")
+        seq = given_seq if isinstance(given_seq, int) else 0
         ok, why = ledger.check_head_signature(h, public_key)
         if ok:
             try:
@@ -649,7 +650,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
     tree = [bytes.fromhex(h) for h in ledger._entry_hashes(conn)]
     root = ledger.merkle_root_of(tree).hex()
     out["head"] = {"seq": len(tree), "merkle_root": root}
-    entries = {}
+    entries: dict[str, dict[str, Any]] = {}
     for kind, subject in (("capture", orig["record_id"] if orig is not None else row["record_id"]),
                           ("citation", cid)):
         e = ledger.entry_for(store, kind, subject)

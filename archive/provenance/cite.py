@@ -108,6 +108,8 @@ def cite(store: "Journal", url: str, passage: str, at: str | None = None, note: 
     n = occurrence or 1
     start, end = hits[n - 1]
     capture = store.capture_row(cap["record_id"])
+    if capture is None:  # the index was rebuilt meanwhile
+        raise StoreError(f"capture {cap['record_id']} is no longer in the index; cite again")
     sel = quote_selector(text, start, end)
     cid = citation_id(cap["payload_sha256"], cap["text_sha256"], start, end, sel["exact"])
     existing = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
@@ -421,7 +423,7 @@ def _vouched_block_check(store: "Journal", record_id: str, block: str) -> dict:
 
     entry = ledger.entry_for(store, "capture", record_id)
     vouched = (entry or {}).get("digests", {}).get("block_sha256")
-    if not vouched:
+    if not vouched or entry is None:
         return _check("block_digest", None, f"sha256 {block} (record declares no digest and "
                                             "no ledger entry vouches for it)")
     return _check("block_digest", block == vouched,
@@ -439,9 +441,10 @@ def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _
     if snap[0] == orig["record_id"]:
         row = orig
     else:
-        row = store.capture_row(snap[0])
-        if row is None:
+        found = store.capture_row(snap[0])
+        if found is None:
             raise LookupError(f"the record {snap[0]} of snapshot {sha256} is not in the index")
+        row = found
         rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
     return _Source(rec.payload, headers, row["content_type"], row["url"])
@@ -530,9 +533,11 @@ class Verification:
         try:
             for cid, _ in rows:
                 p = _record_checks(store, cid)
-                key = p.source.key() if p.source is not None else None
-                if key is not None and key not in self._jobs:
-                    self._jobs[key] = self._submit(p.source)
+                key = None
+                if p.source is not None:
+                    key = p.source.key()
+                    if key not in self._jobs:
+                        self._jobs[key] = self._submit(p.source)
                 self._pending.append((p, key))
         except BaseException:
             self.close(cancel=True)
@@ -551,7 +556,7 @@ class Verification:
         done: dict[tuple, tuple[str, str, str]] = {}
         out = []
         for p, key in self._pending:
-            if key is None:
+            if key is None or p.source is None:   # one is None when the other is
                 out.append(_finish(p, None, None, None))
                 continue
             if key not in done:

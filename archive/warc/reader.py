@@ -19,7 +19,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Union
+from typing import Any, BinaryIO, Generator, Iterator, Union
 
 from archive.errors import WarcFormatError
 from archive.storage import Blob, as_blob
@@ -120,7 +120,7 @@ def iter_records(path: "str | Path | Blob") -> Iterator[Item]:
                               "gzip or plain)", str(path), 0)
 
 
-def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Iterator[Item]:
+def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Generator[Item, None, None]:
     """The records of a WARC of one gzip member per record, from byte ``start`` of ``f``.
 
     Inflating and hashing are two thirds of an import's work and both release the GIL,
