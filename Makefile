@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-chaos test-scale test-server-cpu test-datasette1 bench bench-browser install browser java clean
+.PHONY: demo test replaywebpage test-slow test-chaos test-scale test-server-cpu test-datasette1 bench bench-browser install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,12 +27,23 @@ java:
 	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
 		|| echo "java not installed: Spark tests will skip (install with: apt-get install openjdk-17-jre-headless)"
 
+# ReplayWeb.page's released bundle (ui.js, sw.js) from the npm registry, for the test that
+# replays our WACZ in it (tests/test_replaywebpage.py skips without it). npm checks the
+# package's integrity against the registry.
+RWP_VERSION ?= 2.5.3
+RWP_DIR := .cache/replaywebpage
+replaywebpage:
+	@test -f $(RWP_DIR)/package/sw.js || ( command -v npm >/dev/null 2>&1 \
+		&& mkdir -p $(RWP_DIR) && cd $(RWP_DIR) && npm pack --silent replaywebpage@$(RWP_VERSION) >/dev/null \
+		&& tar xzf replaywebpage-$(RWP_VERSION).tgz ) \
+		|| echo "ReplayWeb.page not fetched (needs npm): its replay test will skip"
+
 # The tests that start SeaweedFS (S3) and Spark themselves, slow ones included.
 test-scale: $(STAMP) java
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/test_scale_s3.py $(wildcard tests/test_scale_spark.py)
 
 # The whole suite but the long loops (marked slow), which CI runs as steps of their own.
-test: $(STAMP)
+test: $(STAMP) replaywebpage
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -m "not slow" archive tests
 
 # The long loops: SIGKILL and fault loops, fuzzing, 1,000 captures, Spark, the CPU budget
@@ -73,4 +84,4 @@ bench-browser: $(STAMP) browser
 	$(BIN)/python bench/bench_browser.py --pages 100
 
 clean:
-	rm -rf $(VENV) $(DS1_VENV) demo .pytest_cache
+	rm -rf $(VENV) $(DS1_VENV) demo .pytest_cache .cache
