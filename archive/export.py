@@ -40,8 +40,9 @@ from archive.warc.reader import Found, iter_records
 from archive.warc.record import http_head_end, read_record_bytes
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+    from archive.storage import Blob
     from archive.store import Store
 
 WACZ_VERSION = "1.1.1"
@@ -194,6 +195,7 @@ def cdxj_line(item: Found, filename: str, plain_warc: bool = False) -> str | Non
         # indexed under the page's URL it would replay as a capture of the page.
         return None
     fields: dict[str, str] = {"url": url}
+    mime: str | None
     if rtype == "revisit":
         mime = "warc/revisit"
     elif rtype == "response":
@@ -212,8 +214,8 @@ def cdxj_line(item: Found, filename: str, plain_warc: bool = False) -> str | Non
     return f"{surt_key(url)} {cdx_timestamp(rec.header('WARC-Date'))} {json.dumps(fields)}"
 
 
-def cdxj_lines(paths: Iterable[tuple[Path, str]]) -> list[str]:
-    """Sorted CDXJ lines for files given as (path, name written in ``filename``)."""
+def cdxj_lines(paths: Iterable[tuple[Path | Blob, str]]) -> list[str]:
+    """Sorted CDXJ lines for files (or stored blobs) given as (path, name written in ``filename``)."""
     from archive.warc.reader import sniff
 
     lines = []
@@ -381,10 +383,10 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         crow = conn.execute("SELECT * FROM citations WHERE id=?", (citation,)).fetchone()
         if crow is None:
             raise UsageError(f"no citation {citation!r} in {store.db_path}")
-        rows = [store.capture_row(crow["record_id"])]
-        if rows[0] is None:
+        capture = store.capture_row(crow["record_id"])
+        if capture is None:
             raise UsageError(f"citation {citation} cites {crow['record_id']}, which is not in the index")
-        rows = _with_page_loads(store, rows)
+        rows = _with_page_loads(store, [capture])
         members = _members_for_captures(store, rows) + _log_members(store, rows)
         members.append(_Member(crow["warc_file"], crow["offset"], crow["length"]))
         proof = proof_for_citation(store, citation)
@@ -401,7 +403,8 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
                 members.append(_Member(h["warc_file"], h["offset"], h["length"]))
         extra["provenance/proof.json"] = json.dumps(proof, indent=2, ensure_ascii=False).encode("utf-8")
         name = f"citation-{citation}.warc.gz"
-        warcs = {name: _selected_warc(store, members, name, f"records behind citation {citation}")}
+        warcs: dict[str, bytes | None] = {
+            name: _selected_warc(store, members, name, f"records behind citation {citation}")}
         main_url, main_ts = crow["url"], crow["captured_at"]
         title = title or f"Citation {citation}: “{crow['exact'][:80]}”"
     elif page:
@@ -455,7 +458,7 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
                     if progress is not None:
                         progress("WARC files", i, len(sources))
                     resources.append(_resource(arc, path.read_bytes() if path.stat().st_size < (1 << 26)
-                                               else None, path))
+                                               else path))
                 for arc, data in [("indexes/index.cdx", index), ("pages/pages.jsonl", pages_bytes),
                                   *sorted(extra.items())]:
                     zf.writestr(zipfile.ZipInfo(arc, _zip_time()), data, compress_type=zipfile.ZIP_DEFLATED)
@@ -469,9 +472,10 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
                 package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
                 zf.writestr(zipfile.ZipInfo("datapackage.json", _zip_time()), package_bytes,
                             compress_type=zipfile.ZIP_DEFLATED)
-                digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+                package_hash = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
+                digest: dict[str, object] = {"path": "datapackage.json", "hash": package_hash}
                 if private_key is not None:
-                    digest["signedData"] = _signed_data(digest["hash"], created, private_key)
+                    digest["signedData"] = _signed_data(package_hash, created, private_key)
                 zf.writestr(zipfile.ZipInfo("datapackage-digest.json", _zip_time()),
                             json.dumps(digest, indent=2).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
             os.replace(tmp, target)
@@ -485,13 +489,14 @@ def _zip_time() -> tuple:
     return datetime.now(timezone.utc).timetuple()[:6]
 
 
-def _resource(arc: str, data: bytes | None, path: Path | None = None) -> dict:
-    if data is None:
+def _resource(arc: str, data: bytes | Path) -> dict:
+    """The datapackage.json entry of ``arc``, from its bytes or (when large) its file."""
+    if isinstance(data, Path):
         h = hashlib.sha256()
-        with open(path, "rb") as f:
+        with open(data, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        size, digest = path.stat().st_size, h.hexdigest()
+        size, digest = data.stat().st_size, h.hexdigest()
     else:
         size, digest = len(data), hashlib.sha256(data).hexdigest()
     return {"name": os.path.basename(arc).lower(), "path": arc, "hash": f"sha256:{digest}", "bytes": size}
@@ -513,11 +518,16 @@ def _signed_data(hash_: str, created: str, private_key: "Ed25519PrivateKey") -> 
             "keyId": key_id(pub), "publicKeyPem": public_pem(pub)}
 
 
-def verify_wacz_signature(path: str | Path, public_key=None) -> bool:
-    """Check a WACZ's ``datapackage-digest.json`` signature (Ed25519) and hash."""
+def verify_wacz_signature(path: str | Path, public_key: "Ed25519PublicKey | None" = None) -> bool:
+    """Check a WACZ's ``datapackage-digest.json`` signature (Ed25519) and hash.
+
+    A package signed with another algorithm (Webrecorder's signing service uses ECDSA) is
+    not verified here: False.
+    """
     import base64
 
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from archive.provenance.keys import verify_signature
 
@@ -530,5 +540,7 @@ def verify_wacz_signature(path: str | Path, public_key=None) -> bool:
     if not signed or signed.get("hash") != digest["hash"]:
         return False
     key = public_key or serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+    if not isinstance(key, Ed25519PublicKey):
+        return False
     return verify_signature(key, signed["hash"].encode("ascii"), signed.get("signature") or "")
 

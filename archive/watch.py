@@ -61,7 +61,7 @@ from urllib.parse import urljoin, urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive import SOFTWARE
-from archive.errors import UsageError
+from archive.errors import StoreError, UsageError
 from archive.index.metadata import SCHEDULE_KEY, WATCH_TYPE, metadata_record, record_urn
 from archive.times import iso, parse_iso, warc_date
 from archive.urls import canonical_url, check_url
@@ -163,7 +163,8 @@ def parse_schedule(spec: str) -> list[Step]:
         if not until and i < len(parts) - 1:
             raise UsageError(f"schedule {spec!r}: only the last step may omit ':UNTIL'")
         step = Step(parse_duration(every), parse_duration(until) if until else None)
-        if steps and step.until is not None and step.until <= steps[-1].until:
+        before = steps[-1].until if steps else None   # only the last step may have none
+        if step.until is not None and before is not None and step.until <= before:
             raise UsageError(f"schedule {spec!r}: each step must end later than the one before")
         steps.append(step)
     return steps
@@ -288,7 +289,10 @@ def add_watch(store: "Store", url: str, schedule: str | None = None, feed: bool 
             "at": iso(store.clock())}
     _write_watch_record(store, body)
     refresh(store, [url])
-    return _watch_output(store.conn, _find_watch(store.conn, url), added=True)
+    added = _find_watch(store.conn, url)
+    if added is None:   # the record was written and indexed just above
+        raise StoreError(f"the watch of {url} was written but is not in the index")
+    return _watch_output(store.conn, added, added=True)
 
 
 def remove_watch(store: "Store", url: str, force: bool = False) -> dict:
@@ -624,8 +628,9 @@ class Watcher:
             nxt = self.store.conn.execute(
                 "SELECT min(next_due) FROM watches WHERE active = 1 AND next_due IS NOT NULL").fetchone()[0]
             wait = IDLE_RECHECK
-            if nxt:
-                wait = min(IDLE_RECHECK, max(0.0, (parse_iso(nxt) - self.clock()).total_seconds()))
+            due_at = parse_iso(nxt)
+            if due_at is not None:
+                wait = min(IDLE_RECHECK, max(0.0, (due_at - self.clock()).total_seconds()))
             if wait > 0:
                 self.sleep(wait)
 
@@ -638,7 +643,8 @@ class Watcher:
             if free is None or free <= now:
                 return row
             soonest = free if soonest is None else min(soonest, free)
-        self.sleep((soonest - now).total_seconds())
+        if soonest is not None:
+            self.sleep((soonest - now).total_seconds())
         return None
 
     def _mark_host(self, url: str) -> None:

@@ -192,3 +192,42 @@ def test_cdxj_matches_cdxj_indexer_on_the_corpus(corpus, tmp_path):
                   if _key_fields(theirs_by_pos[k]) != _key_fields(ours_by_pos[k])]
     assert mismatches == []
     assert len(ours) == len(theirs)
+
+
+def _hand_signed_wacz(path: Path, private_key, signature: str) -> Path:
+    """A WACZ holding only its package and digest, signed (as the auth spec lays out) by
+    ``private_key``, whose public key is embedded."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    package = b'{"profile": "data-package", "resources": []}'
+    digest = "sha256:" + hashlib.sha256(package).hexdigest()
+    der = private_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    signed = {"hash": digest, "signature": signature(digest.encode("ascii")),
+              "publicKey": base64.b64encode(der).decode("ascii")}
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("datapackage.json", package)
+        zf.writestr("datapackage-digest.json", json.dumps({"path": "datapackage.json", "hash": digest,
+                                                           "signedData": signed}))
+    return path
+
+
+def test_wacz_signed_with_another_algorithm_is_not_verified(tmp_path):
+    """Webrecorder's signing service signs with ECDSA P-256; only Ed25519 is checked here, so
+    such a package is reported unverified, not a crash."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from archive.provenance.keys import sign
+
+    ed = generate_private_key()
+    assert verify_wacz_signature(_hand_signed_wacz(tmp_path / "ed.wacz", ed, lambda d: sign(ed, d)))
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    ecdsa = _hand_signed_wacz(tmp_path / "ecdsa.wacz", p256, lambda d: base64.b64encode(
+        p256.sign(d, ec.ECDSA(hashes.SHA256()))).decode("ascii"))
+    assert verify_wacz_signature(ecdsa) is False
