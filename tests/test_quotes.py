@@ -146,3 +146,93 @@ def test_name_after_of_is_not_run_into_the_office():
     text = ('Before the vote, Minister in the Ministry of Finance Brian Manning said, "The issue is a simple one." '
             'Manning said the government "will not devalue the currency any time soon."')
     assert [x["speaker"] for x in find_quotes(text)] == ["Brian Manning", "Brian Manning"]
+
+
+def speakers(text):
+    return [x["speaker"] for x in find_quotes(text) if not x["is_term"]]
+
+
+def test_german_attribution_forms():
+    # "so X" after a quotation, a separable verb, "X zufolge", a title compound, an article
+    assert speakers("„Wir sind bereit für den Winter“, so Anna Keller.") == ["Anna Keller"]
+    assert speakers("„Der Täter ist gefasst“, teilte die Polizei mit.") == ["die Polizei"]
+    assert speakers("Die Polizei teilte mit: „Der Täter ist gefasst.“") == ["Die Polizei"]
+    assert speakers("Brandt zufolge ist „die Lage in der Stadt sehr ernst“.") == ["Brandt"]
+    assert speakers("„Das ist völlig falsch und unfair“, sagte der CDU-Politiker Jens Berger.") == ["Jens Berger"]
+    assert speakers("„Das Geld fehlt“, betonte der Vorsitzende des Vereins, Peter Brandt.") == ["Peter Brandt"]
+    # impersonal "heißt es": the body named after it, else nobody
+    assert speakers("„Die Lage ist ernst“, heißt es in einer Mitteilung des Innenministeriums.") == ["Innenministerium"]
+    assert speakers("„Die Lage ist ernst und bleibt es“, heißt es.") == [None]
+
+
+def test_german_subject_of_the_sentence_that_brings_the_quote():
+    # a colon after a sentence whose subject is a person; "sie" is the woman named before
+    assert speakers("Jens Berger wies die Vorwürfe zurück: „Das ist völlig falsch.“") == ["Jens Berger"]
+    text = ("Die Stadträtin Anna Keller ist zufrieden. Am Abend schickt sie dem Bürgermeister eine Nachricht: "
+            "„Wir sind bereit für den Winter.“")
+    assert speakers(text) == ["Anna Keller"]
+    assert speakers("Die Stadträtin Anna Keller ist zufrieden. „Wir sind bereit“, sagte sie.") == ["Anna Keller"]
+    # reported speech (the present subjunctive) quotes the person the text is speaking of
+    text = ("Der Reporter Tom Kranz hat Zweifel. Er hält die Zahlen für falsch. "
+            "Aber das heiße nicht, »dass wir die ganze Recherche einfach wegwerfen«.")
+    assert speakers(text) == ["Tom Kranz"]
+
+
+def test_spanish_attribution_forms():
+    assert speakers("“Estamos listos”, sostuvo el ministro de Salud, Pedro Ruiz.") == ["Pedro Ruiz"]
+    assert speakers("“Hay que esperar al juicio”, corroboró el abogado Javier Soto.") == ["Javier Soto"]
+    text = ("La candidata Marta Gil llegó tarde. En el foro, Gil criticó al alcalde Pedro Ruiz y dijo: "
+            "“Tenemos la oportunidad de cambiar todo.”")
+    assert speakers(text) == ["Marta Gil"]
+    # a subject left unsaid is the person the sentences before are about, not a party
+    text = ("Por su parte, Luis Vera, candidato de Nueva Fuerza Popular, habló de vías. "
+            "“Vamos a construir mil kilómetros de carreteras”, dijo al auditorio.")
+    assert speakers(text) == ["Luis Vera"]
+
+
+def test_french_attribution_forms():
+    assert speakers("Anne Dubois a déclaré : « Nous sommes prêts pour l'hiver. »") == ["Anne Dubois"]
+    assert speakers("D'après Anne Dubois, « nous sommes prêts pour l'hiver et la neige ».") == ["Anne Dubois"]
+    got = speakers("« Nous sommes prêts », a indiqué le ministère de l'Intérieur dans un communiqué.")
+    assert got == ["le ministère de l'Intérieur"]
+    # "Pour la toxicologue, « … »": the person the text names with that role
+    text = ("« Le danger n'est pas le risque », précise la toxicologue Claire Morel.\n"
+            "Pour la toxicologue, « interdire un produit pour son danger est absurde. »")
+    assert speakers(text) == ["Claire Morel", "Claire Morel"]
+
+
+def test_portuguese_attribution_forms():
+    assert speakers('"Estamos prontos", disse ao jornal a prefeita Ana Souza.') == ["Ana Souza"]
+    assert speakers('Para o ministro Pedro Lima, "a situação está sob controle desde ontem".') == ["Pedro Lima"]
+    # "o repórter" is the journalist named before; "disse." continues the subject
+    text = ('"Os militares enviaram cinco ofícios", informa o jornalista Rui Costa, no jornal.\n'
+            '"As suspeitas não têm base nenhuma", acrescenta o repórter.')
+    assert speakers(text) == ["Rui Costa", "Rui Costa"]
+    text = ("O presidente Carlos Mota disse que não vai recuar.\n"
+            "O senador Luís Prado esteve no tribunal. Na saída, Prado conversou com os jornalistas. Ele destacou "
+            'o papel do Legislativo. "Pode haver acontecimentos pontuais, mas não uma crise", disse.')
+    assert speakers(text) == ["Luís Prado"]
+
+
+def test_english_pronouns_and_roles_refer_to_the_subject_before():
+    # "has pointed out": an auxiliary between subject and verb; "on" inside a body's name
+    text = "As the Committee on Energy and Water has pointed out, it would be used “to find a journalist’s sources”."
+    assert speakers(text) == ["the Committee on Energy and Water"] or speakers(text) == ["Committee on Energy and Water"]
+    # "he" after a minister of a ministry is the minister, not the person quoted before
+    text = ('Senator Ann Kerr spoke first. "We object," Kerr said.\n'
+            'Later, Minister in the Ministry of Finance Carl Moss said, "The issue is simple." '
+            'He added this is "a situation that will be brought to equilibrium over time."')
+    assert speakers(text)[-1] == "Carl Moss"
+    # the person a reporter asked is the one who replies
+    text = ("Governor Paul Reed named her to the court.\n"
+            "At a press conference, a reporter asked Rosa Montez, “What is the biggest problem?”\n"
+            "“Getting people to see their own biases is the hardest part,” she replied.")
+    assert speakers(text)[-1] == "Rosa Montez"
+    # "the former mayor" is the person the text is speaking of
+    text = ("Bloomberg has tried to apologize for the policy.\n"
+            "In the speech, the former mayor argued that most of the “victims and suspects were young men.”")
+    assert speakers("Michael Bloomberg ran New York.\n" + text) == ["Michael Bloomberg"]
+    # an inverted "says X" is a speaker that "she" refers to
+    text = ("Spitler is cautious, says Zhang Wei. The array is growing fast, says Nora Quinn. "
+            "“That’s where the telescope is really going to shine,” she says.")
+    assert speakers(text) == ["Nora Quinn"]

@@ -72,7 +72,8 @@ _SAY_STEMS = (
     "mused|offered|vowed|vows|wondered|wonders|estimated|estimates|"
     "was quoted as saying|is quoted as saying|were quoted as saying|remember|remembers|remembered|"
     "describe|describes|described|reflect|reflects|reflected|"
-    "has been quoted as saying|have been quoted as saying|had been quoted as saying"
+    "has been quoted as saying|have been quoted as saying|had been quoted as saying|"
+    "remind|reminds|reminded|make clear|makes clear|made clear|retort|retorts|retorted"
 )
 # Verbs of saying of the other languages the extractor reads (German, French, Spanish,
 # Portuguese, Italian), as a reporter writes them next to a quotation: "sagte",
@@ -87,7 +88,11 @@ _SAY_OTHER = (
     "bestätigte|bestätigt|sprach|spricht|mahnte|mahnt|argumentiert|argumentierte|"
     "unterstrich|resümiert|resümierte|heißt es|hieß es|fügte hinzu|räumte ein|stellte klar|"
     "erläutert|erläuterte|bekräftigt|bekräftigte|fragt|fragte|klagt|klagte|beklagt|beklagte|"
-    "räumt ein|gibt zu|gab zu|ergänzen|erklären|betonen|warnen|"
+    "räumt ein|gibt zu|gab zu|ergänzen|erklären|betonen|warnen|antwortete|antwortet|"
+    "entgegnete|entgegnet|kommentierte|kommentiert|behauptete|behauptet|verriet|verrät|"
+    "bilanzierte|bilanziert|appellierte|appelliert|beschrieb|beschreibt|versprach|verspricht|"
+    "sagten|erklärten|betonten|schrieben|teilte mit|teilt mit|teilten mit|wies zurück|"
+    "weist zurück|fügt hinzu|fügten hinzu|"
     # fr
     "dit|déclare|déclaré|affirme|affirmé|explique|expliqué|ajoute|ajouté|précise|précisé|"
     "souligne|souligné|indique|indiqué|estime|estimé|assure|assuré|rappelle|rappelé|écrit|"
@@ -98,7 +103,9 @@ _SAY_OTHER = (
     "détaille|détaillé|développe|développé|noté|observé|prévient|prévenu|regrette|regretté|"
     "analyse|analysé|nuance|nuancé|ironise|ironisé|glisse|glissé|témoigne|témoigné|relève|"
     "relevé|signale|signalé|soutient|soutenu|argumente|argumenté|disait|expliquait|ajoutait|"
-    "déclarait|affirmait|s'inquiète|s’inquiète|"
+    "déclarait|affirmait|s'inquiète|s’inquiète|assène|asséné|rétorque|rétorqué|réplique|"
+    "répliqué|renchérit|constate|constaté|jugé|avoue|avoué|admet|admis|plaide|plaidé|"
+    "lâche|lâché|souffle|soufflé|tempère|tempéré|répète|répété|reprend|repris|"
     # es
     "dijo|dice|afirmó|afirma|señaló|señala|explicó|explica|aseguró|asegura|indicó|agregó|"
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
@@ -107,13 +114,18 @@ _SAY_OTHER = (
     "cuestionó|denunció|criticó|opinó|consideró|anunció|"
     "detalló|remarcó|aclaró|argumentó|lamentó|admitió|reiteró|expuso|resaltó|indica|decía|"
     "explicaba|añadía|aseguraba|dijeron|afirmaron|señalaron|explicaron|advierte|"
+    "corroboró|replicó|recordó|narró|aseveró|acotó|zanjó|justificó|alertó|confesó|"
+    "ironizó|bromeó|reclamó|agregaron|destaca|subraya|apunta|recuerda|concluye|sostiene|"
     # pt
     "disse|diz|afirmou|declarou|explicou|acrescentou|acrescenta|ressaltou|ressalta|"
     "destacou|disseram|afirmaram|contou|relatou|escreveu|completou|observou|avaliou|"
     "defendeu|argumentou|garantiu|lembrou|apontou|frisou|comentou|informou|salientou|"
     "concluiu|pontuou|enfatizou|declararam|confirmou|revelou|criticou|questionou|anunciou|"
     "reforçou|alertou|admitiu|sustentou|afirma|explica|reiterou|declara|avalia|garante|"
-    "ponderou|sublinhou|esclareceu|justificou|assegurou|detalhou|"
+    "ponderou|sublinhou|esclareceu|justificou|assegurou|detalhou|respondeu|informa|aponta|"
+    "lembra|destaca|pondera|conclui|reconheceu|reconhece|admite|disparou|"
+    "desabafou|brincou|emendou|prosseguiu|continuou|narrou|assinalou|mencionou|comunicou|"
+    "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
@@ -210,8 +222,18 @@ _NP_STOP = {
     "told", "as", "to", "with", "by", "from", "adding", "noting", "and", "but", "last",
     "this", "on", "earlier", "later", "yesterday", "today", "recently", "previously",
     "because", "since", "whose", "where", "if", "than", "speaking", "via",
+    # the same in the other languages: "le ministère de l'Intérieur dans un communiqué"
+    "dans", "lors", "pendant", "après", "avant", "qui", "lorsque", "durante", "en", "tras",
+    "que", "quien", "cuando", "em", "no", "na", "nos", "nas", "durante", "após", "quando",
+    "im", "bei", "während", "nach", "vor", "gegenüber", "am", "auf", "nel",
+    "nella", "dopo", "mentre", "ao", "à", "au", "aux", "al", "ante",
 }
 
+_UPPER = "".join(chr(c) for c in range(0x41, 0x24F) if chr(c).isupper())
+# A full stop only after an initial or an abbreviated title: a name never runs over the
+# end of a sentence ("… Zweifel. Auf Geicke").
+_NAME_TOKEN = rf"(?:(?:Mr|Mrs|Ms|Dr|St|Prof|Gov|Sen|Rep|Jr|Sr)\.|[{_UPPER}]\.|[{_UPPER}](?:[\w’'\-]*[\w’'])?)"
+_NAME_PARTICLE = r"(?:von der|van der|van den|de la|de los|de|des|da|do|dos|das|del|della|di|du|van|von|al|bin|ibn)"
 _WORD = re.compile(r"[^\W\d_][\w'’.\-]*|\d+", re.U)
 
 _DOUBLE_CLOSERS = {"“": "”\"", "„": "“”\"", "«": "»", "»": "«", '"': '"”', "‟": "”"}
@@ -357,6 +379,13 @@ _ADVERBS = {
     "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
     "herself", "himself", "themselves", "itself", "once said", "later",
 }
+# Auxiliaries between a subject and its verb: "Anne Dubois a déclaré", "the committee has
+# pointed out", "Pedro Ruiz ha dicho", "Ana Souza tem dito", "Peter Brandt hat gesagt".
+_AUXILIARIES = {
+    "has", "have", "had", "will", "would", "did", "does", "do", "a", "ont", "avait", "avaient",
+    "aurait", "ha", "han", "había", "habían", "habría", "tem", "têm", "tinha", "havia", "hanno",
+    "aveva", "hat", "haben", "hatte", "hatten", "hätte", "habe", "wird", "würde",
+}
 # Heads of unnamed speakers that belong to an organisation named after them:
 # "a spokesman for the agency", "Economists at Castle Bank", "officials from the ministry".
 _ROLE_NOUNS = {
@@ -410,9 +439,10 @@ def _name_before(s: str) -> str | None:
     """
     s = s.rstrip()
     while True:
-        m = re.search(r"\s+([a-z]+)$", s)
+        m = re.search(r"\s+([a-zäöüéèêàâ]+)$", s)
         if not m or not (
             m.group(1) in _ADVERBS
+            or m.group(1) in _AUXILIARIES
             or (m.group(1).endswith("ly") and re.search(r"(?:\)|\b[A-Z][\w’'.\-]*)$", s[: m.start()]))
         ):
             break
@@ -462,7 +492,7 @@ def _name_before_core(s: str) -> str | None:
                 k -= 1
                 continue
             # "Bank of England", "National Oceanic and Atmospheric Administration"
-            if w in ("of", "and", "for") and k - 2 >= 0 and s[words[k - 2].end() : prev.start()] == " ":
+            if w in ("of", "and", "for", "on") and k - 2 >= 0 and s[words[k - 2].end() : prev.start()] == " ":
                 w2 = words[k - 2].group(0)
                 if w2[0].isupper() and w2 not in _NOT_NAME and w2 not in _TITLES:
                     k -= 2
@@ -498,6 +528,21 @@ def _name_before_core(s: str) -> str | None:
     return None
 
 
+# "l'agence", "l’EPA", "d'Amnesty": an article elided onto its noun (French, Italian)
+_ELIDED = re.compile(r"(?:[lLdD]|[uU]n)['’]\w")
+# ", John Smith." / ", Pedro Ruiz," after a role: two capitalised words or more, then the
+# end of the clause
+_APPOSED_NAME = re.compile(
+    rf"\s*,\s*({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*(?=[,.;:!?(]|$)"
+)
+
+
+def _is_title_case_phrase(words: str) -> bool:
+    """Whether ``words`` look like an organisation rather than a person ("Health Canada" is
+    let through; "Ministry of Health" is not a run of names)."""
+    return _ORG_WORDS.search(words) is not None
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
@@ -508,7 +553,7 @@ def _name_after(s: str) -> str | None:
     if first.lower() in _PRONOUNS:
         return first
     out_end = None
-    if first.lower() in _DETERMINERS:
+    if first.lower() in _DETERMINERS or _ELIDED.match(first):
         k = 0
         while k + 1 < len(words) and k < 8:
             nxt = words[k + 1]
@@ -524,6 +569,11 @@ def _name_after(s: str) -> str | None:
             stop = re.match(r"\s+(?:for|of)\s+((?:the|a)\s+)?([\w’'\-]+(?:\s+[A-Z][\w’'\-]*)*)", rest)
             if stop:
                 out_end += stop.end()
+        # "the mayor, John Smith", "el ministro de Salud, Pedro Ruiz": the person named
+        # right after their role
+        named = _APPOSED_NAME.match(s, out_end)
+        if named and not _is_title_case_phrase(named.group(1)):
+            return named.group(1)
         return s[: out_end].rstrip(" ,.")
     if first[0].isupper():
         k = 0
@@ -539,7 +589,7 @@ def _name_after(s: str) -> str | None:
             break
         return s[: words[k].end()].rstrip(".")
     # "said transport minister Sophie Klein": lower-case title words, then the name
-    for k in range(1, min(4, len(words))):
+    for k in range(1, min(7, len(words))):
         w = words[k].group(0)
         if w.lower() in _NP_STOP or not s[words[k - 1].end() : words[k].start()] == " ":
             break
@@ -556,6 +606,22 @@ _SAY_AT_START = re.compile(
     rf"^\s*(?:also\s+|then\s+|later\s+|(?:a|ha|han|hat|ont|hanno|tem|a-t-(?:il|elle))\s+)?({_SAY})\b[,]?\s*", re.I
 )
 _ACCORDING_START = re.compile(rf"^\s*{_ACCORDING_WORDS}\s+", re.I)
+_IMPERSONAL_DE = re.compile(r"^\s*(?:heißt|hieß)\s+es\b")
+_IMPERSONAL_SOURCE = re.compile(
+    r"\b(?:aus|von|vom|bei|beim|seitens|in|im)\s+(?:(?:der|dem|den|einer|einem)\s+)?"
+    r"(?:(?:[\w-]*(?:[mM]itteilung|[eE]rklärung|[sS]tellungnahme|[sS]chreiben|[bB]ericht))\s+"
+    r"(?:des|der|von|vom)\s+)?((?:(?:der|dem|die|das)\s+)?[A-ZÄÖÜ][\w-]*(?:\s+[A-ZÄÖÜ][\w-]*)*)"
+)
+# German "so" after a quotation means "said": „…“, so Anna Keller. It is followed by the
+# speaker alone, up to the end of the clause.
+_SO_AFTER = re.compile(r"^\s*so\s+(?P<np>(?:(?:der|die|das|ein|eine)\s+)?[A-ZÄÖÜ][^,;:]*?)\s*$")
+# German separable verbs of saying: „…“, teilte die Polizei mit / fügte sie hinzu.
+_SEPARABLE_AFTER = re.compile(
+    r"^\s*(?:teilte|teilten|teilt|fügte|fügten|fügt|räumte|räumten|räumt|stellte|stellten|"
+    r"stellt|gab|gaben|gibt|wies|wiesen|weist|hob|hoben|hebt|führte|führten|führt|merkte|"
+    r"merkt|gestand|gesteht|sagte|sagten|sagt)\s+(?P<np>.+?)\s+"
+    r"(?:mit|hinzu|ein|klar|zu|zurück|hervor|aus|an)\s*$"
+)
 
 
 def _after_attribution(tail: str) -> tuple[str | None, int]:
@@ -573,6 +639,21 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     clause_end = t0 + (end_m.start() if end_m else len(t))
     if not clause.strip():
         return None, 0
+    # German: „…“, so Anna Keller.  /  „…“, teilte die Polizei mit.
+    m = _SO_AFTER.match(clause) or _SEPARABLE_AFTER.match(clause)
+    if m:
+        name = _name_after(m.group("np"))
+        if name:
+            return name, clause_end
+    # German impersonal "heißt es": the body it comes from, if the clause names it
+    # ("heißt es aus dem Ministerium", "in einer Mitteilung der Polizei"), else nobody
+    m = _IMPERSONAL_DE.match(clause)
+    if m:
+        src = _IMPERSONAL_SOURCE.search(clause, m.end())
+        name = _name_after(src.group(1)) if src else None
+        if name and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
+            name = name[:-1]  # the genitive: "des Innenministeriums" -> "Innenministerium"
+        return name, clause_end if name else 0
     # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
     m = _SAY_AT_START.match(clause)
     if m and not re.match(r"\s*(?:that|to|in|on|at|it|of)\b", clause[m.end() :], re.I):
@@ -631,6 +712,12 @@ def _before_attribution(head: str, tight: bool) -> str | None:
             # inverted: "Writes the newspaper: “…”"
             return _name_after(h[m.end(1) :].strip(" :,"))
         return _name_before(before)
+    # German "X zufolge" ("Brandt zufolge ist …", "Angaben der Polizei zufolge …")
+    zm = _ZUFOLGE.search(h)
+    if zm:
+        name = _name_after(zm.group(1))
+        if name:
+            return name
     sm = None
     for sm in _SAY_RE.finditer(h):
         pass
@@ -651,6 +738,11 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         if name and _SAY_AT_START.match(h[sm.start() :]):
             return name
     return None
+
+
+_ZUFOLGE = re.compile(
+    r"(?:^|[,;:.]\s*)(?:(?:nach\s+)?(?:den\s+)?Angaben\s+(?:der|des|von|vom)\s+)?([^,;:.]{1,60}?)\s+zufolge\b", re.I
+)
 
 
 def _sentence_head(text: str, line_start: int, open_: int, prev_close: int) -> str:
@@ -790,7 +882,10 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
 
 
 _INSIDE = re.compile(rf"[,–—]\s*(?:{_SAY})\s+(?=\S)", re.I)
-_PARA = re.compile(r"(?:^|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+(?=[A-Z])")
+_PARA = re.compile(
+    r"(?:^|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
+    r"(?=[A-Z]|(?:o|a|os|as|el|la|los|las|le|les|l['’]|der|die|den|il|lo)\s*\w)"
+)
 
 
 def _inside_attribution(quoted: str) -> str | None:
@@ -811,7 +906,30 @@ def _para_attribution(head: str) -> str | None:
     if m is None:
         return None
     name = _name_after(head[m.end() :])
+    if name and name.split()[0].lower() in _DETERMINERS and not re.search(r",\s*$", head):
+        return None  # "Para o governo do estado a solução …": no comma, no attribution
     return name if name and len(name.split()) >= 2 else None
+
+
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w’'\-]*|\d)[ \u00a0]+$")
+
+
+def _names_no_person(text: str, start: int, words: list[str]) -> bool:
+    """Whether the run of capitals ``words`` at ``start`` names something other than a
+    person, by the word before it: a preposition or a noun for a body, a work or a place
+    ("candidato de Nueva Fuerza", "del movimiento Salvación Nacional"), or, for two
+    words, an article or a number ("the Aspen Times", "19 Prozent Mehrwertsteuer")."""
+    m = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    if not m:
+        return False
+    w = m.group(1).lower()
+    if w in _BEFORE_NOT_PERSON and not (len(words) >= 3 and w in ("of", "for", "at")):
+        return True
+    return len(words) == 2 and (w.isdigit() or w in _ARTICLES)
+
+
+_ARTICLES = {"the", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einem", "einen",
+             "le", "la", "les", "el", "los", "las", "o", "os", "as"}
 
 
 def _persons(text: str) -> list[tuple[int, str]]:
@@ -822,6 +940,8 @@ def _persons(text: str) -> list[tuple[int, str]]:
         name = m.group(0)
         words = name.split()
         if len(words) >= 2 and _is_person(name) and not any(w in _NOT_NAME for w in words[:1]):
+            if _names_no_person(text, m.start(), words):
+                continue
             out.append((m.start(), name))
             surnames.add(words[-1])
         elif len(words) == 1 and name in surnames and re.search(r"(?:^|[.!?]\s|\n)$", text[max(0, m.start() - 2): m.start()]):
@@ -853,9 +973,71 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
             # "Eva Lindqvist called the result ... and said": the sentence's subject
             sent = re.split(r"[.!?]\s", head)[-1]
             name = _sentence_subject(sent)
+        if name is None and re.search(r"[,”\"»“]\s*$", head):
+            # inverted, after a comma: "…, says McLaughlin." / "…, sagt Flixbus-Manager Stenger."
+            after = re.match(r"[^.;:!?\n“”\"«»„]{1,80}", text[m.end() :])
+            cand = _name_after(after.group(0)) if after else None
+            if cand and cand[0].isupper() and (cand in after.group(0).strip(" ,") or len(cand.split()) >= 2):
+                name = cand
         if name and name.lower() not in _PRONOUNS and name[0].isupper():
             out.append((m.start(), name))
     return out
+
+
+# German reported speech: the present subjunctive ("Er habe Zugang", "das heiße nicht").
+_REPORTED_DE = re.compile(
+    r"\b(?:habe|sei|seien|werde|könne|müsse|solle|wolle|dürfe|gebe|heiße|gehe|stehe|komme|"
+    r"liege|wisse|brauche|fehle|bleibe)\b"
+)
+
+
+def _introduces(head: str) -> bool:
+    """Whether the sentence before a quote brings it: a colon, a verb of saying, or (in
+    German) reported speech."""
+    return head.rstrip().endswith(":") or bool(_SAY_RE.search(head)) or bool(_REPORTED_DE.search(head))
+
+
+# Roles that name a person, in the languages read here; "the former mayor", "el
+# corporado", "o repórter" refer to a person the text has named. (Spokespeople are left
+# out: the spokesman is not the person the story is about.)
+_PERSON_ROLES = {
+    "mayor", "reporter", "journalist", "lawyer", "candidate", "councillor", "councilman",
+    "councilwoman", "lawmaker", "legislator", "senator", "governor", "minister", "president",
+    "judge", "prosecutor", "toxicologist", "scientist", "researcher", "economist", "author",
+    "historian", "activist", "founder", "owner", "coach", "director", "professor", "doctor",
+    "repórter", "jornalista", "advogado", "advogada", "candidato", "candidata", "vereador",
+    "vereadora", "prefeito", "prefeita", "governador", "governadora", "deputado", "deputada",
+    "senador", "senadora", "ministro", "ministra", "presidente", "presidenta", "delegado",
+    "delegada", "juiz", "juíza", "promotor", "promotora", "pesquisador", "pesquisadora",
+    "cientista", "economista", "autor", "autora", "periodista", "abogado", "abogada",
+    "concejal", "concejala", "corporado", "alcalde", "alcaldesa", "gobernador", "gobernadora",
+    "diputado", "diputada", "congresista", "juez", "jueza", "fiscal", "investigador",
+    "investigadora", "científico", "científica", "toxicólogo", "toxicóloga", "journaliste",
+    "avocat", "avocate", "candidat", "candidate", "maire", "député", "députée", "sénateur",
+    "sénatrice", "ministre", "président", "présidente", "chercheur", "chercheuse",
+    "économiste", "toxicologue", "biologiste", "auteur", "autrice", "professeur",
+    "professeure", "médecin", "juge", "procureur", "procureure", "élu", "élue", "reporterin",
+    "journalistin", "anwalt", "anwältin", "kandidat", "kandidatin", "bürgermeister",
+    "bürgermeisterin", "minister", "ministerin", "politiker", "politikerin", "forscher",
+    "forscherin", "autor", "autorin", "richter", "richterin", "experte", "expertin",
+}
+_DEFINITE = {"the", "der", "die", "das", "den", "dem", "le", "la", "les", "el", "los", "las", "o", "os", "il", "lo"}
+
+
+def _is_role_description(speaker: str) -> bool:
+    """A definite description of a person by role: "the former mayor", "o repórter",
+    "la toxicologue" (not "a reporter", not "the ministry", not "der Sprecher")."""
+    words = speaker.split()
+    if not 2 <= len(words) <= 4 or any(w[:1].isupper() for w in words[1:]):
+        return False
+    det = words[0].lower()
+    role = words[-1].lower().rstrip(".,")
+    if det.startswith(("l'", "l’")) and len(words[0]) > 2:
+        det, role = "l'", words[0][2:].lower() if len(words) == 1 else role
+    if det == "a":
+        # Portuguese "a prefeita" (the), English "a reporter" (someone not named)
+        return role.endswith("a") and role in _PERSON_ROLES
+    return det in _DEFINITE | {"l'"} and role in _PERSON_ROLES
 
 
 def find_quotes(text: str) -> list[dict]:
@@ -868,6 +1050,8 @@ def find_quotes(text: str) -> list[dict]:
         return bisect.bisect_right(line_starts, pos) - 1
 
     last_named_at: tuple[int, str] | None = None
+    names = _Names(text)
+    mentions = _Mentions(text, spans, names)
     indirect = _indirect_speakers(text)
     titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
     indirect_at = [pos for pos, _ in indirect]
@@ -936,13 +1120,24 @@ def find_quotes(text: str) -> list[dict]:
                 or _persian_attribution(head, tail)
                 or _coordinated_subject(head, tail)
             )
+        if speaker is None and not continues and not is_term and _introduces(head):
+            # "Jens Berger wies die Vorwürfe zurück: „…“", "Betancourt … y dijo: “…”",
+            # "Er habe jetzt Zugang »…«": the subject of the sentence that brings the quote,
+            # before its verb of saying if it has one
+            verb = _SAY_RE.search(head)
+            speaker = mentions.first_in(sp.open - len(head), sp.open - len(head) + (verb.start() if verb else len(head)))
+            if speaker is None and _REPORTED_DE.search(head):
+                # reported speech with no person in its sentence ("Aber das heiße nicht,
+                # »…«"): the person the text is speaking of
+                c = mentions.before(sp.open)
+                speaker = c[1] if c else None
         if speaker and speaker.lower() in _PRONOUNS:
             # the last speaker named before this quote, in a quotation or in reported
             # speech; for "he"/"she" also the last person named by title ("Soon after
             # Ms. Price was elected, she said"), unless the title says the other gender
             pronoun = speaker.lower()
             def fits(name: str) -> bool:
-                if pronoun in _PERSONAL and not _is_person(name):
+                if pronoun in _PERSONAL and not _is_person(names.canonical(name, sp.open)):
                     return False  # "he" is a person, not "the ministry" or "Reuters Inc"
                 return not (pronoun == "she" and name.startswith("Mr.")) and not (
                     pronoun == "he" and name.startswith(_FEMININE_TITLES))
@@ -961,6 +1156,12 @@ def find_quotes(text: str) -> list[dict]:
             if pronoun in ("he", "she"):
                 c = _last_before(titled, titled_at, sp.open, fits)
                 if c:
+                    earlier.append(c)
+            if pronoun in _PERSONAL or pronoun in ("sie", _UNSAID):
+                # the subject of the latest sentence that names a person ("Na saída,
+                # Pacheco conversou … Ele destacou … “…”, disse.")
+                c = mentions.before(sp.open)
+                if c and fits(c[1]):
                     earlier.append(c)
             speaker = max(earlier)[1] if earlier else None
         # A paragraph that opens with a quotation continues the last speaker, also across
@@ -1010,21 +1211,21 @@ def find_quotes(text: str) -> list[dict]:
         }
         out.append(item)
         prev = item
-    names = _Names(text)
     for item in out:
         if item["speaker"]:
             item["speaker"] = names.canonical(item["speaker"], item["start"])
+            if _is_role_description(item["speaker"]):
+                # "the former mayor argued", "acrescenta o repórter", "cuestionó el
+                # corporado": the person the text is speaking of
+                c = mentions.before(item["start"])
+                if c:
+                    item["speaker"] = c[1]
         del item["_line"], item["_close"]
     return out
 
 
 # --- speakers named at their fullest ----------------------------------------------------
 
-_UPPER = "".join(chr(c) for c in range(0x41, 0x24F) if chr(c).isupper())
-# A full stop only after an initial or an abbreviated title: a name never runs over the
-# end of a sentence ("… Zweifel. Auf Geicke").
-_NAME_TOKEN = rf"(?:(?:Mr|Mrs|Ms|Dr|St|Prof|Gov|Sen|Rep|Jr|Sr)\.|[{_UPPER}]\.|[{_UPPER}](?:[\w’'\-]*[\w’'])?)"
-_NAME_PARTICLE = r"(?:von der|van der|van den|de la|de los|de|des|da|do|dos|das|del|della|di|du|van|von|al|bin|ibn)"
 _NAME_RUN_ALL = re.compile(rf"(?<![\w’'\-]){_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})*")
 # Words in front of a name that are a title or a role, not part of the name. Compound
 # titles of German end in these ("Bundesverkehrsminister", "Gesundheitsministerin").
@@ -1048,11 +1249,19 @@ _TITLE_SUFFIX = re.compile(
     r"(?:minister|ministerin|präsident|präsidentin|chef|chefin|sprecher|sprecherin|leiter|"
     r"leiterin|kanzler|kanzlerin|direktor|direktorin|vorsitzende|vorsitzender|sekretär|"
     r"sekretärin|bürgermeister|bürgermeisterin|senator|senatorin|reporter|reporterin|"
-    r"journalist|journalistin|experte|expertin|kollege|kollegin|dokumentar)$"
+    r"journalist|journalistin|experte|expertin|kollege|kollegin|dokumentar|politiker|"
+    r"politikerin|abgeordnete|abgeordneter|vorstand|gründer|gründerin|inhaber|inhaberin|"
+    r"anwalt|anwältin|richter|richterin|forscher|forscherin|ökonom|ökonomin|trainer|"
+    r"trainerin|wissenschaftler|wissenschaftlerin|mediziner|medizinerin|virologe|virologin|"
+    r"manager|managerin)$"
 )
 _LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-zà-ÿ][\w’'\-]*")
 # Words that open a run of capitals without being part of the name in it ("Laut Scheuer").
-_NAME_STOP_OPEN = {"laut", "según", "segundo", "selon", "pour", "para", "per", "für", "nach", "according"}
+_NAME_STOP_OPEN = {
+    "laut", "según", "segundo", "selon", "pour", "para", "per", "für", "nach", "according",
+    "d'après", "d’après", "conforme", "secondo", "gemäß", "mais", "aber", "doch", "dann",
+    "auch", "pero", "mas", "porém", "ma", "et", "und", "y", "e", "als", "wie", "comme", "como",
+}
 _NAME_STOP = {"for", "of", "at", "from", "with", "de", "du", "des", "del", "di", "da", "von", "bei", "für", "in", "en", "em", "no", "na", "am", "im"}
 
 
@@ -1082,7 +1291,7 @@ class _Names:
     def _is_title(self, word: str) -> bool:
         w = word.lower().rstrip(".")
         if w in _TITLE_WORDS or _TITLE_SUFFIX.search(w):
-            return True
+            return True  # ("CDU-Politiker" ends in a title too)
         if self._lower is None:
             self._lower = set(_LOWER_WORD.findall(self.text))
         # a capitalised word the text also writes in lower case is a common noun
@@ -1101,7 +1310,14 @@ class _Names:
                 continue
             if i > 0 and len(t) == 2 and t.endswith("."):
                 continue  # "Robert M. Danin": an initial inside the name
-            if self._is_title(t):
+            if i == cut and t.lower() in _DETERMINERS:
+                # "Die Stadträtin Anna Keller": an article, and the noun after it is a
+                # role when a name of two words follows
+                cut = i + 1
+                if i + 1 < len(tokens) and sum(1 for w in tokens[i + 2 :] if w.lower() not in _NAME_PARTICLES) >= 2:
+                    cut = i + 2
+                continue
+            if i >= cut and self._is_title(t):
                 cut = i + 1
         return tokens[cut:]
 
@@ -1129,7 +1345,9 @@ class _Names:
                 tokens = self._clean(m.group(0).split(), keep=1)
                 if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
                     tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
-                if len(tokens) >= 2 and not tokens[-1].endswith(".") and tokens[0].lower() not in _NAME_STOP_OPEN:
+                while tokens and tokens[0].lower() in _NAME_STOP_OPEN:
+                    tokens = tokens[1:]  # "Laut Scheuer", "D'après Anne Dubois"
+                if len(tokens) >= 2 and not tokens[-1].endswith("."):
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
 
@@ -1194,7 +1412,7 @@ class _Names:
         tail = speaker[m.end() :].strip()
         if tail:
             first = tail.split()[0].lower()
-            if tail[0] == "(" or first in ("and", "of", "for", "und", "et", "y", "e", "&", "at", "from", "with"):
+            if tail[0] == "(" or first in ("and", "of", "for", "on", "und", "et", "y", "e", "&", "at", "from", "with"):
                 # "The National Oceanic and Atmospheric Administration (NOAA)",
                 # "Economists at Castle Bank": an organisation or a role, as written
                 return speaker
@@ -1205,7 +1423,8 @@ class _Names:
         found = self._index().get(tokens[-1].rstrip("."), [])
         best = None
         for at, full in found:
-            if len(full) > len(tokens) and full[-len(tokens):] == tokens:
+            # ("De Miranda" at a sentence start is "Luis de Miranda")
+            if len(full) > len(tokens) and [w.lower() for w in full[-len(tokens):]] == [w.lower() for w in tokens]:
                 if best is None or len(full) > len(best[1]) or (at < pos and best[0] > pos):
                     best = (at, full)
         if best is not None:
@@ -1213,3 +1432,159 @@ class _Names:
         if len(tokens) == 1 and len(run) > 1:
             return " ".join(run)  # "Mr Hancock" with no first name anywhere
         return " ".join(tokens)
+
+
+# --- who a pronoun or a role refers to ----------------------------------------------------
+
+# Personal pronouns that can open a clause as its subject and stand for a person.
+_SUBJECT_PRONOUNS = {"he", "she", "er", "sie", "il", "elle", "él", "ella", "ele", "ela"}
+# A word right before a run of capitals that makes the run something other than a
+# person's name: a preposition ("the Ministry of Finance", "candidato de Colombia
+# Piensa", "die Angestellten von Gegenbauer") or a noun for a body, a work or a place
+# ("del movimiento Salvación Nacional", "the newspaper El País").
+_BEFORE_NOT_PERSON = {
+    "of", "for", "at", "from", "with", "to", "by", "in", "on", "into", "against", "de", "del",
+    "da", "do", "dos", "das", "du", "des", "della", "di", "von", "vom", "bei", "beim", "zum",
+    "zur", "aus", "für", "mit", "gegen", "en", "em", "no", "na", "nos", "nas", "à", "au", "aux",
+    "al", "dans", "sur", "chez", "par", "por", "pelo", "pela", "para", "con", "com", "avec",
+    "contra", "contre", "nel", "nella", "sul", "dal", "dalla", "über", "unter", "an", "auf",
+    "nach", "movimiento", "movimento", "mouvement", "partido", "party", "partei", "parti",
+    "partito", "empresa", "company", "firm", "firma", "grupo", "group", "gruppe", "agencia",
+    "agência", "agence", "agency", "diario", "periódico", "jornal", "journal", "newspaper",
+    "zeitung", "revista", "magazine", "fundación", "fundação", "fondation", "foundation",
+    "stiftung", "universidad", "universidade", "université", "university", "banco", "bank",
+    "coalición", "coalition", "alianza", "aliança", "alliance", "sindicato", "union",
+    "gewerkschaft", "programa", "program", "programme", "canal", "channel", "emisora", "radio",
+    "rádio", "club", "clube", "verein", "verband", "unternehmen", "konzern", "initiative",
+    "iniciativa", "plataforma", "platform", "website", "site", "sitio", "série", "serie",
+    "series", "film", "filme", "película", "libro", "livro", "livre", "book", "buch", "hotel",
+    "restaurant", "restaurante", "marca", "brand", "marque", "ciudad", "cidade", "city",
+    "ville", "stadt", "país", "pays", "country", "river", "calle", "rua", "rue", "street",
+    "avenida", "avenue",
+}
+# Capitalised words that open a sentence in the other languages without naming anyone.
+_OPENERS = {
+    "en", "el", "la", "los", "las", "un", "una", "por", "para", "con", "sin", "tras", "desde",
+    "pero", "y", "al", "del", "le", "les", "une", "dans", "pour", "mais", "et", "o", "a", "os",
+    "as", "um", "uma", "na", "no", "em", "mas", "e", "der", "die", "das", "ein", "eine", "im",
+    "am", "in", "an", "auf", "aber", "doch", "dann", "auch", "und", "als", "wie", "nach", "vor",
+    "seit", "bei", "mit", "für", "zum", "zur",
+}
+_PRONOUN_RE = re.compile(r"(?<![\w’'\-])(?:he|she|er|sie|il|elle|él|ella|ele|ela)(?![\w’'\-])")
+
+
+class _Mentions:
+    """The people a text names, sentence by sentence, outside its quotations: whom a
+    pronoun, a subject left unsaid or a role ("the former mayor", "o repórter") refers
+    to, as a careful reader takes it -- the subject of the latest sentence that has one.
+
+    A sentence's subject is the first person it names (two capitalised words or more
+    that are no body, place or work, or the surname of such a person named elsewhere) or
+    the first personal pronoun in it, which stands for the subject before it.
+    """
+
+    def __init__(self, text: str, spans: list[_Span], names: _Names):
+        masked = list(text)
+        for sp in spans:
+            for i in range(sp.start, sp.end):
+                if masked[i] != "\n":
+                    masked[i] = " "
+        self.text = text
+        self.masked = "".join(masked)
+        self.names = names
+        self._surnames: dict[str, str] | None = None
+        # (sentence start, sentence end, line, subject offset, resolved subject)
+        self.sentences: list[tuple[int, int, int, int, str | None]] = []
+        self._starts: list[int] = []
+        self._build()
+
+    def _known(self) -> dict[str, str]:
+        """Surname -> full name of the people named with two words or more."""
+        if self._surnames is None:
+            self._surnames = {}
+            for m in _NAME_RUN_ALL.finditer(self.masked):
+                name = self._person(m)
+                if name and len(name.split()) >= 2:
+                    self._surnames.setdefault(name.split()[-1], name)
+        return self._surnames
+
+    def _person(self, m: re.Match, single_ok: bool = False) -> str | None:
+        """The person a run of capitals names, or None."""
+        run = m.group(0)
+        if run.endswith(("'", "’", "'s", "’s")):
+            return None  # a possessive: "Relotius' engste Vertraute", "Netanyahu’s party"
+        tokens = self.names._clean(run.split(), keep=1)
+        while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0].lower() in _OPENERS or tokens[0] in _NOT_NAME):
+            tokens = tokens[1:]
+        if len(tokens) == len(run.split()) and _names_no_person(self.masked, m.start(), tokens):
+            return None
+        if len(tokens) >= 3 and _OF_BEFORE.search(self.masked, max(0, m.start() - 5), m.start()):
+            tokens = tokens[1:]  # "Minister in the Ministry of Finance Brian Manning"
+        if not tokens or tokens[-1].endswith("."):
+            return None
+        name = " ".join(tokens)
+        if len(tokens) >= 2:
+            return name if _is_person(name) else None
+        if single_ok and tokens[0] in self._known():
+            return self._known()[tokens[0]]
+        return None
+
+    def _build(self) -> None:
+        text, masked = self.text, self.masked
+        base = 0
+        for ln, line in enumerate(text.split("\n")):
+            start = 0
+            ends = [m.end() for m in _SENT_END.finditer(line)] + [len(line)]
+            for end in ends:
+                if end <= start:
+                    continue
+                a, b = base + start, base + end
+                self.sentences.append((a, b, ln, *self._subject(a, b)))
+                self._starts.append(a)
+                start = end
+            base += len(line) + 1
+        del masked
+
+    def _subject(self, a: int, b: int) -> tuple[int, str | None]:
+        """(offset, resolved name) of the first person or pronoun in the sentence a..b."""
+        found: list[tuple[int, str | None, bool]] = []
+        for m in _NAME_RUN_ALL.finditer(self.masked, a, b):
+            word = m.group(0).split()[0]
+            if word.lower() in _SUBJECT_PRONOUNS and " " not in m.group(0).strip():
+                found.append((m.start(), None, True))
+                break
+            name = self._person(m, single_ok=True)
+            if name:
+                found.append((m.start(), name, False))
+                break
+        p = _PRONOUN_RE.search(self.masked, a, b)
+        if p:
+            found.append((p.start(), None, True))
+        if not found:
+            return -1, None
+        pos, name, pronoun = min(found)
+        if pronoun:
+            prior = self.before(pos, lines_back=2)
+            return pos, prior[1] if prior else None
+        return pos, self.names.canonical(name, pos) if name else None
+
+    def before(self, pos: int, lines_back: int = 2) -> tuple[int, str] | None:
+        """The subject of the latest sentence ending before ``pos`` that has one, in the
+        paragraph of ``pos`` or the ``lines_back`` before it."""
+        k = bisect.bisect_right(self._starts, pos) - 1
+        if k < 0:
+            return None
+        line = self.sentences[k][2]
+        while k >= 0:
+            a, b, ln, at, name = self.sentences[k]
+            if ln < line - lines_back:
+                return None
+            if name and at < pos:
+                return at, name
+            k -= 1
+        return None
+
+    def first_in(self, a: int, b: int) -> str | None:
+        """The first person named (or pronoun, resolved) between ``a`` and ``b``."""
+        at, name = self._subject(a, b)
+        return name
