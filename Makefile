@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test replaywebpage test-slow test-chaos test-scale test-server-cpu test-datasette1 bench bench-browser install browser java clean
+.PHONY: demo test replaywebpage test-slow test-chaos test-scale test-server-cpu test-datasette1 wacz-venv test-wacz-auth pywb-venv test-pywb bench bench-browser install browser java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -71,6 +71,23 @@ test-datasette1: $(DS1_STAMP)
 	$(DS1_VENV)/bin/python -c "import datasette.version as v, sys; print('datasette', v.__version__); sys.exit(not v.__version__.startswith('1.'))"
 	$(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_datasette.py
 
+# py-wacz with authsign, the reference verifier of signed WACZ packages, in a venv of its own:
+# authsign pins older libraries (cryptography, FastAPI, pydantic) than the project's.
+WACZ_VENV ?= .venv-wacz
+WACZ_STAMP := $(WACZ_VENV)/.installed
+
+$(WACZ_STAMP):
+	$(PY) -m venv $(WACZ_VENV)
+	$(WACZ_VENV)/bin/pip install -q --upgrade pip
+	$(WACZ_VENV)/bin/pip install -q 'wacz[signing]>=0.5' uvicorn
+	touch $(WACZ_STAMP)
+
+wacz-venv: $(WACZ_STAMP)
+
+# Signed WACZ exports checked by `wacz validate --verify-auth` (issue 15).
+test-wacz-auth: $(STAMP) $(WACZ_STAMP)
+	WACZ_VENV=$(WACZ_VENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_wacz_signing.py
+
 # SIGKILL at random points of every write command, 200 times (issue 14): nothing
 # acknowledged lost, no process left behind, verify --all passes after.
 test-chaos: $(STAMP)
@@ -84,4 +101,4 @@ bench-browser: $(STAMP) browser
 	$(BIN)/python bench/bench_browser.py --pages 100
 
 clean:
-	rm -rf $(VENV) $(DS1_VENV) demo .pytest_cache .cache
+	rm -rf $(VENV) $(DS1_VENV) $(WACZ_VENV) $(PYWB_VENV) demo .pytest_cache .cache

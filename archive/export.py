@@ -6,7 +6,8 @@ CDXJ lines are ``<SURT key> <14-digit timestamp> {json}`` with the fields pywb's
 
 A WACZ (1.1.1) holds ``archive/*.warc.gz``, ``indexes/index.cdx``, ``pages/pages.jsonl``,
 ``datapackage.json`` (SHA-256 and size of every file) and ``datapackage-digest.json``
-(the SHA-256 of ``datapackage.json``, signed with Ed25519 when a key is given). The whole
+(the SHA-256 of ``datapackage.json``, with ``signedData`` as the WACZ signing spec defines
+it when a signer is given: see :mod:`archive.provenance.waczauth`). The whole
 store exports its files unchanged; ``--page`` and ``--citation`` export only the records
 needed, by copying their exact gzip members (independent members concatenate into a
 valid WARC) after a new ``warcinfo`` record, so every digest and ledger entry still
@@ -40,10 +41,14 @@ from archive.warc.reader import Found, iter_records
 from archive.warc.record import http_head_end, read_record_bytes
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
     from archive.storage import Blob
     from archive.store import Store
+
+# Makes ``signedData`` for the package hash ("sha256:<hex>") and its ``created`` date:
+# archive.provenance.waczauth.AnonymousSigner or DomainSigner.
+WaczSigner = Callable[[str, str], dict]
 
 WACZ_VERSION = "1.1.1"
 INDEX_RECORD_TYPES = ("response", "revisit", "resource", "metadata")
@@ -366,7 +371,7 @@ def _pages(store: "Store", rows: list) -> list[dict]:
 
 
 def export_wacz(store: "Store", target: str | Path, page: str | None = None,
-                citation: str | None = None, private_key: "Ed25519PrivateKey | None" = None,
+                citation: str | None = None, signer: WaczSigner | None = None,
                 title: str | None = None,
                 progress: "Callable[[str, int, int], None] | None" = None) -> dict:
     """Write a WACZ of the whole store, one page's captures, or one citation's evidence.
@@ -425,17 +430,16 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         warcs = {}
         for n in store.warcs.list_files():
             warcs[n] = None  # copied from disk, unchanged
-    return _write_wacz(store, Path(target), warcs, rows, extra, private_key, title, main_url, main_ts,
+    return _write_wacz(store, Path(target), warcs, rows, extra, signer, title, main_url, main_ts,
                        progress)
 
 
 def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], rows: list,
-                extra: dict[str, bytes], private_key, title, main_url, main_ts,
+                extra: dict[str, bytes], signer: WaczSigner | None, title, main_url, main_ts,
                 progress: "Callable[[str, int, int], None] | None" = None) -> dict:
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     resources = []
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     with tempfile.TemporaryDirectory() as tdir:
@@ -463,6 +467,9 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
                                   *sorted(extra.items())]:
                     zf.writestr(zipfile.ZipInfo(arc, _zip_time()), data, compress_type=zipfile.ZIP_DEFLATED)
                     resources.append(_resource(arc, data))
+                # Dated once the WARC files are in: a timestamp authority's time must fall
+                # within minutes of it, however long a large store took to package.
+                created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
                 package = {"profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
                            "created": created, "software": SOFTWARE,
                            "title": title or "archive-store export"}
@@ -474,15 +481,15 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
                             compress_type=zipfile.ZIP_DEFLATED)
                 package_hash = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
                 digest: dict[str, object] = {"path": "datapackage.json", "hash": package_hash}
-                if private_key is not None:
-                    digest["signedData"] = _signed_data(package_hash, created, private_key)
+                if signer is not None:
+                    digest["signedData"] = signer(package_hash, created)
                 zf.writestr(zipfile.ZipInfo("datapackage-digest.json", _zip_time()),
                             json.dumps(digest, indent=2).encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
     return {"path": str(target), "files": [r["path"] for r in resources],
-            "records": index.count(b"\n"), "signed": private_key is not None}
+            "records": index.count(b"\n"), "signed": signer is not None}
 
 
 def _zip_time() -> tuple:
@@ -502,45 +509,30 @@ def _resource(arc: str, data: bytes | Path) -> dict:
     return {"name": os.path.basename(arc).lower(), "path": arc, "hash": f"sha256:{digest}", "bytes": size}
 
 
-def _signed_data(hash_: str, created: str, private_key: "Ed25519PrivateKey") -> dict:
-    """WACZ signing block (auth spec fields), with an Ed25519 signature over the hash."""
-    import base64
+def verify_wacz_signature(path: str | Path, public_key: "EllipticCurvePublicKey | None" = None) -> dict:
+    """Check a WACZ's ``datapackage-digest.json``: its hash of ``datapackage.json``, that
+    ``signedData`` signs that hash with the package's ``created`` date, and the signature
+    (either form of the WACZ signing spec, see
+    :func:`archive.provenance.waczauth.verify_signed_data`; with ``public_key``, an
+    anonymous signature must be by that key). Returns the result of ``verify_signed_data``
+    with these checks first; a package signed any other way is not ``ok``."""
+    from archive.provenance.waczauth import verify_signed_data
 
-    from cryptography.hazmat.primitives import serialization
-
-    from archive.provenance.keys import key_id, public_pem, sign
-
-    pub = private_key.public_key()
-    der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return {"hash": hash_, "created": created, "software": SOFTWARE,
-            "signature": sign(private_key, hash_.encode("ascii")),
-            "publicKey": base64.b64encode(der).decode("ascii"), "signatureAlgorithm": "Ed25519",
-            "keyId": key_id(pub), "publicKeyPem": public_pem(pub)}
-
-
-def verify_wacz_signature(path: str | Path, public_key: "Ed25519PublicKey | None" = None) -> bool:
-    """Check a WACZ's ``datapackage-digest.json`` signature (Ed25519) and hash.
-
-    A package signed with another algorithm (Webrecorder's signing service uses ECDSA) is
-    not verified here: False.
-    """
-    import base64
-
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    from archive.provenance.keys import verify_signature
-
-    with zipfile.ZipFile(path) as zf:
-        package = zf.read("datapackage.json")
-        digest = json.loads(zf.read("datapackage-digest.json"))
-    if digest.get("hash") != "sha256:" + hashlib.sha256(package).hexdigest():
-        return False
-    signed = digest.get("signedData")
-    if not signed or signed.get("hash") != digest["hash"]:
-        return False
-    key = public_key or serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
-    if not isinstance(key, Ed25519PublicKey):
-        return False
-    return verify_signature(key, signed["hash"].encode("ascii"), signed.get("signature") or "")
-
+    try:
+        with zipfile.ZipFile(path) as zf:
+            package_bytes = zf.read("datapackage.json")
+            digest = json.loads(zf.read("datapackage-digest.json"))
+        package = json.loads(package_bytes)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{path}: not a readable WACZ with a datapackage-digest.json ({exc})") from None
+    hash_ = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
+    signed = digest.get("signedData") or {}
+    first = [("hash of datapackage.json", digest.get("hash") == hash_),
+             ("signedData signs that hash", bool(signed) and signed.get("hash") == hash_),
+             ("signedData created is the package's",
+              bool(signed) and signed.get("created") == package.get("created"))]
+    result = (verify_signed_data(signed, public_key) if signed
+              else {"ok": False, "form": None, "checks": [], "signer": {}})
+    result["checks"] = first + result["checks"]
+    result["ok"] = result["ok"] and all(ok for _, ok in first)
+    return result

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from click.testing import CliRunner
 
 from archive.provenance import ledger
@@ -17,7 +18,7 @@ from archive.capture.http import Fetcher
 from archive.provenance.cite import cite
 from archive.cli.export import export_cli
 from archive.export import export_wacz, surt_key, verify_wacz_signature
-from archive.provenance.keys import generate_private_key, write_key_pair
+from archive.provenance.waczauth import AnonymousSigner
 from archive.site import publish_edition
 from archive.store import Store
 
@@ -51,14 +52,14 @@ def filled(tmp_path, site):
 def test_wacz_passes_the_reference_validator(filled, tmp_path, kind):
     store, c, urls = filled
     target = tmp_path / f"{kind}.wacz"
-    key = generate_private_key()
+    key = ec.generate_private_key(ec.SECP384R1())
     args = {"page": {"page": urls[0]}, "citation": {"citation": c["id"]}, "store": {}}[kind]
-    export_wacz(store, target, private_key=key, **args)
+    export_wacz(store, target, signer=AnonymousSigner(key), **args)
     result = validate(target)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation succeeded" in result.stdout
-    assert verify_wacz_signature(target, key.public_key())
-    assert not verify_wacz_signature(target, generate_private_key().public_key())
+    assert verify_wacz_signature(target, key.public_key())["ok"]
+    assert not verify_wacz_signature(target, ec.generate_private_key(ec.SECP384R1()).public_key())["ok"]
     with zipfile.ZipFile(target) as zf:
         names = zf.namelist()
         assert {"datapackage.json", "datapackage-digest.json", "indexes/index.cdx", "pages/pages.jsonl"} <= set(names)
@@ -117,12 +118,11 @@ def test_wacz_round_trip_into_a_fresh_store(filled, tmp_path):
 
 def test_export_cli(filled, tmp_path):
     store, c, urls = filled
-    keys = tmp_path / "keys"
-    write_key_pair(keys)
     runner = CliRunner()
     common = ["--db", str(store.db_path), "--warcs", str(store.warcs_dir)]
     r = runner.invoke(export_cli, ["wacz", str(tmp_path / "x.wacz"), "--citation", c["id"],
-                                   "--key", str(keys / "archive-signing.key"), *common], catch_exceptions=False)
+                                   "--sign-key", str(tmp_path / "keys" / "wacz.key"), *common],
+                      catch_exceptions=False)
     assert r.exit_code == 0 and "signed" in r.output
     r = runner.invoke(export_cli, ["wacz", str(tmp_path / "y.wacz"), "--citation", "c-nope", *common],
                       catch_exceptions=False)
@@ -215,19 +215,27 @@ def _hand_signed_wacz(path: Path, private_key, signature: str) -> Path:
     return path
 
 
-def test_wacz_signed_with_another_algorithm_is_not_verified(tmp_path):
-    """Webrecorder's signing service signs with ECDSA P-256; only Ed25519 is checked here, so
-    such a package is reported unverified, not a crash."""
+def test_wacz_signed_another_way_is_reported_unverified_not_a_crash(tmp_path):
+    """The spec's anonymous form is ECDSA with an r||s signature (WebCrypto's encoding). Our
+    former Ed25519 packages and a DER-encoded ECDSA signature are reported not ok."""
     import base64
 
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
     from archive.provenance.keys import sign
 
-    ed = generate_private_key()
-    assert verify_wacz_signature(_hand_signed_wacz(tmp_path / "ed.wacz", ed, lambda d: sign(ed, d)))
+    ed = Ed25519PrivateKey.generate()
+    result = verify_wacz_signature(_hand_signed_wacz(tmp_path / "ed.wacz", ed, lambda d: sign(ed, d)))
+    assert result["ok"] is False and ("publicKey is an ECDSA key", False) in result["checks"]
     p256 = ec.generate_private_key(ec.SECP256R1())
-    ecdsa = _hand_signed_wacz(tmp_path / "ecdsa.wacz", p256, lambda d: base64.b64encode(
+    der = _hand_signed_wacz(tmp_path / "der.wacz", p256, lambda d: base64.b64encode(
         p256.sign(d, ec.ECDSA(hashes.SHA256()))).decode("ascii"))
-    assert verify_wacz_signature(ecdsa) is False
+    assert verify_wacz_signature(der)["ok"] is False
+
+    def raw(d: bytes) -> str:
+        r, s_ = decode_dss_signature(p256.sign(d, ec.ECDSA(hashes.SHA256())))
+        return base64.b64encode(r.to_bytes(32, "big") + s_.to_bytes(32, "big")).decode("ascii")
+
+    assert verify_wacz_signature(_hand_signed_wacz(tmp_path / "raw.wacz", p256, raw))["ok"] is True

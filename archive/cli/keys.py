@@ -21,7 +21,7 @@ from archive.provenance.keys import (
 
 @click.group("keys")
 def keys_cli():
-    """Ed25519 signing keys for the ledger head and for WACZ exports."""
+    """Ed25519 signing keys for the ledger head (WACZ exports sign with their own ECDSA key: `export wacz --sign`)."""
 
 
 @keys_cli.command("generate")
