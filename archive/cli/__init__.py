@@ -355,7 +355,8 @@ def _version_texts(conn, page: str) -> dict:
 @store_options
 @json_option
 @handle_errors
-def diff(url, from_, to, kinds, db, warcs, as_json):
+def diff(url: str, from_: str | None, to: str | None, kinds: tuple[str, ...], db: str, warcs: str,
+         as_json: bool) -> None:
     """Changes between versions of a page: figures, sentences, quotes, title.
 
     Without --from/--to, every change between consecutive versions. Figure and quote
@@ -400,8 +401,8 @@ def diff(url, from_, to, kinds, db, warcs, as_json):
                 key = (ch.pop("from_version"), ch.pop("to_version"))
                 grouped.setdefault(key, []).append(ch)
             pairs = [(k[0], k[1], v) for k, v in sorted(grouped.items())]
-            texts = _version_texts(store.conn, page)
-            texts = {(a, b): (texts.get(a), texts.get(b)) for a, b, _ in pairs}
+            by_version = _version_texts(store.conn, page)
+            texts = {(a, b): (by_version.get(a), by_version.get(b)) for a, b, _ in pairs}
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         for v_from, v_to, changes in pairs:
             sorted_ = organize(changes, *texts.get((v_from, v_to), (None, None)))

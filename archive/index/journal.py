@@ -45,7 +45,7 @@ import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import offload, schema
@@ -79,6 +79,8 @@ ARCHIVE_SUFFIXES = STORE_SUFFIXES
 STREAM_OVER = 16 * 1024 * 1024   # records larger than this are streamed, not encoded in memory
 INDEX_WINDOW = 64                # records read ahead of indexing, to look their ids up at once
 ROW_BATCH = 256                  # capture rows written with one executemany
+
+_Self = TypeVar("_Self", bound="Journal")   # so that ``with Store(...) as s`` gives a Store
 
 
 class Journal:
@@ -194,7 +196,7 @@ class Journal:
             self.warcs.close(seal=self.remote is not None)
         self.conn.close()
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(self, *exc) -> None:

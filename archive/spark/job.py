@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Iterable, Iterator
 
 
 def spark_schema(table: str):
@@ -94,7 +95,7 @@ def run(source: str, out: str, fail_once: str | None = None, page_partitions: in
                .union(hosts.map(lambda uh: (uh[0], ("host", uh[1]))))
                .groupByKey(numPartitions=parts))
 
-    def per_page(item):
+    def per_page(item: tuple[str, Iterable[tuple[str, dict]]]) -> Iterator[tuple[str, dict]]:
         page, tagged = item
         parts_: dict[str, list] = {"capture": [], "snapshot": [], "text": [], "quote": [], "figure": [], "host": []}
         for kind, row in tagged:

@@ -43,6 +43,12 @@ _CHECK_STATUS = {"unchanged": "unchanged", "present": "unchanged", "changed": "c
                  "removed": "removed", "gone": "gone"}
 
 
+def _check_status(check: dict) -> str | None:
+    """A live check's status as the page words it ("present" is "unchanged")."""
+    status = check.get("status")
+    return _CHECK_STATUS.get(status, status) if status is not None else None
+
+
 def human_time(iso: str | None, with_time: bool = True) -> str:
     """An ISO 8601 UTC time as a reader writes it.
 
@@ -118,7 +124,7 @@ def live_state(cited_at: str | None, cited_version: int | None, versions: list[d
            "now": None, "source": None}
     if seen:
         newest = seen[-1]
-        status = status_of[newest["version"]]
+        status: str | None = status_of[newest["version"]]
         out.update(checked_at=newest.get("last_captured_at"), source="capture",
                    now=now_of.get(newest["version"]) if status == "changed" else None)
         if not _later_than(newest.get("last_captured_at"), cited_at):
@@ -134,10 +140,10 @@ def live_state(cited_at: str | None, cited_version: int | None, versions: list[d
     if checks:
         last = checks[0]
         if _later_than(last.get("checked_at"), out["checked_at"]) or out["checked_at"] is None:
-            status = _CHECK_STATUS.get(last.get("status"), last.get("status"))
+            status = _check_status(last)
             since = last.get("checked_at")
             for c in checks:  # newest first: the start of the current run of this status
-                if _CHECK_STATUS.get(c.get("status"), c.get("status")) != status:
+                if _check_status(c) != status:
                     break
                 since = c.get("checked_at")
             if status == "unchanged":

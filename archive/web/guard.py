@@ -7,6 +7,7 @@ Archived bytes are hostile input (RELIABILITY.md, "Serving archived HTML").
 from __future__ import annotations
 
 import re
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from datasette.utils.asgi import Response
@@ -67,7 +68,7 @@ def adhoc_sql(scope: dict) -> str | None:
     return None
 
 
-def asgi_wrapper():
+def asgi_wrapper() -> Callable[[Any], Any]:
     """The ASGI middleware (returned by the plugin's ``asgi_wrapper`` hook)."""
     import asyncio
 

@@ -90,8 +90,8 @@ def _archive_db(datasette) -> Any:
     return dbs[0]
 
 
-def _paths(datasette) -> tuple[Path, Path]:
-    """(database path, warcs directory) per the rules in the module docstring."""
+def _paths(datasette) -> tuple[Path, str | Path]:
+    """(database path, warcs directory or s3:// URL) per the rules in the module docstring."""
     db_path = Path(_archive_db(datasette).path)
     config = datasette.plugin_config(PLUGIN) or {}
     warcs = os.environ.get("ARCHIVE_WARCS") or config.get("warcs") or db_path.parent / "warcs"
@@ -100,7 +100,7 @@ def _paths(datasette) -> tuple[Path, Path]:
     return db_path, Path(warcs)
 
 
-def _store(db_path: Path, warcs: Path) -> Store:
+def _store(db_path: Path, warcs: str | Path) -> Store:
     """A Store per worker thread: sqlite connections are not shared between threads."""
     stores = getattr(_local, "stores", None)
     if stores is None:
@@ -1037,8 +1037,9 @@ async def raw_memento(datasette, request, key: str) -> Response:
     # only its bytes come from the original.
     headers["Link"] = (_memento_link(u, abs_, row["url"]) + f', <{abs_(u.raw(row["record_id"]))}>; '
                        f'rel="memento"; datetime="{http_date(row["captured_at"])}"')
-    if http_date(row["captured_at"]):
-        headers["Memento-Datetime"] = http_date(row["captured_at"])
+    memento_datetime = http_date(row["captured_at"])
+    if memento_datetime:
+        headers["Memento-Datetime"] = memento_datetime
     status = row["status"] or orig["status"] or 200
     if 300 <= status < 400 and (row["redirect_to"] or orig["redirect_to"]):
         target = urljoin(row["url"], row["redirect_to"] or orig["redirect_to"])

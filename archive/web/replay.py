@@ -282,6 +282,7 @@ def page_document(source: ReplaySource, key: str, cid: str | None = None) -> tup
     row = source.capture(key)
     if row is None:
         raise LookupError(f"no capture {key}")
+    dom: sqlite3.Row | None
     if row["record_type"] == "resource" and row["url"].startswith("urn:dom:"):
         dom, page_row = row, source.capture(row["request_record_id"]) or row
     else:
@@ -377,7 +378,8 @@ class ReplayApp:
         path = path.split("?", 1)[0]
         try:
             if path.startswith("/page/"):
-                cid = (parse_qs(query).get("cite") or [None])[0]
+                cites = parse_qs(query).get("cite")
+                cid = cites[0] if cites else None
                 body, _ = page_document(self.source, unquote(path[len("/page/"):]), cid)
                 return 200, body, "text/html; charset=utf-8"
             m = re.match(r"^/(res|go)/(\d{14})/(.+)$", path)
