@@ -651,7 +651,7 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     if m:
         src = _IMPERSONAL_SOURCE.search(clause, m.end())
         name = _name_after(src.group(1)) if src else None
-        if name and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
+        if name and src and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
             name = name[:-1]  # the genitive: "des Innenministeriums" -> "Innenministerium"
         return name, clause_end if name else 0
     # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
@@ -977,7 +977,7 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
             # inverted, after a comma: "…, says McLaughlin." / "…, sagt Flixbus-Manager Stenger."
             after = re.match(r"[^.;:!?\n“”\"«»„]{1,80}", text[m.end() :])
             cand = _name_after(after.group(0)) if after else None
-            if cand and cand[0].isupper() and (cand in after.group(0).strip(" ,") or len(cand.split()) >= 2):
+            if cand and after and cand[0].isupper() and (cand in after.group(0).strip(" ,") or len(cand.split()) >= 2):
                 name = cand
         if name and name.lower() not in _PRONOUNS and name[0].isupper():
             out.append((m.start(), name))
