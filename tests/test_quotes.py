@@ -236,3 +236,41 @@ def test_english_pronouns_and_roles_refer_to_the_subject_before():
     text = ("Spitler is cautious, says Zhang Wei. The array is growing fast, says Nora Quinn. "
             "“That’s where the telescope is really going to shine,” she says.")
     assert speakers(text) == ["Nora Quinn"]
+
+
+def test_unattributed_quote_takes_the_speaker_named_after_it_in_its_paragraph():
+    # a fragment, then the same person's words "added" in the same paragraph (French)
+    text = ("Deux Français ont été blessés au Pérou, a déclaré lundi le ministre de l'Intérieur. "
+            "Les secours cherchent toujours «plus de trente randonneurs» disparus. "
+            "«Nous ne lâcherons rien», a ajouté Paul Girard.")
+    assert speakers(text) == ["Paul Girard", "Paul Girard"]
+    # a quote that opens a paragraph whose next sentence names its speaker
+    text = ('"We want to cut the demand for imported goods in the luxury sectors." '
+            "Moss reminded senators that the tax on luxury food had been raised.")
+    assert speakers("Finance minister Carl Moss spoke on Monday.\n" + text) == ["Carl Moss"]
+    # a quote in the next paragraph that names nobody continues the speaker before
+    text = ("Director Rosa Lind warned that “the next wave will come from the south.”\n"
+            "However, with two million people yet to get a first dose, the gaps “will keep the region at risk.”")
+    assert speakers(text) == ["Rosa Lind", "Rosa Lind"]
+    # but a sentence where someone else is said to speak keeps its quote unattributed
+    text = "Critics called the plan “a reckless gamble with our money”. “We disagree,” said Mayor Tom Hale."
+    assert speakers(text)[0] != "Tom Hale"
+
+
+def test_bodies_named_at_their_fullest():
+    text = ("Ontem o Supremo Tribunal Federal (STF) recebeu o ministro. "
+            'Por meio de nota, o Supremo afirmou que as tropas estão "comprometidas com a democracia do país". '
+            '"O encontro foi cordial e produtivo", diz o comunicado do STF.')
+    assert speakers(text) == ["Supremo Tribunal Federal", "Supremo Tribunal Federal"]
+    text = ("El diario consultó a la Alcaldía de Soacha sobre el caso. "
+            "“El contrato se cumple sin ninguna irregularidad”, escribió la Alcaldía.")
+    assert speakers(text) == ["Alcaldía de Soacha"]
+    assert speakers("Buyers included “doctors, lawyers and officers of every rank”, the FBI release states.") == ["FBI"]
+
+
+def test_names_and_roles_after_a_quotation():
+    # a particle inside the name; a name and its role with the verb left out
+    assert speakers("“We are ready,” said Anne des Roches, the museum’s director.") == ["Anne des Roches"]
+    assert speakers("“Our agents will keep watch on the coast,” Mario Diaz, Director of the Marine Branch.") == ["Mario Diaz"]
+    # Spanish "llamó a X “…”": the subject of the verb that names it
+    assert speakers("El jurista Pablo Nieto llamó a la ciudad “un lugar al margen de la ley”.") == ["Pablo Nieto"]

@@ -91,7 +91,7 @@ _SAY_OTHER = (
     "räumt ein|gibt zu|gab zu|ergänzen|erklären|betonen|warnen|antwortete|antwortet|"
     "entgegnete|entgegnet|kommentierte|kommentiert|behauptete|behauptet|verriet|verrät|"
     "bilanzierte|bilanziert|appellierte|appelliert|beschrieb|beschreibt|versprach|verspricht|"
-    "sagten|erklärten|betonten|schrieben|teilte mit|teilt mit|teilten mit|wies zurück|"
+    "sagten|erklärten|betonten|schrieben|nannte|nennt|bezeichnete|bezeichnet|teilte mit|teilt mit|teilten mit|wies zurück|"
     "weist zurück|fügt hinzu|fügten hinzu|"
     # fr
     "dit|déclare|déclaré|affirme|affirmé|explique|expliqué|ajoute|ajouté|précise|précisé|"
@@ -105,7 +105,7 @@ _SAY_OTHER = (
     "relevé|signale|signalé|soutient|soutenu|argumente|argumenté|disait|expliquait|ajoutait|"
     "déclarait|affirmait|s'inquiète|s’inquiète|assène|asséné|rétorque|rétorqué|réplique|"
     "répliqué|renchérit|constate|constaté|jugé|avoue|avoué|admet|admis|plaide|plaidé|"
-    "lâche|lâché|souffle|soufflé|tempère|tempéré|répète|répété|reprend|repris|"
+    "lâche|lâché|souffle|soufflé|tempère|tempéré|répète|répété|reprend|repris|qualifie|qualifié|"
     # es
     "dijo|dice|afirmó|afirma|señaló|señala|explicó|explica|aseguró|asegura|indicó|agregó|"
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
@@ -116,6 +116,7 @@ _SAY_OTHER = (
     "explicaba|añadía|aseguraba|dijeron|afirmaron|señalaron|explicaron|advierte|"
     "corroboró|replicó|recordó|narró|aseveró|acotó|zanjó|justificó|alertó|confesó|"
     "ironizó|bromeó|reclamó|agregaron|destaca|subraya|apunta|recuerda|concluye|sostiene|"
+    "llamó|calificó|definió|"
     # pt
     "disse|diz|afirmou|declarou|explicou|acrescentou|acrescenta|ressaltou|ressalta|"
     "destacou|disseram|afirmaram|contou|relatou|escreveu|completou|observou|avaliou|"
@@ -125,7 +126,7 @@ _SAY_OTHER = (
     "ponderou|sublinhou|esclareceu|justificou|assegurou|detalhou|respondeu|informa|aponta|"
     "lembra|destaca|pondera|conclui|reconheceu|reconhece|admite|disparou|"
     "desabafou|brincou|emendou|prosseguiu|continuou|narrou|assinalou|mencionou|comunicou|"
-    "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|"
+    "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|chamou|classificou|qualificou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
@@ -215,7 +216,7 @@ _TITLES = {
     "Father", "Sister", "Councillor", "Commissioner", "Inspector", "Detective", "Officer",
 }
 # Words a name may contain in lower case: "Ursula von der Leyen", "Omar al-Bashir".
-_NAME_PARTICLES = {"de", "da", "del", "der", "den", "di", "du", "la", "le", "van", "von", "bin", "al", "ibn", "y"}
+_NAME_PARTICLES = {"de", "da", "del", "der", "den", "di", "du", "des", "dos", "la", "le", "van", "von", "bin", "al", "ibn", "y"}
 # A noun phrase after "said"/"according to" stops at these words.
 _NP_STOP = {
     "in", "on", "at", "during", "after", "before", "when", "while", "who", "which", "that",
@@ -543,9 +544,27 @@ def _is_title_case_phrase(words: str) -> bool:
     return _ORG_WORDS.search(words) is not None
 
 
+# Words of time between an inverted verb and its subject: "a déclaré jeudi le ministre",
+# "dijo ayer el alcalde", "disse ontem o prefeito", "sagte am Montag der Minister".
+_TIME_AFTER_VERB = re.compile(
+    r"^(?:(?:am|on|le|el|este|esta|neste|nesta|ce|cette|this|last|dieser|diesen|am)\s+)?"
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|hier|aujourd['’]hui|lunes|martes|"
+    r"miércoles|jueves|viernes|sábado|domingo|ayer|hoy|segunda(?:-feira)?|terça(?:-feira)?|"
+    r"quarta(?:-feira)?|quinta(?:-feira)?|sexta(?:-feira)?|ontem|hoje|montag|dienstag|mittwoch|"
+    r"donnerstag|freitag|samstag|sonntag|gestern|heute|yesterday|today|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|soir|matin|noche|mañana|tarde|manhã|abend|morgen)\b[,]?\s+",
+    re.I,
+)
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
+    while True:
+        t = _TIME_AFTER_VERB.match(s)
+        if not t or t.end() >= len(s):
+            break
+        s = s[t.end() :]
     words = _words_before(s)
     if not words:
         return None
@@ -606,6 +625,7 @@ _SAY_AT_START = re.compile(
     rf"^\s*(?:also\s+|then\s+|later\s+|(?:a|ha|han|hat|ont|hanno|tem|a-t-(?:il|elle))\s+)?({_SAY})\b[,]?\s*", re.I
 )
 _ACCORDING_START = re.compile(rf"^\s*{_ACCORDING_WORDS}\s+", re.I)
+_NAME_AND_ROLE = re.compile(rf"^\s*({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*,\s*[^,]{{3,90}}$")
 _IMPERSONAL_DE = re.compile(r"^\s*(?:heißt|hieß)\s+es\b")
 _IMPERSONAL_SOURCE = re.compile(
     r"\b(?:aus|von|vom|bei|beim|seitens|in|im)\s+(?:(?:der|dem|den|einer|einem)\s+)?"
@@ -651,7 +671,7 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
     if m:
         src = _IMPERSONAL_SOURCE.search(clause, m.end())
         name = _name_after(src.group(1)) if src else None
-        if name and src and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
+        if src and name and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
             name = name[:-1]  # the genitive: "des Innenministeriums" -> "Innenministerium"
         return name, clause_end if name else 0
     # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
@@ -670,18 +690,33 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         name = _name_after(clause[m.end() :])
         if name:
             return name, clause_end
+    # a name and its role with the verb left out: "“…,” Augusto Reyes, Director of the Branch."
+    m = _NAME_AND_ROLE.match(clause)
+    if m and _is_person(m.group(1)) and not _SAY_RE.search(clause):
+        return m.group(1), clause_end
     # "Maria Lopez said", "she added", "the ministry said in a statement", appositives
     for sm in _SAY_RE.finditer(clause):
         before = clause[: sm.start()]
         if len(before.split()) > 16:
             break
-        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+        if sm.group(0).lower() in _CALL_VERBS:
             continue
         name = _name_before(before)
         if name:
             return name, clause_end
         break
     return None, 0
+
+
+# Verbs that name what was said rather than bring a quotation ("called it “a disaster”").
+_CALL_VERBS = {
+    "call", "calls", "called", "describe", "describes", "described", "llamó", "calificó",
+    "definió", "chamou", "classificou", "qualificou", "qualifie", "qualifié", "nannte", "nennt",
+    "bezeichnete", "bezeichnet",
+}
+
+
+_CALL_RE = re.compile(r"\b(?:" + "|".join(sorted(_CALL_VERBS, key=len, reverse=True)) + r")\b", re.I)
 
 
 def _coordinated_subject(head: str, tail: str) -> str | None:
@@ -726,7 +761,7 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         return _name_after(m.group(1)) if m else None
     # the first verb whose subject is a name wins (the subject precedes the verb)
     for sm in _SAY_RE.finditer(h):
-        if sm.group(0).lower() in ("call", "calls", "called", "describe", "describes", "described"):
+        if sm.group(0).lower() in _CALL_VERBS:
             name = _name_before(h[: sm.start()])
             if name:
                 return name
@@ -859,7 +894,13 @@ _ORG_WORDS = re.compile(
     r"Government|Inc|Corp|Company|Association|Foundation|Institute|Bank|Party|News|Times|"
     r"Post|Service|Commission|Organi[sz]ation|Cent(?:er|re)|Network|Group|Board|Authority|"
     r"Ministerium|Ministère|Ministerio|Ministério|Alcaldía|Prefeitura|Regierung|Polizei|"
-    r"Gobierno|Governo|Gouvernement|Initiative|Report|Bureau|Administration)\b"
+    r"Gobierno|Governo|Gouvernement|Initiative|Report|Bureau|Administration|Tribunal|Tribunale|"
+    r"Gericht|Cour|Corte|Senado|Senate|Sénat|Senat|Congress|Congreso|Congresso|Parliament|"
+    r"Parlement|Parlamento|Bundestag|Câmara|Cámara|Chambre|Assembly|Asamblea|Assembleia|"
+    r"Assemblée|Federal|Nacional|National|Stiftung|Fundación|Fundação|Fondation|Gobernación|"
+    r"Municipio|Município|Procuraduría|Fiscalía|Policía|Polícia|Army|Ejército|Exército|Armée|"
+    r"Union|Unión|União|Agence|Agencia|Agência|Instituto|Institut|Universidad|Universidade|"
+    r"Université|Universität|Hospital|Hôpital|Klinik|Banco|Banque|Ministro|Secretaría|Secretaria)\b"
 )
 
 
@@ -968,20 +1009,68 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
         lo = max(0, m.start() - 80)
         line_start = text.rfind("\n", lo, m.start()) + 1 or lo
         head = text[max(line_start, lo) : m.start()]
-        name = _name_before(head) if head.strip() else None
+        name = None
+        if re.search(r",\s*(?:(?:a|ha|han|ont|hat|tem)\s+)?$", head):
+            # inverted, after a comma: "…, says McLaughlin.", "…, a déclaré jeudi le
+            # ministre" -- before an appositive subject ("Maria Lopez, a nurse, said")
+            after = re.match(r"[^.;:!?\n“”\"«»„]{1,80}", text[m.end() :])
+            cand = _name_after(after.group(0)) if after else None
+            if after and cand and cand.lower() not in _PRONOUNS and (cand[0].isupper() or cand.split()[0].lower() in _DETERMINERS):
+                name = cand
+        if name is None:
+            name = _name_before(head) if head.strip() else None
         if name is None and re.search(r"\band\s*$", head):
             # "Eva Lindqvist called the result ... and said": the sentence's subject
             sent = re.split(r"[.!?]\s", head)[-1]
             name = _sentence_subject(sent)
-        if name is None and re.search(r"[,”\"»“]\s*$", head):
-            # inverted, after a comma: "…, says McLaughlin." / "…, sagt Flixbus-Manager Stenger."
-            after = re.match(r"[^.;:!?\n“”\"«»„]{1,80}", text[m.end() :])
-            cand = _name_after(after.group(0)) if after else None
-            if cand and after and cand[0].isupper() and (cand in after.group(0).strip(" ,") or len(cand.split()) >= 2):
-                name = cand
         if name and name.lower() not in _PRONOUNS and name[0].isupper():
             out.append((m.start(), name))
     return out
+
+
+def _fill_forward(text: str, out: list[dict], indirect: list[tuple[int, str]], line_starts: list[int],
+                  mentions: _Mentions) -> None:
+    """An unattributed quotation in a sentence with no verb of saying takes the speaker
+    the paragraph names after it: the next attributed quotation («…» personnes. «…», a
+    ajouté Laurent Fabius) or the next named subject of a verb of saying ("“…” Manning
+    reminded senators that …"). Failing that, a quotation of four words or more in a
+    paragraph that names nobody before it continues the speaker of the paragraph before
+    ("However, …, vaccination gaps “will keep our region at risk.”")."""
+    indirect_at = [p for p, _ in indirect]
+    for i, item in enumerate(out):
+        if item["speaker"] is not None or item["is_term"]:
+            continue
+        ln = item["_line"]
+        line_start = line_starts[ln]
+        line_end = line_starts[ln + 1] - 1 if ln + 1 < len(line_starts) else len(text)
+        sent_start = line_start
+        for m in _SENT_END.finditer(text, line_start, item["start"]):
+            sent_start = m.end()
+        if _ends_sentence(item["text"]):
+            sent_end = item["_close"]
+        else:
+            after = _SENT_END.search(text, item["_close"], line_end)
+            sent_end = after.end() if after else line_end
+        sentence = text[sent_start:item["start"]] + " " + text[item["_close"]:sent_end]
+        if _SAY_RE.search(sentence) or _CALL_RE.search(sentence):
+            continue  # someone else is said to speak in it, or to call it so
+        later = next((o for o in out[i + 1 :] if o["_line"] == ln and o["speaker"] and not o["is_term"]), None)
+        if later is not None:
+            item["speaker"] = later["speaker"]
+            continue
+        k = bisect.bisect_right(indirect_at, item["end"])
+        if k < len(indirect) and indirect[k][0] < line_end:
+            item["speaker"] = indirect[k][1]
+            continue
+        before = [o for o in out[:i] if o["_line"] in (ln, ln - 1) and not o["is_term"]]
+        if (
+            before
+            and before[-1]["_line"] == ln - 1
+            and before[-1]["speaker"]
+            and len(item["text"].split()) > 3
+            and mentions.first_in(line_start, item["start"]) is None
+        ):
+            item["speaker"] = before[-1]["speaker"]
 
 
 # German reported speech: the present subjunctive ("Er habe Zugang", "das heiße nicht").
@@ -1211,6 +1300,7 @@ def find_quotes(text: str) -> list[dict]:
         }
         out.append(item)
         prev = item
+    _fill_forward(text, out, indirect, line_starts, mentions)
     for item in out:
         if item["speaker"]:
             item["speaker"] = names.canonical(item["speaker"], item["start"])
@@ -1269,6 +1359,19 @@ _NAME_STOP = {"for", "of", "at", "from", "with", "de", "du", "des", "del", "di",
 _AFTER_OF = re.compile(rf"(?:^|\s)(?:of|for|at)\s+({_NAME_TOKEN}(?:[ \u00a0]+{_NAME_TOKEN}){{2,}})$")
 
 _OF_BEFORE = re.compile(r"\b(?:of|for|at)\s+$")
+
+
+# A document and the body it comes from: "the DOJ release", "o comunicado do STF", "a
+# statement from the ministry", "la nota de la Alcaldía".
+_DOCUMENT_OF = re.compile(
+    r"^(?:the|a|an|o|um|a|el|la|un|una|le|un|une|der|die|das|eine|ein)?\s*"
+    r"(?:(?P<pre>[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*)\s+)?"
+    r"(?:release|statement|report|note|letter|filing|communiqué|comunicado|nota|informe|relatório|"
+    r"rapport|déclaration|declaración|declaração|Mitteilung|Erklärung|Bericht|Pressemitteilung|"
+    r"Stellungnahme)"
+    r"(?:\s+(?:of|from|by|do|da|dos|das|de|del|de la|des|du|de l['’]|der|des|von|vom)\s+"
+    r"(?P<post>(?:the\s+|la\s+|el\s+|le\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*))?$"
+)
 
 
 class _Names:
@@ -1386,6 +1489,34 @@ class _Names:
 
     def canonical(self, speaker: str, pos: int) -> str:
         """``speaker`` named at its fullest (see the class doc)."""
+        named = self._body(speaker, pos)
+        if named != speaker:
+            return named
+        return self._canonical(speaker, pos)
+
+    def _body(self, speaker: str, pos: int) -> str:
+        """A body named at its fullest: the one behind its document ("the DOJ release",
+        "o comunicado do STF" -> "DOJ", "STF"), an acronym the text spells out
+        ("Supremo Tribunal Federal (STF)"), a short name the text gives in full ("la
+        Alcaldía" -> "Alcaldía de Medellín", "o Supremo" -> "Supremo Tribunal Federal")."""
+        doc = _DOCUMENT_OF.match(speaker)
+        if doc and (doc.group("pre") or doc.group("post")):
+            speaker = doc.group("pre") or doc.group("post")
+        if re.fullmatch(r"[A-Z][A-Z&]{1,7}", speaker):
+            spelled = re.search(rf"((?:[{_UPPER}][\w’'\-]*[ \u00a0]+(?:(?:of|for|and|de|do|da|dos|das|del|des|du|der|für|on)[ \u00a0]+)*)+)\({speaker}\)", self.text)
+            return spelled.group(1).strip() if spelled else speaker
+        words = speaker.split()
+        if 2 <= len(words) <= 3 and words[0].lower() in _ARTICLES and all(w[:1].isupper() for w in words[1:]):
+            core = " ".join(words[1:])
+            full = None
+            for fm in re.finditer(rf"(?<![\w’'\-]){re.escape(core)}(?:[ \u00a0]+(?:(?:de|del|da|do|dos|das|of|for|des|du|der|von)[ \u00a0]+)?[{_UPPER}][\w’'\-]+)+", self.text):
+                if full is None or fm.start() < pos and len(fm.group(0)) > len(full):
+                    full = fm.group(0)
+            if full and not _is_person(full):
+                return full
+        return speaker
+
+    def _canonical(self, speaker: str, pos: int) -> str:
         m = None
         for cand in _NAME_RUN_ALL.finditer(speaker):
             m = cand
