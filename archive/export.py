@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from archive import SOFTWARE
@@ -235,7 +235,7 @@ def cdxj_lines(paths: Iterable[tuple[Path | Blob, str]]) -> list[str]:
     return lines
 
 
-def export_cdxj(store: "Store", out: io.TextIOBase) -> int:
+def export_cdxj(store: "Store", out: TextIO) -> int:
     """Write the CDXJ index of every file in the store; returns the number of lines."""
     lines = cdxj_lines((store.warcs.source(n), n) for n in store.warcs.all_files())
     for line in lines:

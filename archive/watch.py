@@ -579,13 +579,12 @@ class Watcher:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
         def handler(signum, _frame):
             self.stop()
-            signal.signal(signum, defaults[signum])
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
 
-        old = {s: signal.signal(s, handler) for s in defaults}
+        old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield
         finally:
