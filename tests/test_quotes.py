@@ -274,3 +274,21 @@ def test_names_and_roles_after_a_quotation():
     assert speakers("“Our agents will keep watch on the coast,” Mario Diaz, Director of the Marine Branch.") == ["Mario Diaz"]
     # Spanish "llamó a X “…”": the subject of the verb that names it
     assert speakers("El jurista Pablo Nieto llamó a la ciudad “un lugar al margen de la ley”.") == ["Pablo Nieto"]
+
+
+def test_subjects_of_participles_roles_and_parenthetical_pronouns():
+    # "accused X of arguing “…”": the subject of the sentence said it was argued
+    text = "Sen. Ann Bell of Ohio quickly accused Hale of arguing “the city would be better off without any buses.”"
+    assert speakers(text) == ["Ann Bell"]
+    # "Pour la toxicologue, « … »" inside a paragraph: the person named with that role
+    text = ("« Le risque n'est pas le danger », précise la toxicologue Claire Morel.\nLe pilote Marc Roux vole "
+            "depuis vingt ans. Pour la toxicologue, « interdire un produit pour son danger est absurde. »")
+    assert speakers(text) == ["Claire Morel", "Claire Morel"]
+    # "he continued," in the sentence before a quotation that names nobody
+    text = ('Finance minister Carl Moss spoke last.\nAt the same time, he continued, taxes on bread were cut. '
+            '"That is one way we can ease the strain on families without raising every price."')
+    assert speakers(text) == ["Carl Moss"]
+    # "the Israeli election" is no mention of a person, even when "Arab Israeli" looks like a name
+    text = ("Ben Shaw warned the voters. The first comments on the Israeli election came from the party, "
+            "which said that Arab Israeli voters were “coming out in droves to the polls.”")
+    assert speakers(text) != ["Arab Israeli"]

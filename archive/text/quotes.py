@@ -73,7 +73,8 @@ _SAY_STEMS = (
     "was quoted as saying|is quoted as saying|were quoted as saying|remember|remembers|remembered|"
     "describe|describes|described|reflect|reflects|reflected|"
     "has been quoted as saying|have been quoted as saying|had been quoted as saying|"
-    "remind|reminds|reminded|make clear|makes clear|made clear|retort|retorts|retorted"
+    "remind|reminds|reminded|make clear|makes clear|made clear|retort|retorts|retorted|"
+    "arguing|claiming|stating|insisting|noting|explaining|declaring"
 )
 # Verbs of saying of the other languages the extractor reads (German, French, Spanish,
 # Portuguese, Italian), as a reporter writes them next to a quotation: "sagte",
@@ -924,7 +925,7 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
 
 _INSIDE = re.compile(rf"[,–—]\s*(?:{_SAY})\s+(?=\S)", re.I)
 _PARA = re.compile(
-    r"(?:^|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
+    r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
     r"(?=[A-Z]|(?:o|a|os|as|el|la|los|las|le|les|l['’]|der|die|den|il|lo)\s*\w)"
 )
 
@@ -966,7 +967,7 @@ def _names_no_person(text: str, start: int, words: list[str]) -> bool:
     w = m.group(1).lower()
     if w in _BEFORE_NOT_PERSON and not (len(words) >= 3 and w in ("of", "for", "at")):
         return True
-    return len(words) == 2 and (w.isdigit() or w in _ARTICLES)
+    return len(words) <= 2 and (w.isdigit() or w in _ARTICLES)
 
 
 _ARTICLES = {"the", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einem", "einen",
@@ -1026,6 +1027,11 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
         if name and name.lower() not in _PRONOUNS and name[0].isupper():
             out.append((m.start(), name))
     return out
+
+
+_PRONOUN_SAY = re.compile(
+    rf"(?<![\w’'\-])(?:[Hh]e|[Ss]he|[Ee]r|[Ii]l|[Ee]lle|[Ee]le|[Ee]la|[Éé]l|[Ee]lla)\s+(?:also\s+|then\s+)?(?P<verb>{_SAY})\b"
+)
 
 
 def _fill_forward(text: str, out: list[dict], indirect: list[tuple[int, str]], line_starts: list[int],
@@ -1142,6 +1148,12 @@ def find_quotes(text: str) -> list[dict]:
     names = _Names(text)
     mentions = _Mentions(text, spans, names)
     indirect = _indirect_speakers(text)
+    # "he continued", "ele afirmou": the person the pronoun stands for speaks there too
+    for pm in _PRONOUN_SAY.finditer(text):
+        c = mentions.before(pm.start())
+        if c:
+            indirect.append((pm.start("verb"), c[1]))
+    indirect.sort()
     titled = [(m.start(), _strip_not_name(m.group(0))) for m in _TITLED_NAME.finditer(text)]
     indirect_at = [pos for pos, _ in indirect]
     persons = _persons(text)
@@ -1483,7 +1495,7 @@ class _Names:
         if not 2 <= len(words) <= 4 or words[0].lower() not in _DETERMINERS:
             return None
         role = words[-1].rstrip(".,")
-        if not role or not self._is_title(role) and role.lower() not in _ROLE_NOUNS:
+        if not role or not (self._is_title(role) or role.lower() in _ROLE_NOUNS or role.lower() in _PERSON_ROLES):
             return None
         return self._by_role(role, pos)
 
@@ -1648,6 +1660,7 @@ class _Mentions:
         while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0].lower() in _OPENERS or tokens[0] in _NOT_NAME):
             tokens = tokens[1:]
         if len(tokens) == len(run.split()) and _names_no_person(self.masked, m.start(), tokens):
+            # ("the Israeli election" is no mention of someone surnamed Israeli)
             return None
         if len(tokens) >= 3 and _OF_BEFORE.search(self.masked, max(0, m.start() - 5), m.start()):
             tokens = tokens[1:]  # "Minister in the Ministry of Finance Brian Manning"
