@@ -88,6 +88,22 @@ wacz-venv: $(WACZ_STAMP)
 test-wacz-auth: $(STAMP) $(WACZ_STAMP)
 	WACZ_VENV=$(WACZ_VENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_wacz_signing.py
 
+# pywb, the reference replay tool, in a venv of its own (it pins older libraries than ours):
+# it replays every capture of a demo store from its WARC files (issue 15).
+PYWB_VENV ?= .venv-pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed
+
+$(PYWB_STAMP):
+	$(PY) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install -q --upgrade pip
+	$(PYWB_VENV)/bin/pip install -q 'pywb>=2.8'
+	touch $(PYWB_STAMP)
+
+pywb-venv: $(PYWB_STAMP)
+
+test-pywb: $(STAMP) $(PYWB_STAMP)
+	PYWB_VENV=$(PYWB_VENV) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_pywb_replay.py
+
 # SIGKILL at random points of every write command, 200 times (issue 14): nothing
 # acknowledged lost, no process left behind, verify --all passes after.
 test-chaos: $(STAMP)

@@ -48,7 +48,7 @@ from archive.site import publish_edition
 from archive.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-WACZ_VENV = Path(os.environ.get("WACZ_VENV", ROOT / ".venv-wacz"))
+WACZ_VENV = ROOT / os.environ.get("WACZ_VENV", ".venv-wacz")  # relative to the checkout
 WACZ = WACZ_VENV / "bin" / "wacz"
 PASSAGE = "More than 2,300 homes were evacuated overnight"
 DOMAIN = "archive.test"
