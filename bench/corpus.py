@@ -13,6 +13,7 @@ Generated files are cached under ``bench/out/`` (git-ignored).
 Run::
 
     python bench/corpus.py --pages 2000          # build (or reuse) and print the path
+    python bench/corpus.py --pages 2000 --algo sha1   # the same pages, SHA-1 digests
     python bench/corpus.py serve --pages 1000    # serve pages on 127.0.0.1, print base URL
 """
 
@@ -313,11 +314,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pages", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--algo", choices=sorted(WRITERS), default="sha256", help="digest algorithm of the WARC")
     args = ap.parse_args(argv)
     if args.command == "serve":
         serve(args.pages, args.seed, args.port)
     else:
-        print(corpus_path(args.pages, args.seed))
+        print(corpus_path(args.pages, args.seed, algo=args.algo))
 
 
 if __name__ == "__main__":
