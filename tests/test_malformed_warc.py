@@ -302,6 +302,39 @@ def test_digest_encodings_all_verify(tmp_path):
         assert _fixity_of(sub, warc_record(payload=BODY, block=block, block_digest=label)) == "ok", label
 
 
+def _sha1_label(data: bytes) -> str:
+    import base64
+    import hashlib
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+@pytest.mark.parametrize("spelling", ["sha1", "SHA-1"])
+@pytest.mark.parametrize("tamper", ["none", "block", "payload"])
+def test_sha1_digests_are_checked_with_sha1(tmp_path, spelling, tamper):
+    # As wget, warcio and Heritrix write them: both digests SHA-1, checked against the
+    # SHA-1 the reader computes beside the SHA-256 the index keeps.
+    block = http_block(BODY)
+    payload = BODY
+    block_label = _sha1_label(block if tamper != "block" else block + b"x")
+    payload_label = _sha1_label(payload if tamper != "payload" else payload + b"x")
+    raw = warc_record(payload=BODY, block=block, block_digest=block_label.replace("sha1", spelling, 1),
+                      payload_digest=payload_label.replace("sha1", spelling, 1))
+    assert _fixity_of(tmp_path, raw) == ("ok" if tamper == "none" else "failed")
+
+
+def test_the_reader_hashes_each_part_once_in_each_declared_algorithm(tmp_path):
+    import hashlib
+    block = http_block(BODY)
+    path = tmp_path / "d.warc.gz"
+    path.write_bytes(gz(warc_record(payload=BODY, block=block, block_digest=_sha1_label(block))))
+    (item,) = items(path)
+    rec = item.record
+    assert rec.known_sha256 == {"block": hashlib.sha256(block).hexdigest(),
+                                "payload": hashlib.sha256(BODY).hexdigest()}
+    # the block's SHA-1 (declared), not the payload's (its digest is SHA-256 here)
+    assert rec.known_digests == {("sha1", "block"): hashlib.sha1(block).hexdigest()}
+
+
 def test_revisit_digest_is_never_a_pass(tmp_path):
     raw = warc_record("revisit", block=b"HTTP/1.1 200 OK\r\n\r\n", payload=BODY,
                       drop=("WARC-Block-Digest",),

@@ -107,6 +107,8 @@ class _Digests:
             value = self.hexdigest(algo, "block")   # a resource: the payload is the block
         elif algo == "sha256" and part in rec.known_sha256:
             value = rec.known_sha256[part]   # hashed by the reader, for exactly these bytes
+        elif (algo, part) in rec.known_digests:
+            value = rec.known_digests[(algo, part)]
         else:
             data = rec.block if part == "block" else rec.payload if part == "payload" \
                 else _raw_http_body(rec)

@@ -338,17 +338,24 @@ def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, i
 
 
 _CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d{1,12})[ \t]*\r\n", re.IGNORECASE)
+_DECLARED = re.compile(rb"\r\nWARC-(Block|Payload)-Digest:[ \t]*([A-Za-z0-9-]{2,12}):", re.IGNORECASE)
+# What the hashing thread computes besides SHA-256 when a record declares it (hashlib
+# releases the GIL for each, so this overlaps the parsing and indexing).
+_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512, "md5": hashlib.md5}
 
-Hashed = tuple[int, int, str, int, "str | None"]
+# (block start, block end, {algorithm: hex} of the block, payload start, {algorithm: hex}
+# of the payload or None)
+Hashed = tuple[int, int, "dict[str, str]", int, "dict[str, str] | None"]
 
 
 def _hash_spans(raw: bytes) -> Hashed | None:
-    """SHA-256 of what is probably the block and the HTTP payload of a record:
-    ``(block start, block end, block hex, payload start, payload hex)``.
+    """The digests of what is probably the block and the HTTP payload of a record: SHA-256
+    (the store's names for them) and the algorithm of each digest the record declares
+    (a ``sha1:`` label is checked against a SHA-1), each part hashed once per algorithm.
 
     Run on the reader's hashing thread, where hashing (which releases the GIL) overlaps
     the parsing and indexing on the other core. It only guesses where the parts lie;
-    :func:`_parse_member` uses a hash only if the parser put that part at exactly the
+    :func:`_parse_member` uses a digest only if the parser put that part at exactly the
     same bytes, and otherwise the indexer hashes the part itself.
     """
     head_end = raw.find(b"\r\n\r\n")
@@ -361,13 +368,22 @@ def _hash_spans(raw: bytes) -> Hashed | None:
     end = start + int(m.group(1))
     if end > len(raw):
         return None
+    block_algos = ["sha256"]
+    payload_algos = ["sha256"]
+    for d in _DECLARED.finditer(raw, 0, head_end + 2):
+        algo = d.group(2).decode("ascii").lower().replace("-", "")
+        algos = block_algos if d.group(1)[0] in b"Bb" else payload_algos
+        if algo in _ALGORITHMS and algo not in algos:
+            algos.append(algo)
     view = memoryview(raw)
-    block = hashlib.sha256(view[start:end]).hexdigest()
+    block_view = view[start:end]
+    block = {a: _ALGORITHMS[a](block_view).hexdigest() for a in block_algos}
     body_at = raw.find(b"\r\n\r\n", start, end)
     if body_at < 0 or b"application/http" not in raw[:head_end].lower():
         return start, end, block, -1, None
     body_at += 4
-    return start, end, block, body_at, hashlib.sha256(view[body_at:end]).hexdigest()
+    body_view = view[body_at:end]
+    return start, end, block, body_at, {a: _ALGORITHMS[a](body_view).hexdigest() for a in payload_algos}
 
 
 _malloc_trim: Any = None
@@ -395,9 +411,9 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashe
     except WarcFormatError as exc:
         return Problem(offset, exc.reason)
     if hashed is not None and rec.spans is not None and rec.spans[:2] == hashed[:2]:
-        rec.known_sha256["block"] = hashed[2]
+        _know(rec, "block", hashed[2])
         if hashed[4] is not None and rec.spans[2] == hashed[3]:
-            rec.known_sha256["payload"] = hashed[4]
+            _know(rec, "payload", hashed[4])
     assert rec.spans is not None   # parse_record always places the block
     rest = raw[rec.spans[1]:]   # after the block
     warnings = []
@@ -412,6 +428,14 @@ def _parse_member(raw: bytes, path: str, offset: int, length: int, hashed: Hashe
         return Problem(offset, f"Content-Length does not match the record: {extra} bytes "
                                "follow the block")
     return Found(offset, length, rec, warnings)
+
+
+def _know(rec: ParsedRecord, part: str, digests: dict[str, str]) -> None:
+    for algo, hexdigest in digests.items():
+        if algo == "sha256":
+            rec.known_sha256[part] = hexdigest
+        else:
+            rec.known_digests[(algo, part)] = hexdigest
 
 
 def _trailer_warning(trailer: bytes) -> str:

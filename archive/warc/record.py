@@ -43,6 +43,8 @@ class ParsedRecord:
     # SHA-256 hex of "block" / "payload" computed by whoever read the bytes (the import
     # reader hashes on its own thread) for exactly the spans above.
     known_sha256: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Likewise in the other algorithms a record's digests declare: (algorithm, part) -> hex.
+    known_digests: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     _by_name: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     def headers_by_name(self) -> dict[str, str]:
