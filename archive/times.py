@@ -29,6 +29,11 @@ def warc_date(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# A WARC date in UTC, to the second or the microsecond (what nearly every writer puts);
+# years before 1000 take the general path, which writes them unpadded.
+_WARC_DATE = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?Z", re.ASCII)
+
+
 def iso_date(value: str | None) -> str | None:
     """A WARC/ARC date as sortable ISO 8601 UTC with microseconds.
 
@@ -36,10 +41,21 @@ def iso_date(value: str | None) -> str | None:
     '2014-01-03T03:03:21.000000Z'
     >>> iso_date("20080430204825")
     '2008-04-30T20:48:25.000000Z'
+    >>> iso_date("2026-11-25T03:36:57.123456Z"), iso_date("2026-02-30T00:00:00Z")
+    ('2026-11-25T03:36:57.123456Z', '2026-02-30T00:00:00Z')
     """
     if not value:
         return None
     v = value.strip()
+    m = _WARC_DATE.fullmatch(v)
+    if m:
+        # Already UTC and in the index's form but for the fraction: checked, not re-formatted
+        # (an import reads one per record).
+        try:
+            datetime.fromisoformat(v[:19])
+        except ValueError:
+            return v
+        return f"{v[:19]}.{v[20:26] if len(v) > 20 else '000000'}Z"
     try:
         if v.isdigit() and len(v) >= 8:
             dt = datetime.strptime(v[:14].ljust(14, "0"), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)

@@ -71,5 +71,8 @@ def canonical_url(url: str) -> str:
     port = parts.port
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = parts.path or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    query = parts.query
+    if query:
+        query = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)],
+                          doseq=True)
+    return urlunsplit((scheme, netloc, path, query, ""))

@@ -103,6 +103,10 @@ def decompress_member(data: bytes, path: str = "", offset: int = 0) -> bytes:
     return out
 
 
+_MANDATORY = {"warc-type": "WARC-Type", "warc-record-id": "WARC-Record-ID", "warc-date": "WARC-Date",
+              "content-length": "Content-Length"}
+
+
 def parse_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
     """Parse decompressed record bytes into headers, block and HTTP payload."""
     head_end = raw.find(b"\r\n\r\n")
@@ -113,21 +117,27 @@ def parse_record(raw: bytes, path: str = "", offset: int = 0) -> ParsedRecord:
     if not version.startswith("WARC/"):
         raise WarcFormatError(f"not a WARC record (first line {version[:40]!r})", path, offset)
     headers = []
+    by_name: dict[str, str] = {}   # headers_by_name(), filled here in the same pass
     for line in lines[1:]:
-        if ":" not in line:
+        k, sep, v = line.partition(":")
+        if not sep:
             raise WarcFormatError(f"malformed WARC header line {line[:60]!r}", path, offset)
-        k, _, v = line.partition(":")
-        headers.append((k.strip(), v.strip()))
-    rec = ParsedRecord(warc_headers=headers, block=b"", declared_length=-1, version=version)
-    for required in ("WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length"):
-        if rec.header(required) is None:
-            raise WarcFormatError(f"missing mandatory header {required}", path, offset)
+        k = k.strip()
+        v = v.strip()
+        headers.append((k, v))
+        low = k.lower()
+        if low not in by_name:
+            by_name[low] = v
+    rec = ParsedRecord(warc_headers=headers, block=b"", declared_length=-1, version=version, _by_name=by_name)
+    for required in ("warc-type", "warc-record-id", "warc-date", "content-length"):
+        if required not in by_name:
+            raise WarcFormatError(f"missing mandatory header {_MANDATORY[required]}", path, offset)
     try:
-        clen = int(rec.header("Content-Length") or "")
+        clen = int(by_name["content-length"])
         if clen < 0:
             raise ValueError
     except ValueError:
-        raise WarcFormatError(f"bad Content-Length {rec.header('Content-Length')!r}", path, offset) from None
+        raise WarcFormatError(f"bad Content-Length {by_name['content-length']!r}", path, offset) from None
     rec.declared_length = clen
     block = raw[head_end + 4:head_end + 4 + clen]
     if len(block) < clen:
@@ -189,10 +199,11 @@ def _parse_http(rec: ParsedRecord, path: str, offset: int) -> int:
     if rec.record_type != "request" and len(parts) >= 2 and parts[1].isdigit():
         rec.http_status = int(parts[1])
         rec.http_reason = parts[2] if len(parts) > 2 else ""
+    headers = rec.http_headers
     for line in lines[1:]:
-        if ":" in line:
-            k, _, v = line.partition(":")
-            rec.http_headers.append((k.strip(), v.strip()))
+        k, sep, v = line.partition(":")
+        if sep:
+            headers.append((k.strip(), v.strip()))
     body = block[body_at:]
     te = ",".join(v for k, v in rec.http_headers if k.lower() == "transfer-encoding").lower()
     if "chunked" in te:
