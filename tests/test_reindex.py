@@ -189,6 +189,48 @@ def test_the_fast_schema_check_knows_every_migration():
     assert tuple(m.name for m in MIGRATIONS._migrations) == MIGRATION_NAMES
 
 
+def _schema_of(db) -> dict:
+    con = sqlite3.connect(db)
+    return {"master": con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall(),
+            "meta": con.execute("SELECT * FROM _meta ORDER BY key").fetchall(),
+            "migrations": con.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall(),
+            "fts": con.execute("SELECT * FROM texts_fts_config").fetchall()}
+
+
+def test_the_schema_script_of_a_new_index_is_what_the_migrations_make_now():
+    """archive/index/new_index.py is generated: after a change to TABLES or to a migration,
+    run `python -m archive.index.migrations`."""
+    from archive.index.migrations import NEW_INDEX_FILE, new_index_source
+
+    assert NEW_INDEX_FILE.read_text() == new_index_source()
+
+
+def test_a_new_index_gets_the_schema_of_the_migrations_in_one_script(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from archive.index import new_index
+    from archive.index.db import open_db
+    from archive.index.migrations import migrate
+    from archive.index.schema import connect, pending_migrations
+
+    # the way every new store takes: without sqlite-utils
+    out = subprocess.run([sys.executable, "-c", "import sys\nfrom archive.index.db import open_db\n"
+                          f"c = open_db({str(tmp_path / 'fast.db')!r})\n"
+                          "print('sqlite_utils' in sys.modules)"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    # the migrations themselves, on another new index
+    slow = connect(tmp_path / "slow.db")
+    migrate(slow, tmp_path / "slow.db")
+    slow.close()
+    assert _schema_of(tmp_path / "fast.db") == _schema_of(tmp_path / "slow.db")
+    assert pending_migrations(open_db(tmp_path / "fast.db")) == []
+    # statements made for another TABLES are not replayed: the migrations run instead
+    monkeypatch.setattr(new_index, "TABLES_SHA", "another schema")
+    open_db(tmp_path / "other.db").close()
+    assert _schema_of(tmp_path / "other.db") == _schema_of(tmp_path / "slow.db")
+
+
 def test_a_column_declared_later_is_added_to_an_index_that_has_had_every_migration(tmp_path):
     """Adding a column to TABLES is enough: an index opened after that gains it."""
     from archive.index import schema
