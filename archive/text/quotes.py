@@ -1139,6 +1139,8 @@ def find_quotes(text: str) -> list[dict]:
     """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
     spans = _spans(text)
     out: list[dict] = []
+    if not spans:
+        return out
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line_of(pos: int) -> int:
@@ -1636,19 +1638,24 @@ class _Mentions:
         self.masked = "".join(masked)
         self.names = names
         self._surnames: dict[str, str] | None = None
-        # (sentence start, sentence end, line, subject offset, resolved subject)
-        self.sentences: list[tuple[int, int, int, int, str | None]] = []
+        # (sentence start, sentence end, paragraph); subjects are found when first asked
+        self.sentences: list[tuple[int, int, int]] = []
         self._starts: list[int] = []
+        self._subjects: dict[int, tuple[int, str | None]] = {}
         self._build()
 
     def _known(self) -> dict[str, str]:
         """Surname -> full name of the people named with two words or more."""
         if self._surnames is None:
             self._surnames = {}
-            for m in _NAME_RUN_ALL.finditer(self.masked):
-                name = self._person(m)
-                if name and len(name.split()) >= 2:
-                    self._surnames.setdefault(name.split()[-1], name)
+            for last, found in self.names._index().items():
+                for _, tokens in found:
+                    while tokens and (tokens[0].lower() in _OPENERS or tokens[0] in _NOT_NAME):
+                        tokens = tokens[1:]  # "Am Abend" names nobody
+                    name = " ".join(tokens)
+                    if len(tokens) >= 2 and _is_person(name):
+                        self._surnames.setdefault(last, name)
+                        break
         return self._surnames
 
     def _person(self, m: re.Match, single_ok: bool = False) -> str | None:
@@ -1674,20 +1681,25 @@ class _Mentions:
         return None
 
     def _build(self) -> None:
-        text, masked = self.text, self.masked
         base = 0
-        for ln, line in enumerate(text.split("\n")):
+        for ln, line in enumerate(self.text.split("\n")):
             start = 0
             ends = [m.end() for m in _SENT_END.finditer(line)] + [len(line)]
             for end in ends:
                 if end <= start:
                     continue
-                a, b = base + start, base + end
-                self.sentences.append((a, b, ln, *self._subject(a, b)))
-                self._starts.append(a)
+                self.sentences.append((base + start, base + end, ln))
+                self._starts.append(base + start)
                 start = end
             base += len(line) + 1
-        del masked
+
+    def _subject_of(self, k: int) -> tuple[int, str | None]:
+        """(offset, resolved name) of sentence ``k``'s subject, found once."""
+        if k not in self._subjects:
+            a, b, _ = self.sentences[k]
+            self._subjects[k] = (-1, None)  # (while it is being found)
+            self._subjects[k] = self._subject(a, b)
+        return self._subjects[k]
 
     def _subject(self, a: int, b: int) -> tuple[int, str | None]:
         """(offset, resolved name) of the first person or pronoun in the sentence a..b."""
@@ -1708,7 +1720,7 @@ class _Mentions:
             return -1, None
         pos, name, pronoun = min(found)
         if pronoun:
-            prior = self.before(pos, lines_back=2)
+            prior = self.before(a, lines_back=2)  # (the sentences before this one)
             return pos, prior[1] if prior else None
         return pos, self.names.canonical(name, pos) if name else None
 
@@ -1720,9 +1732,10 @@ class _Mentions:
             return None
         line = self.sentences[k][2]
         while k >= 0:
-            a, b, ln, at, name = self.sentences[k]
+            ln = self.sentences[k][2]
             if ln < line - lines_back:
                 return None
+            at, name = self._subject_of(k)
             if name and at < pos:
                 return at, name
             k -= 1
