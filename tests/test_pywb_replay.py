@@ -169,3 +169,49 @@ def test_pywb_indexes_no_citation_watch_or_ledger_record_as_a_capture(demo, pywb
             assert not (line.get("mime") or "").startswith(OWN_TYPES), (url, line)
         seen += len(lines)
     assert seen >= len(urls)
+
+
+@pytest.mark.browser
+def test_pywb_renders_the_browser_capture_with_its_script_styles_and_images(demo, pywb):
+    """The script-rendered article, replayed by pywb in Chromium (pywb's rewriting mode):
+    the article's own script runs and fetches its JSON from the archive, the stylesheet and
+    the images come from the WARC files, and no request leaves pywb's origin."""
+    from archive.capture.browser import browser_available, find_chromium
+    from archive.demo import SCRIPTED_PASSAGE
+
+    _, result = demo
+    sc = result["scripted_citation"]
+    if sc is None:
+        pytest.skip(f"the demo captured no page with a browser: {browser_available()}")
+    from playwright.sync_api import sync_playwright
+
+    origin = pywb.rsplit("/", 1)[0]
+    elsewhere: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda r: None if r.url.startswith((origin, "data:", "blob:", "about:"))
+                    else elsewhere.append(r.url))
+            page.goto(f"{pywb}/{cdx_timestamp(sc['captured_at'])}/{sc['url']}")
+            frame = None
+            for _ in range(240):  # pywb frames the page under its banner; find the page's frame
+                for f in page.frames:
+                    try:
+                        if "mp_/" in f.url and SCRIPTED_PASSAGE in f.evaluate("document.body ? document.body.innerText : ''"):
+                            frame = f
+                    except Exception:  # the frame navigated while we asked
+                        pass
+                if frame is not None:
+                    break
+                page.wait_for_timeout(250)
+            assert frame is not None, "pywb did not render the script-written article"
+            assert frame.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 239, 230)"
+            hero = frame.evaluate("[...document.images].filter(i => i.src.includes('/static/hero.png'))"
+                                  ".map(i => i.complete && i.naturalWidth)")
+            assert hero == [320], hero
+            if os.environ.get("PYWB_SHOT"):
+                page.screenshot(path=os.environ["PYWB_SHOT"])
+        finally:
+            browser.close()
+    assert elsewhere == [], elsewhere
