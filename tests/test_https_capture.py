@@ -21,8 +21,15 @@ from cryptography.x509.oid import NameOID
 
 from archive.capture import http as capture_http
 from archive.provenance.cite import cite, verify_citation
-from archive.site import SiteServer, demo_content, publish_scripted, render_article, scripted_story
+from archive.site import (
+    SiteServer,
+    demo_content,
+    publish_scripted,
+    render_article,
+    scripted_story,
+)
 from archive.warc.record import load_record
+
 
 def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])

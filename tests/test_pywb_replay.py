@@ -183,6 +183,7 @@ def test_pywb_renders_the_browser_capture_with_its_script_styles_and_images(demo
     sc = result["scripted_citation"]
     if sc is None:
         pytest.skip(f"the demo captured no page with a browser: {browser_available()}")
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     origin = pywb.rsplit("/", 1)[0]
@@ -200,7 +201,7 @@ def test_pywb_renders_the_browser_capture_with_its_script_styles_and_images(demo
                     try:
                         if "mp_/" in f.url and SCRIPTED_PASSAGE in f.evaluate("document.body ? document.body.innerText : ''"):
                             frame = f
-                    except Exception:  # the frame navigated while we asked
+                    except PlaywrightError:  # the frame navigated while we asked
                         pass
                 if frame is not None:
                     break

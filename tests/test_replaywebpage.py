@@ -56,6 +56,8 @@ def _serve(directory: Path) -> ThreadingHTTPServer:
 
 def _replay_frame(page, marker: str, seconds: float = 60):
     """The frame in which ReplayWeb.page renders the archived page, once it shows ``marker``."""
+    from playwright.sync_api import Error as PlaywrightError
+
     waited = 0.0
     while waited < seconds:
         for frame in page.frames:
@@ -63,7 +65,7 @@ def _replay_frame(page, marker: str, seconds: float = 60):
                 continue
             try:
                 text = frame.evaluate("document.body ? document.body.innerText : ''")
-            except Exception:  # the frame navigated while we asked
+            except PlaywrightError:  # the frame navigated while we asked
                 continue
             if marker in text:
                 return frame, text
