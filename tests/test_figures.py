@@ -99,3 +99,28 @@ def test_locale_number_formats_and_words():
     assert [(x["text"], x["value"], x["qualifier"]) for x in fr] == [
         ("20.000", 20000.0, "plus de"), ("vingt-trois", 23.0, None), ("4,5 %", 4.5, None)]
     assert fr[0]["counts"] == "personnes" and fr[1]["counts"] == "enfants"
+
+
+def counted(text, language=None):
+    return [(x["text"], x["counts"], x["qualifier"]) for x in find_figures(text, language)
+            if x["kind"] not in ("date", "time", "ordinal")]
+
+
+def test_what_a_figure_counts_in_english():
+    # durations count their unit; "more"/"other" sit between a figure and its noun
+    assert counted("The data is kept for two years, and three more noble gases and 13 other states.") == [
+        ("two", "years", None), ("three", "noble gases", None), ("13", "other states", None)]
+    # a measure counts its substance, never its unit; a hyphenated measure the noun after it
+    assert counted("They seized 475 pounds (215.5 kilos) of cocaine and 40 megabytes, in 40-foot-tall tubes.") == [
+        ("475 pounds", "cocaine", None), ("215.5", "cocaine", None), ("40", None, None), ("40", "tubes", None)]
+    # names and coordinated nouns inside the counted phrase
+    assert counted("It bought two large Packard signs; 50 countries and territories agreed.") == [
+        ("two", "large Packard signs", None), ("50", "countries and territories", None)]
+    # money and percentages: the noun they are "of", the subject that rose or fell, "in cash"
+    assert counted("It faces a termination fee of $15 million payable at once. Total emissions fell 2 percent. "
+                   "Included will be $10 billion in cash. The estimated value is $4.3 million.") == [
+        ("$15 million", "termination fee", None), ("2 percent", "total emissions", None),
+        ("$10 billion", "cash", None), ("$4.3 million", "value", "estimated")]
+    # a hedge with an article after it; ages
+    assert counted("It may pay up to a $1 billion. Men between the ages of 25 and 54 met Premier Ann Lee, 51.") == [
+        ("$1 billion", None, "up to"), ("25", "age", None), ("54", "age", None), ("51", "age", None)]

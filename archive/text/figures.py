@@ -196,7 +196,7 @@ _QUALIFIERS = [
     "beyond", "upward of", "north of", "on average", "an average of",
 ]
 _QUALIFIER_RE = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(q) for q in _QUALIFIERS), key=len, reverse=True)) + r")\s+(?:the\s+)?$",
+    r"\b(" + "|".join(sorted((re.escape(q) for q in _QUALIFIERS), key=len, reverse=True)) + r")\s+(?:(?:the|a|an)\s+)?$",
     re.I,
 )
 
@@ -208,7 +208,8 @@ _NOT_COUNTED = {
     "into", "over", "under", "after", "before", "since", "until", "during", "per", "each",
     "or", "nor", "so", "if", "when", "while", "where", "not", "no", "it", "they", "we", "he",
     "she", "there", "then", "also", "still", "just", "only", "about", "around", "up", "down",
-    "out", "off", "ago", "earlier", "later", "last", "next", "year", "years", "in", "do",
+    "out", "off", "ago", "earlier", "later", "last", "next", "in", "do", "back", "away",
+    "home", "ahead", "together", "alone", "alongside", "owing", "payable", "due", "apiece",
     "did", "does", "both", "all", "some", "many", "most", "much", "such", "own", "other",
     "percent", "cent", "respectively", "compared", "among", "across", "through",
 }
@@ -306,10 +307,15 @@ _HYPHEN_UNIT = re.compile(r"-(?:[a-zA-Z]+-)?(?:year|month|week|day|hour|minute|s
 _RATE_AFTER = re.compile(r"\s+(?:a|an|per)\s+(hour|night|day|week|month|year|person|head|share|barrel|ton|tonne|kilo|pound|gallon|litre|liter)\b")
 
 
+_AGES_OF = re.compile(r"\b(?:ages?\s+of|aged|age)\s+(?:(?:\d+|between)\s+(?:and|to|or)\s+)?$")
+
+
 def _age(text: str, s: int, e: int) -> bool:
-    """"Nadia Mohamed, 27,", "aged 54", "a 15-year-old boy": the figure is an age."""
-    return bool(_AGE_BEFORE.search(text[max(0, s - 24): s]) and _AGE_AFTER.match(text, e)) or bool(
-        re.match(r"-year-old|-years-old|-jährige", text[e: e + 10]))
+    """"Nadia Mohamed, 27,", "aged 54", "a 15-year-old boy", "between the ages of 25 and
+    54", "Premier Andrew Fahie, 51.": the figure is an age."""
+    before = text[max(0, s - 30): s]
+    return bool(_AGE_BEFORE.search(before[-24:]) and (_AGE_AFTER.match(text, e) or re.match(r"[.;](?:\s|$)", text[e : e + 2]))) or bool(
+        re.match(r"-year-old|-years-old|-jährige|\s+Jahre\s+alt\b", text[e: e + 12])) or bool(_AGES_OF.search(before))
 
 
 def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None, str | None]:
@@ -321,6 +327,9 @@ def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None,
         rm = _RATE_AFTER.match(text, e)
         if rm:
             return rm.group(1), None
+        im = re.match(r"\s+(?:\([^()]{0,30}\)\s+)?in\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)\b", text[e : e + 60])
+        if im and loc is None and im.group(1).split()[0] not in _NOT_COUNTED:
+            return im.group(1), None  # "$10 billion in cash"
     hm = _HYPHEN_UNIT.match(text, e)
     if hm:
         e = hm.end()
@@ -333,10 +342,15 @@ def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None,
 
 def _counts(text: str, end: int) -> tuple[str | None, str | None]:
     """(counted noun phrase, measurement unit) right after a figure ending at ``end``."""
-    rest = text[end : end + 80].split("\n", 1)[0]
+    rest = text[end : end + 100].split("\n", 1)[0]
+    # "475 pounds (215.5 kilos) of cocaine", "the 1.2-billion-yuan (US$171-million) telescope"
+    rest = re.sub(r"^\s*\([^()]{0,40}\)", "", rest)
+    rest = re.sub(r"^\)(?=\s+of\s)", "", rest)  # "475 pounds (215.5 kilos) of cocaine"
     m = re.match(r"\s*(?:[-–]\s*)?((?:[\w’'/-]+\s*){1,6})", rest)
     if not m:
         return None, None
+    # "40-foot-tall tubes", "500-metre-wide dish": the measure's adjective is no noun
+    rest = re.sub(r"^-(?:tall|wide|long|high|deep|thick|old|strong)\b", "", rest)
     words = re.findall(r"[^\W\d][\w’'/-]*|\S", rest)
     unit = None
     if words and "\u0600" <= words[0][0] <= "\u06ff":
@@ -345,32 +359,129 @@ def _counts(text: str, end: int) -> tuple[str | None, str | None]:
         return (None if words[0] in _NOT_COUNTED_ARABIC_SCRIPT else words[0]), None
     out: list[str] = []
     i = 0
-    if words and words[0] in _UNITS:
+    if words and (words[0] in _UNITS or words[0].lower() in _MEASURE_UNITS):
+        # a measure counts the substance after "of" ("26.6 megabytes of data"), never its unit
         unit = words[0]
-        i = 1
+        i = 2 if len(words) > 2 and words[1] == ")" else 1  # "(215.5 kilos) of cocaine"
+        if not (len(words) > i and words[i].lower() == "of"):
+            return None, unit
     # "of", "of the": "40% of residents", "a third of the homes"
     if i < len(words) and words[i].lower() == "of":
         i += 1
         if i < len(words) and words[i].lower() in ("the", "its", "their", "all", "his", "her", "our"):
             i += 1
-    while i < len(words) and len(out) < 3:
+    elif i < len(words) and words[i].lower() in ("the", "a", "an") and i + 1 < len(words) and words[i + 1][:1].islower():
+        i += 1  # "half the financial help", "half a decade"
+    # "three more noble gases", "13 other states", "two more years"
+    while i + 1 < len(words) and words[i].lower() in _COUNT_MODIFIERS and words[i + 1][:1].isalpha():
+        i += 1
+    limit = 3
+    while i < len(words) and len(out) < limit:
         w = words[i]
         lw = w.lower()
-        if not w[0].isalpha() or lw in _NOT_COUNTED or (w[0].isupper() and not out and i > 0 and False):
+        if not w[0].isalpha() or lw in _NOT_COUNTED and not (lw == "other" and not out):
             break
         if out and (lw.endswith("ed") or lw.endswith("ing")):
             break
         if lw.endswith("ed") and not out and lw not in ("displaced", "injured", "wounded", "killed", "infected", "dead"):
             break
+        if w[0].isupper() and i > 0 and words[i - 1].lower() in ("of", "the") and not out:
+            # "15 percent of the General Assembly": a body named after "of"
+            k = i
+            while k < len(words) and k - i < 4 and words[k][:1].isupper():
+                k += 1
+            out += words[i:k]
+            i = k
+            break
         if w[0].isupper():
+            # a name as a modifier ("two large Packard signs", "three Washington Native
+            # American tribes") or a capitalised plural ("a dozen Republicans")
+            k = i
+            while k < len(words) and k - i < 4 and words[k][:1].isupper():
+                k += 1
+            head = words[k] if k < len(words) else ""
+            if _is_plural(words[k - 1]) and not head[:1].isalpha() or (head[:1].islower() and _is_plural(head)):
+                stop = k if _is_plural(words[k - 1]) and not head[:1].islower() else k + 1
+                out += words[i:stop]
+                i = stop
+                break
             break
         out.append(w)
         i += 1
-        if lw.endswith("s") and lw not in _NON_PLURAL and len(out) >= 1:
+        if _is_plural(lw):
             # a plural noun ends the phrase: "2,300 homes", "48,000 volunteer firefighters"
             break
+    if out and _is_plural(out[-1].lower()) and i + 2 < len(words) + 1 and i < len(words) and words[i].lower() in ("and", "or"):
+        # "50 countries and territories", "two cars or trucks"
+        nxt = [w for w in words[i + 1 : i + 3] if w[:1].isalpha()]
+        if nxt and nxt[0][:1].islower() and nxt[0].lower() not in _NOT_COUNTED and _is_plural(nxt[0].lower()):
+            out += [words[i], nxt[0]]
     counts = " ".join(out) if out else None
     return counts, unit
+
+
+def _is_plural(word: str) -> bool:
+    return word.endswith("s") and word.lower() not in _NON_PLURAL and not word.endswith("ss")
+
+
+# Words between a figure and what it counts: "three more noble gases", "two more years".
+_COUNT_MODIFIERS = {"more", "further", "extra"}
+# Units of measures the module does not read as units of its own ("26.6 megabytes").
+_MEASURE_UNITS = {
+    "bytes", "kilobytes", "megabytes", "gigabytes", "terabytes", "kb", "mb", "gb", "tb", "megs",
+    "kilos", "kilo", "grams", "gram", "ounces", "ounce", "lbs", "inches", "inch", "yards",
+    "yard", "decibels", "kilometers", "kilometres", "centimetres", "centimeters", "millimetres",
+    "millimeters", "metres", "meters", "liters", "litres", "barrels", "cubic", "megawatt",
+    "kilowatts", "watts", "volts", "knots", "celsius", "fahrenheit",
+}
+# "a payment of $500,000", "Inflation of 7.3 percent", "an estimated net worth of …":
+# the noun a money or percent figure is "of"
+_OF_BEFORE_FIGURE = re.compile(
+    r"(?:\b(?P<est>estimated)\s+)?(?<![\w’'-])(?P<np>(?:[a-z][\w’'-]*\s+)?[a-z][\w’'-]*)\s+(?P<link>of|is|was)\s+"
+    r"(?:(?:up to|about|around|nearly|some|over|more than|almost|approximately|roughly)\s+)?(?:a\s+|an\s+)?$",
+    re.I,
+)
+# Nouns before "of" that are no thing counted: "in the form of", "a maximum of".
+_OF_NOT_COUNTED = {"form", "maximum", "minimum", "total", "average", "sum", "excess", "upwards", "range", "tune", "worth"}
+_CHANGE_BEFORE_FIGURE = re.compile(
+    r"(?:^|[,;:(]\s*|\b(?:the|its|their)\s+|(?<=[.!?])\s+)([A-Za-z][\w-]*(?:\s+[a-z][\w-]*)?)\s+"
+    r"(?:would\s+|will\s+|could\s+|has\s+|have\s+|had\s+)?"
+    r"(?:rose|rise|rises|risen|fell|fall|falls|fallen|increased|increase|decreased|decrease|grew|grow|grows|"
+    r"slid|slide|slides|dropped|drop|drops|jumped|jump|climbed|climb|declined|decline|surged|soared|"
+    r"plunged|plummeted|shrank|gained|lost)\s+(?:by\s+)?$",
+)
+
+
+def _counts_before(text: str, start: int, kind: str) -> tuple[str | None, str | None]:
+    """(what a figure counts, qualifier) read before it, for a money or percent figure
+    with nothing counted after it: "a payment of $500,000" -> payment, "total emissions
+    fell 2 percent" -> total emissions, "an estimated net worth of $186.3 billion" ->
+    (net worth, estimated)."""
+    before = text[max(0, start - 80) : start]
+    before = before.split("\n")[-1]
+    m = _OF_BEFORE_FIGURE.search(before)
+    if m:
+        words = m.group("np").split()
+        if m.group("link") != "of":
+            # "The estimated value is $4.3 million", "that contribution was 57 per cent":
+            # the subject right before the verb, after its determiner
+            dets = ("the", "that", "this", "its", "their", "estimated")
+            pre = before[: m.start("np")].rstrip().split()
+            if len(words) == 2 and words[0].lower() in dets:
+                words = words[1:]
+            elif len(words) > 1 or not pre or pre[-1].lower() not in dets:
+                words = []
+        elif len(words) == 2 and (words[0].lower() in _NOT_COUNTED or words[0].lower().endswith("ly")):
+            words = words[1:]
+        if words and words[-1].lower() not in _NOT_COUNTED and words[-1].lower() not in _OF_NOT_COUNTED \
+                and not words[-1].lower().endswith("ing"):
+            qual = "estimated" if m.group("est") or (before[: m.start("np")].rstrip().lower().endswith("estimated")) else None
+            return " ".join(words).lower(), qual
+    if kind == "percent":
+        m = _CHANGE_BEFORE_FIGURE.search(before)
+        if m and m.group(1).split()[-1].lower() not in _NOT_COUNTED:
+            return m.group(1).lower(), None
+    return None, None
 
 
 class _Sentences:
@@ -409,7 +520,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "percent": r"Prozent\b|Prozentpunkte\b",
         "currency": r"Euro|Dollar|Franken|Pfund|Cent",
         "time": r"Uhr\b",
-        "qualifier": r"mehr als|weniger als|über|fast|rund|etwa|knapp|bis zu|mindestens|höchstens|gut|circa|ca\.|nahezu|beinahe|ungefähr|annähernd|insgesamt|nur|mehr als",
+        "qualifier": r"mehr als|weniger als|über|fast|rund|etwa|knapp|bis zu|mindestens|höchstens|gut|circa|ca\.|nahezu|beinahe|ungefähr|annähernd|durchschnittlich|im Schnitt|im Durchschnitt|mehr als",
         "ident": r"Straße|Strasse|Hausnummer|Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
         "stop": "und oder der die das den dem des ein eine einen einem einer pro je im in am an auf aus bei mit von vor nach zu zum zur für über um bis als wie mehr weniger ist sind war waren hat haben wird werden sich es er sie wir",
     },
@@ -418,34 +529,34 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "percent": r"pour\s?cent\b|points?\s+de\s+pourcentage\b",
         "currency": r"euros?|dollars?|francs?|livres?|centimes?",
         "time": r"heures?\b|h\b",
-        "qualifier": r"plus de|moins de|près de|environ|presque|quelque|quelques|au moins|au plus|jusqu['’]à|pas moins de|un peu plus de|un peu moins de|autour de|plus d['’]|près d['’]|environ|seulement|déjà",
+        "qualifier": r"plus de|moins de|près de|environ|presque|quelque|quelques|au moins|au plus|jusqu['’]à|pas moins de|un peu plus de|un peu moins de|autour de|plus d['’]|près d['’]|environ|en moyenne",
         "ident": r"rue|avenue|boulevard|page|n°|no\.|article|chapitre|version|ligne|salle|porte|niveau",
-        "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a ans par plus moins se s il elle ils elles",
+        "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a par plus moins se s il elle ils elles contre depuis vers selon entre jusqu sur",
     },
     "es": {
         "scale": r"mil millones|millones|millón|mil|billones|billón",
         "percent": r"por\s?ciento\b|puntos porcentuales\b",
         "currency": r"euros?|dólares|dólar|pesos?|bolivianos?|soles|reales|libras?",
         "time": r"horas?\b|hs\b|h\b|de la (?:mañana|tarde|noche)\b|de mañana\b",
-        "qualifier": r"más de|menos de|cerca de|alrededor de|casi|unos|unas|al menos|por lo menos|hasta|aproximadamente|poco más de|poco menos de|apenas|solo|sólo",
+        "qualifier": r"más de|menos de|cerca de|alrededor de|casi|unos|unas|al menos|por lo menos|hasta|aproximadamente|poco más de|poco menos de|en promedio",
         "ident": r"calle|carrera|avenida|página|núm\.|n°|artículo|capítulo|versión|línea|sala|puerta|nivel",
-        "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus",
+        "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus desde hasta hacia contra según tras durante",
     },
     "pt": {
         "scale": r"mil|milhões|milhão|bilhões|bilhão|mi\b|bi\b",
         "percent": r"por\s?cento\b|pontos percentuais\b",
         "currency": r"reais|real|euros?|dólares|dólar",
         "time": r"horas?\b|h\b",
-        "qualifier": r"mais de|menos de|cerca de|quase|pelo menos|até|aproximadamente|por volta de|em torno de|apenas|só",
+        "qualifier": r"mais de|menos de|cerca de|quase|pelo menos|até|aproximadamente|por volta de|em torno de|em média",
         "ident": r"rua|avenida|calibre|página|nº|n°|artigo|capítulo|versão|linha|sala|porta|nível",
-        "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua",
+        "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua desde até contra segundo durante",
     },
     "it": {
         "scale": r"mila|milioni|milione|miliardi|miliardo",
         "percent": r"per\s?cento\b|punti percentuali\b",
         "currency": r"euro|dollari|dollaro|sterline|franchi",
         "time": r"ore\b|h\b",
-        "qualifier": r"più di|meno di|circa|quasi|almeno|fino a|oltre|intorno a|poco più di|poco meno di|solo|appena",
+        "qualifier": r"più di|meno di|circa|quasi|almeno|fino a|oltre|intorno a|poco più di|poco meno di|in media",
         "ident": r"via|viale|corso|piazza|giorno|pagina|n\.|numero|articolo|capitolo|versione|linea|sala|porta|livello",
         "stop": "e o ed il lo la i gli le un uno una di del della dei degli delle da dal dalla a al alla ai agli in nel nella con su per tra fra che chi è sono era ha hanno si",
     },
@@ -517,7 +628,9 @@ class _Locale:
             rf"(?=[\d$€£¥₹’'+({initials}])(?:" + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
         )
         self.scale_re = re.compile(rf"({self.num})[\s-]?({words['scale']})?(?!\w)", re.I)
-        self.qualifier = re.compile(rf"(?<!\w)({words['qualifier']})\s+$", re.I)
+        # ("más de la mitad", "bis zu einem Drittel": an article may follow the hedge)
+        self.qualifier = re.compile(
+            rf"(?<!\w)({words['qualifier']})\s+(?:(?:la|el|los|las|le|les|l['’]|o|a|os|as|der|die|das|den|einem|einer|ein|eine|il|lo)\s*)?$", re.I)
         self.ident = re.compile(rf"(?:©|\b(?:{words['ident']}))\s*$")
         self.stop = set(words["stop"].split())
         self.fractions = _FRACTION_WORDS[lang]
@@ -792,14 +905,19 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
     for n, (s, e, kind, value, unit) in enumerate(found):
         written = text[s:e]
         counts = None
+        before_qualifier = None
         if kind in ("number", "percent", "money", "ordinal"):
             counts, measure = _what_counts(text, s, e, kind, loc)
             unit = unit or measure
+            if counts is None and kind in ("money", "percent") and loc is None:
+                counts, before_qualifier = _counts_before(text, s, kind)
         qualifier = None
         if kind != "date":
             qm = qualifier_re.search(text[max(0, s - 30): s])
             if qm:
                 qualifier = qm.group(1).lower()
+            elif before_qualifier:
+                qualifier = before_qualifier
         out.append({
             "n": n,
             "value": float(value),
