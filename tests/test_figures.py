@@ -94,7 +94,8 @@ def test_locale_number_formats_and_words():
     de = find_figures("Rund 250 000 Liter und 12,5 Milliarden Euro; dreieinhalb Jahre, am 26. Oktober um 12.30 Uhr.", "de")
     assert [(x["text"], x["value"], x["kind"]) for x in de if x["kind"] not in ("date",)] == [
         ("250 000", 250000.0, "number"), ("12,5 Milliarden Euro", 12.5e9, "money"), ("dreieinhalb", 3.5, "number")]
-    assert de[0]["qualifier"] == "rund" and de[0]["counts"] == "Liter"
+    # a measure counts the substance after its unit, not the unit (RULES.md): none here
+    assert de[0]["qualifier"] == "rund" and de[0]["counts"] is None
     fr = find_figures("Plus de 20.000 personnes et vingt-trois enfants, soit 4,5 %.", "fr")
     assert [(x["text"], x["value"], x["qualifier"]) for x in fr] == [
         ("20.000", 20000.0, "plus de"), ("vingt-trois", 23.0, None), ("4,5 %", 4.5, None)]
@@ -124,3 +125,24 @@ def test_what_a_figure_counts_in_english():
     # a hedge with an article after it; ages
     assert counted("It may pay up to a $1 billion. Men between the ages of 25 and 54 met Premier Ann Lee, 51.") == [
         ("$1 billion", None, "up to"), ("25", "age", None), ("54", "age", None), ("51", "age", None)]
+
+
+def test_what_a_figure_counts_in_other_languages():
+    # Romance languages: the noun and its adjectives, not a participle's clause
+    assert counted("El plan tiene 6 ejes temáticos y tres buses usados en campaña.", "es") == [
+        ("6", "ejes temáticos", None), ("tres", "buses", None)]
+    assert counted("Ils ont reçu cinq rapports secrets signés par le général.", "fr") == [("cinq", "rapports secrets", None)]
+    # a measure counts the substance after its unit; a percentage its whole "of" phrase
+    assert counted("Llegaron 25 toneladas de material y 80.000 kilómetros cuadrados. El 1,3% de la superficie del país.", "es") == [
+        ("25", "material", None), ("80.000", None, None),
+        ("1,3%", "superficie del país", None)]
+    assert counted("Il a fallu 45 tonnes de chlorothalonil, soit 2,22% du total des produits phytosanitaires.", "fr") == [
+        ("45", "chlorothalonil", None), ("2,22%", "total des produits phytosanitaires", None)]
+    assert counted("Es gab etwa 30 000 Liter Handdesinfektionsmittel und 11,1 Litern reinem Alkohol.", "de") == [
+        ("30 000", "Handdesinfektionsmittel", "etwa"), ("11,1", "reinem Alkohol", None)]
+    # German: two nouns joined by "und"; ages; money counts nothing by itself
+    assert counted("Die 14 Manager und Anwälte trafen Gezer, mit 37 Jahren die Jüngste, und André Keil, 63 Jahre alt.", "de") == [
+        ("14", "Manager und Anwälte", None), ("37", "age", None), ("63", "age", None)]
+    # durations count "ans"; "only" is no hedge; an average is
+    assert counted("Les données sont gardées vingt ans ; il paie seulement 80 euros, en moyenne 250 euros.", "fr") == [
+        ("vingt", "ans", None), ("80 euros", None, None), ("250 euros", None, "en moyenne")]

@@ -315,7 +315,8 @@ def _age(text: str, s: int, e: int) -> bool:
     54", "Premier Andrew Fahie, 51.": the figure is an age."""
     before = text[max(0, s - 30): s]
     return bool(_AGE_BEFORE.search(before[-24:]) and (_AGE_AFTER.match(text, e) or re.match(r"[.;](?:\s|$)", text[e : e + 2]))) or bool(
-        re.match(r"-year-old|-years-old|-jährige|\s+Jahre\s+alt\b", text[e: e + 12])) or bool(_AGES_OF.search(before))
+        re.match(r"-year-old|-years-old|-jährige|\s+Jahre\s+alt\b", text[e: e + 12])) or bool(_AGES_OF.search(before)) or bool(
+        re.search(r"[A-Z][\w’'\-]+,\s+mit\s+$", before) and re.match(r"\s+Jahren\b", text[e: e + 8]))
 
 
 def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None, str | None]:
@@ -337,7 +338,7 @@ def _what_counts(text: str, s: int, e: int, kind: str, loc) -> tuple[str | None,
         e = compound.end() + e  # "Zwei-Stunden-Takt"
     if loc is None:
         return _counts(text, e)
-    return _counts_locale(text, e, loc), None
+    return _counts_locale(text, e, loc, kind), None
 
 
 def _counts(text: str, end: int) -> tuple[str | None, str | None]:
@@ -531,7 +532,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "time": r"heures?\b|h\b",
         "qualifier": r"plus de|moins de|près de|environ|presque|quelque|quelques|au moins|au plus|jusqu['’]à|pas moins de|un peu plus de|un peu moins de|autour de|plus d['’]|près d['’]|environ|en moyenne",
         "ident": r"rue|avenue|boulevard|page|n°|no\.|article|chapitre|version|ligne|salle|porte|niveau",
-        "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a par plus moins se s il elle ils elles contre depuis vers selon entre jusqu sur",
+        "stop": "et ou le la les l un une des du de d au aux à en dans sur pour par avec sans sous chez que qui est sont était ont a par plus moins se s il elle ils elles contre depuis vers selon entre jusqu sur après avant près très dès lors puis tous toutes",
     },
     "es": {
         "scale": r"mil millones|millones|millón|mil|billones|billón",
@@ -540,7 +541,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "time": r"horas?\b|hs\b|h\b|de la (?:mañana|tarde|noche)\b|de mañana\b",
         "qualifier": r"más de|menos de|cerca de|alrededor de|casi|unos|unas|al menos|por lo menos|hasta|aproximadamente|poco más de|poco menos de|en promedio",
         "ident": r"calle|carrera|avenida|página|núm\.|n°|artículo|capítulo|versión|línea|sala|puerta|nivel",
-        "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus desde hasta hacia contra según tras durante",
+        "stop": "y o e el la los las lo un una unos unas de del al a en con sin por para sobre entre que quien es son fue fueron ha han se su sus desde hasta hacia contra según tras durante después antes atrás más menos",
     },
     "pt": {
         "scale": r"mil|milhões|milhão|bilhões|bilhão|mi\b|bi\b",
@@ -549,7 +550,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "time": r"horas?\b|h\b",
         "qualifier": r"mais de|menos de|cerca de|quase|pelo menos|até|aproximadamente|por volta de|em torno de|em média",
         "ident": r"rua|avenida|calibre|página|nº|n°|artigo|capítulo|versão|linha|sala|porta|nível",
-        "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua desde até contra segundo durante",
+        "stop": "e ou o a os as um uma uns umas de do da dos das ao aos à às em no na nos nas com sem por para sobre entre que quem é são foi foram se seu sua desde até contra segundo durante depois antes atrás após mais",
     },
     "it": {
         "scale": r"mila|milioni|milione|miliardi|miliardo",
@@ -607,7 +608,8 @@ class _Locale:
             for ctx in ("format", "stand-alone"):
                 for name in get_month_names(width, ctx, locale=loc).values():
                     months.add(name.rstrip("."))
-        month = "(?:" + "|".join(sorted((re.escape(m) + r"\.?" for m in months), key=len, reverse=True)) + r")(?!\w)"
+        # (a month name starts a word: "tiene 6" holds no "ene 6", January the 6th)
+        month = r"(?<![^\W\d_])(?:" + "|".join(sorted((re.escape(m) + r"\.?" for m in months), key=len, reverse=True)) + r")(?!\w)"
         scale = rf"(?:{words['scale']})"
         from babel.dates import get_day_names
 
@@ -633,6 +635,7 @@ class _Locale:
             rf"(?<!\w)({words['qualifier']})\s+(?:(?:la|el|los|las|le|les|l['’]|o|a|os|as|der|die|das|den|einem|einer|ein|eine|il|lo)\s*)?$", re.I)
         self.ident = re.compile(rf"(?:©|\b(?:{words['ident']}))\s*$")
         self.stop = set(words["stop"].split())
+        self.currency = words["currency"]
         self.fractions = _FRACTION_WORDS[lang]
         self.word_cache: dict[str, float | None] = {}
 
@@ -754,16 +757,65 @@ def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> li
     return out
 
 
-def _counts_locale(text: str, end: int, loc: _Locale) -> str | None:
+# Units of measure in the other languages: a measure counts the substance after them
+# ("25 tonnes de matériel", "30 000 Liter Handdesinfektionsmittel"), never the unit.
+_LOCALE_UNITS = {
+    "de": {"liter", "litern", "meter", "metern", "kilometer", "kilometern", "kilogramm", "kilo",
+           "tonnen", "tonne", "gramm", "hektar", "quadratmeter", "quadratmetern", "quadratkilometer",
+           "grad", "zentimeter", "millimeter", "megabyte", "gigabyte"},
+    "fr": {"litres", "litre", "mètres", "mètre", "kilomètres", "kilomètre", "kilos", "kilo",
+           "kilogrammes", "tonnes", "tonne", "grammes", "gramme", "microgramme", "microgrammes",
+           "milligrammes", "hectares", "degrés", "centimètres", "millimètres", "km", "kg", "m"},
+    "es": {"litros", "litro", "metros", "metro", "kilómetros", "kilómetro", "kilos", "kilo",
+           "kilogramos", "toneladas", "tonelada", "gramos", "hectáreas", "grados", "centímetros",
+           "milímetros", "km", "kg"},
+    "pt": {"litros", "litro", "metros", "metro", "quilômetros", "quilómetros", "quilos", "quilo",
+           "quilogramas", "toneladas", "tonelada", "gramas", "hectares", "graus", "centímetros", "km", "kg"},
+    "it": {"litri", "metri", "metro", "chilometri", "chili", "chilo", "chilogrammi", "tonnellate",
+           "grammi", "ettari", "gradi", "km", "kg"},
+}
+_SQUARE = {"cuadrados", "cuadrado", "carrés", "carré", "quadrados", "quadrado", "quadrati", "cúbicos", "cubes", "cúbicos"}
+# Adjectives after a noun in French, Spanish, Portuguese and Italian, by their endings
+# ("ejes temáticos", "glyphosate mondial", "ofícios sigilosos").
+_ROMANCE_ADJ = re.compile(
+    r"(?:al|ale|aux|ales|ique|iques|ico|ica|icos|icas|ivo|iva|ivos|ivas|if|ive|ifs|ives|oso|osa|osos|"
+    r"osas|ano|ana|anos|anas|ien|ienne|iens|iennes|el|elle|els|elles|ário|ária|ários|árias|ar|ares|"
+    r"ais|eux|euse|euses|ista|istas|iste|istes|ense|enses|"
+    r"ais|aise|aises|ês|esa|eses|esas|ino|ina|inos|inas|ale|ali|ico|ici|iche|ivo|ivi|ive|oso|osi|ose)$"
+)
+_PARTICIPLE = re.compile(r"(?:ados?|adas?|idos?|idas?|és|ées?|ati|ate|uti|ute)$")
+_ELIDED_VERB = re.compile(r"^(?:n|qu|s|c|j|m|t)['’]", re.I)
+
+
+def _counts_locale(text: str, end: int, loc: _Locale, kind: str = "number") -> str | None:
     """What a figure counts in a language other than English: German nouns are written
-    capitalised ("15.000 Beschäftigten", "über 60 neue Dokumentationsjournalisten");
-    in French, Spanish, Portuguese and Italian the noun comes first ("200 personnes",
-    "170 municipios", "88 questionamentos")."""
-    rest = text[end : end + 80].split("\n", 1)[0]
+    capitalised ("15.000 Beschäftigten", "über 60 neue Dokumentationsjournalisten",
+    "14 Manager und Anwälte"); in French, Spanish, Portuguese and Italian the noun comes
+    first, its adjectives after it ("200 personnes", "6 ejes temáticos", "11 agences
+    sanitaires"), and a percentage counts what it is "of" ("1,3% de la superficie del
+    país"). A measure counts the substance after its unit ("25 tonnes de matériel",
+    "11,1 Litern reinem Alkohol"), never the unit."""
+    rest = text[end : end + 100].split("\n", 1)[0]
     words = re.findall(r"[^\W\d_][\w’'\-]*|\S", rest)
     i = 0
-    if i < len(words) and words[i].lower() in ("de", "d'", "d’", "di", "der", "des", "of"):
+    measure = False
+    if words and words[0].lower() in _LOCALE_UNITS.get(loc.lang, ()):
+        measure = True
+        i = 1
+        if i < len(words) and words[i].lower() in _SQUARE:
+            i += 1
+    if i < len(words) and re.fullmatch(loc.currency, words[i], re.I):
+        return None  # "drei Euro": money measures, it does not count
+    of = False
+    if i < len(words) and words[i].lower() in ("de", "d'", "d’", "di", "der", "des", "of", "du", "do", "da", "dos", "das", "del", "della", "dei", "degli", "delle"):
+        of = True
         i += 1
+        if i < len(words) and words[i].lower() in ("la", "las", "los", "les", "le", "l'", "l’", "o", "a", "os", "as", "el", "il", "lo", "gli", "i"):
+            i += 1
+    elif i < len(words) and words[i].lower().startswith(("d’", "d'")) and len(words[i]) > 2:
+        of = True
+    if measure and not of and loc.lang != "de":
+        return None
     if loc.lang == "de":
         out: list[str] = []
         while i < len(words) and len(out) < 3:
@@ -772,17 +824,59 @@ def _counts_locale(text: str, end: int, loc: _Locale) -> str | None:
                 return None
             out.append(w)
             if w[0].isupper():
-                return w
+                # "14 Manager und Anwälte": a second noun joined by "und"/"oder"
+                if i + 2 < len(words) and words[i + 1] in ("und", "oder") and words[i + 2][:1].isupper():
+                    out += words[i + 1 : i + 3]
+                return " ".join(out)
             i += 1
         return None
-    while i < len(words):
-        w = words[i]
-        if w.lower() in ("d’", "d'") or w.lower().startswith(("d’", "d'")) and len(w) > 2:
-            w = w[2:]
-        if not w[:1].isalpha() or w.lower() in loc.stop or w[0].isupper():
-            return None
-        return w
-    return None
+    if i >= len(words):
+        return None
+    w = words[i]
+    if w.lower().startswith(("d’", "d'")) and len(w) > 2:
+        w = w[2:]
+    if not w[:1].isalpha() or w.lower() in loc.stop or _ELIDED_VERB.match(w) or re.fullmatch(loc.currency, w, re.I):
+        return None
+    if w[0].isupper() and (kind != "number" or of):
+        return None  # a name after a percentage or a money figure is what it belongs to
+    out = [w]
+    i += 1
+
+    def adjectives(i: int, noun: str) -> int:
+        """Take the adjectives after ``noun`` ("ejes temáticos", "vías campesinas")."""
+        plural = noun.lower().endswith(("s", "x"))
+        taken = 0
+        while i < len(words) and taken < 2:
+            a = words[i]
+            la = a.lower()
+            if not a[:1].isalpha() or a[0].isupper() or la in loc.stop:
+                break
+            if _PARTICIPLE.search(la):
+                break  # "tres placas captadas en las imágenes": a clause, not an adjective
+            if (plural and la.endswith(("s", "x")) or _ROMANCE_ADJ.search(la)) and not la.endswith(("ment", "mente")):
+                out.append(a)
+                i += 1
+                taken += 1
+                continue
+            break
+        return i
+
+    i = adjectives(i, w)
+    if kind == "percent" or of and kind != "number":
+        # a percentage counts its whole "of" phrase: "superficie del país"
+        for _ in range(2):
+            if i + 1 < len(words) and words[i].lower() in ("de", "del", "des", "du", "do", "da", "dos", "das", "della", "dei") \
+                    and words[i + 1][:1].isalpha():
+                j = i + 1
+                if words[j].lower() in ("la", "las", "los", "les", "le", "o", "a", "os", "as", "el", "il") and j + 1 < len(words):
+                    j += 1
+                if not words[j][:1].isalpha() or words[j].lower() in loc.stop:
+                    break
+                out += words[i : j + 1]
+                i = adjectives(j + 1, words[j])
+            else:
+                break
+    return " ".join(out)
 
 
 # --- the figures ------------------------------------------------------------------------
