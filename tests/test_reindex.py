@@ -265,3 +265,87 @@ def test_a_table_and_index_declared_later_reach_an_index_that_has_had_every_migr
     conn = open_db(db)
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert "import_errors" in names and idx in names
+
+
+def _one_capture_warc(tmp_path, site) -> "Path":
+    with Store(tmp_path / "src.db", tmp_path / "src") as source:
+        source.capture(publish_edition(site, 0)[:2], Fetcher(timeout=10), extract=False)
+        return source.warcs.path_of(source.warcs.current_file)
+
+
+def test_an_import_reads_its_copy_as_the_copy_is_made(tmp_path, monkeypatch):
+    import hashlib
+    import threading
+
+    from archive.storage.local import CopyInProgress
+
+    src = tmp_path / "src.bin"
+    data = bytes(range(256)) * 40_000   # 10 MB
+    src.write_bytes(data)
+    monkeypatch.setattr(CopyInProgress, "CHUNK", 4096)   # many small writes, so reads wait for them
+    copy = CopyInProgress(src, tmp_path / ".tmp", tmp_path / "stored.bin")
+    with copy.open() as f:
+        f.seek(5_000_000)
+        middle = f.read(1000)
+        f.seek(0)
+        whole = f.read()
+    assert middle == data[5_000_000:5_001_000] and whole == data
+    assert copy.read_range(len(data) - 10, 100) == data[-10:]
+    assert str(copy) == str(tmp_path / "stored.bin")
+    assert copy.finish() == hashlib.sha256(data).hexdigest()
+    assert not any(t.name.startswith("copy ") for t in threading.enumerate())
+
+
+def test_a_file_that_changes_while_it_is_imported_is_not_imported(tmp_path, site, monkeypatch):
+    import pytest
+
+    from archive.errors import StoreError
+    from archive.index import journal
+    from archive.warc.digests import file_sha256
+
+    src = _one_capture_warc(tmp_path, site)
+    original = src.read_bytes()
+
+    def hash_then_append(path):
+        sha = file_sha256(path)
+        with open(path, "ab") as f:   # a writer still appending to the file
+            f.write(original[:200])
+        return sha
+
+    monkeypatch.setattr(journal, "file_sha256", hash_then_append)
+    warcs = tmp_path / "warcs"
+    with Store(tmp_path / "a.db", warcs) as store:
+        with pytest.raises(StoreError, match="changed while it was imported"):
+            store.import_path(src)
+        assert store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
+        assert not [p.name for p in warcs.iterdir() if p.name.startswith((".import-", "import-"))]
+        monkeypatch.undo()
+        src.write_bytes(original)
+        assert store.import_path(src)["records"]
+
+
+def test_an_import_stopped_midway_leaves_neither_its_copy_nor_rows(tmp_path, site, monkeypatch):
+    import threading
+
+    import pytest
+
+    from archive.index import journal
+
+    src = _one_capture_warc(tmp_path, site)
+    calls = []
+    real = journal.index_record
+
+    def stop_after_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journal, "index_record", stop_after_two)
+    warcs = tmp_path / "warcs"
+    with Store(tmp_path / "a.db", warcs) as store:
+        with pytest.raises(KeyboardInterrupt):
+            store.import_path(src)
+        assert store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 0
+    assert not [p.name for p in warcs.iterdir() if p.name.startswith((".import-", "import-"))]
+    assert not any(t.name.startswith("copy ") for t in threading.enumerate())

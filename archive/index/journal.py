@@ -60,7 +60,8 @@ from archive.index.rows import (
     record_issues,
     repeat_key,
 )
-from archive.storage import default_staging, is_remote
+from archive.storage import Blob, default_staging, is_remote
+from archive.storage.local import CopyInProgress
 from archive.times import iso_date, utcnow, warc_date
 from archive.urls import canonical_url
 from archive.warc.digests import check_digest, file_sha256, has_writer_mark
@@ -71,6 +72,7 @@ from archive.warc.writer import (
     STORE_SUFFIXES,
     WarcStore,
     encode_records,
+    fsync_dir,
     mark_record,
     new_record_id,
 )
@@ -564,28 +566,27 @@ class Journal:
                 stem = stem[: -len(s)]
         self.warcs_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale_copies(self.warcs_dir)
-        # Copied first and the copy hashed, so the seal is the hash of the stored bytes.
-        tmp = self.warcs_dir / f".import-{os.getpid()}-{threading.get_ident()}.tmp"
-        try:
-            shutil.copyfile(path, tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            sha = file_sha256(tmp)
-            name = f"import-{sha[:16]}-{stem}{suffix}"
-            # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
-            # are one file: storing them twice would duplicate every record id.
-            same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*"))
-            if same:
-                name = same[0].name
-            target = self.warcs.path_of(name)
-            already = target.exists()
-            if not already:
-                os.replace(tmp, target)
-                st = target.stat()
-                self.hashed_files[name] = (st.st_size, st.st_mtime_ns, sha)
-        finally:
+        # The name holds the hash of the file; the copy is indexed as it is made (its
+        # writes overlap the indexing) and must hash to the same before it is stored.
+        sha = file_sha256(path)
+        name = f"import-{sha[:16]}-{stem}{suffix}"
+        # The same bytes under another name (a WARC, then the same WARC inside a WACZ)
+        # are one file: storing them twice would duplicate every record id.
+        same = sorted(self.warcs_dir.glob(f"import-{sha[:16]}-*"))
+        if same:
+            name = same[0].name
+        already = self.warcs.path_of(name).exists()
+        if already:
+            result = self._index_file(name, origin="import", sha256=sha)
+        else:
+            tmp = self.warcs_dir / f".import-{os.getpid()}-{threading.get_ident()}.tmp"
             tmp.unlink(missing_ok=True)
-        result = self._index_file(name, origin="import", sha256=sha)
+            copy = CopyInProgress(path, tmp, self.warcs.path_of(name))
+            try:
+                result = self._index_file(name, origin="import", sha256=sha, copy=copy)
+            finally:
+                copy.close()
+                tmp.unlink(missing_ok=True)
         if result["records"] == 0 and not already:
             # Nothing readable in it: rejected input does not stay in the store (a sparse
             # file claiming 2 GiB, a bomb whose only record was refused). Its problems stay
@@ -643,8 +644,13 @@ class Journal:
                 "errors": [e for r in results for e in r["errors"]],
                 "warnings": [w for r in results for w in r["warnings"]], "files": results}
 
-    def _index_file(self, name: str, origin: str, sha256: str | None = None) -> dict:
-        path = self.warcs.source(name)
+    def _index_file(self, name: str, origin: str, sha256: str | None = None,
+                    copy: CopyInProgress | None = None) -> dict:
+        """Index the records of ``name`` in one transaction (committed every 5,000
+        records). With ``copy``, the file is being copied into ``warcs/`` under a temporary
+        name: its records are read from the copy as it is made, and the copy, fsynced and
+        found to hash to ``sha256``, takes its name before the index commits."""
+        path: Blob = copy if copy is not None else self.warcs.source(name)
         errors: list[dict] = []
         warnings: list[dict] = []
         records = 0
@@ -720,6 +726,9 @@ class Journal:
                         self.conn.execute("BEGIN IMMEDIATE")
                         batch = 0
                 rows.flush()
+                if copy is not None:
+                    self._store_copy(copy, name, sha256)
+                    path = self.warcs.source(name)
                 self._resolve_by_digest(name)
                 # An imported file is taken whole (its seal is the hash of all of it); one
                 # of ours ends where its last complete record does: bytes after that are
@@ -736,6 +745,20 @@ class Journal:
                 self.conn.execute("ROLLBACK")
                 raise
         return {"path": name, "records": records, "errors": errors, "warnings": warnings}
+
+    def _store_copy(self, copy: CopyInProgress, name: str, sha256: str | None) -> None:
+        """Give a finished copy its name in ``warcs/``, durably, if it holds the bytes that
+        were hashed to name it (else the file changed while it was imported)."""
+        copied = copy.finish()
+        if copied != sha256:
+            raise StoreError(f"{copy.stored_as.name}: the file changed while it was imported "
+                             "(its bytes no longer hash to what they did); nothing was imported, "
+                             "import it again once it is complete")
+        target = self.warcs.path_of(name)
+        os.replace(copy.path, target)
+        fsync_dir(target.parent)
+        st = target.stat()
+        self.hashed_files[name] = (st.st_size, st.st_mtime_ns, copied)
 
     def _same_record_elsewhere(self, record_id: str, name: str, block_sha256: str) -> tuple[str, int] | None:
         """Where another file's copy of this very record (same id, same block) is indexed,

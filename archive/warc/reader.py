@@ -111,7 +111,7 @@ def iter_records(path: "str | Path | Blob") -> Iterator[Item]:
         with source.open() as f:
             yield from _iter_plain(f, str(source))
     elif kind in ("arc", "arc.gz"):
-        yield from _iter_arc(str(source))
+        yield from _iter_arc(source)
     elif kind == "wacz":
         raise WarcFormatError("is a WACZ package: import it with `archive import` (it is unpacked)",
                               str(path), 0)
@@ -601,14 +601,15 @@ _ARC_HEADER_LIKE = re.compile(rb"(?:filedesc://|[A-Za-z][A-Za-z0-9+.-]*:)\S+ [0-
 MAX_ARC_HEADER = 64 * 1024   # an ARC header line longer than this is not one
 
 
-def _iter_arc(path: str) -> Iterator[Item]:
+def _iter_arc(source: Blob) -> Iterator[Item]:
     """ARC files, plain or one gzip member per record. Each record is parsed by
     :func:`~archive.warc.record.parse_arc_record`, the same function
     :func:`~archive.warc.record.load_record` uses, so an index row re-reads to the same
     record (id included). A bad record is reported and the read goes on with the next
     one, as for WARC files: a plain ARC is resynchronised on the next header line, an
     ARC.gz on the next gzip member."""
-    with open(path, "rb") as f:
+    path = str(source)   # the name ARC record ids are made from, and errors show
+    with source.open() as f:
         if f.read(2) == b"\x1f\x8b":
             yield from _iter_arc_gzip(f, path)
         else:
