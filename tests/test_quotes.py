@@ -292,3 +292,26 @@ def test_subjects_of_participles_roles_and_parenthetical_pronouns():
     text = ("Ben Shaw warned the voters. The first comments on the Israeli election came from the party, "
             "which said that Arab Israeli voters were “coming out in droves to the polls.”")
     assert speakers(text) != ["Arab Israeli"]
+
+
+def test_more_attribution_forms_in_each_language():
+    # a role then the name after a comma, with a title in lower case (pt)
+    text = '"Não há crise entre os Poderes", afirmou o presidente do tribunal, ministro Davi Fonseca.'
+    assert speakers(text) == ["Davi Fonseca"]
+    # roles that refer to the person named before (pt, es); an age as a role (de)
+    assert speakers('A advogada Júlia Mendes falou. Para a especialista, "a lei é clara sobre o tema".') == ["Júlia Mendes"]
+    text = "El presidente Tomás Vidal habló el lunes. El mandatario aseguró que “no habrá más impuestos este año”."
+    assert speakers(text) == ["Tomás Vidal"]
+    assert speakers("Der Trainer Hans Wolf war zufrieden. „Wir haben gut gespielt“, meinte der 57-Jährige.") == ["Hans Wolf"]
+    # a verb with no subject, then where it was said: no radio station speaks (es)
+    text = "El senador Luis Mora criticó el plan. “Es un error histórico”, sostuvo en diálogo con Radio Sur."
+    assert speakers(text) == ["Luis Mora"]
+    # German: the passive "wird X zitiert", "Wie X am Montag sagte", a spokesman of a body
+    assert speakers("„Die Brücke wird bis Mai fertig“, wird Roth in der Mitteilung zitiert.") == ["Roth"]
+    assert speakers("Wie Roth am Montag sagte, sei „die Brücke bis Mai fertig“.") == ["Roth"]
+    text = "„Die Brücke wird bis Mai fertig“, sagte ein Sprecher des Verkehrsministeriums der Deutschen Presse-Agentur."
+    assert speakers(text) == ["ein Sprecher des Verkehrsministeriums"]
+    # an inverted subject is the verb's own, not a word far after it (es)
+    text = ("En materia de seguridad, Juan Soto, candidato de Fuerza Libre, enfatizó en la importancia de "
+            "recuperar la inteligencia del Estado. “No hay seguridad sin inteligencia”, recalcó.")
+    assert speakers(text) == ["Juan Soto"]

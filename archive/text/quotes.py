@@ -208,6 +208,10 @@ _NOT_NAME = {
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Instead",
     "Asked", "Speaking", "Separately", "Finally", "Indeed", "Since", "Although", "Though",
     "Because", "Once", "Asked", "Told", "Writing", "Sometimes", "Afterwards", "Overall",
+    # clause openers of the other languages: "Wie Roth am Montag sagte"
+    "Wie", "Als", "Wenn", "Nachdem", "Weil", "Como", "Cuando", "Quando", "Comme", "Quand",
+    "Lorsque", "Mientras", "Enquanto", "Tras", "Após", "Depois", "Después", "Après", "Avant",
+    "Antes", "Selon", "Según", "Segundo", "Laut",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -228,7 +232,8 @@ _NP_STOP = {
     "dans", "lors", "pendant", "après", "avant", "qui", "lorsque", "durante", "en", "tras",
     "que", "quien", "cuando", "em", "no", "na", "nos", "nas", "durante", "após", "quando",
     "im", "bei", "während", "nach", "vor", "gegenüber", "am", "auf", "nel",
-    "nella", "dopo", "mentre", "ao", "à", "au", "aux", "al", "ante",
+    "nella", "dopo", "mentre", "ao", "à", "au", "aux", "al", "ante", "con", "com", "avec", "mit",
+    "sobre", "sur", "über", "desde", "depuis", "pelo", "pela", "par", "por",
 }
 
 _UPPER = "".join(chr(c) for c in range(0x41, 0x24F) if chr(c).isupper())
@@ -381,6 +386,14 @@ _ADVERBS = {
     "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
     "herself", "himself", "themselves", "itself", "once said", "later",
 }
+# Words of time between a subject and its verb: "Wie Roth am Montag sagte", "Smith on
+# Tuesday said", "Ruiz ayer dijo".
+_TRAILING_TIME = re.compile(
+    r"(?:\s+(?:am|on|last|this|el|le|lundi|na|no)?\s*(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|"
+    r"Sonntag|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|lunes|martes|miércoles|jueves|"
+    r"viernes|sábado|domingo|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|gestern|heute|"
+    r"yesterday|today|ayer|hoy|ontem|hoje|hier|aujourd['’]hui|Abend|Morgen|Mittag|week|weekend))+$"
+)
 # Auxiliaries between a subject and its verb: "Anne Dubois a déclaré", "the committee has
 # pointed out", "Pedro Ruiz ha dicho", "Ana Souza tem dito", "Peter Brandt hat gesagt".
 _AUXILIARIES = {
@@ -439,7 +452,7 @@ def _name_before(s: str) -> str | None:
     >>> _name_before("Soon after Ms. Price"), _name_before("a spokesman for the agency")
     ('Ms. Price', 'a spokesman for the agency')
     """
-    s = s.rstrip()
+    s = _TRAILING_TIME.sub("", s.rstrip())
     while True:
         m = re.search(r"\s+([a-zäöüéèêàâ]+)$", s)
         if not m or not (
@@ -530,12 +543,15 @@ def _name_before_core(s: str) -> str | None:
     return None
 
 
+_OF_WORDS = {"de", "do", "da", "dos", "das", "del", "du", "des", "of", "di", "von", "zu", "vom", "zum", "zur"}
+# A person described by age: "der 57-Jährige", "the 57-year-old", "el hombre de 40 años" is not.
+_AGED_ROLE = re.compile(r"(?:der|die|the|a|an)\s+\d{1,3}-(?:Jährige[rn]?|year-old)\b", re.I)
 # "l'agence", "l’EPA", "d'Amnesty": an article elided onto its noun (French, Italian)
 _ELIDED = re.compile(r"(?:[lLdD]|[uU]n)['’]\w")
 # ", John Smith." / ", Pedro Ruiz," after a role: two capitalised words or more, then the
 # end of the clause
 _APPOSED_NAME = re.compile(
-    rf"\s*,\s*({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*(?=[,.;:!?(]|$)"
+    rf"\s*,\s*(?P<role>(?:[a-zà-ÿ]+\s+){{0,2}})({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*(?=[,.;:!?(]|$)"
 )
 
 
@@ -572,14 +588,30 @@ def _name_after(s: str) -> str | None:
     first = words[0].group(0)
     if first.lower() in _PRONOUNS:
         return first
+    aged = _AGED_ROLE.match(s)
+    if aged:
+        return aged.group(0)  # "der 57-Jährige", "the 57-year-old"
+    if first.lower() in _NP_STOP and first.lower() not in _DETERMINERS:
+        # "affirme à l'AFP Anne Dubois", "disse ao jornal a prefeita Ana Souza": to whom,
+        # then the subject; "sostuvo en diálogo con Radio Mitre": no subject at all
+        pp = re.match(r"\S+\s+(?:(?:l['’]|la|el|le|les|los|las|o|a|os|as|the|der|dem|den|die)\s*)?[\w'’.\-]+\s+", s)
+        rest = s[pp.end() :] if pp else ""
+        nxt = _words_before(rest)
+        if not nxt or nxt[0].group(0).lower() in _NP_STOP | _OF_WORDS and nxt[0].group(0).lower() not in _DETERMINERS:
+            return None
+        return _name_after(rest)
     out_end = None
     if first.lower() in _DETERMINERS or _ELIDED.match(first):
         k = 0
+        genitive = False
         while k + 1 < len(words) and k < 8:
             nxt = words[k + 1]
             gap = s[words[k].end() : nxt.start()]
             if gap.strip() or nxt.group(0).lower() in _NP_STOP:
                 break
+            if nxt.group(0) in ("dem", "den") or genitive and nxt.group(0) == "der":
+                break  # "ein Sprecher des Ministeriums der Deutschen Presse-Agentur": to whom
+            genitive = genitive or nxt.group(0) in ("des", "der")
             k += 1
         out_end = words[k].end()
         # "a spokesman for the company": keep "for/of the X".
@@ -592,8 +624,10 @@ def _name_after(s: str) -> str | None:
         # "the mayor, John Smith", "el ministro de Salud, Pedro Ruiz": the person named
         # right after their role
         named = _APPOSED_NAME.match(s, out_end)
-        if named and not _is_title_case_phrase(named.group(1)):
-            return named.group(1)
+        if named and not _is_title_case_phrase(named.group(2)) and all(
+            w in _TITLE_WORDS or w in _PERSON_ROLES for w in named.group("role").split()
+        ):
+            return named.group(2)
         return s[: out_end].rstrip(" ,.")
     if first[0].isupper():
         k = 0
@@ -675,6 +709,12 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         if src and name and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
             name = name[:-1]  # the genitive: "des Innenministeriums" -> "Innenministerium"
         return name, clause_end if name else 0
+    # German passive: „…“, wird Roth in der Mitteilung zitiert.
+    m = re.match(r"^\s*(?:wird|wurde|werden|wurden)\s+(?P<np>.+?)\s+(?:(?:in|im|von|vom|bei)\s+.+?\s+)?zitiert\s*$", clause)
+    if m:
+        name = _name_after(m.group("np"))
+        if name:
+            return name, clause_end
     # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
     m = _SAY_AT_START.match(clause)
     if m and not re.match(r"\s*(?:that|to|in|on|at|it|of)\b", clause[m.end() :], re.I):
@@ -1016,7 +1056,9 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
             # ministre" -- before an appositive subject ("Maria Lopez, a nurse, said")
             after = re.match(r"[^.;:!?\n“”\"«»„]{1,80}", text[m.end() :])
             cand = _name_after(after.group(0)) if after else None
-            if after and cand and cand.lower() not in _PRONOUNS and (cand[0].isupper() or cand.split()[0].lower() in _DETERMINERS):
+            at = after.group(0).find(cand) if after and cand else -1
+            if after and cand and cand.lower() not in _PRONOUNS and 0 <= at and len(after.group(0)[:at].split()) <= 3 \
+                    and (cand[0].isupper() or cand.split()[0].lower() in _DETERMINERS):
                 name = cand
         if name is None:
             name = _name_before(head) if head.strip() else None
@@ -1115,6 +1157,15 @@ _PERSON_ROLES = {
     "journalistin", "anwalt", "anwältin", "kandidat", "kandidatin", "bürgermeister",
     "bürgermeisterin", "minister", "ministerin", "politiker", "politikerin", "forscher",
     "forscherin", "autor", "autorin", "richter", "richterin", "experte", "expertin",
+    "especialista", "mandatario", "mandataria", "mandatário", "mandatária", "analista", "experto",
+    "experta", "expert", "experte", "técnico", "técnica", "entrenador", "entrenadora", "treinador",
+    "treinadora", "jugador", "jugadora", "jogador", "jogadora", "joueur", "joueuse", "entraîneur",
+    "empresário", "empresária", "empresario", "empresaria", "secretário", "secretária", "secretario",
+    "secretaria", "líder", "dirigente", "chanceler", "canciller", "premier", "trainer", "trainerin",
+    "spieler", "spielerin", "chef", "chefin", "kanzler", "kanzlerin", "präsident", "präsidentin",
+    "analyst", "official", "executive", "ceo", "senadora", "actor", "actress", "singer", "artist",
+    "filmmaker", "writer", "novelist", "player", "manager", "chairman", "chairwoman", "commissioner",
+    "sheriff", "chief", "pastor", "priest", "bishop", "police", "officer", "detective", "inspector",
 }
 _DEFINITE = {"the", "der", "die", "das", "den", "dem", "le", "la", "les", "el", "los", "las", "o", "os", "il", "lo"}
 
@@ -1123,7 +1174,7 @@ def _is_role_description(speaker: str) -> bool:
     """A definite description of a person by role: "the former mayor", "o repórter",
     "la toxicologue" (not "a reporter", not "the ministry", not "der Sprecher")."""
     words = speaker.split()
-    if not 2 <= len(words) <= 4 or any(w[:1].isupper() for w in words[1:]):
+    if not 2 <= len(words) <= 4 or any(w[:1].isupper() and not re.match(r"\d", w) for w in words[1:]):
         return False
     det = words[0].lower()
     role = words[-1].lower().rstrip(".,")
@@ -1132,6 +1183,8 @@ def _is_role_description(speaker: str) -> bool:
     if det == "a":
         # Portuguese "a prefeita" (the), English "a reporter" (someone not named)
         return role.endswith("a") and role in _PERSON_ROLES
+    if re.fullmatch(r"\d{1,3}-(?:jährige[rn]?|year-old)", role):
+        return det in ("der", "die", "the")  # "der 57-Jährige"
     return det in _DEFINITE | {"l'"} and role in _PERSON_ROLES
 
 
@@ -1564,6 +1617,8 @@ class _Names:
             if len(run) == 1 and first not in _DETERMINERS:
                 return speaker
         tokens = self._clean(run, keep=1)
+        if tokens and tokens[0].lower() in _NAME_PARTICLES and len(tokens) < len(run):
+            return speaker  # "ein Sprecher des Verkehrsministeriums": a role of a body, as written
         # "Mr Levy", "Levy", "Michael Bloomberg": the fullest naming in the text
         found = self._index().get(tokens[-1].rstrip("."), [])
         best = None
