@@ -596,8 +596,8 @@ def _name_after(s: str) -> str | None:
         # then the subject; "sostuvo en diálogo con Radio Mitre": no subject at all
         pp = re.match(r"\S+\s+(?:(?:l['’]|la|el|le|les|los|las|o|a|os|as|the|der|dem|den|die)\s*)?[\w'’.\-]+\s+", s)
         rest = s[pp.end() :] if pp else ""
-        nxt = _words_before(rest)
-        if not nxt or nxt[0].group(0).lower() in _NP_STOP | _OF_WORDS and nxt[0].group(0).lower() not in _DETERMINERS:
+        after_pp = _words_before(rest)
+        if not after_pp or after_pp[0].group(0).lower() in _NP_STOP | _OF_WORDS and after_pp[0].group(0).lower() not in _DETERMINERS:
             return None
         return _name_after(rest)
     out_end = None
