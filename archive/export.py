@@ -398,14 +398,21 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
         for kind in ("capture", "citation"):
             e = ledger.entry_for(store, kind, crow["record_id"] if kind == "capture" else citation)
             if e is not None:
-                lrow = conn.execute("SELECT * FROM ledger WHERE seq=?", (e["seq"],)).fetchone()
+                lrow = conn.execute("SELECT * FROM ledger WHERE chain IS ? AND seq=? AND subject=?",
+                                    (e["chain"], e["seq"], e["subject"])).fetchone()
                 members.append(_Member(lrow["warc_file"], lrow["offset"], lrow["length"]))
-        head = (proof.get("signature") or {}).get("head")
-        if head:
-            h = conn.execute("SELECT * FROM ledger_heads WHERE seq=? AND key_id=?",
-                             (head["seq"], head["key_id"])).fetchone()
-            if h is not None:
-                members.append(_Member(h["warc_file"], h["offset"], h["length"]))
+        signature = proof.get("signature") or {}
+        head = signature.get("head")
+        if signature.get("root"):
+            h = conn.execute("SELECT * FROM ledger_roots WHERE signed_at=? AND signature=?",
+                             (signature["root"]["signed_at"], signature["root"]["signature"])).fetchone()
+        elif head:
+            h = conn.execute("SELECT * FROM ledger_heads WHERE seq=? AND key_id=? AND entry_hash=?",
+                             (head["seq"], head["key_id"], head["entry_hash"])).fetchone()
+        else:
+            h = None
+        if h is not None:
+            members.append(_Member(h["warc_file"], h["offset"], h["length"]))
         extra["provenance/proof.json"] = json.dumps(proof, indent=2, ensure_ascii=False).encode("utf-8")
         name = f"citation-{citation}.warc.gz"
         warcs: dict[str, bytes | None] = {

@@ -264,7 +264,43 @@ def test_two_machines_capture_into_one_bucket_and_one_index_holds_both(tmp_path,
         assert store.conn.execute("SELECT count(*) FROM versions").fetchone()[0] == len(urls)
     proc = subprocess.run(serve + ["import", location, "--json"], capture_output=True, text=True)
     assert json.loads(proc.stdout.splitlines()[0])["records"] == 0      # nothing twice
+    # Each machine's ledger is its own chain (and the serving index's a third, vouching
+    # for the files it took in): verify --all names each chain no signed root covers yet.
     proc = subprocess.run(serve + ["verify", "--all", "--json"], capture_output=True, text=True)
     checks = [json.loads(line) for line in proc.stdout.splitlines()]
-    failed = [c for c in checks if c.get("check") in ("record", "file_seal", "capture_row") and c["ok"] is False]
-    assert not failed and any(c.get("check") == "file_seal" and c["ok"] for c in checks)
+    failed = [c for c in checks if c.get("ok") is False]
+    assert proc.returncode == 1 and failed and all(c["check"] == "ledger_root" for c in failed), failed
+    assert {w for w in ("alpha", "beta") for c in failed if f"of {w} " in c["detail"]} == {"alpha", "beta"}
+    assert not any("fork" in c.get("detail", "") for c in checks)
+    # The archive's key holder signs one root over every chain: then everything verifies.
+    keys = tmp_path / "keys"
+    subprocess.run([archive, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
+    proc = subprocess.run(serve + ["keys", "sign", "--key", str(keys / "archive-signing.key")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "signed root over 3 chains" in proc.stdout, proc.stdout + proc.stderr
+    verify = serve + ["verify", "--all", "--json", "--public-key", str(keys / "archive-signing.pub")]
+    proc = subprocess.run(verify, capture_output=True, text=True)
+    checks = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0, [c for c in checks if c.get("ok") is False]
+    assert any(c.get("check") == "file_seal" and c["ok"] for c in checks)
+    assert sum(c.get("check") == "ledger_root" and c["ok"] is True for c in checks) == 3
+    # A machine writing on after the root: its chain grows past it, still covered.
+    env = dict(os.environ, ARCHIVE_MACHINE="alpha")
+    subprocess.run([archive, "--db", str(tmp_path / "alpha.db"), "--warcs", location, "--staging",
+                    str(tmp_path / "alpha"), "capture", urls[0]], env=env, check=True, capture_output=True)
+    subprocess.run(serve + ["import", location], check=True, capture_output=True)
+    proc = subprocess.run(verify, capture_output=True, text=True)
+    checks = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0, [c for c in checks if c.get("ok") is False]
+    assert any("came after it" in c["detail"] for c in checks if c.get("check") == "ledger_root")
+    # A bucket object holding another machine's records removed: the root no longer matches.
+    beta = [n for n in objects(s3, bucket) if "-beta-" in n]
+    name, _, prefix = bucket.partition("/")
+    for n in beta:
+        s3.client().delete_object(Bucket=name, Key=f"{prefix}/{n}")
+    proc = subprocess.run(verify, capture_output=True, text=True)
+    checks = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 1
+    assert any(c["check"] == "ledger_root" and "of beta" in c["detail"] and "no WARC file holds" in c["detail"]
+               for c in checks if c.get("ok") is False), [c for c in checks if c.get("ok") is False]
+

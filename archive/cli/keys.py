@@ -10,6 +10,7 @@ import click
 
 from archive import SIGNING_KEY_ENV
 from archive.cli.options import handle_errors, store_options
+from archive.errors import UsageError
 from archive.provenance.keys import (
     DEFAULT_DIR,
     key_id,
@@ -51,15 +52,33 @@ def generate_command(directory, force):
 def sign_command(key_path, db, warcs):
     """Sign the ledger head (size, last entry hash, Merkle root) and store the signature.
 
+    Where the index holds the chains of several writers (capture machines writing into
+    one bucket, imported here), also sign one root over the head of every chain: the
+    root says each chain it lists is this archive's, so check them first (`archive
+    verify --all`); a chain that forks or breaks is refused. Chains that appear later
+    fail `verify --all` until the next root covers them.
+
     \b
     Example:
-        archive keys sign --key keys/archive-signing.key
+        archive --warcs s3://news-archive/warcs import s3://news-archive/warcs
+        archive --warcs s3://news-archive/warcs keys sign --key keys/archive-signing.key
     """
     from archive.provenance import ledger
     from archive.store import Store
 
     private_key = load_private_key(key_path)
     with Store(db, warcs) as store:
-        head = ledger.sign_head(store, private_key)
-    click.echo(f"signed ledger head: {head['seq']} entries, root {head['merkle_root']}, "
-               f"key {head['key_id'][:16]}")
+        try:
+            head = ledger.sign_head(store, private_key)
+            click.echo(f"signed ledger head: {head['seq']} entries, root {head['merkle_root']}, "
+                       f"key {head['key_id'][:16]}")
+        except UsageError:
+            if not ledger.chains(store):
+                raise
+            # This index wrote nothing itself: the chains it imported are what there is to sign.
+        if len(ledger.chains(store)) > 1:
+            root = ledger.sign_root(store, private_key)
+            click.echo(f"signed root over {len(root['chains'])} chains, key {root['key_id'][:16]}:")
+            for c in root["chains"]:
+                click.echo(f"  {c['writer']:<20} chain {c['chain'][:16]}  {c['seq']:>8} entries  "
+                           f"head {c['entry_hash'][:16]}")

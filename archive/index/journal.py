@@ -50,6 +50,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import offload, schema
 from archive.index.db import open_db
+from archive.index.metadata import OWN_CHAIN_KEY, resolve_chains
 from archive.index.rows import (
     CAPTURE_TYPES,
     INDEXED_TYPES,
@@ -259,10 +260,16 @@ class Journal:
             conn.execute("UPDATE warc_files SET state='closed', size=? WHERE name=?", (size, name))
 
     def _adoptable_file(self) -> tuple[str, int] | None:
-        row = self.conn.execute(
-            "SELECT name, size FROM warc_files WHERE origin='capture' AND state='closed' "
-            "AND sealed_at IS NULL ORDER BY name DESC LIMIT 1").fetchone()
-        return (row["name"], row["size"]) if row else None
+        """The newest file a writer of this index closed cleanly, to continue. Only one of
+        ours: a directory shared by several capture machines holds files another machine
+        closed (and will continue), indexed here by a reindex."""
+        mine = self.writer_keys()
+        for row in self.conn.execute(
+                "SELECT name, size FROM warc_files WHERE origin='capture' AND state='closed' "
+                "AND sealed_at IS NULL ORDER BY name DESC LIMIT 16"):
+            if row["name"] in mine:
+                return (row["name"], row["size"])
+        return None
 
     def _file_sealed(self, name: str, sha256: str, size: int) -> None:
         with self.transaction() as conn:
@@ -730,6 +737,7 @@ class Journal:
                     self._store_copy(copy, name, sha256)
                     path = self.warcs.source(name)
                 self._resolve_by_digest(name)
+                resolve_chains(self.conn)   # entries of this file that link to ones indexed before
                 # An imported file is taken whole (its seal is the hash of all of it); one
                 # of ours ends where its last complete record does: bytes after that are
                 # a write never acknowledged (recovery quarantines them).
@@ -841,6 +849,11 @@ class Journal:
             with fresh.transaction() as conn:
                 _resolve_revisits(conn)
                 fresh._resolve_by_digest()
+                # Which of the chains is this index's own is not in the WARC files: the
+                # live index knows it (else the ledger finds it through writer-keys).
+                own = self.conn.execute("SELECT value FROM _meta WHERE key=?", (OWN_CHAIN_KEY,)).fetchone()
+                if own is not None:
+                    conn.execute("INSERT OR REPLACE INTO _meta (key, value) VALUES (?, ?)", (OWN_CHAIN_KEY, own[0]))
             if after is not None:
                 after(fresh)
             counts = {

@@ -18,6 +18,7 @@ from typing import Any, Callable
 CITATION_TYPE = "application/vnd.archive-store.citation+json"
 LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
 SEAL_TYPE = "application/vnd.archive-store.seal+json"
+ROOT_TYPE = "application/vnd.archive-store.ledger-root+json"   # one signed root over every chain
 WATCH_TYPE = "application/vnd.archive-store.watch+json"
 BROWSER_LOG_TYPE = "application/vnd.archive-store.browser-log+json"   # a browser capture's log
 
@@ -26,8 +27,11 @@ CITATION_FIELDS = ("id", "url", "page_url", "captured_at", "record_id", "snapsho
 SCHEDULE_KEY = "watch_schedule"   # _meta key of the default watch schedule
 
 
+LEDGER_GENESIS = "0" * 64   # the prev_hash of a chain's first entry
+OWN_CHAIN_KEY = "ledger_chain"   # _meta key: the chain this index's writers extend
+
 HEADS_TABLE = """CREATE TABLE IF NOT EXISTS ledger_heads (
-    seq INTEGER,                    -- entries 1..seq are covered
+    seq INTEGER,                    -- entries 1..seq of its chain are covered
     entry_hash TEXT,                -- entry_hash of entry seq
     merkle_root TEXT,               -- RFC 6962 tree head over entries 1..seq
     signed_at TEXT,
@@ -35,7 +39,8 @@ HEADS_TABLE = """CREATE TABLE IF NOT EXISTS ledger_heads (
     public_key TEXT,                -- PEM, as the signer declared it (check against your own copy)
     signature TEXT,                 -- base64 Ed25519 over the canonical JSON of the fields above
     warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT,
-    PRIMARY KEY (seq, key_id)
+    chain TEXT,                     -- the chain it signs (see ledger.chain)
+    PRIMARY KEY (warc_file, offset)
 )"""
 
 
@@ -56,16 +61,78 @@ def entries_in(body: Any) -> list[dict]:
     return [body] if isinstance(body, dict) else []
 
 
+def _chain_of(conn: sqlite3.Connection, prev_hash: Any) -> str | None:
+    """The chain of the entry whose hash is ``prev_hash``, if the index holds it."""
+    row = conn.execute("SELECT chain FROM ledger WHERE entry_hash=? AND chain IS NOT NULL LIMIT 1",
+                       (prev_hash,)).fetchone()
+    return row[0] if row else None
+
+
 def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
     if is_foreign(pointer):
         return
+    rows = []
+    last: dict | None = None
+    chain: str | None = None
+    for e in entries_in(body):
+        # A chain is named by its first entry's hash; every later entry links to it
+        # through prev_hash. Writers on several machines (one bucket) keep one chain each.
+        if e.get("seq") == 1 and e.get("prev_hash") == LEDGER_GENESIS:
+            chain = e.get("entry_hash")
+        elif last is None or e.get("prev_hash") != last.get("entry_hash"):
+            chain = _chain_of(conn, e.get("prev_hash"))   # None: resolved once its file is indexed
+        last = e
+        rows.append((e.get("seq"), e.get("entry_hash"), e.get("prev_hash"), e.get("kind"),
+                     e.get("subject"), json.dumps(e.get("digests"), sort_keys=True), e.get("at"),
+                     pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id, chain))
     conn.executemany(
         "INSERT OR REPLACE INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, "
-        "warc_file, offset, length, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(e.get("seq"), e.get("entry_hash"), e.get("prev_hash"), e.get("kind"),
-          e.get("subject"), json.dumps(e.get("digests"), sort_keys=True), e.get("at"),
-          pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id)
-         for e in entries_in(body)])
+        "warc_file, offset, length, record_id, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def resolve_chains(conn: sqlite3.Connection) -> int:
+    """Give entries (and signed heads) indexed before the entry they link to the chain of
+    that entry, now that it is indexed: a chain's records may be spread over files that
+    are indexed in any order (several processes, several machines). Entries that link
+    to nothing the index holds keep no chain (``verify --all`` names them). Returns how
+    many rows were resolved."""
+    loose = conn.execute("SELECT rowid, entry_hash, prev_hash FROM ledger WHERE chain IS NULL").fetchall()
+    done = 0
+    if loose:
+        by_hash = {r[1]: r for r in loose}
+        found: dict[str, str | None] = {}
+
+        def chain_of(entry_hash: str) -> str | None:
+            path = []
+            h: Any = entry_hash
+            while h is not None and h not in found:
+                row = by_hash.get(h)
+                if row is None:
+                    found[h] = _chain_of(conn, h)
+                    break
+                path.append(h)
+                if len(path) > len(by_hash):   # a cycle cannot come from hashes; stop anyway
+                    found[h] = None
+                    break
+                h = row[2]
+            result = found.get(h) if h is not None else None
+            for p in path:
+                found[p] = result
+            return result
+
+        updates = []
+        for rowid, entry_hash, prev in loose:
+            c = chain_of(prev) if prev != LEDGER_GENESIS else None
+            if c is not None:
+                updates.append((c, rowid))
+        conn.executemany("UPDATE ledger SET chain=? WHERE rowid=?", updates)
+        done += len(updates)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_heads'").fetchone():
+        cur = conn.execute("UPDATE ledger_heads SET chain=(SELECT l.chain FROM ledger l WHERE "
+                           "l.entry_hash=ledger_heads.entry_hash AND l.seq=ledger_heads.seq AND l.chain IS NOT NULL "
+                           "LIMIT 1) WHERE chain IS NULL")
+        done += max(cur.rowcount, 0)
+    return done
 
 
 def _index_head(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
@@ -73,11 +140,25 @@ def _index_head(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> Non
         return
     # execute, not executescript: that would COMMIT the indexing transaction midway.
     conn.execute(HEADS_TABLE)
+    row = conn.execute("SELECT chain FROM ledger WHERE entry_hash=? AND seq=? AND chain IS NOT NULL LIMIT 1",
+                       (body.get("entry_hash"), body.get("seq"))).fetchone()
     conn.execute(
         "INSERT OR REPLACE INTO ledger_heads (seq, entry_hash, merkle_root, signed_at, key_id, "
-        "public_key, signature, warc_file, offset, length, record_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "public_key, signature, warc_file, offset, length, record_id, chain) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (body.get("seq"), body.get("entry_hash"), body.get("merkle_root"), body.get("signed_at"),
+         body.get("key_id"), body.get("public_key"), body.get("signature"),
+         pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id, row[0] if row else None))
+
+
+def _index_root(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> None:
+    if is_foreign(pointer):
+        return
+    chains = body.get("chains")
+    conn.execute(
+        "INSERT OR REPLACE INTO ledger_roots (signed_at, chains, key_id, public_key, signature, "
+        "warc_file, offset, length, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (body.get("signed_at"), json.dumps(chains, sort_keys=True) if chains is not None else None,
          body.get("key_id"), body.get("public_key"), body.get("signature"),
          pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id))
 
@@ -197,5 +278,6 @@ HANDLERS: dict[str, MetadataHandler] = {
     WATCH_TYPE: _index_watch,
     LEDGER_TYPE: _index_entry,
     SEAL_TYPE: _index_head,
+    ROOT_TYPE: _index_root,
     BROWSER_LOG_TYPE: _index_browser_log,
 }

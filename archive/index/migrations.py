@@ -89,6 +89,33 @@ def m003_fts_that_datasette_finds(db: sqlite_utils.Database) -> None:
     texts.enable_fts(FTS_COLUMNS, create_triggers=True, tokenize=FTS_TOKENIZE, replace=True)
 
 
+@MIGRATIONS(transactional=False)   # transform runs its own transaction
+def m004_ledger_chains(db: sqlite_utils.Database) -> None:
+    """Several ledger chains side by side (one per writing index: capture machines that
+    share a bucket): entries are keyed by the record holding them and name their chain,
+    signed heads likewise. The entries already indexed are one chain, this index's own."""
+    from archive.index.metadata import LEDGER_GENESIS, OWN_CHAIN_KEY, resolve_chains
+
+    sync_declared(db)   # the chain columns, the ledger_roots table
+    ledger = db.table("ledger")
+    if ledger.pks != ["warc_file", "offset", "seq"]:
+        ledger.transform(pk=("warc_file", "offset", "seq"))
+    heads = db.table("ledger_heads")
+    if heads.exists():
+        if "chain" not in heads.columns_dict:
+            heads.add_column("chain", str)
+        if heads.pks != ["warc_file", "offset"]:
+            heads.transform(pk=("warc_file", "offset"))
+    with db.atomic():
+        db.execute("UPDATE ledger SET chain=entry_hash WHERE seq=1 AND prev_hash=? AND chain IS NULL",
+                   [LEDGER_GENESIS])
+        resolve_chains(db.conn)
+        if db.execute("SELECT 1 FROM _meta WHERE key=?", [OWN_CHAIN_KEY]).fetchone() is None:
+            row = db.execute("SELECT chain FROM ledger WHERE chain IS NOT NULL ORDER BY seq DESC LIMIT 1").fetchone()
+            if row is not None:
+                db.execute("INSERT INTO _meta (key, value) VALUES (?, ?)", [OWN_CHAIN_KEY, row[0]])
+
+
 def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:
     """Apply every pending migration (all of them for a new index).
 

@@ -202,16 +202,29 @@ CREATE TABLE IF NOT EXISTS checks (
     PRIMARY KEY (citation_id, checked_at)
 );
 CREATE TABLE IF NOT EXISTS ledger (
-    seq INTEGER PRIMARY KEY,
+    seq INTEGER,                    -- position in its chain
     entry_hash TEXT,
     prev_hash TEXT,
     kind TEXT,                      -- capture | citation | seal
     subject TEXT,                   -- record id / citation id / file name
     digests TEXT,                   -- JSON of what the entry vouches for
     at TEXT,
-    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT
+    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT,
+    chain TEXT,                     -- entry_hash of its chain's first entry: one chain per writing index
+    PRIMARY KEY (warc_file, offset, seq)
 );
 CREATE INDEX IF NOT EXISTS ledger_subject ON ledger(subject, kind);
+CREATE INDEX IF NOT EXISTS ledger_chain ON ledger(chain, seq);
+CREATE INDEX IF NOT EXISTS ledger_entry ON ledger(entry_hash);
+CREATE TABLE IF NOT EXISTS ledger_roots (
+    signed_at TEXT,
+    chains TEXT,                    -- JSON: [{chain, writer, seq, entry_hash, merkle_root}, ...]
+    key_id TEXT,
+    public_key TEXT,
+    signature TEXT,                 -- base64 Ed25519 over the canonical JSON of chains, signed_at, key_id
+    warc_file TEXT, offset INTEGER, length INTEGER, record_id TEXT,
+    PRIMARY KEY (warc_file, offset)
+);
 CREATE TABLE IF NOT EXISTS drift (
     citation_id TEXT,
     detected_at TEXT,
@@ -299,7 +312,8 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 MIGRATION_SET = "archive-store"
 # The names of the migrations in archive/index/migrations.py, in order: opening a store
 # checks them with one query, and imports sqlite-utils only when one is pending.
-MIGRATION_NAMES = ("m001_tables", "m002_columns_of_earlier_indexes", "m003_fts_that_datasette_finds")
+MIGRATION_NAMES = ("m001_tables", "m002_columns_of_earlier_indexes", "m003_fts_that_datasette_finds",
+                   "m004_ledger_chains")
 
 
 def tables_sha() -> str:

@@ -11,12 +11,17 @@ checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``:
 ``citation_row``    each ``citations`` row matches its citation record and cites a capture
                     whose payload is the cited snapshot
 ``ledger_row``      each ``ledger`` row matches its ledger record
-``ledger_chain``    entries 1..head are contiguous, linked by ``prev_hash``, each hash right
+``ledger_chain``    each chain's entries 1..head are contiguous, linked by ``prev_hash``, each
+                    hash right, no two claiming one place (a fork); every entry links to a chain
 ``ledger_vouch``    each entry's vouched digests match the record or file it names
 ``ledger_cover``    every capture and citation record is vouched for: one that is not fails,
                     indexed or not
+``ledger_root``     where the WARC files hold several chains (one per writing index: capture
+                    machines sharing a bucket), a signed root covers each of them, and every
+                    root's signature verifies and its heads are entries of those chains
 ``signature``       signed heads verify (against ``public_key`` when given) and their Merkle
-                    roots match the entries; with a key, the whole ledger must be signed
+                    roots match the entries of their chain; with a key, every chain must be
+                    signed (by a head or a root)
 ``interrupted``     bytes past the acknowledged end of a file of ours that do not parse: a
                     write killed before it was acknowledged (reported, not a failure)
 ``quarantine``      a crash tail moved to ``warcs/quarantine/`` is reported as recovered
@@ -51,6 +56,7 @@ from archive.index.metadata import (
     CITATION_FIELDS,
     CITATION_TYPE,
     LEDGER_TYPE,
+    ROOT_TYPE,
     SEAL_TYPE,
     entries_in,
     is_foreign,
@@ -92,6 +98,7 @@ class _Scan:
     citations: dict[str, _Rec] = field(default_factory=dict)
     entries: list[tuple[dict, _Rec]] = field(default_factory=list)   # (entry, its record)
     heads: list[_Rec] = field(default_factory=list)
+    roots: list[_Rec] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)
     file_sha: dict[str, str] = field(default_factory=dict)
 
@@ -149,8 +156,9 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> lis
     _check_captures(store, scan, report)
     _check_citations(store, scan, report)
     _check_ledger_rows(store, scan, report)
-    _check_ledger(store, scan, report)
-    _check_signatures(scan, report, public_key)
+    chains = _check_ledger(store, scan, report)
+    covered = _check_roots(scan, report, public_key, chains)
+    _check_signatures(scan, report, public_key, chains, covered)
     _check_quarantine(store, report)
     _check_derived(store, report)
     return report.results()
@@ -193,12 +201,15 @@ def _scan_files(store: "Journal", report: _Report) -> _Scan:
                 if rec.body is not None:
                     if rec.content_type == CITATION_TYPE and rec.body.get("id"):
                         scan.citations[rec.body["id"]] = rec
-                    elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE) and is_foreign({"warc_file": name}):
+                    elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE, ROOT_TYPE) and \
+                            is_foreign({"warc_file": name}):
                         pass  # another store's chain, carried inside an import: not ours to audit
                     elif rec.content_type == LEDGER_TYPE:
                         scan.entries.extend((e, rec) for e in entries_in(rec.body))
                     elif rec.content_type == SEAL_TYPE:
                         scan.heads.append(rec)
+                    elif rec.content_type == ROOT_TYPE:
+                        scan.roots.append(rec)
         except ArchiveError as exc:
             report.add("record", False, name, str(exc), name, getattr(exc, "offset", None))
         if not report.failed("record", name):
@@ -212,7 +223,7 @@ def _keep(name: str, item: Found) -> _Rec:
     rtype = rec.record_type or ""
     ctype = mime_of(rec.header("Content-Type"))
     body = None
-    if rtype == "metadata" and ctype in (CITATION_TYPE, LEDGER_TYPE, SEAL_TYPE):
+    if rtype == "metadata" and ctype in (CITATION_TYPE, LEDGER_TYPE, SEAL_TYPE, ROOT_TYPE):
         try:
             body = json.loads(rec.block.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -378,7 +389,9 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
         if problem:
             report.add("ledger_row", False, f"ledger:{row['seq']}", f"ledger row {row['seq']}: {problem}",
                        file, offset)
-    for row in ledger.signed_heads(store):
+    heads = store.conn.execute("SELECT * FROM ledger_heads ORDER BY seq").fetchall() \
+        if ledger._has_heads_table(store.conn) else []
+    for row in heads:
         rec, problem = _at_pointer(scan, row["warc_file"], row["offset"], row["length"])
         if rec is not None:
             body = rec.body or {}
@@ -388,7 +401,19 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
         if problem:
             report.add("ledger_row", False, f"head:{row['seq']}", f"ledger_heads row {row['seq']}: {problem}",
                        row["warc_file"], row["offset"])
-    in_warcs = len({e.get("seq") for e, _ in scan.entries})
+    for row in store.conn.execute("SELECT * FROM ledger_roots ORDER BY signed_at"):
+        rec, problem = _at_pointer(scan, row["warc_file"], row["offset"], row["length"])
+        if rec is not None:
+            body = rec.body or {}
+            diffs = [k for k in ("signed_at", "key_id", "public_key", "signature") if body.get(k) != row[k]]
+            if json.dumps(body.get("chains"), sort_keys=True) != row["chains"]:
+                diffs.append("chains")
+            if diffs:
+                problem = f"differs from its root record in {', '.join(diffs)}"
+        if problem:
+            report.add("ledger_row", False, f"root:{row['signed_at']}",
+                       f"ledger_roots row {row['signed_at']}: {problem}", row["warc_file"], row["offset"])
+    in_warcs = len({(r.warc_file, r.offset, e.get("seq")) for e, r in scan.entries})
     if in_warcs != n:
         report.add("ledger_row", False, "ledger",
                    f"the index holds {n} ledger rows, the WARC files {in_warcs} entries (run `archive reindex`)")
@@ -398,51 +423,143 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
 
 # -- the ledger itself ---------------------------------------------------------------------------------
 
-def _ordered_entries(scan: _Scan, report: _Report) -> list[tuple[dict, _Rec]]:
+@dataclass
+class _Chain:
+    """One chain as the WARC files hold it: its id (the hash of its first entry; None for
+    entries that link to no first entry), the writer whose file holds that entry, and
+    its entries in seq order (the first record's, where two records claim a place)."""
+
+    id: str | None
+    writer: str
+    items: list[tuple[dict, _Rec]] = field(default_factory=list)
+    ordered: list[tuple[dict, _Rec]] = field(default_factory=list)
+    ok: bool = True
+
+    def label(self) -> str:
+        return ledger.chain_label({"chain": self.id, "writer": self.writer})
+
+    def hashes(self) -> list[str]:
+        return [e.get("entry_hash") or "" for e, _ in self.ordered]
+
+
+def _assemble_chains(scan: _Scan) -> list[_Chain]:
+    """The chains of the entries in the WARC files, by their links: each first entry
+    (seq 1, prev_hash of zeros) begins one, and an entry belongs to the chain of the
+    entry whose hash is its ``prev_hash``. Writers that never shared a lock (machines
+    writing into one bucket) make separate chains, not a fork; two entries linking to
+    one entry are a fork within its chain. An entry that links to nothing (its
+    predecessor rewritten or removed) is counted in the chain that holds other entries
+    of its file, so a break is reported where it is."""
+    items = scan.entries
+    children: dict[object, list[int]] = {}
+    for i, (e, _) in enumerate(items):
+        children.setdefault(e.get("prev_hash"), []).append(i)
+    owner: list[str | None] = [None] * len(items)
+    chains: dict[str, _Chain] = {}
+    for i, (e, r) in enumerate(items):
+        if e.get("seq") != 1 or e.get("prev_hash") != ledger.GENESIS_HASH or owner[i] is not None:
+            continue
+        cid = str(e.get("entry_hash"))
+        chains.setdefault(cid, _Chain(cid, ledger.writer_of(r.warc_file)))
+        stack = [i]
+        while stack:
+            j = stack.pop()
+            if owner[j] is not None:
+                continue
+            owner[j] = cid
+            stack.extend(children.get(items[j][0].get("entry_hash"), []))
+    by_file: dict[str, dict[str, int]] = {}
+    for i, (_, r) in enumerate(items):
+        found = owner[i]
+        if found is not None:
+            counts = by_file.setdefault(r.warc_file, {})
+            counts[found] = counts.get(found, 0) + 1
+    loose = _Chain(None, "")
+    for i, item in enumerate(items):
+        found = owner[i]
+        if found is None:
+            near = by_file.get(item[1].warc_file)
+            if near:
+                found = max(near, key=near.__getitem__)
+            elif len(chains) == 1:
+                found = next(iter(chains))
+        (chains[found] if found is not None else loose).items.append(item)
+    out = list(chains.values())
+    if loose.items:
+        out.append(loose)
+    return out
+
+
+def _ordered_entries(chain: _Chain, report: _Report, named: bool) -> list[tuple[dict, _Rec]]:
     by_seq: dict[int, list[tuple[dict, _Rec]]] = {}
-    for entry, rec in scan.entries:
+    for entry, rec in chain.items:
         seq = entry.get("seq")
         by_seq.setdefault(seq if isinstance(seq, int) else -1, []).append((entry, rec))
     for seq, held in by_seq.items():
         if len(held) > 1:
+            chain.ok = False
             where = ", ".join(f"{r.warc_file} @ {r.offset}" for _, r in held)
-            report.add("ledger_chain", False, f"ledger:{seq}",
-                       f"{len(held)} different records claim ledger entry {seq} (a fork): {where}",
-                       held[1][1].warc_file, held[1][1].offset)
+            report.add("ledger_chain", False, _entry_id(chain, seq, named),
+                       f"{_in(chain, named)}{len(held)} different records claim ledger entry {seq} (a fork): "
+                       f"{where}", held[1][1].warc_file, held[1][1].offset, group=_group(chain, named))
     return [by_seq[s][0] for s in sorted(by_seq)]
 
 
-def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> None:
-    ordered = _ordered_entries(scan, report)
-    problems = ledger.check_chain(e for e, _ in ordered)
-    where = {e.get("seq"): r for e, r in ordered}
-    for p in problems:
-        r = where.get(p["seq"])
-        report.add("ledger_chain", False, f"ledger:{p['seq']}", f"{p['problem']}: {p['detail']}",
-                   r.warc_file if r else None, r.offset if r else None)
-    if ordered and not report.any_failed("ledger_chain"):
-        report.add("ledger_chain", True, "ledger",
-                   f"{len(ordered)} entries linked from the first to the head "
-                   f"{ordered[-1][0].get('entry_hash')}")
+def _entry_id(chain: _Chain, seq, named: bool) -> str:
+    if not named:
+        return f"ledger:{seq}"
+    return f"ledger:{chain.writer}/{(chain.id or 'unlinked')[:12]}:{seq}"
+
+
+def _in(chain: _Chain, named: bool) -> str:
+    return f"{chain.label()}: " if named else ""
+
+
+def _group(chain: _Chain, named: bool) -> str | None:
+    return f"chain:{chain.id}" if named else None
+
+
+def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> list[_Chain]:
+    chains = _assemble_chains(scan)
+    named = len(chains) > 1
     vouched: set[str] = set()
     sealed: set[str] = set()
     bad = 0
-    for entry, where_rec in ordered:
-        kind, subject, d = entry.get("kind"), entry.get("subject"), entry.get("digests") or {}
-        problem, file, offset = _vouch_problem(store, scan, kind, subject, d)
-        if kind == "capture" and subject:   # an entry naming nothing vouches for nothing
-            vouched.add(subject)
-        elif kind == "citation":
-            vouched.add(f"citation:{subject}")
-        elif kind == "seal" and subject:
-            sealed.add(subject)
-        if problem:
-            bad += 1
-            report.add("ledger_vouch", False, subject or f"ledger:{entry.get('seq')}",
-                       f"ledger entry {entry.get('seq')} ({kind} {subject}): {problem}", file, offset)
-    if ordered and not bad:
+    for chain in chains:
+        chain.ordered = ordered = _ordered_entries(chain, report, named)
+        problems = ledger.check_chain(e for e, _ in ordered)
+        if chain.id is None and not problems and ordered:
+            problems = [{"seq": ordered[0][0].get("seq"), "problem": "unlinked",
+                         "detail": f"{len(ordered)} entries link to no chain's first entry"}]
+        where = {e.get("seq"): r for e, r in ordered}
+        for p in problems:
+            chain.ok = False
+            r = where.get(p["seq"])
+            report.add("ledger_chain", False, _entry_id(chain, p["seq"], named),
+                       f"{_in(chain, named)}{p['problem']}: {p['detail']}",
+                       r.warc_file if r else None, r.offset if r else None, group=_group(chain, named))
+        if ordered and chain.ok:
+            report.add("ledger_chain", True, f"ledger:{chain.writer}/{str(chain.id)[:12]}" if named else "ledger",
+                       f"{_in(chain, named)}{len(ordered)} entries linked from the first to the head "
+                       f"{ordered[-1][0].get('entry_hash')}")
+        for entry, where_rec in ordered:
+            kind, subject, d = entry.get("kind"), entry.get("subject"), entry.get("digests") or {}
+            problem, file, offset = _vouch_problem(store, scan, kind, subject, d)
+            if kind == "capture" and subject:   # an entry naming nothing vouches for nothing
+                vouched.add(subject)
+            elif kind == "citation":
+                vouched.add(f"citation:{subject}")
+            elif kind == "seal" and subject:
+                sealed.add(subject)
+            if problem:
+                bad += 1
+                report.add("ledger_vouch", False, subject or f"ledger:{entry.get('seq')}",
+                           f"{_in(chain, named)}ledger entry {entry.get('seq')} ({kind} {subject}): {problem}",
+                           file, offset)
+    if chains and not bad:
         report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
     _check_cover(store, scan, report, vouched, sealed)
+    return chains
 
 
 def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
@@ -531,44 +648,120 @@ def _check_cover(store: "Journal", scan: _Scan, report: _Report, vouched: set[st
 
 # -- signatures ---------------------------------------------------------------------------------------
 
-def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None") -> None:
-    ordered = sorted((e for e, _ in scan.entries if isinstance(e.get("seq"), int)),
-                     key=lambda e: e["seq"])
-    hashes = [e.get("entry_hash") or "" for e in ordered]
-    if not scan.heads:
-        if public_key is not None:
-            report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "
-                       "proves this history is the one the key holder signed")
-        return
-    best = 0
+def _merkle(hashes: list[str]) -> str:
+    try:
+        return ledger.merkle_root_of([bytes.fromhex(x) for x in hashes]).hex()
+    except ValueError:
+        return ""
+
+
+def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None",
+                 chains: list[_Chain]) -> dict[str, tuple[int, str]]:
+    """Every root verifies and names heads the chains hold; with several chains, each is
+    covered by a root. Returns, per chain id, the longest prefix a valid root covers and
+    when that root was signed."""
+    by_id: dict[str, _Chain] = {c.id: c for c in chains if c.id is not None}
+    covered: dict[str, tuple[int, str]] = {}
+    for rec in scan.roots:
+        root = rec.body or {}
+        at = str(root.get("signed_at"))
+        ok, why = ledger.check_root_signature(root, public_key)
+        if not ok:
+            report.add("ledger_root", False, f"root:{at}", f"root signed at {at}: {why}", rec.warc_file, rec.offset)
+            continue
+        listed = root.get("chains")
+        heads: list = listed if isinstance(listed, list) else []
+        good: list[tuple[str, int]] = []
+        for item in heads:
+            h: dict = item if isinstance(item, dict) else {}
+            chain = by_id.get(str(h.get("chain")))
+            given_seq = h.get("seq")
+            seq = given_seq if isinstance(given_seq, int) else 0
+            name = ledger.chain_label(h)
+            if chain is None:
+                problem = f"names {name}, which no WARC file holds (removed from the bucket, or never imported?)"
+            elif not 1 <= seq <= len(chain.ordered):
+                problem = f"covers entries 1..{seq} of {name}, the WARC files hold {len(chain.ordered)}"
+            elif chain.hashes()[seq - 1] != h.get("entry_hash") or _merkle(chain.hashes()[:seq]) != h.get("merkle_root"):
+                problem = (f"signed head {seq} of {name} is {str(h.get('entry_hash'))[:16]}… with Merkle root "
+                           f"{str(h.get('merkle_root'))[:16]}…, the WARC files give {chain.hashes()[seq - 1][:16]}… "
+                           f"and {_merkle(chain.hashes()[:seq])[:16]}…: the chain was rewritten")
+            else:
+                good.append((str(chain.id), seq))
+                continue
+            report.add("ledger_root", False, f"root:{at}", f"root signed at {at} {problem}",
+                       rec.warc_file, rec.offset, group=f"root:{at}:{h.get('chain')}")
+        # A head that matches still vouches for its chain when another head of the same
+        # root does not (that one is reported above).
+        for cid, seq in good:
+            if seq >= covered.get(cid, (0, ""))[0]:
+                covered[cid] = (seq, at)
+    if len(by_id) > 1 or scan.roots:
+        for cid, chain in by_id.items():
+            got = covered.get(cid)
+            n = len(chain.ordered)
+            if got is None:
+                report.add("ledger_root", False, f"chain:{chain.writer}/{cid[:12]}",
+                           f"{chain.label()} ({n} entries) is not covered by a signed root: the archive's key "
+                           "holder has not vouched for it (if it is one of this archive's writers, check it "
+                           "and run `archive keys sign`)",
+                           chain.items[0][1].warc_file if chain.items else None, group=f"chain:{cid}")
+            else:
+                tail = f"; entries {got[0] + 1}..{n} came after it" if got[0] < n else ""
+                report.add("ledger_root", True, f"chain:{chain.writer}/{cid[:12]}",
+                           f"{chain.label()} covered up to entry {got[0]} by the root signed at {got[1]}{tail}")
+    return covered
+
+
+def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None",
+                      chains: list[_Chain], covered: dict[str, tuple[int, str]]) -> None:
+    named = len(chains) > 1
+    best: dict[str | None, int] = {c.id: covered.get(c.id or "", (0, ""))[0] for c in chains}
     for rec in scan.heads:
         h = rec.body or {}
         given_seq = h.get("seq")
         seq = given_seq if isinstance(given_seq, int) else 0
+        # The chain the head signs: the one whose entry ``seq`` it names.
+        chain = next((c for c in chains if 1 <= seq <= len(c.ordered)
+                      and c.hashes()[seq - 1] == h.get("entry_hash")), None)
+        if chain is None and len(chains) == 1:
+            chain = chains[0]
         ok, why = ledger.check_head_signature(h, public_key)
         if ok:
-            try:
-                root = ledger.merkle_root_of([bytes.fromhex(x) for x in hashes[:seq]]).hex()
-            except ValueError:
-                root = ""
-            if seq > len(hashes):
+            hashes = chain.hashes() if chain is not None else []
+            root = _merkle(hashes[:seq])
+            if chain is None:
+                ok, why = False, f"its entry {seq} ({str(h.get('entry_hash'))[:16]}…) is in no chain the WARC files hold"
+            elif seq > len(hashes):
                 ok, why = False, f"signed head covers {seq} entries, the WARC files hold {len(hashes)}"
             elif root != h.get("merkle_root") or hashes[seq - 1] != h.get("entry_hash"):
                 ok, why = False, (f"the entries 1..{seq} in the store have Merkle root {root[:16]}…, "
                                   f"the signed head {str(h.get('merkle_root'))[:16]}…: the ledger was rewritten")
-        if ok:
-            best = max(best, seq)
+        if ok and chain is not None:
+            best[chain.id] = max(best.get(chain.id, 0), seq)
         else:
-            report.add("signature", False, f"head:{seq}", f"signed head {seq}: {why}", rec.warc_file, rec.offset)
+            where = _in(chain, named) if chain is not None else ""
+            report.add("signature", False, f"head:{seq}", f"{where}signed head {seq}: {why}", rec.warc_file, rec.offset)
     if report.any_failed("signature"):
         return
     trusted = "the given public key" if public_key is not None else "the keys the heads declare (no trusted key given)"
-    if best < len(hashes):
-        report.add("signature", None if public_key is not None else True, "ledger",
-                   f"signatures by {trusted} cover entries 1..{best}; entries {best + 1}..{len(hashes)} "
-                   "are not signed yet")
-    else:
-        report.add("signature", True, "ledger", f"all {len(hashes)} entries signed; checked with {trusted}")
+    if not scan.heads and not scan.roots:
+        if public_key is not None and any(c.ordered for c in chains):
+            report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "
+                       "proves this history is the one the key holder signed")
+        return
+    for chain in chains:
+        n = len(chain.ordered)
+        if not n:
+            continue
+        upto = best.get(chain.id, 0)
+        cid = f"ledger:{chain.writer}/{str(chain.id)[:12]}" if named else "ledger"
+        if upto < n:
+            report.add("signature", None if public_key is not None else True, cid,
+                       f"{_in(chain, named)}signatures by {trusted} cover entries 1..{upto}; entries "
+                       f"{upto + 1}..{n} are not signed yet")
+        else:
+            report.add("signature", True, cid, f"{_in(chain, named)}all {n} entries signed; checked with {trusted}")
 
 
 def _check_quarantine(store: "Journal", report: _Report) -> None:
@@ -647,9 +840,13 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
             seal = {"warc_file": f["name"], "sealed_at": f["sealed_at"], "sha256": f["sha256"],
                     "size": f["size"], "ledger_seq": seal_entry["seq"] if seal_entry else None}
     out["file_seal"] = seal
-    tree = [bytes.fromhex(h) for h in ledger._entry_hashes(conn)]
-    root = ledger.merkle_root_of(tree).hex()
-    out["head"] = {"seq": len(tree), "merkle_root": root}
+    trees: dict[str | None, list[bytes]] = {}
+
+    def tree_of(chain: str | None) -> list[bytes]:
+        if chain not in trees:
+            trees[chain] = [bytes.fromhex(h) for h in ledger._entry_hashes(conn, chain=chain)]
+        return trees[chain]
+
     entries: dict[str, dict[str, Any]] = {}
     for kind, subject in (("capture", orig["record_id"] if orig is not None else row["record_id"]),
                           ("citation", cid)):
@@ -657,13 +854,21 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
         if e is None:
             entries[kind] = {"ok": None, "detail": f"no ledger entry for this {kind}"}
             continue
+        tree = tree_of(e["chain"])
+        if not 1 <= e["seq"] <= len(tree):
+            entries[kind] = {"ok": False, "entry": e, "detail": f"entry {e['seq']} links to no chain of the ledger"}
+            continue
         proof = _proof(tree, e["seq"], len(tree))
         ok = ledger.verify_proof(proof) and ledger.entry_hash(e) == e["entry_hash"]
         if kind == "capture" and record.get("block_sha256"):
             ok = ok and e["digests"].get("block_sha256") == record["block_sha256"]
         entries[kind] = {"ok": ok, "entry": e, "inclusion_proof": proof}
+    # The head of the chain the citation is in (the capture's may be another machine's).
+    chain = next((v["entry"]["chain"] for k, v in sorted(entries.items()) if "entry" in v), ledger.own_chain(store))
+    tree = tree_of(chain)
+    out["head"] = {"seq": len(tree), "merkle_root": ledger.merkle_root_of(tree).hex(), "chain": chain}
     out["ledger"] = entries
-    out["signature"] = _signature_for(store, entries, tree, public_key)
+    out["signature"] = _signature_for(store, entries, tree_of, public_key)
     parts = [record["ok"]] + [v["ok"] for v in entries.values()] + [out["signature"]["ok"]]
     out["ok"] = all(p is True for p in parts)
     return out
@@ -676,26 +881,57 @@ def _proof(tree: list[bytes], seq: int, size: int) -> dict:
             "root": ledger.merkle_root_of(data).hex()}
 
 
-def _signature_for(store: "Journal", entries: dict, tree: list[bytes],
-                   public_key: "Ed25519PublicKey | None") -> dict:
-    needed = max((v["entry"]["seq"] for v in entries.values() if "entry" in v), default=0)
-    if not needed:
+def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed25519PublicKey | None") -> dict:
+    """The newest signature covering the entries: a signed head of their chain when they
+    are in one, else (or when no head covers them) a root naming each of their chains."""
+    held = {k: v["entry"] for k, v in entries.items() if "inclusion_proof" in v}
+    if not held:
         return {"ok": None, "status": "unsigned", "detail": "nothing in the ledger to sign"}
-    covering = [h for h in ledger.signed_heads(store) if h["seq"] >= needed and h["seq"] <= len(tree)]
-    if not covering:
-        return {"ok": None, "status": "unsigned",
-                "detail": f"no signed head covers ledger entry {needed} yet"}
-    h = covering[-1]
-    ok, why = ledger.check_head_signature(h, public_key)
-    root = ledger.merkle_root_of(tree[:h["seq"]]).hex()
-    if ok and root != h["merkle_root"]:
-        ok, why = False, "the signed Merkle root does not match the ledger: it was rewritten"
-    proofs = {k: _proof(tree, v["entry"]["seq"], h["seq"]) for k, v in entries.items() if "entry" in v}
-    return {"ok": ok if public_key is not None or not ok else True,
-            "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
-            "detail": why, "head": {k: h[k] for k in ("seq", "entry_hash", "merkle_root", "signed_at",
-                                                     "key_id", "signature", "public_key")},
-            "inclusion_proofs": proofs}
+    needed: dict[str | None, int] = {}
+    for e in held.values():
+        needed[e["chain"]] = max(needed.get(e["chain"], 0), e["seq"])
+    if len(needed) == 1:
+        [(chain, seq)] = needed.items()
+        tree = tree_of(chain)
+        covering = [h for h in ledger.signed_heads(store, chain) if seq <= h["seq"] <= len(tree)]
+        if covering:
+            h = covering[-1]
+            ok, why = ledger.check_head_signature(h, public_key)
+            root = ledger.merkle_root_of(tree[:h["seq"]]).hex()
+            if ok and root != h["merkle_root"]:
+                ok, why = False, "the signed Merkle root does not match the ledger: it was rewritten"
+            proofs = {k: _proof(tree, e["seq"], h["seq"]) for k, e in held.items()}
+            return {"ok": ok if public_key is not None or not ok else True,
+                    "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
+                    "detail": why, "head": {k: h[k] for k in ("seq", "entry_hash", "merkle_root", "signed_at",
+                                                             "key_id", "signature", "public_key")},
+                    "inclusion_proofs": proofs}
+    for root in reversed(ledger.signed_roots(store)):
+        heads = {c.get("chain"): c for c in root["chains"] if isinstance(c, dict)}
+        if not all(ch in heads and heads[ch].get("seq", 0) >= seq for ch, seq in needed.items()):
+            continue
+        ok, why = ledger.check_root_signature(root, public_key)
+        proofs = {}
+        for k, e in held.items():
+            h = heads[e["chain"]]
+            tree = tree_of(e["chain"])
+            if h["seq"] > len(tree) or ledger.merkle_root_of(tree[:h["seq"]]).hex() != h.get("merkle_root"):
+                ok, why = False, f"the root's head of {ledger.chain_label(h)} does not match the ledger: it was rewritten"
+                break
+            proofs[k] = _proof(tree, e["seq"], h["seq"])
+        mine = heads[held.get("citation", next(iter(held.values())))["chain"]]
+        return {"ok": ok if public_key is not None or not ok else True,
+                "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
+                "detail": why, "head": {"seq": mine["seq"], "entry_hash": mine["entry_hash"],
+                                        "merkle_root": mine["merkle_root"], "signed_at": root["signed_at"],
+                                        "key_id": root["key_id"], "signature": root["signature"],
+                                        "public_key": root["public_key"]},
+                "root": {k: root[k] for k in ("chains", "signed_at", "key_id", "signature", "public_key")},
+                "inclusion_proofs": proofs}
+    return {"ok": None, "status": "unsigned",
+            "detail": "no signed head or root covers " + ", ".join(
+                f"entry {seq} of {ledger.chain_label({'chain': ch, 'writer': ''})}" for ch, seq in needed.items())
+            + " yet"}
 
 
 # -- every row a reader sees, derived again from the WARC files --------------------------------
@@ -714,8 +950,9 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
     "changes": ("page_url", "to_version", "n"),
     "diffs": ("page_url", "to_version"),
     "citations": ("id",),
-    "ledger": ("seq",),
-    "ledger_heads": ("seq",),
+    "ledger": ("warc_file", "offset", "seq"),
+    "ledger_heads": ("warc_file", "offset"),
+    "ledger_roots": ("warc_file", "offset"),
 }
 NOT_DERIVED: dict[tuple[str, str], str] = {
     ("warc_files", "created_at"): "bookkeeping of the writer; a reader learns nothing of the archive from it",

@@ -59,10 +59,14 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from archive import SIGNING_KEY_ENV
 from archive.errors import StoreError, UsageError
 from archive.index.metadata import (
+    LEDGER_GENESIS,
     LEDGER_TYPE,
+    OWN_CHAIN_KEY,
+    ROOT_TYPE,
     SEAL_TYPE,
     canonical_json,
     metadata_record,
+    record_urn,
 )
 from archive.index.rows import CAPTURE_TYPES
 from archive.times import iso, warc_date
@@ -77,9 +81,11 @@ if TYPE_CHECKING:
 
     from archive.index.journal import Journal
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = LEDGER_GENESIS
 ENTRY_FIELDS = ("seq", "prev_hash", "kind", "subject", "digests", "at")
 HEAD_FIELDS = ("seq", "entry_hash", "merkle_root", "signed_at", "key_id")
+ROOT_FIELDS = ("chains", "signed_at", "key_id")
+ROOT_CHAIN_FIELDS = ("chain", "writer", "seq", "entry_hash", "merkle_root")
 KINDS = ("capture", "citation", "seal")
 LOCK_NAME = ".ledger.lock"
 BATCH_ENTRIES = 1000   # entries per ledger record, at most
@@ -137,21 +143,105 @@ def _has_heads_table(conn: sqlite3.Connection) -> bool:
 
 
 def entry_from_row(row: sqlite3.Row | dict) -> dict:
-    """A ledger table row as an entry dict (``digests`` decoded)."""
+    """A ledger table row as an entry dict (``digests`` decoded), with the ``chain`` it is in."""
     return {"seq": row["seq"], "prev_hash": row["prev_hash"], "kind": row["kind"],
             "subject": row["subject"], "digests": json.loads(row["digests"]) if row["digests"] else None,
-            "at": row["at"], "entry_hash": row["entry_hash"]}
+            "at": row["at"], "entry_hash": row["entry_hash"], "chain": row["chain"]}
 
 
-def entries(store: "Journal", kind: str | None = None) -> list[dict]:
-    sql = "SELECT * FROM ledger" + (" WHERE kind=?" if kind else "") + " ORDER BY seq"
-    return [entry_from_row(r) for r in store.conn.execute(sql, (kind,) if kind else ())]
+def entries(store: "Journal", kind: str | None = None, chain: str | None = None) -> list[dict]:
+    """The entries of ``chain`` (default: this index's own chain), in ``seq`` order."""
+    chain = chain or own_chain(store)
+    if chain is None:
+        return []
+    sql = "SELECT * FROM ledger WHERE chain=?" + (" AND kind=?" if kind else "") + " ORDER BY seq"
+    return [entry_from_row(r) for r in store.conn.execute(sql, (chain, kind) if kind else (chain,))]
 
 
 def entry_for(store: "Journal", kind: str, subject: str) -> dict | None:
-    row = store.conn.execute("SELECT * FROM ledger WHERE kind=? AND subject=? ORDER BY seq LIMIT 1",
-                             (kind, subject)).fetchone()
+    """The first entry vouching for ``subject``, in whichever chain (this index's own
+    first: an import vouches for captures another machine's chain vouched for too)."""
+    row = store.conn.execute("SELECT * FROM ledger WHERE kind=? AND subject=? "
+                             "ORDER BY chain IS NOT ?, seq LIMIT 1",
+                             (kind, subject, own_chain(store))).fetchone()
     return entry_from_row(row) if row else None
+
+
+# -- chains --------------------------------------------------------------------------------
+#
+# Every index that writes keeps its own chain: the capture machines writing into one
+# bucket, and the machine that imports what they wrote, each append to theirs. A chain
+# is named by the entry_hash of its first entry (seq 1, prev_hash 64 zeros): nothing to
+# configure and nothing a second chain can claim. The index mirrors every chain it
+# holds (``ledger.chain``); which one is this index's own is kept in ``_meta``.
+
+def own_chain(store: "Journal") -> str | None:
+    """The chain this index's writers extend, or None when it has written none yet.
+
+    Recorded in ``_meta`` when the chain begins. An index rebuilt without it finds its
+    chain again through the files its writers opened (``<db>.writer-keys``); failing
+    that, the next entry begins a new chain (never another machine's: a fork)."""
+    conn = store.conn
+    row = conn.execute("SELECT value FROM _meta WHERE key=?", (OWN_CHAIN_KEY,)).fetchone()
+    if row and conn.execute("SELECT 1 FROM ledger WHERE chain=? LIMIT 1", (row[0],)).fetchone():
+        return row[0]
+    mine = store.writer_keys() if hasattr(store, "writer_keys") else {}
+    if not mine:
+        return None
+    best: tuple[int, str] | None = None
+    for chain, file, top in conn.execute("SELECT chain, warc_file, max(seq) FROM ledger "
+                                         "WHERE chain IS NOT NULL GROUP BY chain, warc_file"):
+        if file in mine and (best is None or top > best[0]):
+            best = (top, chain)
+    return best[1] if best else None
+
+
+def _set_own_chain(store: "Journal", chain: str) -> None:
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO _meta (key, value) VALUES (?, ?)", (OWN_CHAIN_KEY, chain))
+
+
+def writer_of(warc_file: str | None) -> str:
+    """The writer a file name names (``archive-TIME-MACHINE-PID-TOKEN-SEQ.warc.gz``), to
+    label a chain by the machine that holds it; any other name is its own label.
+
+    >>> writer_of("archive-20261129121128-crawler1-3965-873e99-00001.warc.gz")
+    'crawler1'
+    >>> writer_of("archive-20261129121128-eu-west-7-3965-873e99-00001.warc.gz")
+    'eu-west-7'
+    """
+    name = str(warc_file or "")
+    for suffix in (".warc.gz", ".warc"):
+        if name.endswith(suffix):
+            parts = name[: -len(suffix)].split("-")
+            if len(parts) >= 6 and parts[0] == "archive":
+                return "-".join(parts[2:-3])
+    return name or "?"
+
+
+def chains(store: "Journal") -> list[dict]:
+    """Every chain the index holds: ``chain``, ``writer`` (from the file of its first
+    entry), ``seq`` and ``entry_hash`` of its head, its ``merkle_root``, whether it is
+    this index's ``own``, and ``problems`` found in its rows (a fork, a gap, a broken
+    link: :func:`check_chain`). Entries that link to no chain are one more item with
+    ``chain`` None."""
+    own = own_chain(store)
+    out = []
+    for (chain,) in store.conn.execute("SELECT DISTINCT chain FROM ledger ORDER BY chain IS NULL, chain"):
+        rows = [entry_from_row(r) for r in store.conn.execute(
+            "SELECT * FROM ledger WHERE chain IS ? ORDER BY seq, warc_file, offset", (chain,))]
+        first = store.conn.execute("SELECT warc_file FROM ledger WHERE chain IS ? ORDER BY seq LIMIT 1",
+                                   (chain,)).fetchone()
+        problems = check_chain(rows) if chain is not None else \
+            [{"seq": rows[0]["seq"], "problem": "unlinked",
+              "detail": f"{len(rows)} entries link to no chain the index holds"}]
+        last = rows[-1]
+        out.append({"chain": chain, "writer": writer_of(first[0] if first else None), "seq": last["seq"],
+                    "entry_hash": last["entry_hash"],
+                    "merkle_root": merkle_root_of([bytes.fromhex(e["entry_hash"]) for e in rows]).hex()
+                    if not problems else None,
+                    "own": chain is not None and chain == own, "problems": problems})
+    return out
 
 
 # -- what an entry vouches for ------------------------------------------------------------
@@ -189,8 +279,9 @@ def _ledger_lock(store: "Journal") -> Iterator[None]:
             os.close(fd)  # releases the flock
 
 
-def _head(conn: sqlite3.Connection) -> tuple[int, str]:
-    row = conn.execute("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+def _head(conn: sqlite3.Connection, chain: str | None) -> tuple[int, str]:
+    row = conn.execute("SELECT seq, entry_hash FROM ledger WHERE chain=? ORDER BY seq DESC LIMIT 1",
+                       (chain,)).fetchone() if chain else None
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
@@ -235,7 +326,8 @@ def _write(store: "Journal", pending: list[tuple[str, str, dict]],
     """Append entries for ``pending`` (kind, subject, digests) not yet in the ledger."""
     with _ledger_lock(store):
         conn = store.conn
-        seq, prev = _head(conn)
+        chain = own_chain(store)
+        seq, prev = _head(conn, chain)
         at = iso(store.clock())
         seen: set[tuple[str, str]] = set()
         new: list[dict] = []
@@ -252,13 +344,19 @@ def _write(store: "Journal", pending: list[tuple[str, str, dict]],
         records = [_ledger_record(store, new[i:i + BATCH_ENTRIES])
                    for i in range(0, len(new), BATCH_ENTRIES)]
         if private_key is not None and seq > 0:
-            hashes = [bytes.fromhex(h) for h in _entry_hashes(conn)] + \
+            hashes = [bytes.fromhex(h) for h in _entry_hashes(conn, chain=chain)] + \
                      [bytes.fromhex(e["entry_hash"]) for e in new]
             head = _signed_head(seq, prev, merkle_root_of(hashes).hex(), at, private_key)
             records.append(_metadata_record(store, f"urn:archive-store:ledger-head:{seq}",
                                             SEAL_TYPE, head))
         if records:
             store.append(records)   # the journal's write: ledger records vouch for nothing
+        if new and chain is None:
+            chain = new[0]["entry_hash"]   # this write began the chain
+        if chain:
+            known = conn.execute("SELECT value FROM _meta WHERE key=?", (OWN_CHAIN_KEY,)).fetchone()
+            if known is None or known[0] != chain:
+                _set_own_chain(store, chain)
         return new
 
 
@@ -434,23 +532,26 @@ def verify_inclusion(entry_hash: str, leaf_index: int, tree_size: int, path: lis
     return sn == 0 and r == want
 
 
-def _entry_hashes(conn: sqlite3.Connection, size: int | None = None) -> list[str]:
-    sql = "SELECT entry_hash FROM ledger" + (" WHERE seq <= ?" if size is not None else "") + " ORDER BY seq"
-    return [r[0] for r in conn.execute(sql, (size,) if size is not None else ())]
+def _entry_hashes(conn: sqlite3.Connection, size: int | None = None, chain: str | None = None) -> list[str]:
+    """The entry hashes of ``chain`` (none when it is None), entries 1..``size``."""
+    sql = "SELECT entry_hash FROM ledger WHERE chain=?" + (" AND seq <= ?" if size is not None else "") + \
+          " ORDER BY seq"
+    return [r[0] for r in conn.execute(sql, (chain, size) if size is not None else (chain,))]
 
 
-def merkle_root(store: "Journal", size: int | None = None) -> str:
-    """Hex Merkle root over entries 1..``size`` (default: all)."""
-    return merkle_root_of([bytes.fromhex(h) for h in _entry_hashes(store.conn, size)]).hex()
+def merkle_root(store: "Journal", size: int | None = None, chain: str | None = None) -> str:
+    """Hex Merkle root over entries 1..``size`` (default: all) of ``chain`` (default: own)."""
+    return merkle_root_of([bytes.fromhex(h) for h in
+                           _entry_hashes(store.conn, size, chain or own_chain(store))]).hex()
 
 
-def inclusion_proof(store: "Journal", seq: int, tree_size: int | None = None) -> dict:
+def inclusion_proof(store: "Journal", seq: int, tree_size: int | None = None, chain: str | None = None) -> dict:
     """Proof that entry ``seq`` is in the tree of the first ``tree_size`` entries.
 
     The result's ``entry_hash``, ``leaf_index``, ``tree_size``, ``path`` and ``root`` are
     exactly the arguments of :func:`verify_inclusion`.
     """
-    hashes = _entry_hashes(store.conn, tree_size)
+    hashes = _entry_hashes(store.conn, tree_size, chain or own_chain(store))
     size = len(hashes)
     if not 1 <= seq <= size:
         raise UsageError(f"ledger entry {seq} is not in a tree of {size} entries")
@@ -470,8 +571,10 @@ def verify_proof(proof: dict) -> bool:
 
 def head(store: "Journal") -> dict:
     """The current head: ``seq`` (the tree size), its ``entry_hash`` and the Merkle root."""
-    seq, last = _head(store.conn)
-    return {"seq": seq, "entry_hash": last if seq else None, "merkle_root": merkle_root(store)}
+    chain = own_chain(store)
+    seq, last = _head(store.conn, chain)
+    return {"seq": seq, "entry_hash": last if seq else None, "merkle_root": merkle_root(store, chain=chain),
+            "chain": chain}
 
 
 def head_message(head: dict) -> bytes:
@@ -502,30 +605,112 @@ def sign_head(store: "Journal", private_key: "Ed25519PrivateKey") -> dict:
     return heads[-1]
 
 
-def signed_heads(store: "Journal") -> list[dict]:
-    """Every signed head the index holds, oldest first."""
-    if not _has_heads_table(store.conn):
+def signed_heads(store: "Journal", chain: str | None = None) -> list[dict]:
+    """Every signed head of ``chain`` (default: this index's own) the index holds, oldest first."""
+    chain = chain or own_chain(store)
+    if chain is None or not _has_heads_table(store.conn):
         return []
-    return [dict(r) for r in store.conn.execute("SELECT * FROM ledger_heads ORDER BY seq, signed_at")]
+    return [dict(r) for r in store.conn.execute("SELECT * FROM ledger_heads WHERE chain=? "
+                                                "ORDER BY seq, signed_at", (chain,))]
 
 
 def check_head_signature(head: dict, public_key: "Ed25519PublicKey | None" = None) -> tuple[bool, str]:
     """Is the head's signature valid, and by whom? Against ``public_key`` when given
     (the only meaningful check), else against the key the head itself declares."""
+    return _check_signature(head, head_message(head), public_key, "signed head")
+
+
+def _check_signature(signed: dict, message: bytes, public_key: "Ed25519PublicKey | None",
+                     what: str) -> tuple[bool, str]:
     from archive.provenance.keys import key_id, load_public_key, verify_signature
 
     try:
-        declared = load_public_key(head["public_key"].encode("ascii")) if head.get("public_key") else None
-    except UsageError:
+        declared = load_public_key(signed["public_key"].encode("ascii")) if signed.get("public_key") else None
+    except (UsageError, AttributeError):
         declared = None
     key = public_key or declared
     if key is None:
-        return False, "the signed head names no public key and none was given"
-    if public_key is not None and head.get("key_id") != key_id(public_key):
-        return False, f"signed by key {str(head.get('key_id'))[:16]}…, not by the given key {key_id(public_key)[:16]}…"
-    if key_id(key) != head.get("key_id"):
-        return False, "the declared key does not match the head's key id"
-    if not verify_signature(key, head_message(head), head.get("signature") or ""):
+        return False, f"the {what} names no public key and none was given"
+    if public_key is not None and signed.get("key_id") != key_id(public_key):
+        return False, f"signed by key {str(signed.get('key_id'))[:16]}…, not by the given key {key_id(public_key)[:16]}…"
+    if key_id(key) != signed.get("key_id"):
+        return False, f"the declared key does not match the {what}'s key id"
+    if not verify_signature(key, message, signed.get("signature") or ""):
         return False, "signature does not verify"
-    who = "the given key" if public_key is not None else f"its own declared key {head['key_id'][:16]}… (not a trusted key)"
+    who = "the given key" if public_key is not None else \
+        f"its own declared key {signed['key_id'][:16]}… (not a trusted key)"
     return True, f"signature valid for {who}"
+
+
+# -- one signed root over every chain ----------------------------------------------------------
+#
+# Several capture machines write into one bucket, each extending its own chain; the
+# archive imports what they wrote. A *root* is what the archive's key holder signs over
+# all of them: for each chain its id, the machine that writes it, and its head (seq,
+# entry_hash, Merkle root), in one metadata record of type ROOT_TYPE, target
+# ``urn:archive-store:ledger-root:<signed_at>``:
+#
+#     {"chains": [{"chain", "writer", "seq", "entry_hash", "merkle_root"}, ...],
+#      "signed_at", "key_id", "public_key", "signature"}
+#
+# The signature covers the canonical JSON of ``chains``, ``signed_at`` and ``key_id``.
+# ``verify --all`` accepts several chains only when a root covers each of them: a chain
+# no root names (a machine the key holder never vouched for, or a history forged from
+# its first entry) fails, and so does a root whose heads are not in the chains.
+
+def root_message(root: dict) -> bytes:
+    """The bytes an Ed25519 root signature covers."""
+    return canonical_json({k: root.get(k) for k in ROOT_FIELDS})
+
+
+def check_root_signature(root: dict, public_key: "Ed25519PublicKey | None" = None) -> tuple[bool, str]:
+    """Like :func:`check_head_signature`, for a root."""
+    return _check_signature(root, root_message(root), public_key, "root")
+
+
+def sign_root(store: "Journal", private_key: "Ed25519PrivateKey") -> dict:
+    """Sign one root over the head of every chain the index holds and store it as a WARC
+    record; returns the root. Files sealed since the last entry are vouched for first.
+
+    Refuses (:class:`UsageError`, naming the chain) when a chain does not hold in the
+    index — a fork, a gap, a broken link, entries linked to no chain — since signing it
+    would vouch for a history that is not one. Run ``verify --all`` before, as the root
+    says every chain it names is the archive's."""
+    from archive.provenance.keys import key_id, public_pem, sign
+
+    pending = _pending_seals(store)
+    if pending:
+        _write(store, pending, signing_key_for(store))
+    with _ledger_lock(store):
+        found = chains(store)
+        if not found:
+            raise UsageError("the ledger is empty: there is nothing to sign yet")
+        bad = [c for c in found if c["problems"]]
+        if bad:
+            raise UsageError("not signing a root over chains that do not hold: " + "; ".join(
+                f"{chain_label(c)}: {c['problems'][0]['problem']} at entry {c['problems'][0]['seq']} "
+                f"({c['problems'][0]['detail']})" for c in bad))
+        at = iso(store.clock())
+        pub = private_key.public_key()
+        root = {"chains": [{k: c[k] for k in ROOT_CHAIN_FIELDS} for c in found],
+                "signed_at": at, "key_id": key_id(pub), "public_key": public_pem(pub)}
+        root["signature"] = sign(private_key, root_message(root))
+        store.append([_metadata_record(store, record_urn("ledger-root", at), ROOT_TYPE, root)])
+    return root
+
+
+def chain_label(c: dict) -> str:
+    """How a chain is named to a reader: its writer and the start of its id."""
+    if not c.get("chain"):
+        return "entries linked to no chain"
+    return f"chain {c['chain'][:12]}… of {c.get('writer') or '?'}"
+
+
+def signed_roots(store: "Journal") -> list[dict]:
+    """Every root the index holds, oldest first, ``chains`` decoded."""
+    out = []
+    for r in store.conn.execute("SELECT * FROM ledger_roots ORDER BY signed_at, warc_file, offset"):
+        d = dict(r)
+        d["chains"] = json.loads(d["chains"]) if d["chains"] else []
+        out.append(d)
+    return out
