@@ -248,12 +248,19 @@ class Store(Journal):
     def extract_in_background(self) -> subprocess.Popen | None:
         """Start a drainer of the extraction queue, detached from this process: ``archive
         extract`` in a new session, which waits for the queue lock, extracts every pending
-        snapshot and exits. Several may be started; they take turns and the later ones
-        find little left. Nothing is lost if one is killed: the work stays pending.
+        snapshot and exits. At most one waits its turn: none is started while one waits
+        (it will find what is pending now), and one started meanwhile leaves at once
+        (:func:`archive.index.drain.drain_turn`). Nothing is lost if one is killed: the
+        work stays pending.
 
-        Returns the process (tests wait on it), or None when nothing is pending.
+        Returns the process (tests wait on it), or None when nothing is pending or a
+        drainer already waits for it.
         """
+        from archive.index.drain import drainer_waiting
+
         if not self.conn.execute("SELECT 1 FROM snapshots WHERE extract_status='pending' LIMIT 1").fetchone():
+            return None
+        if drainer_waiting(self.db_path):
             return None
         argv = [sys.executable, "-m", "archive.cli", "--db", str(self.db_path.resolve()),
                 "--warcs", str(self.warcs_dir.resolve()), "extract", "--queue"]

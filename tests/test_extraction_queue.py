@@ -122,3 +122,65 @@ def test_reextracting_a_snapshot_the_index_lacks_names_it(store):
     missing = "0" * 64
     with pytest.raises(LookupError, match=f"snapshot {missing} is not in the index"):
         extract_snapshot(store, missing)
+
+
+def test_at_most_one_drainer_waits_its_turn(site, tmp_path):
+    """Every capture asks for a drainer; while one waits for the queue, no other is
+    started, and one started anyway leaves at once: a busy run used to leave one waiting
+    process per capture (issue 14, the chaos run)."""
+    import subprocess
+    import sys
+    import time
+
+    from archive.index.drain import drainer_waiting
+
+    urls = publish_edition(site, 0)
+    db = tmp_path / "archive.db"
+    with Store(db, tmp_path / "warcs") as store:
+        store.capture(urls, Fetcher(timeout=5), extract=False)
+        with queue_lock(db):
+            first = store.extract_in_background()
+            assert first is not None
+            deadline = time.monotonic() + 120
+            while not drainer_waiting(db) and time.monotonic() < deadline and first.poll() is None:
+                time.sleep(0.05)
+            assert drainer_waiting(db), "the drainer never took the waiting place"
+            assert store.extract_in_background() is None   # the waiting one will see it all
+            # one started by hand meanwhile has nothing to add: it leaves, the queue held
+            late = subprocess.run([sys.executable, "-m", "archive.cli", "--db", str(db), "--warcs",
+                                   str(tmp_path / "warcs"), "extract", "--queue"], timeout=120)
+            assert late.returncode == 0
+            assert set(_statuses(db)) == {"pending"}
+            assert first.poll() is None
+        assert first.wait(timeout=120) == 0
+        assert set(_statuses(db)) <= {"ok", "not_html"}
+        assert not drainer_waiting(db)
+
+
+def test_extraction_holds_a_bounded_step_of_payloads(site, tmp_path, monkeypatch):
+    """A drainer reads, extracts and writes at most ``EXTRACT_CHUNK_BYTES`` of payload per
+    step (one larger snapshot alone): 256 long pages held at once were 1.6 GB in one
+    drainer of the chaos run."""
+    from archive.index import versions
+
+    for i in range(8):
+        site.set(f"/long{i}", "<html><body><article>" + "".join(
+            f"<p>Paragraph {k} of page {i}: 1,{k:03d} homes were evacuated.</p>" for k in range(300))
+            + "</article></body></html>")
+    steps: list[int] = []
+    real = versions._extract_step
+
+    def step(store, jobs, pool):
+        steps.append(sum(len(j[1][0]) for j in jobs if j[1] is not None))
+        return real(store, jobs, pool)
+
+    monkeypatch.setattr(versions, "EXTRACT_CHUNK_BYTES", 40_000)
+    monkeypatch.setattr(versions, "_extract_step", step)
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
+        store.capture([site.url(f"/long{i}") for i in range(8)], Fetcher(timeout=5), extract=False)
+        sizes = [len(store.payload(r[0])[0]) for r in store.conn.execute("SELECT sha256 FROM snapshots")]
+        r = versions.process_pending(store)
+        assert r["extracted"] == 8
+        assert set(_statuses(tmp_path / "archive.db")) == {"ok"}
+    assert sum(steps) == sum(sizes) and len(steps) > 1
+    assert max(steps) < 40_000 + max(sizes), steps

@@ -22,6 +22,7 @@ from archive.cli.options import (
     handle_errors,
     json_option,
     open_store,
+    require_db,
     store_options,
 )
 from archive.cli.watch import watch
@@ -618,21 +619,28 @@ def extract(all_, queue, db, warcs, as_json):
     Drains the extraction queue: the snapshots captured or imported whose extraction is
     still pending. One drainer runs at a time; another waits its turn.
     """
+    from archive.index.drain import drain_turn
     from archive.index.versions import process_pending
 
     if queue:
         # Background work: one process at low priority, so that a drainer never competes
-        # with the captures (or anything else) the user is waiting for.
+        # with the captures (or anything else) the user is waiting for. It opens the index
+        # only once it holds the queue (a reindex may have swapped in a new one while it
+        # waited), and leaves at once if another drainer is already waiting.
         os.nice(10)
-    bars = FileProgress("Extracting", as_json or queue)
+        require_db(db)
+        with drain_turn(db) as mine:
+            if mine:
+                with open_store(db, warcs, must_exist=True, recover=False) as store:
+                    process_pending(store, workers=1, queue_held=True)
+        return
+    bars = FileProgress("Extracting", as_json)
     try:
-        with open_store(db, warcs, must_exist=True, recover=not queue) as store:
-            r = process_pending(store, all_pages=all_, force=all_, workers=1 if queue else None,
+        with open_store(db, warcs, must_exist=True) as store:
+            r = process_pending(store, all_pages=all_, force=all_,
                                 progress=lambda done, total: bars("snapshots", done, total))
     finally:
         bars.close()
-    if queue:
-        return
     emit(r, as_json, f"extracted {r['extracted']} snapshots; rebuilt versions of {r['pages']} pages")
 
 

@@ -14,18 +14,17 @@ are pending.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from archive.errors import NotExtractable
+from archive.index.drain import queue_lock
 from archive.index.queries import load_version, page_captures
 from archive.text.extract import EXTRACTOR_VERSION, Article, extract
 from archive.warc.http import decode_content
@@ -180,25 +179,12 @@ def extract_snapshot(store: "Journal", sha256: str, text_only: bool = False) -> 
     return article
 
 
-EXTRACT_CHUNK = 256  # snapshots read, extracted and written per step: memory stays bounded
-
-
-@contextmanager
-def queue_lock(db_path: str | Path) -> Iterator[None]:
-    """Hold the extraction queue of the index at ``db_path``: one drainer at a time.
-
-    A lock file beside the database, locked with ``flock``: the kernel releases it when
-    the holder dies, so a crashed drainer never blocks the queue. Waiting (not giving up
-    when it is held) matters: a drainer that has just found the queue empty may still hold
-    the lock while a capture commits new pending snapshots and asks for another drainer.
-    """
-    path = Path(str(db_path) + ".extract-lock")
-    with open(path, "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+EXTRACT_CHUNK = 256  # snapshots read, extracted and written per step, at most
+#: Payload bytes read and extracted per step, at most (one snapshot larger than this is a
+#: step of its own). What a step holds in memory is its payloads and their extractions,
+#: which are some fifteen times larger than the HTML (every quote and figure with its
+#: sentence and context): 256 long pages were 1.6 GB in one drainer, 4 MB is about 60 MB.
+EXTRACT_CHUNK_BYTES = 4 << 20
 
 
 def pending_snapshots(conn: sqlite3.Connection, page_url: str) -> list[str]:
@@ -238,12 +224,24 @@ def extract_page(store: "Journal", page_url: str) -> int:
 
 def process_pending(store: "Journal", all_pages: bool = False, force: bool = False,
                     workers: int | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> dict:
+                    progress: Callable[[int, int], None] | None = None,
+                    queue_held: bool = False) -> dict:
     """Drain the extraction queue: extract pending snapshots, then rebuild versions and
-    changes of affected pages (under :func:`queue_lock`, one drainer at a time).
+    changes of affected pages (under :func:`queue_lock`, one drainer at a time, unless the
+    caller holds it already: ``queue_held``, see :func:`archive.index.drain.drain_turn`).
     ``progress(done, total)`` is called after each chunk of snapshots."""
+    if queue_held:
+        return _process_pending(store, all_pages, force, workers, progress)
     with queue_lock(store.db_path):
         return _process_pending(store, all_pages, force, workers, progress)
+
+
+def _db_identity(db_path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(db_path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: int | None,
@@ -254,14 +252,23 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
     workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
     pool = process_pool(workers) if workers > 1 else None
     done: set[str] = set()
+    # `archive reindex` swaps a new index in, extracted already: a drainer still writing to
+    # the one it opened would spend its time on a file nobody reads any more.
+    index = _db_identity(store.db_path)
+    replaced = False
     try:
         for i in range(0, len(pending), EXTRACT_CHUNK):
+            if _db_identity(store.db_path) != index:
+                replaced = True
+                break
             done.update(_extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool))
             if progress is not None:
                 progress(min(i + EXTRACT_CHUNK, len(pending)), len(pending))
     finally:
         if pool is not None:
             pool.shutdown()
+    if replaced:
+        return {"extracted": 0, "pages": 0, "replaced": True}
     with store.transaction() as conn:
         if all_pages:
             pages = [r[0] for r in conn.execute("SELECT url FROM pages")]
@@ -273,11 +280,13 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
 
 
 def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor | None) -> list[str]:
-    """Read, extract and store one bounded group of snapshots, and rebuild the versions
-    of their pages in the same transaction: a reader never sees a snapshot extracted
-    whose page's versions do not count it yet."""
+    """Read, extract and store a group of snapshots, in steps of at most
+    :data:`EXTRACT_CHUNK_BYTES` of payload (memory stays bounded whatever the pages);
+    returns the pages whose versions were rebuilt."""
+    pages: dict[str, None] = {}
     # (snapshot, what to extract or None, why it is unreadable or whether it is truncated)
     jobs: list[tuple[str, tuple[bytes, str | None, str | None] | None, str | bool]] = []
+    size = 0
     for sha in shas:
         try:
             data, ctype, url, truncated = read_snapshot(store, sha)
@@ -285,6 +294,21 @@ def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor 
             jobs.append((sha, None, str(exc)))
             continue
         jobs.append((sha, (data, ctype, url), truncated))
+        size += len(data)
+        if size >= EXTRACT_CHUNK_BYTES:
+            pages.update(dict.fromkeys(_extract_step(store, jobs, pool)))
+            jobs, size = [], 0
+    if jobs:
+        pages.update(dict.fromkeys(_extract_step(store, jobs, pool)))
+    return list(pages)
+
+
+def _extract_step(store: "Journal", jobs: list[tuple[str, tuple[bytes, str | None, str | None] | None, str | bool]],
+                  pool: ProcessPoolExecutor | None) -> list[str]:
+    """Extract and store snapshots already read, and rebuild the versions of their pages in
+    the same transaction: a reader never sees a snapshot extracted whose page's versions
+    do not count it yet."""
+    shas = [j[0] for j in jobs]
     inputs = [j[1] for j in jobs if j[1] is not None]
     outputs = pool.map(_extract_one, inputs, chunksize=8) if pool else map(_extract_one, inputs)
     it = iter(list(outputs))
