@@ -315,3 +315,18 @@ def test_more_attribution_forms_in_each_language():
     text = ("En materia de seguridad, Juan Soto, candidato de Fuerza Libre, enfatizó en la importancia de "
             "recuperar la inteligencia del Estado. “No hay seguridad sin inteligencia”, recalcó.")
     assert speakers(text) == ["Juan Soto"]
+
+
+def test_epithets_possessive_roles_and_single_names_after_a_role():
+    # "der SPD-Politiker", "o petista", "o treinador": the person the text is speaking of
+    text = "Bundeskanzler Olaf Brandt hat die Pläne verteidigt. „Wir stehen zu unserem Wort“, sagte der SPD-Politiker."
+    assert speakers(text) == ["Olaf Brandt"]
+    assert speakers('O presidente Lula falou nesta terça. "Não vamos aceitar chantagem", disse o petista.') == ["Lula"]
+    assert speakers('O técnico Tite comentou a derrota. "Faltou concentração", lamentou o treinador.') == ["Tite"]
+    # a possessive before the role, then the name (fr)
+    text = "Le syndicat appelle à la grève. « La mobilisation va continuer », prévient sa secrétaire générale, Sophie Binet."
+    assert speakers(text) == ["Sophie Binet"]
+    # a spokesman is not the person the paragraph is about; a noun after an article is no person
+    text = ("Die Firma Hahn lässt Masken nähen, damit die Verbreitung des Virus gebremst wird. "
+            "„Das Tragen muss aber auch erklärt werden“, sagt der Sprecher.")
+    assert speakers(text) == ["der Sprecher"]

@@ -199,6 +199,9 @@ _DETERMINERS = {
     "the", "a", "an", "its", "his", "her", "their", "our", "this", "that", "one",
     "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "le", "la", "les", "l",
     "un", "une", "el", "los", "las", "una", "o", "os", "um", "uma", "il", "lo", "gli",
+    # possessives: "prévient sa secrétaire générale, Sophie Binet", "dijo su abogado"
+    "sa", "son", "ses", "su", "sus", "seu", "sua", "seus", "suas", "sein", "seine", "ihr", "ihre",
+    "suo", "sui", "sue",
 }
 # Capitalised words that open sentences or clauses but are not part of a name.
 _NOT_NAME = {
@@ -1007,6 +1010,8 @@ def _names_no_person(text: str, start: int, words: list[str]) -> bool:
     w = m.group(1).lower()
     if w in _BEFORE_NOT_PERSON and not (len(words) >= 3 and w in ("of", "for", "at")):
         return True
+    if w in _ARTICLES and any(t.lower() in _NAME_PARTICLES for t in words[1:]):
+        return True  # "die Verbreitung des Virus", "la Alcaldía de Medellín"
     return len(words) <= 2 and (w.isdigit() or w in _ARTICLES)
 
 
@@ -1174,7 +1179,11 @@ def _is_role_description(speaker: str) -> bool:
     """A definite description of a person by role: "the former mayor", "o repórter",
     "la toxicologue" (not "a reporter", not "the ministry", not "der Sprecher")."""
     words = speaker.split()
-    if not 2 <= len(words) <= 4 or any(w[:1].isupper() and not re.match(r"\d", w) for w in words[1:]):
+    def named(w: str) -> bool:  # a capitalised word that is no German role noun
+        lw = w.lower()
+        return w[:1].isupper() and not (_TITLE_SUFFIX.search(lw) or lw.split("-")[-1] in _PERSON_ROLES)
+
+    if not 2 <= len(words) <= 4 or any(named(w) for w in words[1:]):
         return False
     det = words[0].lower()
     role = words[-1].lower().rstrip(".,")
@@ -1185,7 +1194,15 @@ def _is_role_description(speaker: str) -> bool:
         return role.endswith("a") and role in _PERSON_ROLES
     if re.fullmatch(r"\d{1,3}-(?:jährige[rn]?|year-old)", role):
         return det in ("der", "die", "the")  # "der 57-Jährige"
-    return det in _DEFINITE | {"l'"} and role in _PERSON_ROLES
+    if re.search(r"sprecher(?:in)?$|spokes(?:man|woman|person)$|porte-parole$|portavoz$|porta-voz$|vocero$|vocera$|portavoce$", role):
+        return False  # a spokesman is not the person the story is about
+    person = (
+        role in _PERSON_ROLES
+        or role.split("-")[-1] in _PERSON_ROLES
+        or _TITLE_SUFFIX.search(role) is not None  # "der SPD-Politiker"
+        or re.fullmatch(r"[a-zà-ÿ]{3,}istas?", role) is not None  # "o petista", "el socialista"
+    )
+    return det in _DEFINITE | {"l'", "sa", "son", "su", "seu", "sua", "sein", "seine", "ihr", "ihre"} and person
 
 
 def find_quotes(text: str) -> list[dict]:
@@ -1733,6 +1750,11 @@ class _Mentions:
             return name if _is_person(name) else None
         if single_ok and tokens[0] in self._known():
             return self._known()[tokens[0]]
+        if single_ok and len(run.split()) == 1:
+            # "O técnico Tite", "o presidente Lula": one name right after a role
+            role = re.search(r"([^\W\d_][\w’'\-]*)[ \u00a0]+$", self.masked[max(0, m.start() - 30) : m.start()])
+            if role and (role.group(1) in _PERSON_ROLES or role.group(1) in _TITLE_WORDS):
+                return tokens[0]
         return None
 
     def _build(self) -> None:
