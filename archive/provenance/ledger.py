@@ -285,9 +285,16 @@ def _head(conn: sqlite3.Connection, chain: str | None) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def _already(conn: sqlite3.Connection, kind: str, subject: str) -> bool:
-    return conn.execute("SELECT 1 FROM ledger WHERE kind=? AND subject=? LIMIT 1",
-                        (kind, subject)).fetchone() is not None
+def _already(conn: sqlite3.Connection, pending: list[tuple[str, str, dict]]) -> set[tuple[str, str]]:
+    """The (kind, subject) pairs of ``pending`` that have an entry in the ledger: a few
+    queries for a batch (an import vouches for thousands of captures at once)."""
+    found: set[tuple[str, str]] = set()
+    subjects = sorted({subject for _, subject, _ in pending})
+    for i in range(0, len(subjects), 500):
+        part = subjects[i:i + 500]
+        found.update((kind, subject) for kind, subject in conn.execute(
+            f"SELECT kind, subject FROM ledger WHERE subject IN ({','.join('?' * len(part))})", part))
+    return found
 
 
 def _metadata_record(store: "Journal", uri: str, content_type: str, body: dict,
@@ -329,10 +336,10 @@ def _write(store: "Journal", pending: list[tuple[str, str, dict]],
         chain = own_chain(store)
         seq, prev = _head(conn, chain)
         at = iso(store.clock())
-        seen: set[tuple[str, str]] = set()
+        seen = _already(conn, pending)
         new: list[dict] = []
         for kind, subject, digests in pending:
-            if (kind, subject) in seen or _already(conn, kind, subject):
+            if (kind, subject) in seen:
                 continue
             seen.add((kind, subject))
             seq += 1
@@ -403,8 +410,11 @@ def record_captures(store: "Journal", capture_rows: Iterable[Any]) -> list[dict]
     rows = list(capture_rows)
     pending = []
     for row in rows:
-        keys = row.keys()
-        if "record_type" in keys and row["record_type"] in CAPTURE_TYPES:
+        try:
+            rtype = row["record_type"]
+        except (KeyError, IndexError):   # not a capture row (dict, or sqlite3.Row)
+            continue
+        if rtype in CAPTURE_TYPES:
             pending.append(("capture", row["record_id"], capture_digests(row)))
     pending.extend(_pending_seals(store))
     if not pending:
