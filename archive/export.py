@@ -325,7 +325,7 @@ def _with_page_loads(store: "Store", rows: list) -> list:
             continue
         done.add(bc["record_id"])
         try:
-            log = json.loads(load_record(store.warcs.path_of(bc["warc_file"]), bc["offset"], bc["length"]).block)
+            log = json.loads(load_record(store.warcs.source(bc["warc_file"]), bc["offset"], bc["length"]).block)
         except (ArchiveError, OSError, ValueError):
             log = {}
         for rid in [bc["record_id"], bc["screenshot_record_id"], bc["dom_record_id"],
@@ -435,8 +435,8 @@ def export_wacz(store: "Store", target: str | Path, page: str | None = None,
     else:
         rows = conn.execute("SELECT * FROM captures ORDER BY captured_at").fetchall()
         warcs = {}
-        for n in store.warcs.list_files():
-            warcs[n] = None  # copied from disk, unchanged
+        for n in store.warcs.all_files():
+            warcs[n] = None  # copied unchanged, from the disk or the bucket
     return _write_wacz(store, Path(target), warcs, rows, extra, signer, title, main_url, main_ts,
                        progress)
 
@@ -449,27 +449,27 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
     target.parent.mkdir(parents=True, exist_ok=True)
     resources = []
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    with tempfile.TemporaryDirectory() as tdir:
-        sources: list[tuple[Path, str]] = []
-        for name, data in warcs.items():
-            if data is None:
-                sources.append((store.warcs.path_of(name), name))
-            else:
-                p = Path(tdir) / name
-                p.write_bytes(data)
-                sources.append((p, name))
-        index = "".join(line + "\n" for line in cdxj_lines(sources)).encode("utf-8")
+    # Beside the target: a file from the bucket is fetched there, one at a time.
+    with tempfile.TemporaryDirectory(prefix=".wacz-", dir=target.parent) as tdir:
         pages = [{"format": "json-pages-1.0", "id": "pages", "title": "Pages"}] + _pages(store, rows)
         pages_bytes = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode("utf-8")
+        lines: list[str] = []
         try:
             with zipfile.ZipFile(tmp, "w") as zf:
-                for i, (path, name) in enumerate(sources, 1):
-                    arc = f"archive/{name}"
-                    zf.write(path, arc, compress_type=zipfile.ZIP_STORED)
+                for i, (name, data) in enumerate(warcs.items(), 1):
+                    path, temporary = _local_copy(store, name, data, Path(tdir))
+                    try:
+                        lines.extend(cdxj_lines([(path, name)]))
+                        arc = f"archive/{name}"
+                        zf.write(path, arc, compress_type=zipfile.ZIP_STORED)
+                        resources.append(_resource(arc, path.read_bytes() if path.stat().st_size < (1 << 26)
+                                                   else path))
+                    finally:
+                        if temporary:
+                            path.unlink(missing_ok=True)
                     if progress is not None:
-                        progress("WARC files", i, len(sources))
-                    resources.append(_resource(arc, path.read_bytes() if path.stat().st_size < (1 << 26)
-                                               else path))
+                        progress("WARC files", i, len(warcs))
+                index = "".join(line + "\n" for line in sorted(lines)).encode("utf-8")
                 for arc, data in [("indexes/index.cdx", index), ("pages/pages.jsonl", pages_bytes),
                                   *sorted(extra.items())]:
                     zf.writestr(zipfile.ZipInfo(arc, _zip_time()), data, compress_type=zipfile.ZIP_DEFLATED)
@@ -497,6 +497,27 @@ def _write_wacz(store: "Store", target: Path, warcs: dict[str, bytes | None], ro
             tmp.unlink(missing_ok=True)
     return {"path": str(target), "files": [r["path"] for r in resources],
             "records": index.count(b"\n"), "signed": signer is not None}
+
+
+def _local_copy(store: "Store", name: str, data: bytes | None, tdir: Path) -> tuple[Path, bool]:
+    """A local file holding WARC file ``name`` (``data`` when given: a selection made for
+    the package), and whether it is a temporary copy. A store file is read where it is;
+    one in the bucket is fetched once, streamed by byte range into ``tdir``, so that
+    indexing and packing it read the local copy (one WARC file on the disk at a time)."""
+    if data is not None:
+        path = tdir / name
+        path.write_bytes(data)
+        return path, True
+    from archive.storage.local import LocalBlob
+
+    source = store.warcs.source(name)
+    if isinstance(source, LocalBlob):
+        return source.path, False
+    path = tdir / name
+    with source.open() as src, open(path, "wb") as dst:
+        for chunk in iter(lambda: src.read(8 << 20), b""):
+            dst.write(chunk)
+    return path, True
 
 
 def _zip_time() -> tuple:
