@@ -146,3 +146,12 @@ def test_what_a_figure_counts_in_other_languages():
     # durations count "ans"; "only" is no hedge; an average is
     assert counted("Les données sont gardées vingt ans ; il paie seulement 80 euros, en moyenne 250 euros.", "fr") == [
         ("vingt", "ans", None), ("80 euros", None, None), ("250 euros", None, "en moyenne")]
+
+
+def test_locale_numbers_never_span_a_line_break_and_read_no_break_spaces():
+    # a line break between digits separates two paragraphs' numbers (it crashed the page's
+    # extraction); a no-break space groups thousands as a space does
+    assert [(x["text"], x["value"]) for x in find_figures("Es kamen 20\u00a0000 Menschen.\n727 blieben.", "de")] == [
+        ("20\u00a0000", 20000.0), ("727", 727.0)]
+    assert [(x["text"], x["value"]) for x in find_figures("Il y avait 2\n727 personnes.", "fr")] == [
+        ("2", 2.0), ("727", 727.0)]

@@ -597,11 +597,12 @@ class _Locale:
         self.lang = lang
         self.decimal = get_decimal_symbol(lang)
         group = get_group_symbol(lang)
-        groups = re.escape(group) + r"\s." if group in ("\u202f", "\u00a0", " ") else re.escape(group) + r"\s"
+        # (a space inside a number, never a line break: "2\n727" is two paragraphs' numbers)
+        groups = re.escape(group) + " \u00a0\u202f." if group in ("\u202f", "\u00a0", " ") else re.escape(group) + " \u00a0\u202f"
         dec = re.escape(self.decimal)
         # "20.000", "250 000", "12,5"; a space group only after one to three digits
         self.num = rf"\d{{1,3}}(?:[{groups}]\d{{3}})+(?:{dec}\d+)?(?!\d)|\d+(?:{dec}\d+)?"
-        self.groups = group + " ."
+        self.groups = group + " .\u00a0\u202f"
         loc = Locale.parse(lang)
         months = set()
         for width in ("wide", "abbreviated"):
