@@ -330,3 +330,15 @@ def test_epithets_possessive_roles_and_single_names_after_a_role():
     text = ("Die Firma Hahn lässt Masken nähen, damit die Verbreitung des Virus gebremst wird. "
             "„Das Tragen muss aber auch erklärt werden“, sagt der Sprecher.")
     assert speakers(text) == ["der Sprecher"]
+
+
+def test_german_so_between_parts_in_the_words_of_and_documents():
+    # „…“, so X, „…“: the second part is X's; the article and the role before the name go
+    text = "Der Philosoph Michel Roux schrieb viel. „Es war“, so Roux, „nichts geringeres als eine neue Zeit.“"
+    assert [x["speaker"] for x in find_quotes(text)][-1] == "Michel Roux"
+    assert speakers("„Wir sind fest davon überzeugt“, sagt Dormagens Handball-Geschäftsführer Björn Barth.") == ["Björn Barth"]
+    # "in den Worten von X", "in the words of X"
+    assert speakers("Die Firma hat, in den Worten von Kira Marx, „eine beispiellose Wandlung hinter sich“.") == ["Kira Marx"]
+    # "heißt es in der Einleitung des Entwurfs": a part of a document is no body; a report stays itself
+    assert speakers("„Das Gesetz ist nötig, um die Netze zu zwingen“, heißt es in der Einleitung des Entwurfs.") == [None]
+    assert speakers("„Die Österreicher trinken zu viel und zu oft Alkohol“, schreibt Der Bericht.") == ["Der Bericht"]

@@ -181,8 +181,9 @@ _SAY = rf"(?:{alternation(_expand(_SAY_STEMS))})"
 _SAY_RE = re.compile(rf"\b{_SAY}\b", re.I)
 # "according to X" and its equivalents; German "laut" and "zufolge" ("der Polizei zufolge")
 _ACCORDING_WORDS = (
-    r"(?:according to|as reported by|selon|d['’]après|según|de acuerdo con|laut|gemäß|"
-    r"segundo|de acordo com|conforme|secondo|stando a)"
+    r"(?:according to|as reported by|in the words of|selon|d['’]après|según|de acuerdo con|"
+    r"en palabras de|laut|gemäß|in den Worten von|segundo|de acordo com|nas palavras de|conforme|"
+    r"secondo|stando a)"
 )
 _ACCORDING = re.compile(rf"\b{_ACCORDING_WORDS}(?!\w)", re.I)
 
@@ -664,11 +665,13 @@ _SAY_AT_START = re.compile(
 )
 _ACCORDING_START = re.compile(rf"^\s*{_ACCORDING_WORDS}\s+", re.I)
 _NAME_AND_ROLE = re.compile(rf"^\s*({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*,\s*[^,]{{3,90}}$")
+_SO_BETWEEN = re.compile(r"(?:^|[,“”\"»«]\s*)so\s+([A-ZÄÖÜ][\w’'\-]+(?:\s+[A-ZÄÖÜ][\w’'\-]+){0,3}),\s*$")
 _IMPERSONAL_DE = re.compile(r"^\s*(?:heißt|hieß)\s+es\b")
 _IMPERSONAL_SOURCE = re.compile(
-    r"\b(?:aus|von|vom|bei|beim|seitens|in|im)\s+(?:(?:der|dem|den|einer|einem)\s+)?"
-    r"(?:(?:[\w-]*(?:[mM]itteilung|[eE]rklärung|[sS]tellungnahme|[sS]chreiben|[bB]ericht))\s+"
-    r"(?:des|der|von|vom)\s+)?((?:(?:der|dem|die|das)\s+)?[A-ZÄÖÜ][\w-]*(?:\s+[A-ZÄÖÜ][\w-]*)*)"
+    r"\b(?:(?:aus|von|vom|bei|beim|seitens)\s+(?:(?:der|dem|den|einer|einem)\s+)?|"
+    r"(?:in|im)\s+(?:(?:der|dem|den|einer|einem)\s+)?"
+    r"[\w-]*(?:[mM]itteilung|[eE]rklärung|[sS]tellungnahme|[sS]chreiben|[bB]ericht)\s+(?:des|der|von|vom)\s+)"
+    r"((?:(?:der|dem|die|das)\s+)?[A-ZÄÖÜ][\w-]*(?:\s+[A-ZÄÖÜ][\w-]*)*)"
 )
 # German "so" after a quotation means "said": „…“, so Anna Keller. It is followed by the
 # speaker alone, up to the end of the clause.
@@ -781,6 +784,9 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?),\s*$", h, re.I)
         if m:
             return _name_after(m.group(1))
+        m = _SO_BETWEEN.search(h)
+        if m:
+            return m.group(1)  # „Es war“, so Foucault, „…“
         m = re.search(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", h, re.I)
         if not m or not (h.endswith((":", ",")) or h.lower().endswith("that")):
             if not m:
@@ -1427,7 +1433,7 @@ _TITLE_SUFFIX = re.compile(
     r"politikerin|abgeordnete|abgeordneter|vorstand|gründer|gründerin|inhaber|inhaberin|"
     r"anwalt|anwältin|richter|richterin|forscher|forscherin|ökonom|ökonomin|trainer|"
     r"trainerin|wissenschaftler|wissenschaftlerin|mediziner|medizinerin|virologe|virologin|"
-    r"manager|managerin)$"
+    r"manager|managerin|führer|führerin|intendant|intendantin|dirigent|dirigentin)$"
 )
 _LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-zà-ÿ][\w’'\-]*")
 # Words that open a run of capitals without being part of the name in it ("Laut Scheuer").
@@ -1448,7 +1454,7 @@ _OF_BEFORE = re.compile(r"\b(?:of|for|at)\s+$")
 # A document and the body it comes from: "the DOJ release", "o comunicado do STF", "a
 # statement from the ministry", "la nota de la Alcaldía".
 _DOCUMENT_OF = re.compile(
-    r"^(?:the|a|an|o|um|a|el|la|un|una|le|un|une|der|die|das|eine|ein)?\s*"
+    r"^(?i:the|a|an|o|um|a|el|la|un|una|le|un|une|der|die|das|eine|ein)?\s*"
     r"(?:(?P<pre>[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*)\s+)?"
     r"(?:release|statement|report|note|letter|filing|communiqué|comunicado|nota|informe|relatório|"
     r"rapport|déclaration|declaración|declaração|Mitteilung|Erklärung|Bericht|Pressemitteilung|"
@@ -1456,6 +1462,12 @@ _DOCUMENT_OF = re.compile(
     r"(?:\s+(?:of|from|by|do|da|dos|das|de|del|de la|des|du|de l['’]|der|des|von|vom)\s+"
     r"(?P<post>(?:the\s+|la\s+|el\s+|le\s+)?[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*))?$"
 )
+
+
+# Capitalised articles that open a run of capitals without being a name's particle ("La",
+# "De", "Le" may be: "La Fontaine", "De Miranda", "Le Pen").
+_RUN_ARTICLES = {"Der", "Die", "Das", "Den", "Dem", "Des", "Ein", "Eine", "Einer", "The", "A", "An",
+                 "El", "Los", "Las", "Les", "Un", "Une", "Una", "O", "Os", "As", "Um", "Uma", "Il", "Gli"}
 
 
 class _Names:
@@ -1489,6 +1501,12 @@ class _Names:
         """``tokens`` without the titles in front, leaving at least ``keep`` of them."""
         cut = 0
         for i, t in enumerate(tokens[:-keep] if len(tokens) > keep else []):
+            if i == cut and t in _RUN_ARTICLES:
+                # "Der Philosoph Michel Foucault": a sentence's article, then a role
+                cut = i + 1
+                if i + 1 < len(tokens) and sum(1 for w in tokens[i + 2 :] if w.lower() not in _NAME_PARTICLES) >= 2:
+                    cut = i + 2
+                continue
             if t.lower() in _NAME_PARTICLES:
                 # "Luis de Miranda", "Ursula von der Leyen": one name after the particle
                 # is a surname; two are a name of their own ("Backstube von Karsten Berning")
@@ -1584,7 +1602,7 @@ class _Names:
         ("Supremo Tribunal Federal (STF)"), a short name the text gives in full ("la
         Alcaldía" -> "Alcaldía de Medellín", "o Supremo" -> "Supremo Tribunal Federal")."""
         doc = _DOCUMENT_OF.match(speaker)
-        if doc and (doc.group("pre") or doc.group("post")):
+        if doc and (doc.group("pre") or doc.group("post")) and doc.group("pre") not in _RUN_ARTICLES:
             speaker = doc.group("pre") or doc.group("post")
         if re.fullmatch(r"[A-Z][A-Z&]{1,7}", speaker):
             spelled = re.search(rf"((?:[{_UPPER}][\w’'\-]*[ \u00a0]+(?:(?:of|for|and|de|do|da|dos|das|del|des|du|der|für|on)[ \u00a0]+)*)+)\({speaker}\)", self.text)
