@@ -59,6 +59,38 @@ def test_repeated_record_ids_are_a_warning_and_both_records_are_indexed(runner, 
         assert invoke(runner, tmp_path, "reindex").exit_code == 0
 
 
+def test_ids_repeated_far_apart_are_found_like_neighbours(runner, tmp_path):
+    """An id repeated hundreds of records later (past the window of records the import
+    looks up at once) is a repeat all the same, for a request as for a response."""
+    src = tmp_path / "far.warc.gz"
+    request_id = "<urn:uuid:0b0b0b0b-0221-11e7-8fe3-0242ac120007>"
+    with open(src, "wb") as f:
+        writer = WARCWriter(f, gzip=True, warc_version="1.0")
+        for i in range(300):
+            rid = SHARED_ID if i in (3, 290) else f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>"
+            body = f"<html><body><p>Page {i}.</p></body></html>".encode()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"http://example.org/{i}", "response", payload=io.BytesIO(body), http_headers=http,
+                warc_headers_dict={"WARC-Date": "2026-03-01T09:00:00Z", "WARC-Record-ID": rid}))
+            if i in (5, 280):
+                req = StatusAndHeaders(f"GET /{i} HTTP/1.1", [("Host", "example.org")], is_http_request=True)
+                writer.write_record(writer.create_warc_record(
+                    f"http://example.org/{i}", "request", http_headers=req,
+                    warc_headers_dict={"WARC-Date": "2026-03-01T09:00:00Z", "WARC-Record-ID": request_id}))
+    result = invoke(runner, tmp_path, "import", str(src), "--json")
+    assert result.exit_code == 0, result.output
+    repeats = [w for w in out_lines(result)[0]["warnings"] if "repeats" in w["reason"]]
+    assert [(request_id in w["reason"], SHARED_ID in w["reason"]) for w in repeats] == [(True, False), (False, True)]
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
+        first = store.conn.execute("SELECT offset FROM captures WHERE record_id=?", (SHARED_ID,)).fetchone()[0]
+        keyed = store.conn.execute("SELECT count(*) FROM captures WHERE record_id LIKE ?",
+                                   (SHARED_ID[:-1] + "#%",)).fetchone()[0]
+        assert store.conn.execute("SELECT count(*) FROM captures").fetchone()[0] == 300
+    assert f"first at byte {first})" in repeats[1]["reason"] and keyed == 1
+
+
 def test_the_same_crawl_imported_twice_is_a_warning(runner, tmp_path):
     """The same records as .warc.gz and as .warc: exit 0, the records indexed once."""
     gz = tmp_path / "crawl.warc.gz"
