@@ -34,8 +34,10 @@ def dump(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     out = {t: con.execute(f"SELECT * FROM {t} ORDER BY {order}").fetchall() for t, order in TABLES.items()}
     out["warc_files"] = con.execute("SELECT name, size, records, sha256 FROM warc_files ORDER BY name").fetchall()
-    out["fts"] = con.execute("SELECT rowid, title FROM texts_fts WHERE texts_fts MATCH 'homes' "
-                             "ORDER BY title").fetchall()
+    # Which texts the full-text index finds (rowids are the order texts were loaded in,
+    # not a fact of the collection: the join checks each index row points at its text).
+    out["fts"] = con.execute("SELECT t.sha256, t.title FROM texts_fts f JOIN texts t ON t.rowid = f.rowid "
+                             "WHERE texts_fts MATCH 'homes' ORDER BY t.sha256").fetchall()
     con.close()
     return out
 
@@ -64,9 +66,88 @@ def collection(tmp_path_factory):
     warcs.mkdir()
     for p in [*(root / "alpha").glob("*.warc.gz"), *(root / "beta").glob("*.warc.gz")]:
         shutil.copy(p, warcs / p.name)
+    write_wget_like_files(warcs)
     with Store(root / "reference.db", warcs) as s:
         s.reindex()
     return root
+
+
+def _member(writer_class, rec_args: dict) -> bytes:
+    """One record as one gzip member."""
+    import io
+
+    buf = io.BytesIO()
+    w = writer_class(buf, gzip=True, warc_version="WARC/1.1")
+    kind = rec_args.pop("kind")
+    if kind == "revisit":
+        rec = w.create_revisit_record(**rec_args)
+    else:
+        rec = w.create_warc_record(rec_args.pop("uri"), kind, **rec_args)
+    w.write_record(rec)
+    return buf.getvalue()
+
+
+def _response(rid: str, url: str, date: str, html: str) -> dict:
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+
+    body = html.encode("utf-8")
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                       ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+    return {"kind": "response", "uri": url, "payload": io.BytesIO(body), "length": len(body),
+            "http_headers": http, "warc_headers_dict": {"WARC-Record-ID": rid, "WARC-Date": date}}
+
+
+def _page(title: str, text: str) -> str:
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{text}</p><p>Officials said 40 roads were closed and 1,200 people left.</p></article>"
+            "</body></html>")
+
+
+def write_wget_like_files(warcs: Path) -> None:
+    """Two files as other tools write them, imported into the collection: a record id
+    repeated within a file and across files (wget), the same record in both files (the
+    same crawl imported twice), and a revisit that names its original only by a SHA-1
+    payload digest and its URL on the other scheme (Heritrix/warcprox deduplication)."""
+    import base64
+    import hashlib
+
+    from warcio.warcwriter import WARCWriter
+
+    from archive.warc.writer import Sha256WARCWriter
+
+    original = _page("Flood update", "More than 2,300 homes were evacuated overnight.")
+    same = _member(WARCWriter, _response("<urn:uuid:5a5a5a5a-0000-4000-8000-000000000005>",
+                                         "http://example.net/same", "2026-11-02T09:00:00Z",
+                                         _page("Same record", "Imported twice, indexed once.")))
+    dup = "<urn:uuid:d0d0d0d0-0000-4000-8000-00000000000d>"
+    a = b"".join([
+        _member(WARCWriter, _response(dup, "http://example.net/dup/one", "2026-11-01T08:00:00Z",
+                                      _page("First", "The first record with this id."))),
+        _member(WARCWriter, _response(dup, "http://example.net/dup/two", "2026-11-01T08:00:01Z",
+                                      _page("Second", "wget wrote the same id again."))),
+        _member(Sha256WARCWriter, _response("<urn:uuid:0f0f0f0f-0000-4000-8000-00000000000f>",
+                                            "http://example.net/dedup", "2026-11-01T08:00:02Z", original)),
+        same,
+    ])
+    sha1 = base64.b32encode(hashlib.sha1(original.encode("utf-8")).digest()).decode("ascii")
+    from warcio.statusandheaders import StatusAndHeaders
+
+    b = b"".join([
+        _member(WARCWriter, _response(dup, "http://example.net/dup/three", "2026-11-03T08:00:00Z",
+                                      _page("Third", "A third record, in another file, same id."))),
+        same,
+        _member(WARCWriter, {"kind": "revisit", "uri": "https://example.net/dedup",
+                             "digest": f"sha1:{sha1}", "refers_to_uri": "http://example.net/dedup",
+                             "refers_to_date": "2026-11-01T08:00:02Z",
+                             "http_headers": StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                                              protocol="HTTP/1.1"),
+                             "warc_headers_dict": {"WARC-Record-ID": "<urn:uuid:7e7e7e7e-0000-4000-8000-00000000007e>",
+                                                   "WARC-Date": "2026-11-04T08:00:00Z"}}),
+    ])
+    (warcs / "import-00000000000000a1-wget-a.warc.gz").write_bytes(a)
+    (warcs / "import-00000000000000b2-wget-b.warc.gz").write_bytes(b)
 
 
 @pytest.mark.slow
@@ -85,9 +166,25 @@ def test_the_spark_job_builds_the_tables_archive_import_builds(collection, tmp_p
     counts = import_parquet(tmp_path / "parquet", tmp_path / "spark.db")
     assert counts["captures"] > 0 and counts["changes"] > 0
     ours, reference = dump(tmp_path / "spark.db"), dump(collection / "reference.db")
+    # The corpus holds what the merge across files must get right, as reindex does.
+    keys = {r[0] for r in reference["captures"]}
+    dup = "urn:uuid:d0d0d0d0-0000-4000-8000-00000000000d"
+    assert {k for k in keys if dup in k} == {
+        f"<{dup}>", f"<{dup}#import-00000000000000a1-wget-a.warc.gz@{_offsets(warcs, 'a')[1]}>",
+        f"<{dup}#import-00000000000000b2-wget-b.warc.gz@0>"}
+    assert sum("5a5a5a5a" in k for k in keys) == 1
+    revisit = next(r for r in reference["captures"] if "7e7e7e7e" in r[0])
+    assert revisit[10] is not None                     # payload_sha256: resolved by its SHA-1
     for table in TABLES:
         assert ours[table] == reference[table], table
     assert ours["fts"] == reference["fts"] and ours["fts"]
     # Files, sizes and record counts; the seal (sha256) is what the job hashed, where
     # reindex keeps the one the live index recorded (none here: the files were copied in).
     assert [r[:3] for r in ours["warc_files"]] == [r[:3] for r in reference["warc_files"]]
+
+
+def _offsets(warcs: Path, which: str) -> list[int]:
+    from archive.warc.reader import Found, iter_records
+
+    [path] = warcs.glob(f"import-*-wget-{which}.warc.gz")
+    return [i.offset for i in iter_records(path) if isinstance(i, Found)]

@@ -943,28 +943,16 @@ class Journal:
             rec = load_record(self.warcs.source(row["warc_file"]), row["offset"], row["length"])
         except (WarcFormatError, StoreError):
             return None
-        label = rec.header("WARC-Payload-Digest")
-        if not label:
-            return None
-        pages: set[str] = set()
-        for uri in (rec.header("WARC-Refers-To-Target-URI"), row["url"]):
-            uri = (uri or "").strip().strip("<>")
-            if uri.lower().startswith(("http://", "https://")):
-                rest = uri.split("://", 1)[1]
-                pages.update(canonical_url(f"{scheme}://{rest}") for scheme in ("http", "https"))
-        if not pages:
+        label, pages = digest_lookup(rec, row["url"])
+        if not label or not pages:
             return None
         marks = ",".join("?" * len(pages))
         candidates = self.conn.execute(
             f"SELECT * FROM captures WHERE page_url IN ({marks}) AND record_type != 'revisit' "
-            "ORDER BY captured_at > ?, abs(julianday(captured_at) - julianday(?)) LIMIT 50",
-            (*sorted(pages), row["captured_at"], row["captured_at"])).fetchall()
+            "ORDER BY captured_at > ?, abs(julianday(captured_at) - julianday(?)) LIMIT ?",
+            (*pages, row["captured_at"], row["captured_at"], DIGEST_CANDIDATES)).fetchall()
         for cand in candidates:
-            try:
-                orig = load_record(self.warcs.source(cand["warc_file"]), cand["offset"], cand["length"])
-            except (WarcFormatError, StoreError):
-                continue
-            if check_digest(label, orig.payload) or check_digest(label, _raw_http_body(orig)):
+            if payload_matches(self.warcs.source(cand["warc_file"]), cand, label):
                 return cand
         return None
 
@@ -984,6 +972,33 @@ class Journal:
 
 
 _NO_ROWS = object()   # in an _IndexJob: a record index_record would write no row for
+
+
+DIGEST_CANDIDATES = 50   # captures of a revisit's page tried for its declared digest, nearest first
+
+
+def digest_lookup(rec: ParsedRecord, url: str | None) -> tuple[str | None, list[str]]:
+    """What a revisit no id ties to its original is resolved by: its declared payload
+    digest, and the pages (its URL and its ``WARC-Refers-To-Target-URI``, http and https)
+    whose captures may hold that payload."""
+    label = rec.header("WARC-Payload-Digest")
+    pages: set[str] = set()
+    for uri in (rec.header("WARC-Refers-To-Target-URI"), url):
+        uri = (uri or "").strip().strip("<>")
+        if uri.lower().startswith(("http://", "https://")):
+            rest = uri.split("://", 1)[1]
+            pages.update(canonical_url(f"{scheme}://{rest}") for scheme in ("http", "https"))
+    return label, sorted(pages)
+
+
+def payload_matches(source, cand, label: str) -> bool:
+    """Does the capture ``cand`` (a row: warc_file, offset, length) in ``source`` hold the
+    payload a revisit's digest ``label`` declares (its payload, or its body as sent)?"""
+    try:
+        orig = load_record(source, cand["offset"], cand["length"])
+    except (WarcFormatError, StoreError):
+        return False
+    return bool(check_digest(label, orig.payload) or check_digest(label, _raw_http_body(orig)))
 
 
 def _raw_http_body(rec: ParsedRecord) -> bytes | None:

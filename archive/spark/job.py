@@ -9,7 +9,9 @@ Submit it as a file (a cluster operator can do this without the ``archive`` comm
 
 One task per WARC file reads it (from a directory every executor sees, or from the bucket
 by byte range) and runs the single-machine indexing and extraction over it
-(:func:`archive.spark.tasks.index_file`); snapshots are merged by their SHA-256; then one
+(:func:`archive.spark.tasks.index_file`); then what one file's rows make of another's is
+settled as indexing them in order would: record ids found in several files, snapshots
+merged by their SHA-256, revisits whose original is in another file; then one
 task per group of pages numbers versions and computes changes
 (:func:`archive.spark.tasks.page_tables`). Each table is written with the columns of
 its SQLite table, so ``archive import-parquet`` loads it as is and DuckDB or Spark SQL
@@ -69,12 +71,65 @@ def run(source: str, out: str, fail_once: str | None = None, page_partitions: in
     def of(table: str):
         return rows.filter(lambda tr: tr[0] == table).map(lambda tr: tr[1])
 
-    snapshots = (of("snapshots").map(lambda r: (r["sha256"], r))
-                 .reduceByKey(tasks.merge_snapshots).map(lambda kv: kv[1]).cache())
+    # The order reindex reads the files in decides what one file's rows make of another's.
+    ranks = sc.broadcast(tasks.file_ranks(names, of("seal").collect()))
+
+    # Record ids in several files: the few captures concerned go to the driver, which
+    # decides as indexing the files in order would (keep, key by file and offset, drop).
+    shared_ids = (of("captures").map(lambda r: (tasks.inner_id(r["record_id"]), r["warc_file"])).distinct()
+                  .map(lambda kv: (kv[0], 1)).reduceByKey(lambda a, b: a + b)
+                  .filter(lambda kv: kv[1] > 1).keys().collect())
+    shared = sc.broadcast(set(shared_ids))
+    decided = tasks.duplicate_decisions(
+        of("captures").filter(lambda r: tasks.inner_id(r["record_id"]) in shared.value)
+        .map(lambda r: {k: r[k] for k in ("record_id", "warc_file", "offset", "block_sha256")}).collect(),
+        ranks.value)
+    decisions = sc.broadcast(decided)
+
+    def decide(r: dict) -> list[dict]:
+        where = (r["warc_file"], r["offset"])
+        if where not in decisions.value:
+            return [r]
+        key = decisions.value[where]
+        return [] if key is None else [dict(r, record_id=key)]
+
+    rekeyed = sc.broadcast({(f, old): new for (f, o), new in decided.items() if new is not None
+                            for old in [tasks.inner_id(new)]})
+
+    def ranked(r: dict) -> dict:
+        rank = ranks.value.get(r["_file"], 1 << 62)
+        key = rekeyed.value.get((r["_file"], r["record_id"]), r["record_id"])
+        return dict(r, record_id=key, _rank=rank, _first_rank=rank)
+
+    indexed = of("captures").flatMap(decide).cache()
+    snapshots = (of("snapshots").map(ranked).map(lambda r: (r["sha256"], r))
+                 .reduceByKey(tasks.merge_snapshots)
+                 .map(lambda kv: {k: v for k, v in kv[1].items() if not k.startswith("_")}).cache())
     texts = of("texts").map(lambda r: (r["sha256"], r)).reduceByKey(lambda a, b: a)
     quotes = of("quotes").map(lambda r: ((r["text_sha256"], r["n"]), r)).reduceByKey(lambda a, b: a)
     figures = of("figures").map(lambda r: ((r["text_sha256"], r["n"]), r)).reduceByKey(lambda a, b: a)
-    captures = of("captures")
+
+    # Revisits whose original is in another file: by WARC-Refers-To, else by the payload
+    # digest they declare, tried against the captures of their URL (http and https).
+    def unresolved(r: dict) -> bool:
+        return r["record_type"] == "revisit" and r["payload_sha256"] is None
+
+    ids = indexed.map(lambda r: (r["record_id"], r["payload_sha256"]))
+    by_ref = (indexed.filter(lambda r: unresolved(r) and r["refers_to"])
+              .map(lambda r: (r["refers_to"], r["record_id"])).join(ids).map(lambda kv: kv[1]))
+    need = indexed.filter(unresolved).map(lambda r: (r["record_id"], None)).subtractByKey(by_ref)
+    hints = of("revisit_hint").map(lambda h: (h["record_id"], h)).join(need).map(lambda kv: kv[1][0]).cache()
+    slim = ("warc_file", "offset", "length", "captured_at", "payload_sha256")
+    originals = indexed.filter(lambda r: r["record_type"] != "revisit") \
+        .map(lambda r: (r["page_url"], {k: r[k] for k in slim}))
+    tried = (hints.flatMap(lambda h: [(page, h["record_id"]) for page in h["pages"]]).join(originals)
+             .map(lambda kv: kv[1]).groupByKey()
+             .join(hints.map(lambda h: (h["record_id"], h)))
+             .map(lambda kv: (kv[0], tasks.resolve_by_digest(source, kv[1][1], list(kv[1][0]), ranks.value))))
+    found = by_ref.union(tried).filter(lambda kv: kv[1] is not None)
+    captures = (indexed.map(lambda r: (r["record_id"], r)).leftOuterJoin(found)
+                .map(lambda kv: dict(kv[1][0], payload_sha256=kv[1][1])
+                     if kv[1][1] is not None and unresolved(kv[1][0]) else kv[1][0]))
 
     # Everything a page's versions need, gathered by page: its captures, the snapshots
     # they hold, the texts of those snapshots with their quotes and figures.

@@ -13,8 +13,17 @@ Two stages, as the data allows:
    :func:`archive.index.versions.rebuild_versions` numbers the versions and computes the
    changes, exactly as after an import.
 
-Between them the job merges snapshots seen in several files by the rule of the index's
-upsert (:func:`merge_snapshots`): the row of the earliest capture wins.
+Between them the job does what indexing the files one after another does across files,
+with the same rules, in the order ``archive reindex`` reads the files
+(:func:`file_ranks`):
+
+* a ``WARC-Record-ID`` in several files (the same crawl imported twice, wget's repeated
+  ids): the first file's record keeps the id, the same record again is indexed once,
+  a different one is keyed by its file and offset (:func:`duplicate_decisions`);
+* a snapshot seen in several files is merged as the index's upsert merges it
+  (:func:`merge_snapshots`);
+* a revisit whose original is in another file is resolved by ``WARC-Refers-To``, else by
+  its declared payload digest against the captures of its URL (:func:`resolve_by_digest`).
 """
 
 from __future__ import annotations
@@ -65,9 +74,13 @@ def list_files(source: str) -> list[str]:
 
 def index_file(source: str, name: str) -> dict[str, list[dict]]:
     """Stage 1: every row one file gives, by table (``pages`` rows are partial: the page
-    stage recounts them over all files)."""
-    from archive.index.journal import Journal
+    stage recounts them over all files); snapshot rows name their ``_file``. Two more
+    kinds of row serve the merge: ``seal`` (the ledger's seal entries in the file, which
+    order the imports) and ``revisit_hint`` (what a revisit still unresolved in this
+    file is resolved by across files: :func:`archive.index.journal.digest_lookup`)."""
+    from archive.index.journal import Journal, digest_lookup
     from archive.index.versions import _extract_chunk
+    from archive.warc.record import load_record
 
     with tempfile.TemporaryDirectory(prefix="archive-spark-") as tmp:
         journal = Journal(Path(tmp) / "file.db", source, staging=Path(tmp) / "staging", recover=False)
@@ -79,12 +92,125 @@ def index_file(source: str, name: str) -> dict[str, list[dict]]:
             for i in range(0, len(pending), 256):
                 _extract_chunk(journal, pending[i:i + 256], None)
             out = {t: _rows(journal.conn, t) for t in TABLES if t not in ("versions", "changes")}
+            out["seal"] = [{"subject": r[0], "seq": r[1]} for r in journal.conn.execute(
+                "SELECT subject, seq FROM ledger WHERE kind='seal'")] if not name.startswith("import-") else []
+            hints = []
+            for r in journal.conn.execute("SELECT * FROM captures WHERE record_type='revisit' "
+                                          "AND payload_sha256 IS NULL"):
+                try:
+                    rec = load_record(journal.warcs.source(name), r["offset"], r["length"])
+                except Exception:   # unreadable: the single-machine path gives up on it too
+                    continue
+                label, pages = digest_lookup(rec, r["url"])
+                if label and pages:
+                    hints.append({"record_id": r["record_id"], "label": label, "pages": pages,
+                                  "captured_at": r["captured_at"]})
+            out["revisit_hint"] = hints
         finally:
             journal.conn.close()
     for row in out["warc_files"]:
         # When the task ran is not a fact of the collection; the seal is.
         row["created_at"] = row["sealed_at"] = None
+    for row in out["snapshots"]:
+        row["_file"] = name
     return out
+
+
+def file_ranks(names: Iterable[str], seals: Iterable[dict]) -> dict[str, int]:
+    """The order ``archive reindex`` indexes the files in, as ranks: our own files by
+    name (time), then imports in the order our ledger sealed them, then by name
+    (:meth:`archive.index.journal.Journal._import_order` on a fresh index)."""
+    names = list(names)
+    own = sorted(n for n in names if not n.startswith("import-"))
+    first: dict[str, int] = {}
+    if own:
+        for s in seals:
+            first[s["subject"]] = min(first.get(s["subject"], s["seq"]), s["seq"])
+    imported = sorted((n for n in names if n.startswith("import-")),
+                      key=lambda n: (n not in first, first.get(n, 0), n))
+    return {n: i for i, n in enumerate(own + imported)}
+
+
+def inner_id(key: str) -> str:
+    """The WARC-Record-ID a capture's key stands for."""
+    from archive.index.rows import warc_record_id
+
+    return warc_record_id(key) or key
+
+
+def duplicate_decisions(rows: Iterable[dict], ranks: dict[str, int]) -> dict[tuple[str, int], str | None]:
+    """For the captures of record ids found in several files (each indexed on its own,
+    so each file's first holds the plain id), what indexing the files in order makes of
+    them: ``(warc_file, offset) -> new key``, or None for the same record (same block)
+    already indexed from an earlier file (kept in the file, indexed once); captures not
+    named keep their key. As :meth:`archive.index.journal.Journal._index_file` decides:
+    a plain id taken by an earlier file is keyed by file and offset (:func:`repeat_key`)."""
+    from archive.index.rows import repeat_key
+
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        by_file.setdefault(r["warc_file"], []).append(r)
+    taken: set[str] = set()
+    blocks: dict[str, set[str]] = {}
+    out: dict[tuple[str, int], str | None] = {}
+    for name in sorted(by_file, key=lambda n: ranks.get(n, 1 << 62)):
+        kept = []
+        for r in sorted(by_file[name], key=lambda r: r["offset"]):
+            rid = inner_id(r["record_id"])
+            plain = r["record_id"] == rid
+            if plain and rid not in taken:
+                key = r["record_id"]
+            elif r["block_sha256"] in blocks.get(rid, ()):
+                out[(name, r["offset"])] = None
+                continue
+            else:
+                key = repeat_key(rid, name, r["offset"]) if plain else r["record_id"]
+                if key != r["record_id"]:
+                    out[(name, r["offset"])] = key
+            kept.append((rid, key, r["block_sha256"]))
+        # Only earlier files count: a file's own repeats are keyed by its own indexing.
+        for rid, key, block in kept:
+            if key == rid:
+                taken.add(rid)
+            blocks.setdefault(rid, set()).add(block)
+    return out
+
+
+def _julian(ts: str | None) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp() / 86400
+    except ValueError:
+        return 0.0
+
+
+def resolve_by_digest(source: str, hint: dict, candidates: Iterable[dict], ranks: dict[str, int]) -> str | None:
+    """The payload SHA-256 of the capture a revisit's declared digest matches, among the
+    captures of its pages (``hint`` from :func:`index_file`), tried in the order
+    :meth:`archive.index.journal.Journal._original_by_digest` tries them: not after the
+    revisit first, nearest in time, at most ``DIGEST_CANDIDATES``."""
+    from archive.index.journal import DIGEST_CANDIDATES, payload_matches
+
+    at = hint["captured_at"]
+    order = sorted(candidates, key=lambda c: (c["captured_at"] > at, abs(_julian(c["captured_at"]) - _julian(at)),
+                                              ranks.get(c["warc_file"], 1 << 62), c["offset"]))
+    for cand in order[:DIGEST_CANDIDATES]:
+        if payload_matches(_blob(source, cand["warc_file"]), cand, hint["label"]):
+            return cand["payload_sha256"]
+    return None
+
+
+def _blob(source: str, name: str):
+    from archive.storage import is_remote
+
+    if is_remote(source):
+        from archive.storage.s3 import S3Backend
+
+        return S3Backend(source).blob(name)
+    from archive.storage.local import LocalBlob
+
+    return LocalBlob(Path(source) / name)
 
 
 def _rows(conn: sqlite3.Connection, table: str) -> list[dict]:
@@ -92,10 +218,15 @@ def _rows(conn: sqlite3.Connection, table: str) -> list[dict]:
 
 
 def merge_snapshots(a: dict, b: dict) -> dict:
-    """Two rows of one snapshot from different files: the earlier capture's, as the
-    index's upsert keeps it (ties go to the smaller record id, so the order of the
-    files read does not matter)."""
-    return a if (a["first_captured_at"], a["record_id"]) <= (b["first_captured_at"], b["record_id"]) else b
+    """Two rows of one snapshot from different files (each with ``_rank``, its file's
+    rank, and ``_first_rank``, the rank of its earliest capture's file), merged as the
+    index's upsert merges them when the files are indexed in rank order: the row of the
+    first file indexed, with the earliest capture's ``record_id`` and
+    ``first_captured_at`` (a tie goes to the file indexed first)."""
+    base = a if a["_rank"] <= b["_rank"] else b
+    first = min(a, b, key=lambda r: (r["first_captured_at"] or "", r["_first_rank"]))
+    return dict(base, record_id=first["record_id"], first_captured_at=first["first_captured_at"],
+                _first_rank=first["_first_rank"])
 
 
 def page_tables(page_url: str, captures: Iterable[dict], snapshots: Iterable[dict],
