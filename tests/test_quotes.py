@@ -342,3 +342,21 @@ def test_german_so_between_parts_in_the_words_of_and_documents():
     # "heißt es in der Einleitung des Entwurfs": a part of a document is no body; a report stays itself
     assert speakers("„Das Gesetz ist nötig, um die Netze zu zwingen“, heißt es in der Einleitung des Entwurfs.") == [None]
     assert speakers("„Die Österreicher trinken zu viel und zu oft Alkohol“, schreibt Der Bericht.") == ["Der Bericht"]
+
+
+def test_to_whom_phrases_conjunctions_and_sources_read_in():
+    # "dijo a la red X": to whom, the subject is left unsaid (es); "a los senadores" too
+    text = "El investigador Hugo Peña habló. “Yo diría que el 90% los tiene la policía”, dijo a la red Erbol."
+    assert speakers(text) == ["Hugo Peña"]
+    assert speakers("“Sabemos que han pasado bandas”, advirtió la ministra Ana Soto a los senadores.") == ["Ana Soto"]
+    # a capitalised conjunction or adverb opens the sentence, it names nobody (es, pt)
+    text = "El presidente Gabriel Ríos habló. Y agregó: “Nosotros estamos evaluando a las autoridades”."
+    assert speakers(text) == ["Gabriel Ríos"]
+    text = "El chileno Hugo Peña investigó. Ahora Peña dice que “habría causado un escándalo mayor”."
+    assert speakers(text) == ["Hugo Peña"]
+    text = ('O senador Rui Lopes falou. Ele disse que não, mas defendeu "critérios" para conter um '
+            '"sentimento de impunidade entre os políticos".')
+    assert speakers(text)[-1] == "Rui Lopes"
+    # "peut-on lire dans X" (fr); a body of law is no person a pronoun stands for
+    text = "« Au total, une douzaine de responsables ont été mis en examen », peut-on lire dans Les Échos."
+    assert speakers(text) == ["Les Échos"]

@@ -215,7 +215,10 @@ _NOT_NAME = {
     # clause openers of the other languages: "Wie Roth am Montag sagte"
     "Wie", "Als", "Wenn", "Nachdem", "Weil", "Como", "Cuando", "Quando", "Comme", "Quand",
     "Lorsque", "Mientras", "Enquanto", "Tras", "Após", "Depois", "Después", "Après", "Avant",
-    "Antes", "Selon", "Según", "Segundo", "Laut",
+    "Antes", "Selon", "Según", "Segundo", "Laut", "E", "Y", "Et", "Und", "Mas", "Pero", "Mais",
+    "Aber", "Doch", "Ma", "Ou", "Oder", "Ahora", "Agora", "Maintenant", "Jetzt", "Hoy", "Hoje",
+    "Heute", "Además", "Luego", "Entonces", "Então", "Alors", "Ainsi", "Así", "Assim", "Aunque",
+    "Embora", "Pourtant", "Dann", "Auch", "También", "Também", "Aussi", "Ya", "Já", "Déjà",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -529,7 +532,7 @@ def _name_before_core(s: str) -> str | None:
             name = s[words[k - 1].start() : words[-1].end()]
         return name
     # Lower-case noun phrase: back to the nearest determiner, at most five words.
-    clause_start = max(s.rfind(","), s.rfind(";"), s.rfind(":"), s.rfind("—"), s.rfind("("))
+    clause_start = max(s.rfind(","), s.rfind(";"), s.rfind(":"), s.rfind("—"), s.rfind("("), s.rfind(". "), s.rfind("! "), s.rfind("? "))
     for k in range(len(words) - 1, max(-1, len(words) - 7), -1):
         w = words[k]
         if w.start() <= clause_start:
@@ -542,6 +545,8 @@ def _name_before_core(s: str) -> str | None:
     clause = s[clause_start + 1 :].strip()
     cw = clause.split()
     if 1 <= len(cw) <= 3 and all(w.isalpha() or "-" in w for w in cw):
+        if cw[0].lower() in _FUNCTION_S or all(w in _NOT_NAME for w in cw):
+            return None  # "…, mas defendeu", "Y agregó": a conjunction, not "officials"
         if cw[0].lower() not in _NP_STOP and cw[-1].lower().endswith("s") or cw[-1][0].isupper():
             return clause
     return None
@@ -578,6 +583,16 @@ _TIME_AFTER_VERB = re.compile(
 )
 
 
+# Words ending in -s that are no bare plural subject: "mas", "pues", "depois", "alors".
+_FUNCTION_S = {
+    "mas", "más", "mais", "pois", "pues", "puis", "entonces", "además", "después", "depois",
+    "apenas", "menos", "antes", "ainda", "aussi", "alors", "dans", "sans", "sous", "plus", "tras",
+    "hemos", "somos", "vamos", "estamos", "fuimos", "temos", "nous", "vous", "ils", "elles",
+    "les", "des", "los", "las", "nos", "vos", "ses", "mes", "tes", "sus", "seus", "suas", "this",
+    "thus", "perhaps", "was", "is", "has", "as", "us", "its", "his", "hers", "yes", "always",
+}
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
@@ -595,7 +610,9 @@ def _name_after(s: str) -> str | None:
     aged = _AGED_ROLE.match(s)
     if aged:
         return aged.group(0)  # "der 57-Jährige", "the 57-year-old"
-    if first.lower() in _NP_STOP and first.lower() not in _DETERMINERS:
+    preposition_a = first.lower() in ("a", "à") and len(words) > 1 and words[1].group(0).lower() in {
+        "la", "las", "los", "el", "un", "una", "uno", "le", "les", "sus", "su"}
+    if first.lower() in _NP_STOP and first.lower() not in _DETERMINERS or preposition_a:
         # "affirme à l'AFP Anne Dubois", "disse ao jornal a prefeita Ana Souza": to whom,
         # then the subject; "sostuvo en diálogo con Radio Mitre": no subject at all
         pp = re.match(r"\S+\s+(?:(?:l['’]|la|el|le|les|los|las|o|a|os|as|the|der|dem|den|die)\s*)?[\w'’.\-]+\s+", s)
@@ -603,7 +620,10 @@ def _name_after(s: str) -> str | None:
         after_pp = _words_before(rest)
         if not after_pp or after_pp[0].group(0).lower() in _NP_STOP | _OF_WORDS and after_pp[0].group(0).lower() not in _DETERMINERS:
             return None
-        return _name_after(rest)
+        subject = _name_after(rest)
+        if subject and len(subject.split()) < 2:
+            return None  # "dijo a la red Erbol": the rest of a to-whom phrase, no subject
+        return subject
     out_end = None
     if first.lower() in _DETERMINERS or _ELIDED.match(first):
         k = 0
@@ -615,6 +635,9 @@ def _name_after(s: str) -> str | None:
                 break
             if nxt.group(0) in ("dem", "den") or genitive and nxt.group(0) == "der":
                 break  # "ein Sprecher des Ministeriums der Deutschen Presse-Agentur": to whom
+            if nxt.group(0) in ("a", "à") and k + 2 < len(words) and words[k + 2].group(0).lower() in (
+                    "la", "las", "los", "el", "l", "le", "les", "un", "una", "sus", "su"):
+                break  # "la titular de Interior a los senadores": to whom
             genitive = genitive or nxt.group(0) in ("des", "der")
             k += 1
         out_end = words[k].end()
@@ -715,6 +738,12 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         if src and name and re.search(r"\bdes\s+$", clause[: src.start(1)]) and name.endswith("s") and len(name) > 5:
             name = name[:-1]  # the genitive: "des Innenministeriums" -> "Innenministerium"
         return name, clause_end if name else 0
+    # "« … », peut-on lire dans Les Échos", "lit-on dans le rapport"
+    m = re.match(r"^\s*(?:peut-on lire|lit-on|pouvait-on lire|se lee|lê-se|heißt es)\s+(?:dans|en|em|in|im)\s+(?P<np>.+?)\s*$", clause)
+    if m:
+        name = _name_after(m.group("np"))
+        if name:
+            return name, clause_end
     # German passive: „…“, wird Roth in der Mitteilung zitiert.
     m = re.match(r"^\s*(?:wird|wurde|werden|wurden)\s+(?P<np>.+?)\s+(?:(?:in|im|von|vom|bei)\s+.+?\s+)?zitiert\s*$", clause)
     if m:
@@ -950,7 +979,9 @@ _ORG_WORDS = re.compile(
     r"Assemblée|Federal|Nacional|National|Stiftung|Fundación|Fundação|Fondation|Gobernación|"
     r"Municipio|Município|Procuraduría|Fiscalía|Policía|Polícia|Army|Ejército|Exército|Armée|"
     r"Union|Unión|União|Agence|Agencia|Agência|Instituto|Institut|Universidad|Universidade|"
-    r"Université|Universität|Hospital|Hôpital|Klinik|Banco|Banque|Ministro|Secretaría|Secretaria)\b"
+    r"Université|Universität|Hospital|Hôpital|Klinik|Banco|Banque|Ministro|Secretaría|Secretaria|"
+    r"Código|Code|Ley|Lei|Loi|Law|Act|Gesetz|Pleno|Convención|Convention|Constitución|"
+    r"Constituição|Constitution|Verfassung|Tribunal|Court)\b"
 )
 
 
@@ -1310,6 +1341,10 @@ def find_quotes(text: str) -> list[dict]:
                 # »…«"): the person the text is speaking of
                 c = mentions.before(sp.open)
                 speaker = c[1] if c else None
+            elif speaker is None and verb and all(
+                w in _NOT_NAME or w.lower() in _OPENERS for w in head[: verb.start()].split()
+            ):
+                speaker = _UNSAID  # "Y agregó: “…”": a verb with its subject left unsaid
         if speaker and speaker.lower() in _PRONOUNS:
             # the last speaker named before this quote, in a quotation or in reported
             # speech; for "he"/"she" also the last person named by title ("Soon after
@@ -1550,8 +1585,8 @@ class _Names:
                 tokens = self._clean(m.group(0).split(), keep=1)
                 if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
                     tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
-                while tokens and tokens[0].lower() in _NAME_STOP_OPEN:
-                    tokens = tokens[1:]  # "Laut Scheuer", "D'après Anne Dubois"
+                while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0] in _NOT_NAME):
+                    tokens = tokens[1:]  # "Laut Scheuer", "D'après Anne Dubois", "Ahora Bustos"
                 if len(tokens) >= 2 and not tokens[-1].endswith("."):
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
