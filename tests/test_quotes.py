@@ -360,3 +360,18 @@ def test_to_whom_phrases_conjunctions_and_sources_read_in():
     # "peut-on lire dans X" (fr); a body of law is no person a pronoun stands for
     text = "« Au total, une douzaine de responsables ont été mis en examen », peut-on lire dans Les Échos."
     assert speakers(text) == ["Les Échos"]
+
+
+def test_quote_continues_the_last_speaker_when_nobody_else_is_named_since():
+    text = ("Governor Tom Rankin made the announcement this afternoon. He said: “The premier was detained.”\n"
+            "“I have no further information at this time,” the governor added.\n"
+            "Amidst this news, the governor called for “calm at this time”.\n"
+            "“I realise this will be shocking news for people in the territory.”")
+    assert speakers(text)[-1] == "Tom Rankin"
+    # but not when someone else has been named in between
+    text = ("“We are ready,” said Mayor Ann Bell.\n"
+            "The council's Tom Hale disagreed with the plan and voted against it.\n"
+            "“Nobody has asked the residents what they want.”")
+    assert speakers(text)[-1] != "Ann Bell"
+    # a role in capitals before the name is no part of it
+    assert speakers("“Thank you to all our donors,” says Volunteer Coordinator Bonnie Young.") == ["Bonnie Young"]

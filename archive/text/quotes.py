@@ -1152,15 +1152,15 @@ def _fill_forward(text: str, out: list[dict], indirect: list[tuple[int, str]], l
         if k < len(indirect) and indirect[k][0] < line_end:
             item["speaker"] = indirect[k][1]
             continue
-        before = [o for o in out[:i] if o["_line"] in (ln, ln - 1) and not o["is_term"]]
-        if (
-            before
-            and before[-1]["_line"] == ln - 1
-            and before[-1]["speaker"]
-            and len(item["text"].split()) > 3
-            and mentions.first_in(line_start, item["start"]) is None
-        ):
-            item["speaker"] = before[-1]["speaker"]
+        # the last speaker of the two paragraphs before, if nobody has been named since
+        said = [o for o in out[:i] if ln - 2 <= o["_line"] < ln and not o["is_term"] and o["speaker"]]
+        if said and len(item["text"].split()) > 3:
+            # (from the end of the sentence that attributes that quote)
+            named = mentions.first_in(mentions.sentence_end(said[-1]["_close"]), item["start"])
+            if named is None or named.split()[-1] == said[-1]["speaker"].split()[-1] or (
+                said[-1]["_line"] == ln - 1 and mentions.first_in(line_start, item["start"]) is None
+            ):
+                item["speaker"] = said[-1]["speaker"]
 
 
 # German reported speech: the present subjunctive ("Er habe Zugang", "das heiße nicht").
@@ -1459,6 +1459,12 @@ _TITLE_WORDS = {
     "ministre", "président", "présidente", "ministro", "ministra", "presidente", "presidenta",
     "alcalde", "alcaldesa", "senador", "senadora", "diputado", "diputada", "deputado",
     "deputada", "fiscal", "juez", "jueza", "general", "doktor",
+    # roles printed in capitals before a name: "Volunteer Coordinator Bonnie Young"
+    "coordinator", "administrator", "organizer", "organiser", "curator", "editor", "founder",
+    "owner", "volunteer", "veterinarian", "nurse", "manager", "principal", "teacher", "pilot",
+    "constable", "commander", "counsel", "solicitor", "barrister", "economist", "analyst",
+    "strategist", "activist", "spokesperson", "engineer", "scientist", "researcher", "trustee",
+    "executive", "officer", "agent", "adviser", "advisor", "consultant", "historian", "author",
 }
 _TITLE_SUFFIX = re.compile(
     r"(?:minister|ministerin|präsident|präsidentin|chef|chefin|sprecher|sprecherin|leiter|"
@@ -1870,6 +1876,11 @@ class _Mentions:
                 return at, name
             k -= 1
         return None
+
+    def sentence_end(self, pos: int) -> int:
+        """Where the sentence holding ``pos`` ends."""
+        k = bisect.bisect_right(self._starts, pos) - 1
+        return self.sentences[k][1] if k >= 0 else pos
 
     def first_in(self, a: int, b: int) -> str | None:
         """The first person named (or pronoun, resolved) between ``a`` and ``b``."""
