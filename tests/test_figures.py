@@ -155,3 +155,11 @@ def test_locale_numbers_never_span_a_line_break_and_read_no_break_spaces():
         ("20\u00a0000", 20000.0), ("727", 727.0)]
     assert [(x["text"], x["value"]) for x in find_figures("Il y avait 2\n727 personnes.", "fr")] == [
         ("2", 2.0), ("727", 727.0)]
+
+
+def test_each_end_of_a_range_counts_the_same_thing():
+    assert counted("Options ranged from approximately $350 to $600 an hour; four or five buyers came.") == [
+        ("$350", "hour", "approximately"), ("$600", "hour", None), ("four", "buyers", None), ("five", "buyers", None)]
+    assert counted("Piden de 12 a 15 años de cárcel.", "es") == [("12", "años", None), ("15", "años", None)]
+    # "an estimated net worth of $186.3 billion": the noun it is of, and the hedge before it
+    assert counted("He has an estimated net worth of $186.3 billion.") == [("$186.3 billion", "net worth", "estimated")]

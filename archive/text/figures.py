@@ -443,7 +443,7 @@ _OF_BEFORE_FIGURE = re.compile(
     re.I,
 )
 # Nouns before "of" that are no thing counted: "in the form of", "a maximum of".
-_OF_NOT_COUNTED = {"form", "maximum", "minimum", "total", "average", "sum", "excess", "upwards", "range", "tune", "worth"}
+_OF_NOT_COUNTED = {"form", "maximum", "minimum", "total", "average", "sum", "excess", "upwards", "range", "tune"}
 _CHANGE_BEFORE_FIGURE = re.compile(
     r"(?:^|[,;:(]\s*|\b(?:the|its|their)\s+|(?<=[.!?])\s+)([A-Za-z][\w-]*(?:\s+[a-z][\w-]*)?)\s+"
     r"(?:would\s+|will\s+|could\s+|has\s+|have\s+|had\s+)?"
@@ -1026,7 +1026,15 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
             "end": e,
             **quote_selector(text, s, e),
         })
+    # each end of a range counts the same thing: "$350 to $600 an hour", "four or five
+    # buyers", "de 12 a 15 años", "zwischen 10 und 20 Grad"
+    for a, b in zip(out, out[1:]):
+        if a["counts"] is None and b["counts"] is not None and a["kind"] == b["kind"] and _RANGE_BETWEEN.fullmatch(text[a["end"] : b["start"]]):
+            a["counts"] = b["counts"]
     return out
+
+
+_RANGE_BETWEEN = re.compile(r"\s*(?:-|–|—|to|or|and|a|à|ou|o|y|e|und|oder|bis|al)\s*", re.I)
 
 
 _ONE_BEFORE = re.compile(r"(?:\b(?:only|just|least|than|killed|injured|arrested|with|of|had|has|have|to|by|for|and|one)\s+)$", re.I)
