@@ -375,3 +375,18 @@ def test_quote_continues_the_last_speaker_when_nobody_else_is_named_since():
     assert speakers(text)[-1] != "Ann Bell"
     # a role in capitals before the name is no part of it
     assert speakers("“Thank you to all our donors,” says Volunteer Coordinator Bonnie Young.") == ["Bonnie Young"]
+
+
+def test_a_role_named_far_above_yields_to_the_person_spoken_of_since_and_places_are_no_people():
+    # "O senador" three paragraphs after another senator was named: the senator the text
+    # is speaking of now ("a movimentação de Pacheco" mentions him)
+    text = ("O pré-candidato ao Senado é o senador Alexandre Souto.\nO presidente do Senado, Rodrigo Pacheco, "
+            "viajou a Minas.\nEm Minas, o PSD negocia apoio.\nO que diz Pacheco\nA movimentação de Pacheco "
+            'começou no domingo. O senador criticou os pedidos no que considerou como "manifestações '
+            'ilegítimas e antidemocráticas".')
+    assert speakers(text) == ["Rodrigo Pacheco"]
+    # "East Asia" and "Omicron BA" are no persons a role or a pronoun refers to
+    text = ("Director Rosa Lind spoke first.\nCases are rising.\nMore cases.\n"
+            "Cases are surging in Europe and East Asia due to Omicron BA.2, and the Director noted that "
+            "“we now know what it takes to protect our people.”")
+    assert speakers(text) == ["Rosa Lind"]

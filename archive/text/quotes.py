@@ -985,10 +985,20 @@ _ORG_WORDS = re.compile(
 )
 
 
+# Words of place names: "East Asia", "North America", "Rio Grande" name no person.
+_PLACE_WORDS = re.compile(
+    r"^(?:North|South|East|West|Central|Northern|Southern|Eastern|Western|Nord|Sud|Süd|Ost)\b|"
+    r"\b(?:Asia|America|Americas|Europe|Africa|Oceania|Antarctica|United|Kingdom|States|Republic|"
+    r"Islands|City|County|Province|Bay|River|Lake|Mountains|Valley|Street|Avenue|Road|Coast|Sea|"
+    r"Ocean|Gulf|Norte|Oeste|Norden|Süden|Osten|Westen|Amérique|Afrique|Asie|Europa|América|"
+    r"África|Ásia|Estados|Unidos|Unis|Vereinigte|Staaten|Reino|Royaume|Caribbean|Pacific|Atlantic)\b"
+)
+
+
 def _is_person(name: str) -> bool:
-    """Whether a speaker names a person rather than a body or a description."""
+    """Whether a speaker names a person rather than a body, a place or a description."""
     words = name.split()
-    if not words or not words[0][:1].isupper() or _ORG_WORDS.search(name):
+    if not words or not words[0][:1].isupper() or _ORG_WORDS.search(name) or _PLACE_WORDS.search(name):
         return False
     return words[0].lower() not in _DETERMINERS
 
@@ -1428,8 +1438,20 @@ def find_quotes(text: str) -> list[dict]:
     _fill_forward(text, out, indirect, line_starts, mentions)
     for item in out:
         if item["speaker"]:
-            item["speaker"] = names.canonical(item["speaker"], item["start"])
-            if _is_role_description(item["speaker"]):
+            raw = item["speaker"]
+            names.role_at = -1
+            item["speaker"] = names.canonical(raw, item["start"])
+            if (
+                names.role_at >= 0
+                and text.count("\n", names.role_at, item["start"]) > 2
+                and _is_role_description(raw)
+            ):
+                # "O senador criticou …": a senator named three paragraphs up may be
+                # another one; the person the text is speaking of now is the better guess
+                c = mentions.before(item["start"])
+                if c and c[0] > names.role_at:
+                    item["speaker"] = c[1]
+            elif _is_role_description(item["speaker"]):
                 # "the former mayor argued", "acrescenta o repórter", "cuestionó el
                 # corporado": the person the text is speaking of
                 c = mentions.before(item["start"])
@@ -1527,6 +1549,7 @@ class _Names:
         self._by_last: dict[str, list[tuple[int, list[str]]]] | None = None
         self._counts: dict[str, int] = {}
         self._roles: dict[str, list[tuple[int, str]]] = {}
+        self.role_at = -1  # where the last role looked up named its person
 
     def _is_title(self, word: str) -> bool:
         w = word.lower().rstrip(".")
@@ -1613,9 +1636,11 @@ class _Names:
                     found.append((m.start(), " ".join(tokens)))
             self._roles[role] = found
         found = self._roles[role]
-        before = [name for at, name in found if at < pos]
+        before = [(at, name) for at, name in found if at < pos]
         if before:
-            return before[-1]
+            self.role_at = before[-1][0]
+            return before[-1][1]
+        self.role_at = found[0][0] if found else -1
         return found[0][1] if found else None
 
     def _described(self, speaker: str, pos: int) -> str | None:
@@ -1797,6 +1822,10 @@ class _Mentions:
         tokens = self.names._clean(run.split(), keep=1)
         while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0].lower() in _OPENERS or tokens[0] in _NOT_NAME):
             tokens = tokens[1:]
+        if len(tokens) == 1 and tokens[0] in self._known() and single_ok and re.search(
+            r"\b(?:de|da|do|di|of)[ \u00a0]+$", self.masked[max(0, m.start() - 5) : m.start()]
+        ):
+            return self._known()[tokens[0]]  # "a movimentação de Pacheco": a person, not a body
         if len(tokens) == len(run.split()) and _names_no_person(self.masked, m.start(), tokens):
             # ("the Israeli election" is no mention of someone surnamed Israeli)
             return None
@@ -1806,6 +1835,8 @@ class _Mentions:
             return None
         name = " ".join(tokens)
         if len(tokens) >= 2:
+            if any(len(t) > 1 and t.isupper() for t in tokens):
+                return None  # "Omicron BA", "Covid Task Force UK": an acronym names no person
             return name if _is_person(name) else None
         if single_ok and tokens[0] in self._known():
             return self._known()[tokens[0]]
