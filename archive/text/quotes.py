@@ -27,7 +27,19 @@ Speakers. The rule, applied the same way everywhere:
   "señaló X", "declarou X", "ha detto X", "selon X", "laut X"), with the marks of those
   languages (« … », „ … “, » … «); a verb with no subject ("“…”, dijo.") reads as "he said";
 * a pronoun ("he said", "she added", "they said", "it said") is replaced by the last
-  named speaker before it; with none, the speaker is None;
+  named speaker before it, or by the subject of the latest sentence that names a person
+  (:class:`_Mentions`: "Na saída, Pacheco conversou … Ele destacou … “…”, disse."); a
+  definite role ("the former mayor", "o repórter", "der SPD-Politiker") by the person
+  the text names with that role or, failing that, the one it is speaking of; with none,
+  the speaker is None;
+* a sentence that brings a quotation with a colon, a verb of saying or (in German) the
+  present subjunctive gives its subject as the speaker ("Jens Berger wies die Vorwürfe
+  zurück: „…“", "Er habe Zugang »…«");
+* an unattributed quotation takes the speaker its paragraph names after it («…»
+  personnes. «…», a ajouté Laurent Fabius), or continues the last speaker of the two
+  paragraphs before when nobody else has been named since;
+* a body is named at its fullest: "the DOJ release" -> "DOJ", "STF" -> "Supremo Tribunal
+  Federal" when the text spells it out, "la Alcaldía" -> "Alcaldía de Medellín";
 * a quotation broken by its attribution (“…,” it adds. “…”) is one *statement*: the parts
   share ``statement`` and speaker;
 * a paragraph that opens with an unattributed full-sentence quotation right after an
