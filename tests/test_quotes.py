@@ -390,3 +390,10 @@ def test_a_role_named_far_above_yields_to_the_person_spoken_of_since_and_places_
             "Cases are surging in Europe and East Asia due to Omicron BA.2, and the Director noted that "
             "“we now know what it takes to protect our people.”")
     assert speakers(text) == ["Rosa Lind"]
+
+
+def test_nouns_that_look_like_verbs_of_saying_and_collective_subjects():
+    # "The report" is a noun, "found that" brings what it found; "According to police,"
+    text = "The report, released Monday by the Pew Research Center, found that “most Americans distrust the media.”"
+    assert speakers(text) == ["The report"]
+    assert speakers("According to police, the suspect “fled on foot before officers arrived.”") == ["police"]

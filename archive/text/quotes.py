@@ -86,7 +86,7 @@ _SAY_STEMS = (
     "describe|describes|described|reflect|reflects|reflected|"
     "has been quoted as saying|have been quoted as saying|had been quoted as saying|"
     "remind|reminds|reminded|make clear|makes clear|made clear|retort|retorts|retorted|"
-    "arguing|claiming|stating|insisting|noting|explaining|declaring"
+    "arguing|claiming|stating|insisting|noting|explaining|declaring|found that|finds that|find that"
 )
 # Verbs of saying of the other languages the extractor reads (German, French, Spanish,
 # Portuguese, Italian), as a reporter writes them next to a quotation: "sagte",
@@ -688,10 +688,13 @@ def _name_after(s: str) -> str | None:
             break
         if w[0].isupper():
             return _name_after(s[words[k].start() :])
-    # bare lower-case plural: "said officials", "say residents"
-    if first.endswith("s") and first.lower() not in _NP_STOP:
+    # bare lower-case plural: "said officials", "say residents"; collectives: "police"
+    if first.endswith("s") and first.lower() not in _NP_STOP or first.lower() in _COLLECTIVES:
         return first
     return None
+
+
+_COLLECTIVES = {"police", "staff", "management", "government", "military", "polizei", "policía", "polícia", "gendarmerie"}
 
 
 # An auxiliary may come first: "a ajouté Laurent Fabius", "ha detto il ministro", "hat er gesagt".
@@ -844,14 +847,12 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         name = _name_after(zm.group(1))
         if name:
             return name
-    sm = None
-    for sm in _SAY_RE.finditer(h):
-        pass
-    if sm is None:
+    verbs = [sm for sm in _SAY_RE.finditer(h) if not _NOUN_BEFORE.search(h, 0, sm.start())]
+    if not verbs:
         m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?)[,.]", h, re.I)
         return _name_after(m.group(1)) if m else None
     # the first verb whose subject is a name wins (the subject precedes the verb)
-    for sm in _SAY_RE.finditer(h):
+    for sm in verbs:
         if sm.group(0).lower() in _CALL_VERBS:
             name = _name_before(h[: sm.start()])
             if name:
@@ -869,6 +870,10 @@ def _before_attribution(head: str, tight: bool) -> str | None:
 _ZUFOLGE = re.compile(
     r"(?:^|[,;:.]\s*)(?:(?:nach\s+)?(?:den\s+)?Angaben\s+(?:der|des|von|vom)\s+)?([^,;:.]{1,60}?)\s+zufolge\b", re.I
 )
+
+
+# A verb of saying right after an article is a noun: "The report, released …", "a note".
+_NOUN_BEFORE = re.compile(r"\b(?:the|a|an|this|that|its|their|his|her|our|le|la|les|un|une|el|los|las|der|die|das|ein|eine)\s+$", re.I)
 
 
 def _sentence_head(text: str, line_start: int, open_: int, prev_close: int) -> str:
@@ -1109,6 +1114,8 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
     for m in _SAY_RE.finditer(text):
+        if _NOUN_BEFORE.search(text, max(0, m.start() - 8), m.start()):
+            continue  # "The report": a noun, not a verb of saying
         # only the 80 characters before the verb matter: look for the paragraph start
         # there, not back through the whole paragraph
         lo = max(0, m.start() - 80)
