@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 from archive.capture.http import Fetcher
 from archive.provenance.cite import cite
@@ -267,7 +268,7 @@ def test_a_table_and_index_declared_later_reach_an_index_that_has_had_every_migr
     assert "import_errors" in names and idx in names
 
 
-def _one_capture_warc(tmp_path, site) -> "Path":
+def _one_capture_warc(tmp_path, site) -> Path:
     with Store(tmp_path / "src.db", tmp_path / "src") as source:
         source.capture(publish_edition(site, 0)[:2], Fetcher(timeout=10), extract=False)
         return source.warcs.path_of(source.warcs.current_file)

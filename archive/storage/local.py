@@ -167,7 +167,7 @@ class _CopyReader(io.RawIOBase):
         self._copy._wait_for(1 << 62 if size is None or size < 0 else here + size)
         return self._f.read(size)
 
-    def readinto(self, buffer) -> int:   # type: ignore[override]
+    def readinto(self, buffer) -> int:
         self._copy._wait_for(self._f.tell() + len(buffer))
         return self._f.readinto(buffer)
 
