@@ -61,7 +61,7 @@ class CopyInProgress:
     a few hundred MB).
     """
 
-    CHUNK = 4 << 20
+    CHUNK = 1 << 20   # 4 MiB cost 10 MB of peak memory and was no faster
 
     def __init__(self, source: Path, target: Path, stored_as: Path) -> None:
         """Copy ``source`` to ``target``, a temporary name of the file that will be
