@@ -64,6 +64,15 @@ class Store(Journal):
             ledger.record_citation(self, row)
         ledger.record_seals(self)
 
+    def extracted(self, texts: list[dict]) -> None:
+        # The ledger vouches for the derived rows as they were written, so that a page can
+        # check the rows it shows against that digest instead of extracting again. A failed
+        # ledger write (disk full) costs only that: those rows are checked the slow way.
+        try:
+            ledger.record_texts(self, texts)
+        except StoreError:
+            pass
+
     def reindex(self, extract: bool = True) -> dict:  # type: ignore[override]
         """Rebuild the index from ``warcs/`` alone, texts and versions included."""
         return super().reindex(after=self._extract_all if extract else None)

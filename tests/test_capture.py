@@ -33,12 +33,14 @@ def test_capture_writes_warc_11_with_sha256_that_warcio_checks(store, site):
     path = store.warcs.path_of(r["warc_file"])
     store.warcs.close()
     recs = _records(path)
-    # warcinfo heads the file; the ledger entry vouching for the capture follows it
+    # warcinfo heads the file; the ledger entry vouching for the capture follows it, then
+    # the one vouching for the text, quotes and figures extracted from it;
     # the response before its request (as pywb, warcio and wget write them), so the
     # request's WARC-Concurrent-To names a record already written (issue 15)
-    assert [t for t, _ in recs] == ["warcinfo", "response", "request", "metadata"]
+    assert [t for t, _ in recs] == ["warcinfo", "response", "request", "metadata", "metadata"]
     assert recs[2][1]["WARC-Concurrent-To"] == recs[1][1]["WARC-Record-ID"]
     assert recs[3][1]["Content-Type"].startswith("application/vnd.archive-store.ledger+json")
+    assert recs[4][1]["Content-Type"].startswith("application/vnd.archive-store.ledger+json")
     for _, h in recs:
         assert h["WARC-Record-ID"]
     resp = recs[1][1]

@@ -271,14 +271,15 @@ def _text_at(store, url, at):
 def _rows_at(db, warcs, url, at, table):
     """Rows of ``quotes`` or ``figures`` for the version of ``url`` current at ``at``."""
     from archive.errors import IntegrityError
-    from archive.index.versions import text_row_problems
+    from archive.provenance.derived import row_problems
 
     with open_store(db, warcs, recover=False) as store:
         cap = _text_at(store, url, at)
         rows = store.conn.execute(f"SELECT * FROM {table} WHERE text_sha256=? ORDER BY n",
                                   (cap["text_sha256"],)).fetchall()
-        # Nothing is printed that the WARC bytes do not give.
-        problems = text_row_problems(store, cap["text_sha256"])
+        # Nothing is printed that the WARC bytes do not give (as the ledger vouches, or
+        # as a fresh extraction gives them).
+        problems = row_problems(store, cap["text_sha256"], cap["payload_sha256"])
     if problems:
         raise IntegrityError("integrity check failed: " + "; ".join(problems)
                              + " (run `archive verify --all`)")

@@ -815,6 +815,12 @@ class Journal:
     def _imported(self, name: str) -> None:
         """Called once an imported file ``name`` is indexed (the store vouches for it)."""
 
+    def extracted(self, texts: list[dict]) -> None:
+        """Called once extractions are stored (:mod:`archive.index.versions`), with what each
+        gave: ``snapshot_sha256``, ``text_sha256``, ``extractor_version`` and the digest of
+        the text's rows, ``rows_sha256``. The store has the ledger vouch for them; a bare
+        journal (a scratch index being built) vouches for nothing."""
+
     def reindex(self, after: Callable[["Journal"], None] | None = None) -> dict:
         """Rebuild the index from ``warcs/`` into a new database, then swap it in.
 

@@ -73,12 +73,52 @@ FIGURE_COLUMNS = ("text_sha256", "n", "value", "text", "kind", "unit", "counts",
                   "start", "end", "exact", "prefix", "suffix")
 
 
+def _plain(value: object) -> object:
+    # SQLite gives a REAL column's 2300 back as 2300.0, an INTEGER's True as 1: numbers are
+    # compared as floats (exact for every integer a row holds).
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    return value
+
+
+def _rows_sha256(text_row: tuple | None, quotes: list[tuple], figures: list[tuple]) -> str:
+    body = {"texts": [_plain(v) for v in text_row] if text_row is not None else None,
+            "quotes": [[_plain(v) for v in r] for r in quotes],
+            "figures": [[_plain(v) for v in r] for r in figures]}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+                          .encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def article_rows_sha256(sha: str, article: Article) -> str:
+    """The digest of the ``texts``, ``quotes`` and ``figures`` rows an extraction gives
+    (what the ledger vouches for, see :func:`rows_sha256`)."""
+    return _rows_sha256(_text_row(sha, article), _quote_rows(sha, article), _figure_rows(sha, article))
+
+
+def rows_sha256(conn: sqlite3.Connection, sha: str) -> str:
+    """The digest of the ``texts``, ``quotes`` and ``figures`` rows the index holds for the
+    text ``sha``: SHA-256 of their values as JSON, column by column in the order of
+    ``TEXT_COLUMNS``, ``QUOTE_COLUMNS`` and ``FIGURE_COLUMNS``, quotes and figures in order
+    of ``n``. Equal to :func:`article_rows_sha256` of the extraction that wrote them."""
+    row = conn.execute(f"SELECT {', '.join(TEXT_COLUMNS)} FROM texts WHERE sha256=?", (sha,)).fetchone()
+    return _rows_sha256(tuple(row) if row is not None else None,
+                        *[[tuple(r) for r in conn.execute(
+                            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {table} "
+                            "WHERE text_sha256=? ORDER BY n", (sha,))]
+                          for table, cols in (("quotes", QUOTE_COLUMNS), ("figures", FIGURE_COLUMNS))])
+
+
 def store_article(conn: sqlite3.Connection, article: Article) -> str:
     """Write a text with its quotes and figures (once per text hash); return the hash."""
+    return _store_article(conn, article)[0]
+
+
+def _store_article(conn: sqlite3.Connection, article: Article) -> tuple[str, bool]:
+    """:func:`store_article`, and whether it wrote the rows (False: they were there)."""
     sha = text_sha256(article.text)
     exists = conn.execute("SELECT extractor_version FROM texts WHERE sha256=?", (sha,)).fetchone()
     if exists and exists[0] == EXTRACTOR_VERSION:
-        return sha
+        return sha, False
     conn.execute("DELETE FROM texts WHERE sha256=?", (sha,))
     conn.execute(f"INSERT INTO texts ({', '.join(TEXT_COLUMNS)}) VALUES ({', '.join('?' * len(TEXT_COLUMNS))})",
                  _text_row(sha, article))
@@ -90,7 +130,7 @@ def store_article(conn: sqlite3.Connection, article: Article) -> str:
     conn.executemany(
         f"INSERT INTO figures ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in FIGURE_COLUMNS)}) "
         f"VALUES ({', '.join('?' * len(FIGURE_COLUMNS))})", _figure_rows(sha, article))
-    return sha
+    return sha, True
 
 
 def text_row_problems(store: "Journal", text_sha: str) -> list[str]:
@@ -312,6 +352,7 @@ def _extract_step(store: "Journal", jobs: list[tuple[str, tuple[bytes, str | Non
     inputs = [j[1] for j in jobs if j[1] is not None]
     outputs = pool.map(_extract_one, inputs, chunksize=8) if pool else map(_extract_one, inputs)
     it = iter(list(outputs))
+    extracted: list[dict] = []
     with store.transaction() as conn:
         for sha, args, extra in jobs:
             if args is None:
@@ -324,16 +365,25 @@ def _extract_step(store: "Journal", jobs: list[tuple[str, tuple[bytes, str | Non
                 article = value
                 if extra:
                     article.truncated = True
-                tsha = store_article(conn, article)
+                tsha, wrote = _store_article(conn, article)
                 conn.execute("UPDATE snapshots SET extract_status=?, text_sha256=?, extract_error=NULL, "
                              "extractor_version=? WHERE sha256=?",
                              ("truncated" if article.truncated else "ok", tsha, EXTRACTOR_VERSION, sha))
+                digest = article_rows_sha256(tsha, article)
+                # Rows another snapshot of the same text wrote are vouched for this one too
+                # only if this extraction gives them as well (a page under two titles does not).
+                if wrote or rows_sha256(conn, tsha) == digest:
+                    extracted.append({"snapshot_sha256": sha, "text_sha256": tsha,
+                                      "extractor_version": EXTRACTOR_VERSION, "rows_sha256": digest,
+                                      "quotes": len(article.quotes), "figures": len(article.figures)})
             else:
                 conn.execute("UPDATE snapshots SET extract_status=?, extract_error=?, text_sha256=NULL, "
                              "extractor_version=? WHERE sha256=?", (status, str(value)[:500], EXTRACTOR_VERSION, sha))
         pages = pages_of_snapshots(conn, shas)
         for page in pages:
             rebuild_versions(conn, page)
+    if extracted:
+        store.extracted(extracted)
     return pages
 
 

@@ -602,6 +602,8 @@ def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tup
         if sha != d.get("sha256"):
             return f"file sha256 is {sha}, sealed as {d.get('sha256')}", subject, None
         return "", None, None
+    if kind == "text":
+        return "", None, None   # derived rows: checked against the index built again (_check_derived)
     return f"unknown entry kind {kind!r}", None, None
 
 
@@ -848,8 +850,12 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
         return trees[chain]
 
     entries: dict[str, dict[str, Any]] = {}
-    for kind, subject in (("capture", orig["record_id"] if orig is not None else row["record_id"]),
-                          ("citation", cid)):
+    vouched = [("capture", orig["record_id"] if orig is not None else row["record_id"]), ("citation", cid)]
+    text = conn.execute("SELECT extractor_version FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
+    subject = ledger.text_subject(row["snapshot_sha256"], text[0]) if text else None
+    if subject and ledger.entry_for(store, "text", subject):   # texts extracted before there were none
+        vouched.append(("text", subject))
+    for kind, subject in vouched:
         e = ledger.entry_for(store, kind, subject)
         if e is None:
             entries[kind] = {"ok": None, "detail": f"no ledger entry for this {kind}"}
@@ -876,6 +882,9 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
 
 def _proof(tree: list[bytes], seq: int, size: int) -> dict:
     data = tree[:size]
+    if not 1 <= seq <= len(data):   # rows deleted from the ledger table: a proof that fails
+        return {"seq": seq, "entry_hash": "", "leaf_index": seq - 1, "tree_size": len(data), "path": [],
+                "root": ledger.merkle_root_of(data).hex()}
     return {"seq": seq, "entry_hash": data[seq - 1].hex(), "leaf_index": seq - 1, "tree_size": size,
             "path": [p.hex() for p in ledger.inclusion_path(data, seq - 1)],
             "root": ledger.merkle_root_of(data).hex()}
@@ -992,6 +1001,37 @@ def _check_derived(store: "Journal", report: _Report) -> None:
                 _compare_table(conn, table, keys, stale, report)
         finally:
             conn.close()
+        _check_text_entries(store, target, EXTRACTOR_VERSION, report)
+
+
+def _check_text_entries(store: "Journal", target, version: str, report: _Report) -> None:
+    """Every ``text`` entry of this extractor vouches for what the WARC bytes give: the
+    snapshot's text and the digest of that text's rows in the index built again."""
+    from archive.index.versions import rows_sha256
+
+    derived = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    n = bad = 0
+    try:
+        for row in store.conn.execute("SELECT seq, subject, digests FROM ledger WHERE kind='text' ORDER BY seq"):
+            d = json.loads(row["digests"] or "{}")
+            if d.get("extractor_version") != version:
+                continue
+            n += 1
+            snap = derived.execute("SELECT text_sha256 FROM snapshots WHERE sha256=?",
+                                   (d.get("snapshot_sha256"),)).fetchone()
+            if snap is None or snap[0] != d.get("text_sha256"):
+                problem = (f"the WARC files give snapshot {d.get('snapshot_sha256')} text "
+                           f"{snap[0] if snap else None}, the entry vouches for {d.get('text_sha256')}")
+            elif rows_sha256(derived, snap[0]) != d.get("rows_sha256"):
+                problem = f"the rows the WARC files give for text {snap[0]} are not those it vouches for"
+            else:
+                continue
+            bad += 1
+            report.add("ledger_vouch", False, row["subject"], f"ledger entry {row['seq']} (text): {problem}")
+    finally:
+        derived.close()
+    if n and not bad:
+        report.add("ledger_vouch", True, "texts", f"{n} text entries vouch for what the WARC files give")
 
 
 def _stale_extraction(conn: sqlite3.Connection, version: str) -> dict[str, set]:

@@ -450,13 +450,14 @@ def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _
     return _Source(rec.payload, headers, row["content_type"], row["url"])
 
 
-def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None) -> dict:
-    """Check 3 (the passage), given the re-extracted text or why there is none."""
+def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None,
+            source: str = "re-extracted") -> dict:
+    """Check 3 (the passage), given the re-extracted (or vouched) text or why there is none."""
     checks, row = p.checks, p.row
     if error is not None:
         checks.append(_check("text_extracted", False, error))
     elif text is not None:
-        checks.append(_check("text_digest", tsha == row["text_sha256"], f"re-extracted text sha256 {tsha}"))
+        checks.append(_check("text_digest", tsha == row["text_sha256"], f"{source} text sha256 {tsha}"))
     # 3. the passage is where the selectors say, with its context.
     if text is not None:
         at_pos = text[row["start"]:row["end"]]
@@ -472,17 +473,30 @@ def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None) 
             "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
 
 
-def verify_citation(store: "Journal", cid: str) -> dict:
+def verify_citation(store: "Journal", cid: str, vouched: bool = False) -> dict:
     """Every check of one citation; ``ok`` only if every check passed (None is not a pass).
 
     The text is re-extracted through :func:`archive.index.versions.extract_snapshot`, whose
     in-process memory of recent extractions keeps a long-running server's citation pages fast.
+    With ``vouched`` (the citation page), the passage is looked for in the text the index
+    holds when the ledger vouches that the cited bytes, just re-hashed, give that text and
+    those rows (check ``derived_rows``, :func:`archive.provenance.derived.vouched_rows`):
+    no extraction. Otherwise, or where no entry vouches for them, the text is re-extracted.
     """
     from archive.index.versions import extract_snapshot, text_sha256
 
     p = _record_checks(store, cid)
     if p.source is None:
         return _finish(p, None, None, None)
+    if vouched and not any(c["ok"] is False for c in p.checks):
+        from archive.provenance.derived import vouched_rows
+
+        v = vouched_rows(store, p.row["snapshot_sha256"], p.row["text_sha256"])
+        if v["ok"] is True:
+            p.checks.append(_check("derived_rows", True, v["detail"]))
+            text = store.conn.execute("SELECT text FROM texts WHERE sha256=?",
+                                      (p.row["text_sha256"],)).fetchone()[0] or ""
+            return _finish(p, text, text_sha256(text), None, source="vouched")
     try:
         # The whole extraction, not text_only: the page that shows this citation checks its
         # quotes and figures against the same extraction (text_row_problems), and both

@@ -16,7 +16,12 @@ UTF-8); the first entry's ``prev_hash`` is 64 zeros. ``kind`` is one of
   citation record's block, where that record is, and what it pins (cited record id,
   snapshot and text SHA-256);
 * ``seal``: ``subject`` is a file name in ``warcs/``; ``digests`` are the SHA-256 and
-  size of the whole sealed file (this is how imported files are vouched for).
+  size of the whole sealed file (this is how imported files are vouched for);
+* ``text``: ``subject`` is ``<snapshot sha256>/<extractor version>`` (see
+  :func:`text_subject`); ``digests`` are what that extractor gave for those bytes: the
+  ``text_sha256`` and ``rows_sha256``, the digest of the text's ``texts``, ``quotes`` and
+  ``figures`` rows (:func:`archive.index.versions.rows_sha256`), so that a page checks the
+  rows it shows without extracting again (``verify --all`` still re-derives them).
 
 Like citations, entries are user data, kept in WARC ``metadata`` records with
 ``Content-Type: application/vnd.archive-store.ledger+json`` whose body is either one
@@ -86,7 +91,7 @@ ENTRY_FIELDS = ("seq", "prev_hash", "kind", "subject", "digests", "at")
 HEAD_FIELDS = ("seq", "entry_hash", "merkle_root", "signed_at", "key_id")
 ROOT_FIELDS = ("chains", "signed_at", "key_id")
 ROOT_CHAIN_FIELDS = ("chain", "writer", "seq", "entry_hash", "merkle_root")
-KINDS = ("capture", "citation", "seal")
+KINDS = ("capture", "citation", "seal", "text")
 LOCK_NAME = ".ledger.lock"
 BATCH_ENTRIES = 1000   # entries per ledger record, at most
 
@@ -431,6 +436,19 @@ def record_citation(store: "Journal", citation_row: sqlite3.Row | dict) -> list[
     pending = [("citation", citation_row["id"], citation_digests(store, citation_row))]
     pending.extend(_pending_seals(store))
     return _write(store, pending, signing_key_for(store))
+
+
+def text_subject(snapshot_sha256: str, extractor_version: str) -> str:
+    """The subject of a ``text`` entry: one per snapshot and extractor version."""
+    return f"{snapshot_sha256}/{extractor_version}"
+
+
+def record_texts(store: "Journal", texts: Iterable[dict]) -> list[dict]:
+    """Hook for extraction: vouch for the derived rows of snapshots just extracted (each
+    a dict with ``snapshot_sha256``, ``extractor_version``, ``text_sha256``,
+    ``rows_sha256``, as :meth:`archive.index.journal.Journal.extracted` gets them)."""
+    pending = [("text", text_subject(t["snapshot_sha256"], t["extractor_version"]), dict(t)) for t in texts]
+    return _write(store, pending, signing_key_for(store)) if pending else []
 
 
 def record_seals(store: "Journal") -> list[dict]:

@@ -32,7 +32,9 @@ CHECK_WORDS = {
     "payload_digest": "The page's bytes hash (SHA-256) to the snapshot that was cited.",
     "complete": "The capture is complete, not cut short.",
     "text_extracted": "The article text could be extracted again from the archived bytes.",
-    "text_digest": "Extracting the article text again gives exactly the text that was cited.",
+    "derived_rows": "The ledger vouches that these bytes give this article text, with these quotes "
+                    "and figures: the rows the index holds match the digest it recorded when they were extracted.",
+    "text_digest": "The article text (as vouched for, or extracted again) is exactly the text that was cited.",
     "passage_position": "The quoted passage is at the cited position in that text.",
     "passage_context": "The words just before and after the passage are as cited.",
     "verify": "Verification could run.",
