@@ -12,7 +12,7 @@ Routes (all read-only; anything but GET/HEAD gets 405)::
     /-/snapshot/<payload sha256>[.json] extracted text with quotes and figures marked
     /-/diff[.json]?page=URL&from=N&to=M two versions of a page, figure changes marked
     /-/replay/<record id|sha256>[.json] wrapper page around a sandboxed frame
-    /-/replay-raw/<record id|sha256>    the archived bytes, inert (CSP sandbox)
+    /-/replay-raw/<record id|sha256>    the archived bytes (to a browser: made inert), CSP sandbox
     /-/screenshot/<record id>           a browser capture's screenshot (PNG)
     /-/timemap/link/<url>, /-/timemap/json/<url>   RFC 7089 TimeMap
     /-/timegate/<url>                   RFC 7089 TimeGate (Accept-Datetime)

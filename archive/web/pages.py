@@ -3,7 +3,9 @@ routes are listed in :mod:`archive.web`, which registers them).
 
 Archived bytes are hostile input (RELIABILITY.md, "Serving archived HTML"): pages show the
 extracted *text*, always escaped by Jinja's autoescape; archived HTML is only ever served by
-``/-/replay-raw`` with a ``sandbox`` CSP into an ``<iframe sandbox>`` that grants nothing.
+``/-/replay-raw`` with a ``sandbox`` CSP into an ``<iframe sandbox>`` that grants nothing,
+and to a browser only with everything that could fetch or connect taken out first
+(:func:`archive.web.replay.inert_html`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from archive.times import http_date, iso_date, parse_iso, warc_date
 from archive.warc.http import HTML_TYPES, decode_content, mime_of
 from archive.web.capture_view import browser_view, replay_origin, screenshot_bytes
 from archive.web.citepage import archived_state, figure_changes, live_state, plain_checks
+from archive.web.replay import inert_html
 
 PLUGIN = "archive"
 HERE = Path(__file__).resolve().parent
@@ -1014,6 +1017,16 @@ async def screenshot_view(datasette, request) -> Response:
     return Response(data, status=200, headers=headers, content_type="image/png")
 
 
+#: Fetch Metadata destinations in which a browser renders an HTML response as a document.
+_RENDERING_DESTINATIONS = frozenset({"document", "iframe", "frame", "embed", "object", "fencedframe"})
+
+
+def _rendered_by_a_browser(request) -> bool:
+    """Whether the request is a browser's, for a document it will render (``Sec-Fetch-Dest``,
+    which Chromium, Firefox and Safari send)."""
+    return (request.headers.get("sec-fetch-dest") or "").lower() in _RENDERING_DESTINATIONS
+
+
 async def replay_raw_view(datasette, request) -> Response:
     if not _only_get(request):
         return Response.text("read-only", status=405, headers={"Allow": "GET, HEAD", **RAW_HEADERS})
@@ -1053,6 +1066,15 @@ async def raw_memento(datasette, request, key: str) -> Response:
     if mime in HTML_TYPES:
         m = re.search(r"charset=\"?([A-Za-z0-9._:-]{1,40})", orig["content_type"] or "", re.I)
         ctype = "text/html" + (f"; charset={m.group(1)}" if m else "")
+        if _rendered_by_a_browser(request):
+            # A browser shows it: what it would fetch or connect to is taken out first, since
+            # a CSP is applied too late for some of it (see inert_html). A client that only
+            # reads (a Memento client, warcio, curl) gets the archived bytes themselves.
+            stamp = wayback_stamp(row["captured_at"])
+            data = await asyncio.get_running_loop().run_in_executor(
+                None, inert_html, data, row["url"], lambda target: u.web(stamp, target))
+            ctype = "text/html; charset=utf-8"
+            headers["X-Archive-Rendering"] = "inert"
     else:
         # Never inline anything else from the app origin (SVG, PDF, XML can all script).
         ctype = "application/octet-stream"

@@ -31,7 +31,7 @@ import sqlite3
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urljoin
 
 from lxml import etree
@@ -217,6 +217,94 @@ def highlight(root: etree._Element, exact: str, prefix: str = "") -> bool:
             parent = el.getparent()
             parent.insert(parent.index(el) + 1, mark)
     return True
+
+
+# -- archived HTML for a browser on the app's origin ----------------------------------------------
+
+# Elements that load or run something and show nothing of the article without it.
+_INERT_DROP = {"script", "base", "object", "embed", "applet", "portal", "fencedframe"}
+# Attributes that make a browser fetch, ping or navigate by themselves.
+_INERT_URL_ATTRS = ("src", "srcset", "imagesrcset", "poster", "background", "data", "lowsrc", "dynsrc",
+                    "longdesc", "ping", "formaction", "action", "manifest", "codebase", "archive",
+                    "xlink:href", "{http://www.w3.org/1999/xlink}href")
+_CSS_URL_OR_IMPORT_RE = re.compile(r"""url\(\s*(['"]?)([^'")]*)\1\s*\)|@import\s+[^;]+;?""", re.I)
+
+
+def _inert_css(css: str) -> str:
+    """Every ``url()`` of a style that is not a ``data:`` URL emptied, every ``@import`` removed.
+
+    >>> _inert_css("a{background:url('http://x.example/b.png')} @import 'y.css'; i{b:url(data:,z)}")
+    "a{background:url('')}  i{b:url(data:,z)}"
+    """
+    def sub(m: re.Match) -> str:
+        if m.group(2) is None:
+            return ""
+        q, target = m.group(1), m.group(2)
+        return m.group(0) if target.strip().lower().startswith("data:") else f"url({q}{q})"
+    return _CSS_URL_OR_IMPORT_RE.sub(sub, css)
+
+
+def inert_html(data: bytes, base: str, link: Callable[[str], str]) -> bytes:
+    """Archived HTML as a browser may render it on the app's own origin: nothing in it
+    loads, runs or connects, whatever the browser does before it applies the CSP (Chromium
+    opens a connection to the host of an ``<iframe src>`` its ``frame-src`` then refuses).
+
+    Frames are emptied (``about:blank``, no ``srcdoc``); scripts, objects, embeds and
+    ``<base>`` are removed, and so are event handlers, refreshes and every attribute that
+    fetches (``src``, ``srcset``, ``poster``, ``ping``, ``action``…; ``data:`` images
+    stay); ``<link>`` keeps no ``href``; styles keep no URL but ``data:``. A link to the
+    http(s) link is pointed by ``link(absolute url)`` into the archive; any other loses its
+    ``href``.
+
+    >>> print(inert_html(b'<p>Hi<iframe src="http://x.example/"></iframe><a href="/a">a</a>'
+    ...                  b'<img src="http://x.example/i.png"><img src="data:,x"></p>',
+    ...                  "http://s.example/p", lambda u: "/web/" + u).decode())
+    <!DOCTYPE html>
+    <html><body><p>Hi<iframe src="about:blank"></iframe><a href="/web/http://s.example/a">a</a><img><img src="data:,x"></p></body></html>
+    """
+    root = lxml_html.document_fromstring(data)
+    base_el = root.find(".//base[@href]")
+    if base_el is not None:
+        base = urljoin(base, base_el.get("href") or "")
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag in _INERT_DROP:
+            el.drop_tree()
+            continue
+        if tag == "meta" and (el.get("http-equiv") or "").lower() in ("refresh", "content-security-policy",
+                                                                     "set-cookie", "link"):
+            el.drop_tree()
+            continue
+        for name in list(el.attrib):
+            low = name.lower()
+            if low.startswith("on") or low in ("integrity", "nonce", "srcdoc", "target", "download"):
+                del el.attrib[name]
+        for attr in _INERT_URL_ATTRS:
+            value = el.get(attr)
+            if value is not None and not (attr == "src" and value.strip().lower().startswith("data:")):
+                del el.attrib[attr]
+        if tag in ("iframe", "frame"):
+            el.set("src", "about:blank")
+        elif tag == "link":
+            el.attrib.pop("href", None)
+        elif tag in ("a", "area") and el.get("href") is not None:
+            href = el.get("href").strip()
+            absolute = urljoin(base, href)
+            if href.startswith("#"):
+                pass
+            elif absolute.lower().startswith(("http:", "https:")):
+                el.set("href", link(absolute))
+            else:
+                del el.attrib["href"]   # javascript:, data:, mailto:…
+        elif el.get("href") is not None and tag not in ("a", "area"):
+            del el.attrib["href"]   # svg <image>, <use>…
+        if el.get("style"):
+            el.set("style", _inert_css(el.get("style")))
+        if tag == "style" and el.text:
+            el.text = _inert_css(el.text)
+    return b"<!DOCTYPE html>\n" + lxml_html.tostring(root, encoding="utf-8")
 
 
 # -- finding what to serve ---------------------------------------------------------------------
