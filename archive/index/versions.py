@@ -288,22 +288,28 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
                      progress: Callable[[int, int], None] | None = None) -> dict:
     conn = store.conn
     where = "extract_status IS NOT 'not_html'" if force else "extract_status='pending'"
-    pending = [r[0] for r in conn.execute(f"SELECT sha256 FROM snapshots WHERE {where} ORDER BY first_captured_at")]
-    workers = workers or (min(os.cpu_count() or 1, 4) if len(pending) >= 16 else 1)
+    total = conn.execute(f"SELECT count(*) FROM snapshots WHERE {where}").fetchone()[0]
+    workers = workers or (min(os.cpu_count() or 1, 4) if total >= 16 else 1)
     pool = process_pool(workers) if workers > 1 else None
-    done: set[str] = set()
+    rebuilt = extracted = 0
     # `archive reindex` swaps a new index in, extracted already: a drainer still writing to
     # the one it opened would spend its time on a file nobody reads any more.
     index = _db_identity(store.db_path)
     replaced = False
     try:
-        for i in range(0, len(pending), EXTRACT_CHUNK):
+        # The queue is read a chunk at a time in the order it was filled, each from where
+        # the last one ended: a million pending snapshots are never held as a list.
+        after = 0
+        while chunk := conn.execute(f"SELECT rowid, sha256 FROM snapshots WHERE rowid > ? AND {where} "
+                                    "ORDER BY rowid LIMIT ?", (after, EXTRACT_CHUNK)).fetchall():
             if _db_identity(store.db_path) != index:
                 replaced = True
                 break
-            done.update(_extract_chunk(store, pending[i:i + EXTRACT_CHUNK], pool))
+            after = chunk[-1][0]
+            rebuilt += len(_extract_chunk(store, [r[1] for r in chunk], pool))
+            extracted += len(chunk)
             if progress is not None:
-                progress(min(i + EXTRACT_CHUNK, len(pending)), len(pending))
+                progress(min(extracted, total), total)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -311,12 +317,20 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
         return {"extracted": 0, "pages": 0, "replaced": True}
     with store.transaction() as conn:
         if all_pages:
-            pages = [r[0] for r in conn.execute("SELECT url FROM pages")]
+            # Page by page in key order, a batch at a time (not the whole table as a list).
+            last, rebuilt = "", 0
+            while batch := [r[0] for r in conn.execute("SELECT url FROM pages WHERE url > ? ORDER BY url LIMIT 500",
+                                                       (last,))]:
+                for page in batch:
+                    rebuild_versions(conn, page)
+                rebuilt += len(batch)
+                last = batch[-1]
         else:
             pages = pages_needing_versions(conn)
-        for page in pages:
-            rebuild_versions(conn, page)
-    return {"extracted": len(pending), "pages": len(done.union(pages))}
+            for page in pages:
+                rebuild_versions(conn, page)
+            rebuilt += len(pages)   # (a page rebuilt in a chunk and again here counts twice)
+    return {"extracted": extracted, "pages": rebuilt}
 
 
 def _extract_chunk(store: "Journal", shas: list[str], pool: ProcessPoolExecutor | None) -> list[str]:

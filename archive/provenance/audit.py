@@ -1,7 +1,10 @@
 """Full fixity audit: is every byte the archive vouches for still the byte it vouched for?
 
 :func:`audit` (``archive verify --all``) reads every WARC file from start to end once and
-checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``:
+checks, each as a result ``{"id", "ok", "check", "file", "offset", "detail"}``. What it
+keeps of the records and ledger entries goes to a scratch SQLite database beside the
+index, and every check reads it back as a stream: the audit's memory does not grow with
+the store.
 
 ``record``          every record parses and its declared block/payload digests match
 ``file_seal``       each sealed file's SHA-256 and size match ``warc_files``
@@ -48,8 +51,8 @@ import hashlib
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
 
 from archive.errors import ArchiveError, UsageError
 from archive.index.metadata import (
@@ -88,19 +91,260 @@ class _Rec:
     block_sha256: str
     payload_sha256: str | None
     content_type: str
-    body: dict | None = None  # our own metadata records, decoded
+    body: dict | None = None  # our own citation, seal and root records, decoded
 
 
-@dataclass
+_REC_COLUMNS = "file, offset, length, record_id, record_type, block_sha256, payload_sha256, content_type, body"
+_SCAN_SCHEMA = f"""
+CREATE TABLE rec (n INTEGER PRIMARY KEY, {_REC_COLUMNS}, cover_key TEXT, cid TEXT);
+CREATE TABLE entry (n INTEGER PRIMARY KEY, file TEXT, offset INTEGER, seq, seqk INTEGER, isint INTEGER,
+                    kind TEXT, subject TEXT, entry_hash TEXT, prev_hash TEXT, js TEXT, chain TEXT);
+CREATE TABLE ordered (chain TEXT, pos INTEGER, n INTEGER, PRIMARY KEY (chain, pos)) WITHOUT ROWID;
+CREATE TABLE vouched (key TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+_SCAN_INDEXES = """
+CREATE INDEX rec_at ON rec(file, offset);
+CREATE INDEX rec_id ON rec(record_id);
+CREATE INDEX rec_cid ON rec(cid) WHERE cid IS NOT NULL;
+CREATE INDEX entry_at ON entry(file, offset, seq);
+CREATE INDEX entry_prev ON entry(prev_hash);
+CREATE INDEX entry_chain ON entry(chain, seqk, n);
+"""
+_NO_CHAIN = ""   # the chain key of entries that link to no chain's first entry
+
+
 class _Scan:
-    at: dict[tuple[str, int], _Rec] = field(default_factory=dict)
-    by_id: dict[str, list[_Rec]] = field(default_factory=dict)
-    citations: dict[str, _Rec] = field(default_factory=dict)
-    entries: list[tuple[dict, _Rec]] = field(default_factory=list)   # (entry, its record)
-    heads: list[_Rec] = field(default_factory=list)
-    roots: list[_Rec] = field(default_factory=list)
-    sizes: dict[str, int] = field(default_factory=dict)
-    file_sha: dict[str, str] = field(default_factory=dict)
+    """What the scan keeps of every record and ledger entry, in a scratch SQLite database
+    beside the index (``path``), so that the audit's memory stays the same whatever the
+    size of the store (dicts of a million records and entries took gigabytes): records by
+    file and offset and by id, citation records by citation id, ledger entries in the
+    order the files hold them and, once assembled, by chain and place. Per file (sizes,
+    SHA-256) and per signed head or root it keeps what it needs in memory."""
+
+    BATCH = 2000
+
+    def __init__(self, path) -> None:
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(_SCAN_SCHEMA)
+        self.heads: list[_Rec] = []
+        self.roots: list[_Rec] = []
+        self.sizes: dict[str, int] = {}
+        self.file_sha: dict[str, str] = {}
+        self._recs: list[tuple] = []
+        self._entries: list[tuple] = []
+        self._vouched: list[tuple] = []
+        self._last: tuple[tuple[str, int], _Rec | None] | None = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- filling it, during the scan --------------------------------------------------------
+
+    def add(self, rec: _Rec) -> None:
+        """Keep a record, and a ledger record's entries (unless another store's)."""
+        foreign = is_foreign({"warc_file": rec.warc_file})
+        if rec.body is not None and not foreign:
+            if rec.content_type == SEAL_TYPE:
+                self.heads.append(rec)
+            elif rec.content_type == ROOT_TYPE:
+                self.roots.append(rec)
+        if rec.record_type in ledger.CAPTURE_TYPES:
+            cover = rec.record_id
+        elif rec.content_type == CITATION_TYPE and rec.body:
+            cover = f"citation:{rec.body.get('id')}"
+        else:
+            cover = None
+        cid = rec.body.get("id") if rec.content_type == CITATION_TYPE and rec.body else None
+        body = json.dumps(rec.body) if rec.body is not None and rec.content_type != LEDGER_TYPE else None
+        self._recs.append((rec.warc_file, rec.offset, rec.length, rec.record_id, rec.record_type,
+                           rec.block_sha256, rec.payload_sha256, rec.content_type, body, cover,
+                           cid if isinstance(cid, str) else None))
+        if rec.content_type == LEDGER_TYPE and rec.body is not None and not foreign:
+            for e in entries_in(rec.body):
+                seq, h, prev = e.get("seq"), e.get("entry_hash"), e.get("prev_hash")
+                kind, subject = e.get("kind"), e.get("subject")
+                self._entries.append((
+                    rec.warc_file, rec.offset,
+                    seq if seq is None or isinstance(seq, (int, float, str)) else json.dumps(seq),
+                    seq if isinstance(seq, int) else -1, isinstance(seq, int),
+                    kind if isinstance(kind, str) else None, subject if isinstance(subject, str) else None,
+                    h if isinstance(h, str) else ("" if not h else "?"),
+                    prev if isinstance(prev, str) else None, json.dumps(e)))
+        if len(self._recs) >= self.BATCH or len(self._entries) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._recs:
+            self.db.executemany(f"INSERT INTO rec ({_REC_COLUMNS}, cover_key, cid) VALUES "
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._recs)
+            self._recs = []
+        if self._entries:
+            self.db.executemany("INSERT INTO entry (file, offset, seq, seqk, isint, kind, subject, entry_hash, "
+                                "prev_hash, js) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._entries)
+            self._entries = []
+
+    def scanned(self) -> None:
+        """Every file read: index what the checks look up."""
+        self._flush()
+        self.db.executescript(_SCAN_INDEXES)
+
+    def vouch(self, key: str) -> None:
+        self._vouched.append((key,))
+        if len(self._vouched) >= self.BATCH:
+            self._vouched_done()
+
+    def _vouched_done(self) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO vouched VALUES (?)", self._vouched)
+        self._vouched = []
+
+    # -- records ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _rec(row) -> _Rec:
+        return _Rec(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                    json.loads(row[8]) if row[8] is not None else None)
+
+    def at(self, file: str, offset: int) -> _Rec | None:
+        """The record that starts at ``offset`` of ``file`` (the last one asked for is kept:
+        the entries of one ledger record are asked for one after another)."""
+        if self._last is not None and self._last[0] == (file, offset):
+            return self._last[1]
+        row = self.db.execute(f"SELECT {_REC_COLUMNS} FROM rec WHERE file=? AND offset=? ORDER BY n LIMIT 1",
+                              (file, offset)).fetchone()
+        rec = self._rec(row) if row else None
+        self._last = ((file, offset), rec)
+        return rec
+
+    def with_id(self, record_id: str) -> list[_Rec]:
+        """The records with this WARC-Record-ID, in the order the files hold them."""
+        return [self._rec(r) for r in self.db.execute(
+            f"SELECT {_REC_COLUMNS} FROM rec WHERE record_id=? ORDER BY n", (record_id,))]
+
+    def citation(self, cid: str) -> _Rec | None:
+        """The (last) citation record of citation ``cid``."""
+        row = self.db.execute(f"SELECT {_REC_COLUMNS} FROM rec WHERE cid=? ORDER BY n DESC LIMIT 1",
+                              (cid,)).fetchone()
+        return self._rec(row) if row else None
+
+    def repeated_ids(self) -> Iterator[tuple[str, list[_Rec]]]:
+        """Record ids held by more than one record, in the order of their first record."""
+        ids = self.db.execute("SELECT record_id, min(n) AS first FROM rec GROUP BY record_id "
+                              "HAVING count(*) > 1 ORDER BY first").fetchall()
+        for rid, _ in ids:
+            yield rid, self.with_id(rid)
+
+    def unvouched(self) -> Iterator[tuple[str, int, str, str, str]]:
+        """``(file, offset, record_id, record_type, key)`` of every capture and citation
+        record nothing vouched for, in file and offset order."""
+        self._vouched_done()
+        yield from self.db.execute(
+            "SELECT file, offset, record_id, record_type, cover_key FROM rec r WHERE cover_key IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM vouched v WHERE v.key = r.cover_key) ORDER BY file, offset, n")
+
+    # -- ledger entries -------------------------------------------------------------------------
+
+    def _entries_of(self, rows) -> Iterator[tuple[dict, _Rec]]:
+        for js, file, offset in rows:
+            rec = self.at(file, offset)
+            yield json.loads(js), rec if rec is not None else _Rec(file, offset, 0, "", "", "", None, "")
+
+    def entry_in(self, file: str, offset: int, seq: int) -> dict | None:
+        """The (first) entry ``seq`` the ledger record at ``offset`` of ``file`` holds."""
+        row = self.db.execute("SELECT js FROM entry WHERE file=? AND offset=? AND seq=? ORDER BY n LIMIT 1",
+                              (file, offset, seq)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def distinct_entries(self) -> int:
+        """Entries counted as the index counts its rows: one per record and seq."""
+        return self.db.execute("SELECT count(*) FROM (SELECT DISTINCT file, offset, seq FROM entry)").fetchone()[0]
+
+    def assemble_chains(self) -> list["_Chain"]:
+        """The chains of the entries in the WARC files, by their links: each first entry
+        (seq 1, prev_hash of zeros) begins one, and an entry belongs to the chain of the
+        entry whose hash is its ``prev_hash``. Writers that never shared a lock (machines
+        writing into one bucket) make separate chains, not a fork; two entries linking to
+        one entry are a fork within its chain. An entry that links to nothing (its
+        predecessor rewritten or removed) is counted in the chain that holds most entries
+        of its file (or the only chain), so a break is reported where it is.
+
+        The links are followed by SQLite (a recursive query per first entry), and each
+        chain's place ``pos`` → entry is written to the ``ordered`` table: per seq the
+        first entry the files hold (entries without an integer seq first, as one place)."""
+        db = self.db
+        chains: dict[str, _Chain] = {}
+        firsts = db.execute("SELECT n, entry_hash, file FROM entry WHERE seq = 1 AND prev_hash = ? ORDER BY n",
+                            (ledger.GENESIS_HASH,)).fetchall()
+        for n, h, file in firsts:
+            cid = str(h)
+            chains.setdefault(cid, _Chain(cid, ledger.writer_of(file)))
+            db.execute("WITH RECURSIVE reach(n, h) AS (SELECT n, entry_hash FROM entry WHERE n = ? AND chain IS NULL "
+                       "UNION SELECT e.n, e.entry_hash FROM reach r JOIN entry e ON e.prev_hash = r.h "
+                       "WHERE e.chain IS NULL) UPDATE entry SET chain = ? WHERE n IN (SELECT n FROM reach)",
+                       (n, cid))
+        loose_files = [r[0] for r in db.execute("SELECT DISTINCT file FROM entry WHERE chain IS NULL")]
+        for file in loose_files:
+            near = db.execute("SELECT chain FROM entry WHERE file = ? AND chain IS NOT NULL GROUP BY chain "
+                              "ORDER BY count(*) DESC, min(n) LIMIT 1", (file,)).fetchone()
+            if near is None and len(chains) == 1:
+                near = (next(iter(chains)),)
+            db.execute("UPDATE entry SET chain = ? WHERE file = ? AND chain IS NULL",
+                       (near[0] if near else _NO_CHAIN, file))
+        if db.execute("SELECT 1 FROM entry WHERE chain = ? LIMIT 1", (_NO_CHAIN,)).fetchone():
+            chains[_NO_CHAIN] = _Chain(None, "")
+        db.execute("INSERT INTO ordered (chain, pos, n) SELECT chain, row_number() OVER "
+                   "(PARTITION BY chain ORDER BY seqk), first FROM "
+                   "(SELECT chain, seqk, min(n) AS first FROM entry GROUP BY chain, seqk)")
+        for key, chain in chains.items():
+            chain.key = key
+            chain.size = db.execute("SELECT count(*) FROM ordered WHERE chain = ?", (key,)).fetchone()[0]
+            row = db.execute("SELECT file FROM entry WHERE chain = ? ORDER BY n LIMIT 1", (key,)).fetchone()
+            chain.first_file = row[0] if row else None
+        return list(chains.values())
+
+    def forks(self, chain: "_Chain") -> Iterator[tuple[int, list[_Rec]]]:
+        """Places in the chain (``seq``; -1 for entries without an integer one) that more
+        than one entry claims, with the records holding them."""
+        places = self.db.execute("SELECT seqk FROM entry WHERE chain = ? GROUP BY seqk HAVING count(*) > 1 "
+                                 "ORDER BY seqk", (chain.key,)).fetchall()
+        for seqk, in places:
+            yield seqk, [r for _, r in self._entries_of(self.db.execute(
+                "SELECT js, file, offset FROM entry WHERE chain = ? AND seqk = ? ORDER BY n", (chain.key, seqk)))]
+
+    def ordered(self, chain: "_Chain") -> Iterator[tuple[dict, _Rec]]:
+        """The chain's entries in place order (the first record's, where two claim a place)."""
+        return self._entries_of(self.db.execute(
+            "SELECT e.js, e.file, e.offset FROM ordered o JOIN entry e ON e.n = o.n WHERE o.chain = ? "
+            "ORDER BY o.pos", (chain.key,)))
+
+    def hash_at(self, chain: "_Chain", pos: int) -> str:
+        """The hash of the entry at place ``pos`` (1-based) of the chain."""
+        row = self.db.execute("SELECT e.entry_hash FROM ordered o JOIN entry e ON e.n = o.n "
+                              "WHERE o.chain = ? AND o.pos = ?", (chain.key, pos)).fetchone()
+        return row[0] if row else ""
+
+    def merkle_roots(self, chain: "_Chain", sizes: set[int]) -> dict[int, str]:
+        """The Merkle root of the chain's first ``size`` entries' hashes, for each of
+        ``sizes``, in one pass over them ("" where a hash before it is not hex)."""
+        out: dict[int, str] = {0: ledger.merkle_root_of([]).hex()} if 0 in sizes else {}
+        tree: ledger.MerkleFrontier | None = ledger.MerkleFrontier()
+        if not any(0 < s <= chain.size for s in sizes):
+            return out
+        top = max(s for s in sizes if s <= chain.size)
+        for (h,) in self.db.execute("SELECT e.entry_hash FROM ordered o JOIN entry e ON e.n = o.n "
+                                    "WHERE o.chain = ? AND o.pos <= ? ORDER BY o.pos", (chain.key, top)):
+            if tree is not None:
+                try:
+                    tree.add(bytes.fromhex(h))
+                except ValueError:
+                    tree = None   # not a hash: no root matches from here on
+            n = tree.size if tree is not None else None
+            if n is not None and n in sizes:
+                out[n] = tree.root().hex() if tree is not None else ""
+        for s in sizes:
+            out.setdefault(s, "")
+        return out
 
     def sha256_of(self, store: "Journal", name: str) -> str:
         """A file's SHA-256, read once per audit (the seal and the ledger both ask)."""
@@ -149,25 +393,40 @@ class _Report:
 
 def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> list[dict]:
     """Every fixity check over the whole store; see the module docstring."""
+    import tempfile
+    from pathlib import Path
+
     report = _Report()
-    scan = _scan_files(store, report)
-    _check_files(store, scan, report)
-    _check_duplicates(scan, report)
-    _check_captures(store, scan, report)
-    _check_citations(store, scan, report)
-    _check_ledger_rows(store, scan, report)
-    chains = _check_ledger(store, scan, report)
-    covered = _check_roots(scan, report, public_key, chains)
-    _check_signatures(scan, report, public_key, chains, covered)
+    with tempfile.TemporaryDirectory(prefix=".audit-", dir=_scratch_dir(store)) as tmp:
+        scan = _Scan(Path(tmp) / "scan.db")
+        try:
+            _scan_files(store, scan, report)
+            _check_files(store, scan, report)
+            _check_duplicates(scan, report)
+            _check_captures(store, scan, report)
+            _check_citations(store, scan, report)
+            _check_ledger_rows(store, scan, report)
+            chains = _check_ledger(store, scan, report)
+            roots = _roots_wanted(scan, chains)
+            covered = _check_roots(scan, report, public_key, chains, roots)
+            _check_signatures(scan, report, public_key, chains, covered, roots)
+        finally:
+            scan.close()
     _check_quarantine(store, report)
     _check_derived(store, report)
     return report.results()
 
 
+def _scratch_dir(store: "Journal") -> str | None:
+    """Where the audit's scratch databases go: beside the index (its disk is sized for
+    it), else the system's temporary directory."""
+    parent = store.db_path.resolve().parent
+    return str(parent) if os.access(parent, os.W_OK) else None
+
+
 # -- reading every file -----------------------------------------------------------------------
 
-def _scan_files(store: "Journal", report: _Report) -> _Scan:
-    scan = _Scan()
+def _scan_files(store: "Journal", scan: _Scan, report: _Report) -> None:
     # Where each file of ours that may still grow was acknowledged up to: bytes past it
     # that do not parse are a write interrupted before it was acknowledged, not damage.
     acked = {r["name"]: r["size"] or 0 for r in store.conn.execute(
@@ -191,31 +450,18 @@ def _scan_files(store: "Journal", report: _Report) -> _Scan:
                     continue
                 records += 1
                 rec = _keep(name, item)
-                scan.at[(name, item.offset)] = rec
-                scan.by_id.setdefault(rec.record_id, []).append(rec)
+                scan.add(rec)   # (another store's chain, carried inside an import, is not ours to audit)
                 fixity = _fixity(item.record, rec)
                 if fixity == "failed":
                     report.add("record", False, rec.record_id, _digest_detail(item.record), name, item.offset)
                 elif fixity == "unverifiable":
                     unverifiable += 1
-                if rec.body is not None:
-                    if rec.content_type == CITATION_TYPE and rec.body.get("id"):
-                        scan.citations[rec.body["id"]] = rec
-                    elif rec.content_type in (LEDGER_TYPE, SEAL_TYPE, ROOT_TYPE) and \
-                            is_foreign({"warc_file": name}):
-                        pass  # another store's chain, carried inside an import: not ours to audit
-                    elif rec.content_type == LEDGER_TYPE:
-                        scan.entries.extend((e, rec) for e in entries_in(rec.body))
-                    elif rec.content_type == SEAL_TYPE:
-                        scan.heads.append(rec)
-                    elif rec.content_type == ROOT_TYPE:
-                        scan.roots.append(rec)
         except ArchiveError as exc:
             report.add("record", False, name, str(exc), name, getattr(exc, "offset", None))
         if not report.failed("record", name):
             note = f", {unverifiable} with no digest to check" if unverifiable else ""
             report.add("record", True, name, f"{records} records read; declared digests match{note}", name)
-    return scan
+    scan.scanned()
 
 
 def _keep(name: str, item: Found) -> _Rec:
@@ -292,7 +538,7 @@ def _check_files(store: "Journal", scan: _Scan, report: _Report) -> None:
 
 
 def _check_duplicates(scan: _Scan, report: _Report) -> None:
-    for rid, recs in scan.by_id.items():
+    for rid, recs in scan.repeated_ids():
         if len(recs) > 1:
             where = ", ".join(f"{r.warc_file} @ {r.offset}" for r in recs)
             # Files made by other tools repeat ids (a wget bug); the import indexed each copy
@@ -312,7 +558,7 @@ def _at_pointer(scan: _Scan, file: str, offset: int, length: int) -> tuple[_Rec 
         return None, f"file {file} is missing"
     if offset + length > scan.sizes[file]:
         return None, f"row points past end of file ({offset}+{length} > {scan.sizes[file]} bytes)"
-    rec = scan.at.get((file, offset))
+    rec = scan.at(file, offset)
     if rec is None:
         return None, f"no readable record starts at byte {offset}"
     if rec.length != length:
@@ -369,15 +615,12 @@ def _check_citations(store: "Journal", scan: _Scan, report: _Report) -> None:
 
 def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
     n = 0
-    held: dict[tuple[str, int], dict] = {}   # (file, offset) -> {seq: entry} of that record
-    for e, r in scan.entries:
-        held.setdefault((r.warc_file, r.offset), {}).setdefault(e.get("seq"), e)
     for row in store.conn.execute("SELECT * FROM ledger ORDER BY seq"):
         n += 1
         file, offset = row["warc_file"], row["offset"]
         rec, problem = _at_pointer(scan, file, offset, row["length"])
         if rec is not None:
-            body = held.get((file, offset), {}).get(row["seq"])
+            body = scan.entry_in(file, offset, row["seq"])
             if body is None:
                 body = {}
                 problem = f"its ledger record holds no entry {row['seq']}"
@@ -413,7 +656,7 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
         if problem:
             report.add("ledger_row", False, f"root:{row['signed_at']}",
                        f"ledger_roots row {row['signed_at']}: {problem}", row["warc_file"], row["offset"])
-    in_warcs = len({(r.warc_file, r.offset, e.get("seq")) for e, r in scan.entries})
+    in_warcs = scan.distinct_entries()
     if in_warcs != n:
         report.add("ledger_row", False, "ledger",
                    f"the index holds {n} ledger rows, the WARC files {in_warcs} entries (run `archive reindex`)")
@@ -427,82 +670,27 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
 class _Chain:
     """One chain as the WARC files hold it: its id (the hash of its first entry; None for
     entries that link to no first entry), the writer whose file holds that entry, and
-    its entries in seq order (the first record's, where two records claim a place)."""
+    where the scan keeps its entries (``key``), how many places it has (``size``) and the
+    file of its first entry in file order."""
 
     id: str | None
     writer: str
-    items: list[tuple[dict, _Rec]] = field(default_factory=list)
-    ordered: list[tuple[dict, _Rec]] = field(default_factory=list)
     ok: bool = True
+    key: str = _NO_CHAIN
+    size: int = 0
+    first_file: str | None = None
 
     def label(self) -> str:
         return ledger.chain_label({"chain": self.id, "writer": self.writer})
 
-    def hashes(self) -> list[str]:
-        return [e.get("entry_hash") or "" for e, _ in self.ordered]
 
-
-def _assemble_chains(scan: _Scan) -> list[_Chain]:
-    """The chains of the entries in the WARC files, by their links: each first entry
-    (seq 1, prev_hash of zeros) begins one, and an entry belongs to the chain of the
-    entry whose hash is its ``prev_hash``. Writers that never shared a lock (machines
-    writing into one bucket) make separate chains, not a fork; two entries linking to
-    one entry are a fork within its chain. An entry that links to nothing (its
-    predecessor rewritten or removed) is counted in the chain that holds other entries
-    of its file, so a break is reported where it is."""
-    items = scan.entries
-    children: dict[object, list[int]] = {}
-    for i, (e, _) in enumerate(items):
-        children.setdefault(e.get("prev_hash"), []).append(i)
-    owner: list[str | None] = [None] * len(items)
-    chains: dict[str, _Chain] = {}
-    for i, (e, r) in enumerate(items):
-        if e.get("seq") != 1 or e.get("prev_hash") != ledger.GENESIS_HASH or owner[i] is not None:
-            continue
-        cid = str(e.get("entry_hash"))
-        chains.setdefault(cid, _Chain(cid, ledger.writer_of(r.warc_file)))
-        stack = [i]
-        while stack:
-            j = stack.pop()
-            if owner[j] is not None:
-                continue
-            owner[j] = cid
-            stack.extend(children.get(items[j][0].get("entry_hash"), []))
-    by_file: dict[str, dict[str, int]] = {}
-    for i, (_, r) in enumerate(items):
-        found = owner[i]
-        if found is not None:
-            counts = by_file.setdefault(r.warc_file, {})
-            counts[found] = counts.get(found, 0) + 1
-    loose = _Chain(None, "")
-    for i, item in enumerate(items):
-        found = owner[i]
-        if found is None:
-            near = by_file.get(item[1].warc_file)
-            if near:
-                found = max(near, key=near.__getitem__)
-            elif len(chains) == 1:
-                found = next(iter(chains))
-        (chains[found] if found is not None else loose).items.append(item)
-    out = list(chains.values())
-    if loose.items:
-        out.append(loose)
-    return out
-
-
-def _ordered_entries(chain: _Chain, report: _Report, named: bool) -> list[tuple[dict, _Rec]]:
-    by_seq: dict[int, list[tuple[dict, _Rec]]] = {}
-    for entry, rec in chain.items:
-        seq = entry.get("seq")
-        by_seq.setdefault(seq if isinstance(seq, int) else -1, []).append((entry, rec))
-    for seq, held in by_seq.items():
-        if len(held) > 1:
-            chain.ok = False
-            where = ", ".join(f"{r.warc_file} @ {r.offset}" for _, r in held)
-            report.add("ledger_chain", False, _entry_id(chain, seq, named),
-                       f"{_in(chain, named)}{len(held)} different records claim ledger entry {seq} (a fork): "
-                       f"{where}", held[1][1].warc_file, held[1][1].offset, group=_group(chain, named))
-    return [by_seq[s][0] for s in sorted(by_seq)]
+def _report_forks(scan: _Scan, chain: _Chain, report: _Report, named: bool) -> None:
+    for seq, held in scan.forks(chain):
+        chain.ok = False
+        where = ", ".join(f"{r.warc_file} @ {r.offset}" for r in held)
+        report.add("ledger_chain", False, _entry_id(chain, seq, named),
+                   f"{_in(chain, named)}{len(held)} different records claim ledger entry {seq} (a fork): "
+                   f"{where}", held[1].warc_file, held[1].offset, group=_group(chain, named))
 
 
 def _entry_id(chain: _Chain, seq, named: bool) -> str:
@@ -520,35 +708,36 @@ def _group(chain: _Chain, named: bool) -> str | None:
 
 
 def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> list[_Chain]:
-    chains = _assemble_chains(scan)
+    """Each chain, read from the scan in place order (twice: linked, then what each entry
+    vouches for), never held whole."""
+    chains = scan.assemble_chains()
     named = len(chains) > 1
-    vouched: set[str] = set()
     sealed: set[str] = set()
     bad = 0
     for chain in chains:
-        chain.ordered = ordered = _ordered_entries(chain, report, named)
-        problems = ledger.check_chain(e for e, _ in ordered)
-        if chain.id is None and not problems and ordered:
-            problems = [{"seq": ordered[0][0].get("seq"), "problem": "unlinked",
-                         "detail": f"{len(ordered)} entries link to no chain's first entry"}]
-        where = {e.get("seq"): r for e, r in ordered}
+        _report_forks(scan, chain, report, named)
+        problems = ledger.check_chain(e for e, _ in scan.ordered(chain))
+        if chain.id is None and not problems and chain.size:
+            first = next(scan.ordered(chain))[0]
+            problems = [{"seq": first.get("seq"), "problem": "unlinked",
+                         "detail": f"{chain.size} entries link to no chain's first entry"}]
         for p in problems:
             chain.ok = False
-            r = where.get(p["seq"])
+            r = next((r for e, r in scan.ordered(chain) if e.get("seq") == p["seq"]), None)
             report.add("ledger_chain", False, _entry_id(chain, p["seq"], named),
                        f"{_in(chain, named)}{p['problem']}: {p['detail']}",
                        r.warc_file if r else None, r.offset if r else None, group=_group(chain, named))
-        if ordered and chain.ok:
+        if chain.size and chain.ok:
             report.add("ledger_chain", True, f"ledger:{chain.writer}/{str(chain.id)[:12]}" if named else "ledger",
-                       f"{_in(chain, named)}{len(ordered)} entries linked from the first to the head "
-                       f"{ordered[-1][0].get('entry_hash')}")
-        for entry, where_rec in ordered:
+                       f"{_in(chain, named)}{chain.size} entries linked from the first to the head "
+                       f"{scan.hash_at(chain, chain.size) or None}")
+        for entry, where_rec in scan.ordered(chain):
             kind, subject, d = entry.get("kind"), entry.get("subject"), entry.get("digests") or {}
             problem, file, offset = _vouch_problem(store, scan, kind, subject, d)
             if kind == "capture" and subject:   # an entry naming nothing vouches for nothing
-                vouched.add(subject)
+                scan.vouch(subject)
             elif kind == "citation":
-                vouched.add(f"citation:{subject}")
+                scan.vouch(f"citation:{subject}")
             elif kind == "seal" and subject:
                 sealed.add(subject)
             if problem:
@@ -558,13 +747,13 @@ def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> list[_Chain
                            file, offset)
     if chains and not bad:
         report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
-    _check_cover(store, scan, report, vouched, sealed)
+    _check_cover(store, scan, report, sealed)
     return chains
 
 
 def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
     if kind == "capture":
-        recs = scan.by_id.get(warc_record_id(subject) or "") or []
+        recs = scan.with_id(warc_record_id(subject) or "")
         if subject and "#" in subject:   # a repeated id, indexed by its file and offset
             where = subject.strip("<>").split("#", 1)[1]
             recs = [r for r in recs if f"{r.warc_file}@{r.offset}" == where]
@@ -584,7 +773,7 @@ def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tup
                     f"{d.get('warc_file')} @ {d.get('offset')} ({d.get('length')} bytes)", rec.warc_file, rec.offset)
         return "", None, None
     if kind == "citation":
-        cited = scan.citations.get(subject)
+        cited = scan.citation(subject) if isinstance(subject, str) else None
         if cited is None:
             return "the citation record is not in any WARC file", d.get("warc_file"), d.get("offset")
         if cited.block_sha256 != d.get("block_sha256"):
@@ -607,7 +796,7 @@ def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tup
     return f"unknown entry kind {kind!r}", None, None
 
 
-def _check_cover(store: "Journal", scan: _Scan, report: _Report, vouched: set[str], sealed: set[str]) -> None:
+def _check_cover(store: "Journal", scan: _Scan, report: _Report, sealed: set[str]) -> None:
     """Every capture and citation record in ``warcs/`` is vouched for by the ledger.
 
     A record nothing vouches for fails, whether the index shows it (it slipped in since)
@@ -618,47 +807,54 @@ def _check_cover(store: "Journal", scan: _Scan, report: _Report, vouched: set[st
     the end the index has acknowledged.
     """
     files = {r["name"]: r for r in store.conn.execute("SELECT name, size, origin FROM warc_files")}
-    indexed: dict[str, set[int]] = {}
-    for (file, offset), rec in sorted(scan.at.items()):
+    for file, offset, record_id, record_type, key in scan.unvouched():
         if file in sealed and file.startswith("import-"):
             continue
-        if rec.record_type in ledger.CAPTURE_TYPES:
-            key = rec.record_id
-        elif rec.content_type == CITATION_TYPE and rec.body:
-            key = f"citation:{rec.body.get('id')}"
+        if key.startswith("citation:") and record_type not in ledger.CAPTURE_TYPES:
+            indexed = store.conn.execute("SELECT 1 FROM citations WHERE id=? AND warc_file=? AND offset=?",
+                                         (key[len("citation:"):], file, offset)).fetchone() is not None
         else:
-            continue
-        if key in vouched:
-            continue
-        if file not in indexed:
-            indexed[file] = {r[0] for r in store.conn.execute(
-                "SELECT offset FROM captures WHERE warc_file=? UNION SELECT offset FROM citations "
-                "WHERE warc_file=?", (file, file))}
+            indexed = store.conn.execute("SELECT 1 FROM captures WHERE warc_file=? AND offset=? LIMIT 1",
+                                         (file, offset)).fetchone() is not None
         row = files.get(file)
-        if offset not in indexed[file] and row is not None and offset >= (row["size"] or 0) \
-                and store.warcs.is_locked(file):
+        if not indexed and row is not None and offset >= (row["size"] or 0) and store.warcs.is_locked(file):
             continue   # being written now: not acknowledged yet
-        if offset in indexed[file]:
+        if indexed:
             why = "is indexed but not vouched for by the ledger (slipped into the index, or written " \
                   "before the ledger existed)"
         else:
             why = "is in the file but no acknowledged write made it: it is not indexed and the ledger " \
                   "does not vouch for it (appended or spliced in by hand?)"
-        report.add("ledger_cover", False, rec.record_id, f"{rec.record_type} record {rec.record_id} {why}",
-                   file, offset)
+        report.add("ledger_cover", False, record_id, f"{record_type} record {record_id} {why}", file, offset)
 
 
 # -- signatures ---------------------------------------------------------------------------------------
 
-def _merkle(hashes: list[str]) -> str:
-    try:
-        return ledger.merkle_root_of([bytes.fromhex(x) for x in hashes]).hex()
-    except ValueError:
-        return ""
+def _head_seq(h: dict) -> int:
+    given = h.get("seq")
+    return given if isinstance(given, int) else 0
+
+
+def _roots_wanted(scan: _Scan, chains: list[_Chain]) -> dict[str, dict[int, str]]:
+    """Per chain (by key), the Merkle root of its first ``seq`` entries for every ``seq``
+    a signed head or root names, in one pass over each chain's hashes."""
+    sizes: dict[str, set[int]] = {c.key: set() for c in chains}
+    by_id = {c.id: c for c in chains if c.id is not None}
+    for rec in scan.roots:
+        listed = (rec.body or {}).get("chains")
+        for item in listed if isinstance(listed, list) else []:
+            h: dict = item if isinstance(item, dict) else {}
+            chain = by_id.get(str(h.get("chain")))
+            if chain is not None:
+                sizes[chain.key].add(_head_seq(h))
+    for rec in scan.heads:
+        for chain in chains:   # which chain a head signs is decided later: ask all of them
+            sizes[chain.key].add(_head_seq(rec.body or {}))
+    return {c.key: scan.merkle_roots(c, sizes[c.key]) for c in chains}
 
 
 def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None",
-                 chains: list[_Chain]) -> dict[str, tuple[int, str]]:
+                 chains: list[_Chain], roots: dict[str, dict[int, str]]) -> dict[str, tuple[int, str]]:
     """Every root verifies and names heads the chains hold; with several chains, each is
     covered by a root. Returns, per chain id, the longest prefix a valid root covers and
     when that root was signed."""
@@ -677,17 +873,16 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
         for item in heads:
             h: dict = item if isinstance(item, dict) else {}
             chain = by_id.get(str(h.get("chain")))
-            given_seq = h.get("seq")
-            seq = given_seq if isinstance(given_seq, int) else 0
+            seq = _head_seq(h)
             name = ledger.chain_label(h)
             if chain is None:
                 problem = f"names {name}, which no WARC file holds (removed from the bucket, or never imported?)"
-            elif not 1 <= seq <= len(chain.ordered):
-                problem = f"covers entries 1..{seq} of {name}, the WARC files hold {len(chain.ordered)}"
-            elif chain.hashes()[seq - 1] != h.get("entry_hash") or _merkle(chain.hashes()[:seq]) != h.get("merkle_root"):
+            elif not 1 <= seq <= chain.size:
+                problem = f"covers entries 1..{seq} of {name}, the WARC files hold {chain.size}"
+            elif scan.hash_at(chain, seq) != h.get("entry_hash") or roots[chain.key][seq] != h.get("merkle_root"):
                 problem = (f"signed head {seq} of {name} is {str(h.get('entry_hash'))[:16]}… with Merkle root "
-                           f"{str(h.get('merkle_root'))[:16]}…, the WARC files give {chain.hashes()[seq - 1][:16]}… "
-                           f"and {_merkle(chain.hashes()[:seq])[:16]}…: the chain was rewritten")
+                           f"{str(h.get('merkle_root'))[:16]}…, the WARC files give {scan.hash_at(chain, seq)[:16]}… "
+                           f"and {roots[chain.key][seq][:16]}…: the chain was rewritten")
             else:
                 good.append((str(chain.id), seq))
                 continue
@@ -701,13 +896,12 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
     if len(by_id) > 1 or scan.roots:
         for cid, chain in by_id.items():
             got = covered.get(cid)
-            n = len(chain.ordered)
+            n = chain.size
             if got is None:
                 report.add("ledger_root", False, f"chain:{chain.writer}/{cid[:12]}",
                            f"{chain.label()} ({n} entries) is not covered by a signed root: the archive's key "
                            "holder has not vouched for it (if it is one of this archive's writers, check it "
-                           "and run `archive keys sign`)",
-                           chain.items[0][1].warc_file if chain.items else None, group=f"chain:{cid}")
+                           "and run `archive keys sign`)", chain.first_file, group=f"chain:{cid}")
             else:
                 tail = f"; entries {got[0] + 1}..{n} came after it" if got[0] < n else ""
                 report.add("ledger_root", True, f"chain:{chain.writer}/{cid[:12]}",
@@ -716,27 +910,27 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
 
 
 def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None",
-                      chains: list[_Chain], covered: dict[str, tuple[int, str]]) -> None:
+                      chains: list[_Chain], covered: dict[str, tuple[int, str]],
+                      roots: dict[str, dict[int, str]]) -> None:
     named = len(chains) > 1
     best: dict[str | None, int] = {c.id: covered.get(c.id or "", (0, ""))[0] for c in chains}
     for rec in scan.heads:
         h = rec.body or {}
-        given_seq = h.get("seq")
-        seq = given_seq if isinstance(given_seq, int) else 0
+        seq = _head_seq(h)
         # The chain the head signs: the one whose entry ``seq`` it names.
-        chain = next((c for c in chains if 1 <= seq <= len(c.ordered)
-                      and c.hashes()[seq - 1] == h.get("entry_hash")), None)
+        chain = next((c for c in chains if 1 <= seq <= c.size
+                      and scan.hash_at(c, seq) == h.get("entry_hash")), None)
         if chain is None and len(chains) == 1:
             chain = chains[0]
         ok, why = ledger.check_head_signature(h, public_key)
         if ok:
-            hashes = chain.hashes() if chain is not None else []
-            root = _merkle(hashes[:seq])
+            size = chain.size if chain is not None else 0
+            root = roots[chain.key].get(seq, "") if chain is not None else ""
             if chain is None:
                 ok, why = False, f"its entry {seq} ({str(h.get('entry_hash'))[:16]}…) is in no chain the WARC files hold"
-            elif seq > len(hashes):
-                ok, why = False, f"signed head covers {seq} entries, the WARC files hold {len(hashes)}"
-            elif root != h.get("merkle_root") or hashes[seq - 1] != h.get("entry_hash"):
+            elif seq > size:
+                ok, why = False, f"signed head covers {seq} entries, the WARC files hold {size}"
+            elif root != h.get("merkle_root") or scan.hash_at(chain, seq if seq >= 1 else size) != h.get("entry_hash"):
                 ok, why = False, (f"the entries 1..{seq} in the store have Merkle root {root[:16]}…, "
                                   f"the signed head {str(h.get('merkle_root'))[:16]}…: the ledger was rewritten")
         if ok and chain is not None:
@@ -748,12 +942,12 @@ def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKe
         return
     trusted = "the given public key" if public_key is not None else "the keys the heads declare (no trusted key given)"
     if not scan.heads and not scan.roots:
-        if public_key is not None and any(c.ordered for c in chains):
+        if public_key is not None and any(c.size for c in chains):
             report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "
                        "proves this history is the one the key holder signed")
         return
     for chain in chains:
-        n = len(chain.ordered)
+        n = chain.size
         if not n:
             continue
         upto = best.get(chain.id, 0)
@@ -988,17 +1182,15 @@ def _check_derived(store: "Journal", report: _Report) -> None:
     from archive.index.versions import process_pending
     from archive.text.extract import EXTRACTOR_VERSION
 
-    parent = store.db_path.resolve().parent
-    where = parent if os.access(parent, os.W_OK) else None
-    with tempfile.TemporaryDirectory(prefix=".audit-", dir=where) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".audit-", dir=_scratch_dir(store)) as tmp:
         target = Path(tmp) / "derived.db"
         store.build_index(target, after=lambda fresh: process_pending(fresh, all_pages=True))
         conn = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
         conn.execute("ATTACH DATABASE ? AS derived", (f"file:{target}?mode=ro",))
         try:
-            stale = _stale_extraction(conn, EXTRACTOR_VERSION)
+            _stale_extraction(conn, EXTRACTOR_VERSION)
             for table, keys in DERIVED_TABLES.items():
-                _compare_table(conn, table, keys, stale, report)
+                _compare_table(conn, table, keys, report)
         finally:
             conn.close()
         _check_text_entries(store, target, EXTRACTOR_VERSION, report)
@@ -1034,46 +1226,50 @@ def _check_text_entries(store: "Journal", target, version: str, report: _Report)
         report.add("ledger_vouch", True, "texts", f"{n} text entries vouch for what the WARC files give")
 
 
-def _stale_extraction(conn: sqlite3.Connection, version: str) -> dict[str, set]:
-    """What the live index has not extracted yet with this extractor: snapshots still
+def _stale_extraction(conn: sqlite3.Connection, version: str) -> None:
+    """What the live index has not extracted yet with this extractor, as temporary tables
+    of ``conn`` (a million queued snapshots are not held in memory): snapshots still
     queued or extracted by another version, their texts, and the pages holding them."""
-    snaps = {r[0] for r in conn.execute(
-        "SELECT sha256 FROM main.snapshots WHERE extract_status = 'pending' OR "
-        "(extractor_version IS NOT NULL AND extractor_version != ?)", (version,))}
-    texts = {r[0] for r in conn.execute("SELECT sha256 FROM main.texts WHERE extractor_version IS NOT ?",
-                                        (version,))}
-    pages: set = set()
-    for sha in snaps:
-        pages.update(r[0] for r in conn.execute("SELECT DISTINCT page_url FROM main.captures "
-                                                "WHERE payload_sha256 = ?", (sha,)))
-    return {"snapshots": snaps, "texts": texts, "pages": pages}
+    conn.executescript("""
+        CREATE TEMP TABLE IF NOT EXISTS stale_snapshots (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TEMP TABLE IF NOT EXISTS stale_texts (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TEMP TABLE IF NOT EXISTS stale_pages (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        DELETE FROM temp.stale_snapshots; DELETE FROM temp.stale_texts; DELETE FROM temp.stale_pages;
+    """)
+    conn.execute("INSERT OR IGNORE INTO temp.stale_snapshots SELECT sha256 FROM main.snapshots WHERE sha256 IS NOT NULL "
+                 "AND (extract_status = 'pending' OR (extractor_version IS NOT NULL AND extractor_version != ?))",
+                 (version,))
+    conn.execute("INSERT OR IGNORE INTO temp.stale_texts SELECT sha256 FROM main.texts WHERE sha256 IS NOT NULL "
+                 "AND extractor_version IS NOT ?", (version,))
+    conn.execute("INSERT OR IGNORE INTO temp.stale_pages SELECT DISTINCT c.page_url FROM temp.stale_snapshots s "
+                 "JOIN main.captures c ON c.payload_sha256 = s.key WHERE c.page_url IS NOT NULL")
 
 
-def _skip(table: str, row: dict, stale: dict[str, set]) -> tuple[str, ...] | None:
-    """Columns not to compare in this row (None: skip the whole row)."""
-    if table == "snapshots" and row["sha256"] in stale["snapshots"]:
-        return EXTRACTION_COLUMNS["snapshots"]
-    if table == "pages" and row["url"] in stale["pages"]:
-        return EXTRACTION_COLUMNS["pages"]
-    if table == "texts" and row["sha256"] in stale["texts"]:
-        return None
-    if table in ("quotes", "figures") and row["text_sha256"] in stale["texts"]:
-        return None
-    if table in ("versions", "changes", "diffs") and row["page_url"] in stale["pages"]:
-        return None
-    return ()
+# table -> (its column naming what may be stale, the temporary table listing the stale ones,
+# the columns not to compare in a stale row; None: skip the whole row).
+STALE: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "snapshots": ("sha256", "stale_snapshots", EXTRACTION_COLUMNS["snapshots"]),
+    "pages": ("url", "stale_pages", EXTRACTION_COLUMNS["pages"]),
+    "texts": ("sha256", "stale_texts", None),
+    "quotes": ("text_sha256", "stale_texts", None),
+    "figures": ("text_sha256", "stale_texts", None),
+    "versions": ("page_url", "stale_pages", None),
+    "changes": ("page_url", "stale_pages", None),
+    "diffs": ("page_url", "stale_pages", None),
+}
 
 
-def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], stale: dict[str, set],
-                   report: _Report) -> None:
+def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], report: _Report) -> None:
     have = [r[1] for r in conn.execute(f"PRAGMA main.table_info({table})")]
     if not have or not [r for r in conn.execute(f"PRAGMA derived.table_info({table})")]:
         return
     cols = [c for c in have if (table, c) not in NOT_DERIVED]
     sel = ", ".join([f'l."{c}"' for c in cols] + [f'f."{c}"' for c in cols])
     on = " AND ".join(f'l."{k}" = f."{k}"' for k in keys)
+    column, stale_table, stale_skip = STALE.get(table, (None, None, ()))
+    stale = f'l."{column}" IN temp.{stale_table}' if column else "0"
     n = bad = skipped = 0
-    cur = conn.execute(f'SELECT {sel}, f."{keys[0]}" IS NULL FROM main."{table}" AS l '
+    cur = conn.execute(f'SELECT {sel}, {stale}, f."{keys[0]}" IS NULL FROM main."{table}" AS l '
                        f'LEFT JOIN derived."{table}" AS f ON {on}')
     while chunk := cur.fetchmany(1000):
         for values in chunk:
@@ -1081,7 +1277,7 @@ def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], 
             live = dict(zip(cols, values[:len(cols)]))
             derived = dict(zip(cols, values[len(cols):2 * len(cols)]))
             key = ":".join(str(live[k]) for k in keys)
-            skip = _skip(table, live, stale)
+            skip = stale_skip if values[-2] else ()
             if skip is None:
                 skipped += 1
                 continue

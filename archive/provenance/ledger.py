@@ -514,6 +514,44 @@ def merkle_root_of(data: list[bytes]) -> bytes:
     return _mth([leaf_hash(d) for d in data], 0, len(data))
 
 
+class MerkleFrontier:
+    """The RFC 6962 Merkle Tree Hash of a list of leaf inputs given one at a time, in
+    memory that grows with the logarithm of their number: only the roots of the perfect
+    subtrees the leaves so far make are kept (the audit reads a million entries' hashes
+    once and asks for the root at each place a head was signed).
+
+    >>> f = MerkleFrontier()
+    >>> ok = []
+    >>> for i in range(1, 40):
+    ...     f.add(bytes([i]))
+    ...     ok.append(f.root() == merkle_root_of([bytes([k]) for k in range(1, i + 1)]))
+    >>> all(ok), f.size, MerkleFrontier().root() == merkle_root_of([])
+    (True, 39, True)
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._peaks: list[bytes] = []   # roots of perfect subtrees, largest (leftmost) first
+
+    def add(self, data: bytes) -> None:
+        node = leaf_hash(data)
+        self.size += 1
+        k = self.size
+        while k % 2 == 0:   # as many merges as trailing zero bits of the new size
+            node = node_hash(self._peaks.pop(), node)
+            k //= 2
+        self._peaks.append(node)
+
+    def root(self) -> bytes:
+        """The Merkle Tree Hash of the leaves added so far."""
+        if not self._peaks:
+            return hashlib.sha256(b"").digest()
+        node = self._peaks[-1]
+        for left in reversed(self._peaks[:-1]):
+            node = node_hash(left, node)
+        return node
+
+
 def _path(leaves: list[bytes], m: int, lo: int, hi: int) -> list[bytes]:
     n = hi - lo
     if n <= 1:
