@@ -45,8 +45,36 @@ TARGET_MS = 100.0
 
 
 def _schema_tag() -> str:
-    return hashlib.sha256((ROOT / "archive" / "index" / "schema.py").read_bytes()
-                          + Path(__file__).read_bytes()).hexdigest()[:10]
+    """What a cached store depends on: the code that generates it (not the timing code
+    below it), and the corpus. A schema change that only adds indexes or columns does not
+    rebuild it: :func:`_up_to_date` brings a cached store to the declared schema, as
+    opening any store for writing does."""
+    import inspect
+
+    src = "".join(inspect.getsource(f) for f in (cited_store, synthetic_store, _diff_pages, _zipf))
+    return hashlib.sha256(src.encode() + (ROOT / "bench" / "corpus.py").read_bytes()
+                          + repr((BASE_PAGES, CITATIONS, ZIPF_WORDS, DIFF_PAGES)).encode()).hexdigest()[:10]
+
+
+def _up_to_date(d: Path, log=print) -> None:
+    """Apply the schema's pending migrations (new indexes) to a cached store, in a child
+    process of the code under test, and refresh the planner's statistics if it did."""
+    code = f"""
+import sqlite3, sys
+sys.path.insert(0, {str(ROOT)!r})
+from archive.index.schema import connect, pending_migrations
+from archive.index.db import ensure_schema
+conn = connect({str(d / 'archive.db')!r})
+pending = pending_migrations(conn)
+ensure_schema(conn, {str(d / 'archive.db')!r})
+if pending:
+    conn.execute("ANALYZE")
+print(",".join(pending))
+"""
+    t = time.perf_counter()
+    r = run_timed([PY, "-c", code], capture=True)
+    if r.stdout.strip():
+        log(f"  store brought to the declared schema ({r.stdout.decode().strip()}) in {time.perf_counter() - t:.0f} s")
 
 
 # Real text statistics: besides the corpus sentences, every synthetic text draws words from
@@ -110,6 +138,7 @@ def synthetic_store(n: int, log=print) -> Path:
     base = base_store(log)
     d = OUT / f"store-serve-{n}-{_schema_tag()}"
     if (d / "done").exists():
+        _up_to_date(d, log)
         return d
     fresh_dir(d)
     shutil.copytree(base / "warcs", d / "warcs")
@@ -238,6 +267,16 @@ def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, float, int]:
     return resp.status, (time.perf_counter() - t) * 1000, len(body)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def _pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -245,9 +284,10 @@ def _pct(xs: list[float], p: float) -> float:
 
 CLIENTS = 50
 PER_CLIENT = 10
+CONCURRENT_TARGET_MS = 250.0
 
 
-def _concurrent_citations(port: int, cites: list[str], log) -> Row:
+def _concurrent_citations(port: int, cites: list[str], log, pid: int) -> Row:
     """50 clients, each on its own connection, reading citation pages at once."""
     import threading
 
@@ -270,19 +310,24 @@ def _concurrent_citations(port: int, cites: list[str], log) -> Row:
                 (lat if st == 200 else errors).append(ms if st == 200 else f"HTTP {st}")
 
     t0 = time.perf_counter()
+    cpu0, load0 = _cpu_s(pid), _loadavg()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    cpu = (_cpu_s(pid) - cpu0) * 1000 / max(1, len(lat) + len(errors))
     p50, p95 = statistics.median(lat), _pct(lat, 95)
     log(f"  serve: {CLIENTS} concurrent clients on citation pages: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-        f"{len(lat) / wall:.0f} pages/s, {len(errors)} errors")
+        f"{len(lat) / wall:.0f} pages/s, {len(errors)} errors; server CPU {cpu:.1f} ms/request; "
+        f"load {load0} → {_loadavg()}")
     return Row("serve", f"{CLIENTS} concurrent clients, citation pages", f"p50 {p50:.1f} / p95 {p95:.1f} ms",
-               "", "", "reported (no target)", None if not errors else False,
-               f"{len(lat)} requests, {len(lat) / wall:.0f} pages/s, {len(errors)} errors",
-               raw={"p50": p50, "p95": p95, "errors": len(errors)})
+               "", "", f"p95 < {CONCURRENT_TARGET_MS:.0f} ms", False if errors else p95 < CONCURRENT_TARGET_MS,
+               f"{len(lat)} requests, {len(lat) / wall:.0f} pages/s, {len(errors)} errors; server CPU "
+               f"{cpu:.1f} ms per request (2 cores: at most {2000 / cpu if cpu else 0:.0f} pages/s); "
+               f"load {load0} → {_loadavg()}",
+               raw={"p50": p50, "p95": p95, "errors": len(errors), "cpu_ms": cpu})
 
 
 def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
@@ -318,10 +363,16 @@ def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
         common = ["flood", "budget", "hospital", "election", "bridge"]
         rare = [f"z{r}" for r in range(150_000, 150_020)]   # Zipf rank 150,000: in a handful of texts
         diff_pages = [f"http://diff.example/story/{k}" for k in range(DIFF_PAGES)]
+        # (``_n=`` varies the URL, which Datasette ignores: no response is served from a cache.)
         pages = {
             "captures table sorted by time, with its facets": ("/archive/captures?_sort_desc=captured_at&_n={}",
                                                                list(range(50))),
+            "captures table sorted by time, without facets": (
+                "/archive/captures?_sort_desc=captured_at&_nofacet=1&_n={}", list(range(50))),
+            "captures of one status, with its facets": ("/archive/captures?status=200&_n={}", list(range(50))),
             "pages table with its facets": ("/archive/pages?_n={}", list(range(50))),
+            "versions table with its facets": ("/archive/versions?_n={}", list(range(50))),
+            "snapshots table with its facets": ("/archive/snapshots?_n={}", list(range(50))),
             "search, rare term (Zipf rank 150,000)": ("/archive/texts?_search={}", rare),
             "diff page /-/diff (25–65 KB texts)": ("/-/diff?page={}", diff_pages),
             "search, common term": ("/archive/texts?_search={}", common),
@@ -340,6 +391,7 @@ def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
             for a in args[:5]:
                 _get(conn, pattern.format(a))
             lat = []
+            cpu0, load0 = _cpu_s(proc.pid), _loadavg()
             spent = time.perf_counter()
             for i in range(reps):
                 if i >= 20 and time.perf_counter() - spent > budget:
@@ -348,12 +400,15 @@ def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
                 if st != 200:
                     raise RuntimeError(f"{pattern.format(args[i % len(args)])}: HTTP {st}")
                 lat.append(ms)
+            cpu = (_cpu_s(proc.pid) - cpu0) * 1000 / len(lat)
             p50, p95 = statistics.median(lat), _pct(lat, 95)
-            log(f"  serve: {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(lat):.1f} ms ({size:,} B)")
+            log(f"  serve: {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(lat):.1f} ms ({size:,} B); "
+                f"server CPU {cpu:.1f} ms/request; load {load0} → {_loadavg()}")
             rows.append(Row("serve", label, f"p50 {p50:.1f} / p95 {p95:.1f} ms", "", "", f"p95 < {TARGET_MS:.0f} ms",
-                            p95 < TARGET_MS, f"{n:,} snapshots ({n - BASE_PAGES:,} synthetic), {len(lat)} requests, {size / 1000:.0f} KB",
-                            raw={"p50": p50, "p95": p95, "max": max(lat), "n": n}))
-        rows.append(_concurrent_citations(port, cites, log))
+                            p95 < TARGET_MS, f"{n:,} snapshots ({n - BASE_PAGES:,} synthetic), {len(lat)} requests, "
+                            f"{size / 1000:.0f} KB; server CPU {cpu:.1f} ms per request",
+                            raw={"p50": p50, "p95": p95, "max": max(lat), "n": n, "cpu_ms": cpu}))
+        rows.append(_concurrent_citations(port, cites, log, proc.pid))
         rows.append(_diff_before(d, log))
     finally:
         # `archive serve` runs Datasette as a child and does not pass SIGTERM on: end the group.
