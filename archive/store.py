@@ -57,7 +57,9 @@ class Store(Journal):
     def _imported(self, name: str) -> None:
         # Our ledger vouches for what we imported, as it does for what we captured, in
         # bounded chunks so that memory stays flat however large the file.
-        cursor = self.conn.execute("SELECT * FROM captures WHERE warc_file=? ORDER BY offset", (name,))
+        cursor = self.conn.execute(
+            "SELECT record_type, record_id, block_sha256, payload_sha256, warc_file, offset, length "
+            "FROM captures WHERE warc_file=? ORDER BY offset", (name,))
         while chunk := cursor.fetchmany(VOUCH_CHUNK):
             ledger.record_captures(self, chunk)
         for row in self.conn.execute("SELECT * FROM citations WHERE warc_file=?", (name,)).fetchall():
