@@ -126,40 +126,36 @@ def _iter_gzip(f: BinaryIO, path: str, start: int = 0) -> Generator[Item, None, 
     Inflating and hashing are two thirds of an import's work and both release the GIL,
     so they run on threads of their own, in a pipeline: one inflates members ahead
     (:func:`_inflate_members`, at most ``READ_AHEAD`` bytes of them), the next hashes
-    their blocks and payloads (:func:`_hash_spans`), while this generator parses and
-    its caller indexes. The threads never outlive the generator: ``f`` stays the
-    caller's to close.
+    their blocks and payloads (:func:`_hash_spans`) and parses them, while this generator
+    hands the records to its caller, which indexes them: the indexing thread, which also
+    writes the index, no longer parses. The threads never outlive the generator: ``f``
+    stays the caller's to close.
     """
     inflated = _ReadAhead(READ_AHEAD)
     inflater = threading.Thread(target=inflated.fill, args=(_inflate_members(f, start),),
                                 name=f"inflate {path}", daemon=True)
     inflater.start()
     ahead = _ReadAhead(READ_AHEAD)
-    thread = threading.Thread(target=ahead.fill, args=(_hash_members(inflated, inflater),),
+    thread = threading.Thread(target=ahead.fill, args=(_hash_and_parse(inflated, inflater, path),),
                               name=f"hash {path}", daemon=True)
     thread.start()
     try:
-        for item in ahead.items():
-            if isinstance(item, Problem):
-                yield item
-            else:
-                offset, length, raw, hashed = item
-                yield _parse_member(raw, path, offset, length, hashed)
+        yield from ahead.items()
     finally:
         ahead.stop()
         thread.join()
 
 
-def _hash_members(inflated: "_ReadAhead", inflater: threading.Thread) -> Iterator:
-    """The members handed over by ``inflated``, each with its :func:`_hash_spans`; stops
-    the inflating thread when closed."""
+def _hash_and_parse(inflated: "_ReadAhead", inflater: threading.Thread, path: str) -> Iterator[Item]:
+    """The members handed over by ``inflated``, each hashed (:func:`_hash_spans`) and
+    parsed; stops the inflating thread when closed."""
     try:
         for item in inflated.items():
             if isinstance(item, Problem):
                 yield item
             else:
                 offset, length, raw = item
-                yield offset, length, raw, _hash_spans(raw)
+                yield _parse_member(raw, path, offset, length, _hash_spans(raw))
     finally:
         inflated.stop()
         inflater.join()
@@ -179,15 +175,15 @@ class _ReadAhead:
         self._stopped = False
         self._error: BaseException | None = None
 
-    def fill(self, members: Iterator[Problem | tuple]) -> None:
-        """Run by a stage's thread: hand over ``members`` (problems, or tuples whose third
-        item is the member's bytes) in batches, then ``None``."""
+    def fill(self, members: Iterator) -> None:
+        """Run by a stage's thread: hand over ``members`` (problems, tuples whose third
+        item is the member's bytes, or records found) in batches, then ``None``."""
         batch: list = []
         size = 0
         try:
             for item in members:
                 batch.append(item)
-                size += len(item[2]) if isinstance(item, tuple) else 0
+                size += _held(item)
                 if size >= self.BATCH:
                     if not self._put(batch, size):
                         return
@@ -238,6 +234,17 @@ class _ReadAhead:
             self._batches.clear()
             self._held = 0
             self._cond.notify_all()
+
+
+def _held(item: object) -> int:
+    """The bytes an item handed over holds: an inflated member's, or a parsed record's
+    block and payload (one object for a resource record)."""
+    if isinstance(item, tuple):
+        return len(item[2])
+    if isinstance(item, Found):
+        rec = item.record
+        return len(rec.block) + (0 if rec.payload is rec.block else len(rec.payload))
+    return 0
 
 
 def _inflate_members(f: BinaryIO, start: int) -> Iterator[Problem | tuple[int, int, bytes]]:
