@@ -15,6 +15,8 @@ import json
 import sqlite3
 from typing import Any, Callable
 
+from archive.index.schema import FacetTally
+
 CITATION_TYPE = "application/vnd.archive-store.citation+json"
 LEDGER_TYPE = "application/vnd.archive-store.ledger+json"
 SEAL_TYPE = "application/vnd.archive-store.seal+json"
@@ -85,9 +87,21 @@ def _index_entry(conn: sqlite3.Connection, pointer: dict, rec, body: dict) -> No
         rows.append((e.get("seq"), e.get("entry_hash"), e.get("prev_hash"), e.get("kind"),
                      e.get("subject"), json.dumps(e.get("digests"), sort_keys=True), e.get("at"),
                      pointer["warc_file"], pointer["offset"], pointer["length"], rec.record_id, chain))
+    # facet_counts: the entries a record held before (indexed again) are counted out.
+    tally = FacetTally()
+    seqs = {r[0] for r in rows if r[0] is not None}
+    for seq, kind, chain in conn.execute("SELECT seq, kind, chain FROM ledger WHERE warc_file=? AND offset=?",
+                                         (pointer["warc_file"], pointer["offset"])):
+        if seq in seqs:
+            tally.add("ledger", {"kind": kind, "chain": chain}, -1)
+    # One row per seq stays (a later one replaces an earlier); a row without one is kept.
+    kept = list({r[0]: r for r in rows if r[0] is not None}.values()) + [r for r in rows if r[0] is None]
+    for r in kept:
+        tally.add("ledger", {"kind": r[3], "chain": r[11]})
     conn.executemany(
         "INSERT OR REPLACE INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, "
         "warc_file, offset, length, record_id, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    tally.write(conn)
 
 
 def resolve_chains(conn: sqlite3.Connection) -> int:
@@ -126,6 +140,10 @@ def resolve_chains(conn: sqlite3.Connection) -> int:
             if c is not None:
                 updates.append((c, rowid))
         conn.executemany("UPDATE ledger SET chain=? WHERE rowid=?", updates)
+        tally = FacetTally()
+        for chain, _ in updates:   # (each had none)
+            tally.add("ledger", {"kind": None, "chain": chain})
+        tally.write(conn)
         done += len(updates)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='ledger_heads'").fetchone():
         cur = conn.execute("UPDATE ledger_heads SET chain=(SELECT l.chain FROM ledger l WHERE "

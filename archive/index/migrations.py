@@ -16,7 +16,16 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from archive.index.schema import FTS_TABLE, MIGRATION_SET, SCHEMA_VERSION, TABLES, pending_migrations, tables_sha
+from archive.index.schema import (
+    FTS_TABLE,
+    MIGRATION_SET,
+    SCHEMA_VERSION,
+    TABLES,
+    pending_migrations,
+    recount_facets,
+    refresh_facet_counts,
+    tables_sha,
+)
 
 FTS_COLUMNS = ("title", "text")
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -110,10 +119,20 @@ def m004_ledger_chains(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE ledger SET chain=entry_hash WHERE seq=1 AND prev_hash=? AND chain IS NULL",
                    [LEDGER_GENESIS])
         resolve_chains(db.conn)
+        recount_facets(db.conn, "ledger")   # (an index keeping counts already: chains were set above)
         if db.execute("SELECT 1 FROM _meta WHERE key=?", [OWN_CHAIN_KEY]).fetchone() is None:
             row = db.execute("SELECT chain FROM ledger WHERE chain IS NOT NULL ORDER BY seq DESC LIMIT 1").fetchone()
             if row is not None:
                 db.execute("INSERT INTO _meta (key, value) VALUES (?, ?)", [OWN_CHAIN_KEY, row[0]])
+
+
+@MIGRATIONS()
+def m005_facet_counts(db: sqlite_utils.Database) -> None:
+    """The facets of large tables counted as rows are written (``facet_counts`` and its
+    triggers, see :data:`archive.index.schema.FACETED`), counted once here from the rows
+    an index already holds."""
+    sync_declared(db)   # the facet_counts table
+    refresh_facet_counts(db.conn)
 
 
 def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:

@@ -17,6 +17,7 @@ import json
 import sqlite3
 
 from archive.index.metadata import HANDLERS as METADATA_HANDLERS
+from archive.index.schema import FacetTally, existing_rows
 from archive.times import iso_date
 from archive.urls import canonical_url
 from archive.warc.digests import digest_algo, digest_hex
@@ -200,6 +201,7 @@ class RowBatch:
     def flush(self) -> None:
         if not (self.captures or self.snapshots or self.pages):
             return
+        tally = self._facets()
         by_columns: dict[tuple[str, ...], list[tuple]] = {}
         for row in self.captures:
             by_columns.setdefault(tuple(row), []).append(tuple(row.values()))
@@ -207,7 +209,33 @@ class RowBatch:
             self.conn.executemany(_insert_capture_sql(columns), values)
         self.conn.executemany(_UPSERT_SNAPSHOT, self.snapshots)
         self.conn.executemany(_TOUCH_PAGE, self.pages)
+        tally.write(self.conn)
         self.captures, self.snapshots, self.pages = [], [], []
+
+    def _facets(self) -> FacetTally:
+        """What writing the batch does to ``facet_counts`` (asked before it is written): a
+        capture replaces the row of its id, a snapshot and a page are new only the first
+        time (later ones update columns that are not faceted)."""
+        tally = FacetTally()
+        held: dict = {r["record_id"]: r for r in existing_rows(
+            self.conn, "captures", "record_id", [c["record_id"] for c in self.captures])}
+        for row in self.captures:
+            old = held.get(row["record_id"])
+            if old is not None:
+                tally.add("captures", old, -1)
+            tally.add("captures", row)
+            held[row["record_id"]] = row
+        seen = {r["sha256"] for r in existing_rows(self.conn, "snapshots", "sha256", [s[0] for s in self.snapshots])}
+        for sha, _, ctype, *_rest, status in self.snapshots:
+            if sha not in seen:
+                seen.add(sha)
+                tally.add("snapshots", {"content_type": ctype, "extract_status": status})
+        urls = {r["url"] for r in existing_rows(self.conn, "pages", "url", [p[0] for p in self.pages])}
+        for url, host, *_ in self.pages:
+            if url not in urls:
+                urls.add(url)
+                tally.add("pages", {"host": host})
+        return tally
 
 
 def index_record(conn: sqlite3.Connection, warc_file: str, offset: int, length: int,

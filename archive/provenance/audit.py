@@ -1156,6 +1156,7 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
     "ledger": ("warc_file", "offset", "seq"),
     "ledger_heads": ("warc_file", "offset"),
     "ledger_roots": ("warc_file", "offset"),
+    "facet_counts": ("table_name", "column_name", "value"),
 }
 NOT_DERIVED: dict[tuple[str, str], str] = {
     ("warc_files", "created_at"): "bookkeeping of the writer; a reader learns nothing of the archive from it",
@@ -1245,17 +1246,21 @@ def _stale_extraction(conn: sqlite3.Connection, version: str) -> None:
                  "JOIN main.captures c ON c.payload_sha256 = s.key WHERE c.page_url IS NOT NULL")
 
 
-# table -> (its column naming what may be stale, the temporary table listing the stale ones,
-# the columns not to compare in a stale row; None: skip the whole row).
-STALE: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
-    "snapshots": ("sha256", "stale_snapshots", EXTRACTION_COLUMNS["snapshots"]),
-    "pages": ("url", "stale_pages", EXTRACTION_COLUMNS["pages"]),
-    "texts": ("sha256", "stale_texts", None),
-    "quotes": ("text_sha256", "stale_texts", None),
-    "figures": ("text_sha256", "stale_texts", None),
-    "versions": ("page_url", "stale_pages", None),
-    "changes": ("page_url", "stale_pages", None),
-    "diffs": ("page_url", "stale_pages", None),
+# table -> (when a row of the live index may be stale, as SQL over it (``l``), and the
+# columns not to compare in a stale row; None: skip the whole row).
+_ANY_STALE = "(EXISTS (SELECT 1 FROM temp.stale_snapshots) OR EXISTS (SELECT 1 FROM temp.stale_texts))"
+STALE: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "snapshots": ('l."sha256" IN temp.stale_snapshots', EXTRACTION_COLUMNS["snapshots"]),
+    "pages": ('l."url" IN temp.stale_pages', EXTRACTION_COLUMNS["pages"]),
+    "texts": ('l."sha256" IN temp.stale_texts', None),
+    "quotes": ('l."text_sha256" IN temp.stale_texts', None),
+    "figures": ('l."text_sha256" IN temp.stale_texts', None),
+    "versions": ('l."page_url" IN temp.stale_pages', None),
+    "changes": ('l."page_url" IN temp.stale_pages', None),
+    "diffs": ('l."page_url" IN temp.stale_pages', None),
+    # Counts of what extraction writes are what it gives only once nothing waits for it.
+    "facet_counts": ("(l.table_name IN ('versions', 'quotes', 'figures', 'changes') OR "
+                     f"(l.table_name = 'snapshots' AND l.column_name = 'extract_status')) AND {_ANY_STALE}", None),
 }
 
 
@@ -1266,8 +1271,7 @@ def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], 
     cols = [c for c in have if (table, c) not in NOT_DERIVED]
     sel = ", ".join([f'l."{c}"' for c in cols] + [f'f."{c}"' for c in cols])
     on = " AND ".join(f'l."{k}" = f."{k}"' for k in keys)
-    column, stale_table, stale_skip = STALE.get(table, (None, None, ()))
-    stale = f'l."{column}" IN temp.{stale_table}' if column else "0"
+    stale, stale_skip = STALE.get(table, ("0", ()))
     n = bad = skipped = 0
     cur = conn.execute(f'SELECT {sel}, {stale}, f."{keys[0]}" IS NULL FROM main."{table}" AS l '
                        f'LEFT JOIN derived."{table}" AS f ON {on}')

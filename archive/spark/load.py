@@ -22,6 +22,7 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
     except ImportError:
         raise UsageError("import-parquet needs pyarrow: pip install 'archive-store[spark]'") from None
     from archive.index.db import open_db
+    from archive.index.schema import refresh_facet_counts
     from archive.spark.tasks import TABLES, columns
 
     directory = Path(directory)
@@ -52,6 +53,7 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
                 conn.executemany(sql, rows)
                 n += len(rows)
             counts[table] = n
+        refresh_facet_counts(conn)   # rows written in bulk: their facets counted once
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:

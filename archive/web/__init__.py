@@ -34,7 +34,7 @@ import re
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from archive.web import citepage, guard, memento, pages
+from archive.web import citepage, facets, guard, memento, pages
 
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 CITATION_RE = re.compile(r"c-[0-9a-f]{20}")
@@ -54,6 +54,12 @@ def register_routes():
         (r"^/-/timegate/(?P<url>.+)$", memento.timegate_view),
         (r"^/-/web/(?P<ts>\d+)(?P<mod>[a-z]{2}_)?/(?P<url>.+)$", memento.web_view),
     ]
+
+
+@hookimpl
+def register_facet_classes():
+    # Facets of large tables counted as rows are written (metadata.yml: {counted: column}).
+    return [facets.CountedFacet]
 
 
 @hookimpl
