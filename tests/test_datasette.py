@@ -585,3 +585,25 @@ def test_archive_serve_gives_the_installed_datasette_its_canned_queries(archive,
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_replay_of_a_resource_record_says_it_has_no_http_status(tmp_path):
+    """A WARC ``resource`` record (a rendered DOM, or another tool's resource) has no HTTP
+    status: the replay page says so instead of printing Python's ``None``."""
+    from io import BytesIO
+
+    from warcio.warcwriter import WARCWriter
+
+    buf = BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    body = b"<html><body><p>A resource record holding a page that a crawler rendered.</p></body></html>"
+    writer.write_record(writer.create_warc_record("urn:dom:http://example.org/story", "resource",
+                                                  payload=BytesIO(body), warc_content_type="text/html"))
+    src = tmp_path / "resource.warc.gz"
+    src.write_bytes(buf.getvalue())
+    with Store(tmp_path / "archive.db", tmp_path / "warcs") as store:
+        store.import_path(src)
+        rid = store.conn.execute("SELECT record_id FROM captures WHERE record_type='resource'").fetchone()[0]
+    html = get(datasette_for(tmp_path / "archive.db"), f"/-/replay/{key(rid)}").text
+    cell = re.search(r"<th>HTTP status</th><td>(.*?)</td>", html, re.S).group(1)
+    assert "None" not in cell and "not an HTTP response" in cell, cell
