@@ -1036,11 +1036,11 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
             seal = {"warc_file": f["name"], "sealed_at": f["sealed_at"], "sha256": f["sha256"],
                     "size": f["size"], "ledger_seq": seal_entry["seq"] if seal_entry else None}
     out["file_seal"] = seal
-    trees: dict[str | None, list[bytes]] = {}
+    trees: dict[str | None, ledger.ChainTree] = {}
 
-    def tree_of(chain: str | None) -> list[bytes]:
+    def tree_of(chain: str | None) -> ledger.ChainTree:
         if chain not in trees:
-            trees[chain] = [bytes.fromhex(h) for h in ledger._entry_hashes(conn, chain=chain)]
+            trees[chain] = ledger.ChainTree(conn, chain)
         return trees[chain]
 
     entries: dict[str, dict[str, Any]] = {}
@@ -1055,10 +1055,10 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
             entries[kind] = {"ok": None, "detail": f"no ledger entry for this {kind}"}
             continue
         tree = tree_of(e["chain"])
-        if not 1 <= e["seq"] <= len(tree):
+        if not 1 <= e["seq"] <= tree.size:
             entries[kind] = {"ok": False, "entry": e, "detail": f"entry {e['seq']} links to no chain of the ledger"}
             continue
-        proof = _proof(tree, e["seq"], len(tree))
+        proof = _proof(tree, e["seq"], tree.size)
         ok = ledger.verify_proof(proof) and ledger.entry_hash(e) == e["entry_hash"]
         if kind == "capture" and record.get("block_sha256"):
             ok = ok and e["digests"].get("block_sha256") == record["block_sha256"]
@@ -1066,7 +1066,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
     # The head of the chain the citation is in (the capture's may be another machine's).
     chain = next((v["entry"]["chain"] for k, v in sorted(entries.items()) if "entry" in v), ledger.own_chain(store))
     tree = tree_of(chain)
-    out["head"] = {"seq": len(tree), "merkle_root": ledger.merkle_root_of(tree).hex(), "chain": chain}
+    out["head"] = {"seq": tree.size, "merkle_root": tree.root(tree.size).hex(), "chain": chain}
     out["ledger"] = entries
     out["signature"] = _signature_for(store, entries, tree_of, public_key)
     parts = [record["ok"]] + [v["ok"] for v in entries.values()] + [out["signature"]["ok"]]
@@ -1074,14 +1074,13 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
     return out
 
 
-def _proof(tree: list[bytes], seq: int, size: int) -> dict:
-    data = tree[:size]
-    if not 1 <= seq <= len(data):   # rows deleted from the ledger table: a proof that fails
-        return {"seq": seq, "entry_hash": "", "leaf_index": seq - 1, "tree_size": len(data), "path": [],
-                "root": ledger.merkle_root_of(data).hex()}
-    return {"seq": seq, "entry_hash": data[seq - 1].hex(), "leaf_index": seq - 1, "tree_size": size,
-            "path": [p.hex() for p in ledger.inclusion_path(data, seq - 1)],
-            "root": ledger.merkle_root_of(data).hex()}
+def _proof(tree: ledger.ChainTree, seq: int, size: int) -> dict:
+    size = min(size, tree.size)
+    if not 1 <= seq <= size:   # rows deleted from the ledger table: a proof that fails
+        return {"seq": seq, "entry_hash": "", "leaf_index": seq - 1, "tree_size": size, "path": [],
+                "root": tree.root(size).hex()}
+    return {"seq": seq, "entry_hash": tree.entry_hash(seq - 1), "leaf_index": seq - 1, "tree_size": size,
+            "path": [p.hex() for p in tree.path(seq - 1, size)], "root": tree.root(size).hex()}
 
 
 def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed25519PublicKey | None") -> dict:
@@ -1096,11 +1095,11 @@ def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed2551
     if len(needed) == 1:
         [(chain, seq)] = needed.items()
         tree = tree_of(chain)
-        covering = [h for h in ledger.signed_heads(store, chain) if seq <= h["seq"] <= len(tree)]
+        covering = [h for h in ledger.signed_heads(store, chain) if seq <= h["seq"] <= tree.size]
         if covering:
             h = covering[-1]
             ok, why = ledger.check_head_signature(h, public_key)
-            root = ledger.merkle_root_of(tree[:h["seq"]]).hex()
+            root = tree.root(h["seq"]).hex()
             if ok and root != h["merkle_root"]:
                 ok, why = False, "the signed Merkle root does not match the ledger: it was rewritten"
             proofs = {k: _proof(tree, e["seq"], h["seq"]) for k, e in held.items()}
@@ -1118,7 +1117,7 @@ def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed2551
         for k, e in held.items():
             h = heads[e["chain"]]
             tree = tree_of(e["chain"])
-            if h["seq"] > len(tree) or ledger.merkle_root_of(tree[:h["seq"]]).hex() != h.get("merkle_root"):
+            if h["seq"] > tree.size or tree.root(h["seq"]).hex() != h.get("merkle_root"):
                 ok, why = False, f"the root's head of {ledger.chain_label(h)} does not match the ledger: it was rewritten"
                 break
             proofs[k] = _proof(tree, e["seq"], h["seq"])

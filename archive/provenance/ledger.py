@@ -58,6 +58,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -598,6 +599,113 @@ def verify_inclusion(entry_hash: str, leaf_index: int, tree_size: int, path: lis
     return sn == 0 and r == want
 
 
+# Complete subtrees of at least this many entries are kept once hashed (per process, per
+# index file and chain); smaller ranges are read from the ledger table and hashed.
+MERKLE_BLOCK = 1024
+_SUBTREES: dict[tuple, dict[tuple[int, int], tuple[bytes, str]]] = {}
+_SUBTREES_LOCK = threading.Lock()
+
+
+class ChainTree:
+    """The RFC 6962 Merkle tree over one chain's entry hashes, for roots and inclusion
+    proofs against a ledger of a million entries without reading or hashing all of it on
+    every request (a citation page did both, several times: seconds at a million).
+
+    The hash of every complete subtree of at least :data:`MERKLE_BLOCK` entries is kept
+    once computed, in this process, for this index file: entries are only appended, so
+    such a subtree never changes (each use checks that its last entry is still the one it
+    was hashed with, so a chain cut short or rebuilt is hashed again). What a proof
+    proves is read from the ledger table each time: the block of the entry proved, and
+    the incomplete block at the end; the kept subtrees are its siblings, so an entry of
+    that block edited in place gives a path that no longer leads to the root, and the
+    proof fails. (An entry edited elsewhere is found by ``verify --all``, which reads the
+    WARC files, and by the proofs of its own block.) A chain whose seqs are not exactly
+    1..n (a damaged ledger) is read whole, as before.
+
+    >>> import sqlite3
+    >>> conn = sqlite3.connect(":memory:")
+    >>> _ = conn.execute("CREATE TABLE ledger (seq INTEGER, entry_hash TEXT, chain TEXT)")
+    >>> data = [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(3000)]
+    >>> _ = conn.executemany("INSERT INTO ledger VALUES (?, ?, 'c')", [(i + 1, d.hex()) for i, d in enumerate(data)])
+    >>> t = ChainTree(conn, "c")
+    >>> t.size, t.root(2500) == merkle_root_of(data[:2500]), t.root(3000) == merkle_root_of(data)
+    (3000, True, True)
+    >>> t.path(1700, 2999) == inclusion_path(data[:2999], 1700)
+    True
+    """
+
+    def __init__(self, conn: sqlite3.Connection, chain: str | None) -> None:
+        self.conn, self.chain = conn, chain
+        count, distinct, low, high = conn.execute(
+            "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM ledger WHERE chain=?", (chain,)).fetchone()
+        self.size = count
+        self._whole: list[bytes] | None = None
+        if count and not (count == distinct == high and low == 1):
+            self._whole = [bytes.fromhex(h) for h in _entry_hashes(conn, chain=chain)]
+        path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+        try:
+            st = os.stat(path) if path else None
+        except OSError:
+            st = None
+        key = (path, st.st_dev, st.st_ino, chain) if st is not None else None
+        with _SUBTREES_LOCK:
+            self._nodes: dict[tuple[int, int], tuple[bytes, str]] = (
+                _SUBTREES.setdefault(key, {}) if key is not None else {})
+
+    def entry_hash(self, index: int) -> str:
+        """The hex hash of leaf ``index`` (0-based: the entry with seq ``index + 1``)."""
+        if self._whole is not None:
+            return self._whole[index].hex()
+        row = self.conn.execute("SELECT entry_hash FROM ledger WHERE chain=? AND seq=?",
+                                (self.chain, index + 1)).fetchone()
+        return row[0] if row else ""
+
+    def root(self, size: int) -> bytes:
+        """The Merkle Tree Hash of the first ``size`` entries."""
+        if self._whole is not None:
+            return merkle_root_of(self._whole[:size])
+        with _SUBTREES_LOCK:   # one thread fills what others then read
+            return self._node(0, size)
+
+    def path(self, index: int, size: int) -> list[bytes]:
+        """The audit path of leaf ``index`` in the tree of the first ``size`` entries."""
+        if self._whole is not None:
+            return inclusion_path(self._whole[:size], index)
+        if not 0 <= index < size:
+            raise ValueError(f"leaf {index} is not in a tree of {size}")
+        with _SUBTREES_LOCK:
+            return self._path(index, 0, size)
+
+    def _leaves(self, lo: int, hi: int) -> list[bytes]:
+        return [leaf_hash(bytes.fromhex(r[0])) for r in self.conn.execute(
+            "SELECT entry_hash FROM ledger WHERE chain=? AND seq > ? AND seq <= ? ORDER BY seq",
+            (self.chain, lo, hi))]
+
+    def _node(self, lo: int, hi: int) -> bytes:
+        n = hi - lo
+        if n <= MERKLE_BLOCK:
+            return _mth(self._leaves(lo, hi), 0, n)
+        complete = n & (n - 1) == 0 and lo % n == 0
+        if complete:
+            kept = self._nodes.get((lo, hi))
+            if kept is not None and kept[1] == self.entry_hash(hi - 1):
+                return kept[0]
+        k = _split(n)
+        node = node_hash(self._node(lo, lo + k), self._node(lo + k, hi))
+        if complete:
+            self._nodes[(lo, hi)] = (node, self.entry_hash(hi - 1))
+        return node
+
+    def _path(self, m: int, lo: int, hi: int) -> list[bytes]:
+        n = hi - lo
+        if n <= MERKLE_BLOCK:
+            return _path(self._leaves(lo, hi), m - lo, 0, n)
+        k = _split(n)
+        if m < lo + k:
+            return self._path(m, lo, lo + k) + [self._node(lo + k, hi)]
+        return self._path(m, lo + k, hi) + [self._node(lo, lo + k)]
+
+
 def _entry_hashes(conn: sqlite3.Connection, size: int | None = None, chain: str | None = None) -> list[str]:
     """The entry hashes of ``chain`` (none when it is None), entries 1..``size``."""
     sql = "SELECT entry_hash FROM ledger WHERE chain=?" + (" AND seq <= ?" if size is not None else "") + \
@@ -607,8 +715,8 @@ def _entry_hashes(conn: sqlite3.Connection, size: int | None = None, chain: str 
 
 def merkle_root(store: "Journal", size: int | None = None, chain: str | None = None) -> str:
     """Hex Merkle root over entries 1..``size`` (default: all) of ``chain`` (default: own)."""
-    return merkle_root_of([bytes.fromhex(h) for h in
-                           _entry_hashes(store.conn, size, chain or own_chain(store))]).hex()
+    tree = ChainTree(store.conn, chain or own_chain(store))
+    return tree.root(tree.size if size is None else min(size, tree.size)).hex()
 
 
 def inclusion_proof(store: "Journal", seq: int, tree_size: int | None = None, chain: str | None = None) -> dict:
@@ -617,14 +725,12 @@ def inclusion_proof(store: "Journal", seq: int, tree_size: int | None = None, ch
     The result's ``entry_hash``, ``leaf_index``, ``tree_size``, ``path`` and ``root`` are
     exactly the arguments of :func:`verify_inclusion`.
     """
-    hashes = _entry_hashes(store.conn, tree_size, chain or own_chain(store))
-    size = len(hashes)
+    tree = ChainTree(store.conn, chain or own_chain(store))
+    size = tree.size if tree_size is None else min(tree_size, tree.size)
     if not 1 <= seq <= size:
         raise UsageError(f"ledger entry {seq} is not in a tree of {size} entries")
-    data = [bytes.fromhex(h) for h in hashes]
-    return {"seq": seq, "entry_hash": hashes[seq - 1], "leaf_index": seq - 1, "tree_size": size,
-            "path": [p.hex() for p in inclusion_path(data, seq - 1)],
-            "root": merkle_root_of(data).hex()}
+    return {"seq": seq, "entry_hash": tree.entry_hash(seq - 1), "leaf_index": seq - 1, "tree_size": size,
+            "path": [p.hex() for p in tree.path(seq - 1, size)], "root": tree.root(size).hex()}
 
 
 def verify_proof(proof: dict) -> bool:
