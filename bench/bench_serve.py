@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import random
 import signal
@@ -157,6 +158,14 @@ def synthetic_store(n: int, log=print) -> Path:
     paras_range = (6, 12) if n <= 200_000 else (1, 2)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA cache_size=-200000")
+    # Every capture is vouched for by a ledger entry, as in a store that captured it: the
+    # entries extend the base store's chain (a citation page proves its entries against
+    # the Merkle tree of the whole chain).
+    from archive.provenance.ledger import make_entry
+
+    chain, seq, prev = conn.execute("SELECT chain, seq, entry_hash FROM ledger WHERE chain = "
+                                    "(SELECT value FROM _meta WHERE key='ledger_chain') "
+                                    "ORDER BY seq DESC LIMIT 1").fetchone()
     conn.execute("BEGIN")
     for k in range(have, n):
         host = corpus.HOSTS[k % len(corpus.HOSTS)]
@@ -185,12 +194,26 @@ def synthetic_store(n: int, log=print) -> Path:
         conn.execute("INSERT INTO versions (page_url, version, text_sha256, snapshot_sha256, record_id, title, "
                      "first_captured_at, last_captured_at, captures) VALUES (?, 1, ?, ?, ?, ?, ?, ?, 1)",
                      (url, tsha, psha, rid, title, when, when))
+        seq += 1
+        digests = {"warc_file": wf, "offset": off, "length": ln, "block_sha256": psha, "payload_sha256": psha}
+        e = make_entry(seq, prev, "capture", rid, digests, when)
+        prev = e["entry_hash"]
+        conn.execute("INSERT INTO ledger (seq, entry_hash, prev_hash, kind, subject, digests, at, warc_file, offset, "
+                     "length, record_id, chain) VALUES (?, ?, ?, 'capture', ?, ?, ?, 'synthetic-ledger', ?, 0, ?, ?)",
+                     (seq, prev, e["prev_hash"], rid, json.dumps(digests, sort_keys=True), when, seq, rid, chain))
         if k % 20000 == 0 and k > have:
             conn.execute("COMMIT")
             conn.execute("BEGIN")
             log(f"    {k:,} / {n:,} ({time.perf_counter() - t:.0f} s)")
     conn.execute("COMMIT")
     _diff_pages(conn, rng, pool, zipf, ext_ver)
+    # Rows written straight into SQLite: their facets counted once, as a migration does.
+    from archive.index.schema import refresh_facet_counts
+
+    conn.isolation_level = None
+    conn.execute("BEGIN")
+    refresh_facet_counts(conn)
+    conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
     (d / "done").write_text("ok")
