@@ -648,6 +648,7 @@ class ChainTree:
         except OSError:
             st = None
         key = (path, st.st_dev, st.st_ino, chain) if st is not None else None
+        self._read: dict[tuple[int, int], list[bytes]] = {}   # the blocks this request read
         with _SUBTREES_LOCK:
             self._nodes: dict[tuple[int, int], tuple[bytes, str]] = (
                 _SUBTREES.setdefault(key, {}) if key is not None else {})
@@ -681,10 +682,17 @@ class ChainTree:
             "SELECT entry_hash FROM ledger WHERE chain=? AND seq > ? AND seq <= ? ORDER BY seq",
             (self.chain, lo, hi))]
 
+    def _block(self, lo: int, hi: int) -> list[bytes]:
+        """The leaf hashes of a range of at most a block, read once per ChainTree (one
+        request asks for several proofs and roots over the same blocks)."""
+        if (lo, hi) not in self._read:
+            self._read[(lo, hi)] = self._leaves(lo, hi)
+        return self._read[(lo, hi)]
+
     def _node(self, lo: int, hi: int) -> bytes:
         n = hi - lo
         if n <= MERKLE_BLOCK:
-            return _mth(self._leaves(lo, hi), 0, n)
+            return _mth(self._block(lo, hi), 0, n)
         complete = n & (n - 1) == 0 and lo % n == 0
         if complete:
             kept = self._nodes.get((lo, hi))
@@ -699,7 +707,7 @@ class ChainTree:
     def _path(self, m: int, lo: int, hi: int) -> list[bytes]:
         n = hi - lo
         if n <= MERKLE_BLOCK:
-            return _path(self._leaves(lo, hi), m - lo, 0, n)
+            return _path(self._block(lo, hi), m - lo, 0, n)
         k = _split(n)
         if m < lo + k:
             return self._path(m, lo, lo + k) + [self._node(lo + k, hi)]
