@@ -77,3 +77,18 @@ def test_an_entry_edited_in_the_ledger_table_fails_its_proof(tmp_path):
         conn.execute("UPDATE ledger SET entry_hash=? WHERE seq=?", (data[seq - 1].hex(), seq))
         conn.commit()
         assert proof_holds()
+
+
+def test_a_chain_whose_seqs_are_not_one_to_n_is_proved_over_as_it_stands(tmp_path):
+    """A fork (two entries claiming one seq) or a gap: the tree is the one over the
+    chain's hashes in seq order, as the whole ledger read in a list gives it."""
+    n = 3 * ledger.MERKLE_BLOCK
+    chain_table(tmp_path / "index.db", n)
+    conn = sqlite3.connect(tmp_path / "index.db")
+    conn.execute("INSERT INTO ledger VALUES (?, ?, 'c')", (2000, hashlib.sha256(b"fork").hexdigest()))
+    conn.execute("DELETE FROM ledger WHERE seq = 700")
+    conn.commit()
+    listed = [bytes.fromhex(h) for h in ledger._entry_hashes(conn, chain="c")]
+    tree = ledger.ChainTree(conn, "c")
+    assert tree.root(tree.size) == ledger.merkle_root_of(listed[:tree.size])
+    assert ledger.ChainTree(conn, "c").path(2500, n) == ledger.inclusion_path(listed[:n], 2500)

@@ -220,7 +220,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     PRIMARY KEY (warc_file, offset, seq)
 );
 CREATE INDEX IF NOT EXISTS ledger_subject ON ledger(subject, kind);
-CREATE INDEX IF NOT EXISTS ledger_chain ON ledger(chain, seq);
+CREATE INDEX IF NOT EXISTS ledger_tree ON ledger(chain, seq, entry_hash);
 CREATE INDEX IF NOT EXISTS ledger_entry ON ledger(entry_hash);
 CREATE TABLE IF NOT EXISTS ledger_roots (
     signed_at TEXT,
@@ -455,7 +455,7 @@ MIGRATION_SET = "archive-store"
 # The names of the migrations in archive/index/migrations.py, in order: opening a store
 # checks them with one query, and imports sqlite-utils only when one is pending.
 MIGRATION_NAMES = ("m001_tables", "m002_columns_of_earlier_indexes", "m003_fts_that_datasette_finds",
-                   "m004_ledger_chains", "m005_facet_counts")
+                   "m004_ledger_chains", "m005_facet_counts", "m006_ledger_tree_index")
 
 
 def tables_sha() -> str:

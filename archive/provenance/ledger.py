@@ -606,6 +606,10 @@ _SUBTREES: dict[tuple, dict[tuple[int, int], tuple[bytes, str]]] = {}
 _SUBTREES_LOCK = threading.Lock()
 
 
+class _NotOneToN(Exception):
+    """A block of the chain whose seqs are not the next ones, each once."""
+
+
 class ChainTree:
     """The RFC 6962 Merkle tree over one chain's entry hashes, for roots and inclusion
     proofs against a ledger of a million entries without reading or hashing all of it on
@@ -636,12 +640,10 @@ class ChainTree:
 
     def __init__(self, conn: sqlite3.Connection, chain: str | None) -> None:
         self.conn, self.chain = conn, chain
-        count, distinct, low, high = conn.execute(
-            "SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM ledger WHERE chain=?", (chain,)).fetchone()
-        self.size = count
+        # The last seq, from the index: the size if the seqs are 1..n, which each block
+        # read checks (counting the entries would read them all).
+        self.size = conn.execute("SELECT coalesce(max(seq), 0) FROM ledger WHERE chain=?", (chain,)).fetchone()[0]
         self._whole: list[bytes] | None = None
-        if count and not (count == distinct == high and low == 1):
-            self._whole = [bytes.fromhex(h) for h in _entry_hashes(conn, chain=chain)]
         path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
         try:
             st = os.stat(path) if path else None
@@ -653,6 +655,14 @@ class ChainTree:
             self._nodes: dict[tuple[int, int], tuple[bytes, str]] = (
                 _SUBTREES.setdefault(key, {}) if key is not None else {})
 
+    def _read_whole(self) -> list[bytes]:
+        """Every entry hash of the chain in seq order (its seqs are not 1..n: a damaged
+        ledger, proved over as it stands)."""
+        if self._whole is None:
+            self._whole = [bytes.fromhex(h) for h in _entry_hashes(self.conn, chain=self.chain)]
+            self.size = len(self._whole)
+        return self._whole
+
     def entry_hash(self, index: int) -> str:
         """The hex hash of leaf ``index`` (0-based: the entry with seq ``index + 1``)."""
         if self._whole is not None:
@@ -663,24 +673,32 @@ class ChainTree:
 
     def root(self, size: int) -> bytes:
         """The Merkle Tree Hash of the first ``size`` entries."""
-        if self._whole is not None:
-            return merkle_root_of(self._whole[:size])
-        with _SUBTREES_LOCK:   # one thread fills what others then read
-            return self._node(0, size)
+        if self._whole is None:
+            try:
+                with _SUBTREES_LOCK:   # one thread fills what others then read
+                    return self._node(0, size)
+            except _NotOneToN:
+                pass
+        return merkle_root_of(self._read_whole()[:size])
 
     def path(self, index: int, size: int) -> list[bytes]:
         """The audit path of leaf ``index`` in the tree of the first ``size`` entries."""
-        if self._whole is not None:
-            return inclusion_path(self._whole[:size], index)
-        if not 0 <= index < size:
-            raise ValueError(f"leaf {index} is not in a tree of {size}")
-        with _SUBTREES_LOCK:
-            return self._path(index, 0, size)
+        if self._whole is None:
+            if not 0 <= index < size:
+                raise ValueError(f"leaf {index} is not in a tree of {size}")
+            try:
+                with _SUBTREES_LOCK:
+                    return self._path(index, 0, size)
+            except _NotOneToN:
+                pass
+        return inclusion_path(self._read_whole()[:size], index)
 
     def _leaves(self, lo: int, hi: int) -> list[bytes]:
-        return [leaf_hash(bytes.fromhex(r[0])) for r in self.conn.execute(
-            "SELECT entry_hash FROM ledger WHERE chain=? AND seq > ? AND seq <= ? ORDER BY seq",
-            (self.chain, lo, hi))]
+        rows = self.conn.execute("SELECT seq, entry_hash FROM ledger WHERE chain=? AND seq > ? AND seq <= ? "
+                                 "ORDER BY seq", (self.chain, lo, hi)).fetchall()
+        if len(rows) != hi - lo or any(seq != lo + 1 + i for i, (seq, _) in enumerate(rows)):
+            raise _NotOneToN()
+        return [leaf_hash(bytes.fromhex(h)) for _, h in rows]
 
     def _block(self, lo: int, hi: int) -> list[bytes]:
         """The leaf hashes of a range of at most a block, read once per ChainTree (one
