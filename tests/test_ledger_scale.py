@@ -85,10 +85,11 @@ def test_a_chain_whose_seqs_are_not_one_to_n_is_proved_over_as_it_stands(tmp_pat
     n = 3 * ledger.MERKLE_BLOCK
     chain_table(tmp_path / "index.db", n)
     conn = sqlite3.connect(tmp_path / "index.db")
-    conn.execute("INSERT INTO ledger VALUES (?, ?, 'c')", (2000, hashlib.sha256(b"fork").hexdigest()))
-    conn.execute("DELETE FROM ledger WHERE seq = 700")
+    conn.execute("INSERT INTO ledger VALUES (?, ?, 'c')", (2 * ledger.MERKLE_BLOCK, hashlib.sha256(b"fork").hexdigest()))
+    conn.execute("DELETE FROM ledger WHERE seq = ?", (ledger.MERKLE_BLOCK // 2,))
     conn.commit()
     listed = [bytes.fromhex(h) for h in ledger._entry_hashes(conn, chain="c")]
     tree = ledger.ChainTree(conn, "c")
     assert tree.root(tree.size) == ledger.merkle_root_of(listed[:tree.size])
-    assert ledger.ChainTree(conn, "c").path(2500, n) == ledger.inclusion_path(listed[:n], 2500)
+    index = 2 * ledger.MERKLE_BLOCK + 100
+    assert ledger.ChainTree(conn, "c").path(index, n) == ledger.inclusion_path(listed[:n], index)

@@ -600,8 +600,9 @@ def verify_inclusion(entry_hash: str, leaf_index: int, tree_size: int, path: lis
 
 
 # Complete subtrees of at least this many entries are kept once hashed (per process, per
-# index file and chain); smaller ranges are read from the ledger table and hashed.
-MERKLE_BLOCK = 1024
+# index file and chain); smaller ranges are read from the ledger table and hashed. (A
+# proof reads and hashes about two blocks; at a million entries 8,000 subtrees are kept.)
+MERKLE_BLOCK = 256
 _SUBTREES: dict[tuple, dict[tuple[int, int], tuple[bytes, str]]] = {}
 _SUBTREES_LOCK = threading.Lock()
 
@@ -650,7 +651,8 @@ class ChainTree:
         except OSError:
             st = None
         key = (path, st.st_dev, st.st_ino, chain) if st is not None else None
-        self._read: dict[tuple[int, int], list[bytes]] = {}   # the blocks this request read
+        self._blocks: dict[int, list[bytes]] = {}   # leaf hashes of the blocks this request looked into
+        self._memo: dict[int, dict[tuple[int, int], bytes]] = {}
         with _SUBTREES_LOCK:
             self._nodes: dict[tuple[int, int], tuple[bytes, str]] = (
                 _SUBTREES.setdefault(key, {}) if key is not None else {})
@@ -700,32 +702,49 @@ class ChainTree:
             raise _NotOneToN()
         return [leaf_hash(bytes.fromhex(h)) for _, h in rows]
 
-    def _block(self, lo: int, hi: int) -> list[bytes]:
-        """The leaf hashes of a range of at most a block, read once per ChainTree (one
-        request asks for several proofs and roots over the same blocks)."""
-        if (lo, hi) not in self._read:
-            self._read[(lo, hi)] = self._leaves(lo, hi)
-        return self._read[(lo, hi)]
-
     def _node(self, lo: int, hi: int) -> bytes:
         n = hi - lo
-        if n <= MERKLE_BLOCK:
-            return _mth(self._block(lo, hi), 0, n)
-        complete = n & (n - 1) == 0 and lo % n == 0
+        complete = n >= MERKLE_BLOCK and n & (n - 1) == 0 and lo % n == 0
         if complete:
             kept = self._nodes.get((lo, hi))
             if kept is not None and kept[1] == self.entry_hash(hi - 1):
                 return kept[0]
-        k = _split(n)
-        node = node_hash(self._node(lo, lo + k), self._node(lo + k, hi))
+        if n < MERKLE_BLOCK or (n == MERKLE_BLOCK and lo // n in self._blocks):
+            node = self._within(lo, hi)
+        elif n == MERKLE_BLOCK:
+            # A whole block no proof of this request looks into: hashed and let go
+            # (filling the subtrees of a million entries reads a thousand of these).
+            node = _mth(self._leaves(lo, hi), 0, n)
+        else:
+            k = _split(n)
+            node = node_hash(self._node(lo, lo + k), self._node(lo + k, hi))
         if complete:
             self._nodes[(lo, hi)] = (node, self.entry_hash(hi - 1))
         return node
 
+    def _within(self, lo: int, hi: int) -> bytes:
+        """The hash of a range inside one block, the block read and its subtrees hashed
+        once per ChainTree (one request asks for several proofs and roots over the block
+        of an entry and the last block)."""
+        b = lo // MERKLE_BLOCK
+        if b not in self._blocks:
+            start = b * MERKLE_BLOCK
+            self._blocks[b] = self._leaves(start, min(start + MERKLE_BLOCK, self.size))
+            self._memo[b] = {}
+        memo = self._memo[b]
+        if (lo, hi) not in memo:
+            n = hi - lo
+            if n <= 1:
+                memo[(lo, hi)] = self._blocks[b][lo - b * MERKLE_BLOCK] if n else hashlib.sha256(b"").digest()
+            else:
+                k = _split(n)
+                memo[(lo, hi)] = node_hash(self._within(lo, lo + k), self._within(lo + k, hi))
+        return memo[(lo, hi)]
+
     def _path(self, m: int, lo: int, hi: int) -> list[bytes]:
         n = hi - lo
-        if n <= MERKLE_BLOCK:
-            return _path(self._block(lo, hi), m - lo, 0, n)
+        if n <= 1:
+            return []
         k = _split(n)
         if m < lo + k:
             return self._path(m, lo, lo + k) + [self._node(lo + k, hi)]
