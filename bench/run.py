@@ -185,6 +185,11 @@ def write_results(rows: list[Row], info: dict, mode: str, elapsed: float, extrac
     ]
     for saved in sorted((BENCH / "out").glob("last-full-*.md")):
         text += [saved.read_text().rstrip(), ""]
+    scale = BENCH / "RESULTS-scale.md"   # bench/bench_scale.py's last run (hours: not in the suite)
+    if scale.exists():
+        from bench_scale import BEGIN, END
+
+        text += [BEGIN, scale.read_text().rstrip(), END, ""]
     if extract_output:
         text += ["## bench/extract_speed.py output", "", "```", *extract_output, "```", ""]
     path.write_text("\n".join(text))
