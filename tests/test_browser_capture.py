@@ -217,6 +217,7 @@ def test_replay_looks_like_the_page_and_stays_on_its_origin(store, site, scripte
             f'url("{origin}/res/')
         # …its images, the one its script inserted and the lazy one, loaded from the archive…
         for sel in ("figure.hero img", "figure.map img"):
+            page.wait_for_function(f"document.querySelector('{sel}').complete", timeout=30_000)
             assert page.evaluate(f"document.querySelector('{sel}').naturalWidth") > 0, sel
         # …the cited passage marked, and no script of the page ran.
         assert page.locator("mark#cited").inner_text() == "the water reached 6.4 metres"

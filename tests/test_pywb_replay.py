@@ -208,8 +208,14 @@ def test_pywb_renders_the_browser_capture_with_its_script_styles_and_images(demo
                 page.wait_for_timeout(250)
             assert frame is not None, "pywb did not render the script-written article"
             assert frame.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 239, 230)"
-            hero = frame.evaluate("[...document.images].filter(i => i.src.includes('/static/hero.png'))"
-                                  ".map(i => i.complete && i.naturalWidth)")
+            # The image may still be on its way when the text is there: wait until the browser has
+            # finished with it (loaded or failed), then ask what it got.
+            heroes = "[...document.images].filter(i => i.src.includes('/static/hero.png'))"
+            try:
+                frame.wait_for_function(f"{heroes}.length > 0 && {heroes}.every(i => i.complete)", timeout=30_000)
+            except PlaywrightError:
+                pass  # the assertion below says what was there
+            hero = frame.evaluate(f"{heroes}.map(i => i.complete && i.naturalWidth)")
             assert hero == [320], hero
             if os.environ.get("PYWB_SHOT"):
                 page.screenshot(path=os.environ["PYWB_SHOT"])

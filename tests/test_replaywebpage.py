@@ -75,6 +75,7 @@ def _replay_frame(page, marker: str, seconds: float = 60):
 
 
 def test_browser_capture_exported_as_wacz_replays_in_replaywebpage(bundle, store, site, tmp_path):
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     from archive.capture.browser import BrowserCapturer, find_chromium
@@ -112,9 +113,15 @@ def test_browser_capture_exported_as_wacz_replays_in_replaywebpage(bundle, store
                 assert frame.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 239, 230)"
                 masthead = frame.evaluate("getComputedStyle(document.querySelector('.masthead')).backgroundImage")
                 assert "/static/masthead.png" in masthead, masthead
-                hero = frame.evaluate(
-                    "[...document.images].filter(i => i.src.endsWith('/static/hero.png'))"
-                    ".map(i => i.complete && i.naturalWidth)")
+                # The image may still be loading when the text is there: wait until the browser
+                # is done with it (loaded or failed), then ask what it got.
+                heroes = "[...document.images].filter(i => i.src.endsWith('/static/hero.png'))"
+                try:
+                    frame.wait_for_function(f"{heroes}.length > 0 && {heroes}.every(i => i.complete)",
+                                            timeout=30_000)
+                except PlaywrightError:
+                    pass  # the assertion below says what was there
+                hero = frame.evaluate(f"{heroes}.map(i => i.complete && i.naturalWidth)")
                 assert hero == [320], hero
                 page.screenshot(path=str(tmp_path / "replaywebpage.png"))
             finally:
