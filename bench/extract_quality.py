@@ -2,7 +2,7 @@
 
 Two sets are scored:
 
-* **the real set** (``tests/labelled/real/*.json``): 66 published articles in six
+* **the real set** (``tests/labelled/real/*.json``): 76 published articles in six
   languages, labelled by hand under ``tests/labelled/RULES.md`` by people who never ran the
   extractor. Pages are read through ``bench/labelled_pages.py`` (never stored in the
   repository). Each file's ``split`` is ``dev`` or ``holdout``. By default only the **dev**
