@@ -426,14 +426,9 @@ NOT_YET_CHECKED = {
     "drift": "written by `archive check`/`watch run` from recaptures, not kept in WARC records",
     "import_errors": "the import's error report, not kept in WARC records",
 }
-# Columns likewise: a row that claims another extractor version is taken for one waiting
-# for `archive extract --all` and not compared, so an edit of the version hides the row.
-# (Passed unseen before the ledger was keyed by record: editing ledger.seq, then the
-# rowid, left the ledger broken for every later edit of this loop.)
-NOT_YET_CHECKED_COLUMNS = {
-    ("snapshots", "extractor_version"): "stale extraction is skipped by derived_row (issue 14)",
-    ("texts", "extractor_version"): "stale extraction is skipped by derived_row (issue 14)",
-}
+# Columns likewise (none today: a row that claims another extractor version is compared
+# where the ledger vouches for that version's rows, and named where it does not).
+NOT_YET_CHECKED_COLUMNS: dict[tuple[str, str], str] = {}
 
 
 def _edited(value, decl: str):

@@ -163,3 +163,98 @@ def test_verify_all_fails_on_a_text_entry_the_bytes_do_not_give(archive, runner)
     bad = invoke(runner, archive["db"].parent, "verify", "--all")
     assert bad.exit_code == 1
     assert f"ledger entry {entry['seq']} (text)" in bad.output, bad.output
+
+
+@pytest.fixture
+def older(site, tmp_path, monkeypatch):
+    """A store whose two editions of a page were extracted by an earlier extractor version
+    (as after an upgrade, before ``archive extract --all``): its rows are what that version
+    gave, vouched for by the ledger's text entries of that version."""
+    from archive.capture.http import Fetcher
+    from archive.index import versions
+    from archive.provenance.cite import cite
+    from archive.site import publish_edition
+
+    with monkeypatch.context() as m:
+        m.setattr(versions, "EXTRACTOR_VERSION", "extract-older")
+        with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+            url = publish_edition(site, 0)[0]
+            s.capture([url], Fetcher(timeout=10))
+            publish_edition(site, 1)
+            s.capture([url], Fetcher(timeout=10))
+            c = cite(s, url, "were evacuated")
+            assert {r[0] for r in s.conn.execute("SELECT extractor_version FROM snapshots "
+                                                 "WHERE extract_status='ok'")} == {"extract-older"}
+            assert s.conn.execute("SELECT count(*) FROM changes WHERE page_url=?", (url,)).fetchone()[0] > 0
+    versions._EXTRACTED.clear()
+    return {"db": tmp_path / "archive.db", "dir": tmp_path, "citation": c, "url": url}
+
+
+def _edit(db, *statements: tuple[str, tuple]) -> None:
+    conn = sqlite3.connect(db)
+    for sql, args in statements:
+        assert conn.execute(sql, args).rowcount >= 1, sql
+    conn.commit()
+    conn.close()
+
+
+def test_an_older_extraction_the_ledger_vouches_for_verifies(older, runner):
+    """Rows of an earlier extractor cannot be derived again by this one; the ledger's
+    entries of that version vouch for them, and every row of the page is compared."""
+    result = invoke(runner, older["dir"], "verify", "--all")
+    assert result.exit_code == 0, result.output
+    data = get(datasette_for(older["db"]), f"/-/cite/{older['citation']['id']}.json").json()
+    assert data["archived"] == "verified", data
+
+
+@pytest.mark.parametrize("edit", [
+    # the text's rows, as that extractor wrote them
+    ("UPDATE figures SET text='9,999', value=9999 WHERE text='2,300'", ()),
+    # the claim of which extractor wrote them (no entry vouches for that version)
+    ("UPDATE snapshots SET extractor_version='extract-other' WHERE extractor_version='extract-older'", ()),
+    ("UPDATE texts SET extractor_version='extract-other' WHERE extractor_version='extract-older'", ()),
+    # what changed between the versions of the page those texts make
+    ("UPDATE changes SET after='9,999' WHERE after IS NOT NULL", ()),
+])
+def test_an_edit_of_an_older_extraction_fails_verify_all(older, runner, edit):
+    _edit(older["db"], edit)
+    result = invoke(runner, older["dir"], "verify", "--all")
+    assert result.exit_code == 1, result.output
+    assert "derived_row" in result.output, result.output
+
+
+def test_a_page_refuses_an_edited_older_extraction(older):
+    _edit(older["db"], ("UPDATE figures SET text='9,999', value=9999 WHERE text_sha256=? AND n=0",
+                        (older["citation"]["text_sha256"],)))
+    data = get(datasette_for(older["db"]), f"/-/cite/{older['citation']['id']}.json").json()
+    assert data["status"] == "failed", data
+
+
+def test_an_older_extraction_nothing_vouches_for_is_not_shown_as_verified(site, tmp_path, monkeypatch, runner):
+    """A store extracted by an earlier version before the ledger vouched for extractions:
+    this extractor cannot give those rows again, so no page calls them verified; the
+    detail says which command extracts them again, and after it they verify."""
+    from archive.capture.http import Fetcher
+    from archive.index import versions
+    from archive.provenance.cite import cite
+    from archive.site import publish_edition
+
+    with monkeypatch.context() as m:
+        m.setattr(versions, "EXTRACTOR_VERSION", "extract-older")
+        m.setattr(Store, "extracted", lambda self, texts: None)   # no text entries then
+        with Store(tmp_path / "archive.db", tmp_path / "warcs") as s:
+            url = publish_edition(site, 0)[0]
+            s.capture([url], Fetcher(timeout=10))
+            c = cite(s, url, "were evacuated")
+    versions._EXTRACTED.clear()
+    data = get(datasette_for(tmp_path / "archive.db"), f"/-/cite/{c['id']}.json").json()
+    assert data["status"] == "failed", data
+    assert "archive extract --all" in json.dumps(data["verification"]), data["verification"]
+    result = invoke(runner, tmp_path, "verify", "--all")
+    assert result.exit_code == 1 and "archive extract --all" in result.output, result.output
+    assert invoke(runner, tmp_path, "extract", "--all").exit_code == 0
+    versions._EXTRACTED.clear()
+    data = get(datasette_for(tmp_path / "archive.db"), f"/-/cite/{c['id']}.json").json()
+    assert data["archived"] == "verified", data
+    result = invoke(runner, tmp_path, "verify", "--all")
+    assert result.exit_code == 0, result.output

@@ -139,12 +139,13 @@ def text_row_problems(store: "Journal", text_sha: str) -> list[str]:
     give). Pages and commands that show these rows ask first, so that an edited row is
     never shown as archived; :func:`extract_snapshot` remembers recent extractions, so
     asking again for the same bytes is cheap. A text extracted by another extractor
-    version cannot be compared and gives no problem (``verify --all`` says so).
+    version cannot be extracted again by this one: its rows must be those a ``text`` entry
+    of the ledger vouches for (what that extractor gave), or they are named a problem.
     """
     conn = store.conn
     row = conn.execute("SELECT * FROM texts WHERE sha256=?", (text_sha,)).fetchone()
     if row is not None and row["extractor_version"] != EXTRACTOR_VERSION:
-        return []
+        return older_text_problems(conn, text_sha, row["extractor_version"])
     snap = conn.execute("SELECT sha256, extract_status FROM snapshots WHERE text_sha256=? AND "
                         "extract_status IN ('ok', 'truncated') ORDER BY first_captured_at LIMIT 1",
                         (text_sha,)).fetchone()
@@ -176,6 +177,25 @@ def text_row_problems(store: "Journal", text_sha: str) -> list[str]:
             where = f"row {text_sha}:{n}" if n is not None else f"rows of {text_sha} ({len(have)} held, {len(rows)} given)"
             problems.append(f"{table} {where} differ from the WARC bytes")
     return problems
+
+
+def older_text_problems(conn: sqlite3.Connection, text_sha: str, version: str | None) -> list[str]:
+    """For a text another extractor ``version`` wrote: empty if a ``text`` entry of the
+    ledger (the ``ledger`` table, checked against its chain by ``verify``) vouches, for a
+    snapshot of that text and that version, for exactly the rows the index holds now."""
+    snaps = [r[0] for r in conn.execute("SELECT sha256 FROM snapshots WHERE text_sha256=? AND extractor_version IS ?",
+                                        (text_sha, version))]
+    have = None
+    for snap in snaps:
+        for (digests,) in conn.execute("SELECT digests FROM ledger WHERE kind='text' AND subject=?",
+                                       (f"{snap}/{version}",)):
+            d = json.loads(digests or "{}")
+            if d.get("text_sha256") == text_sha and d.get("extractor_version") == version:
+                have = have or rows_sha256(conn, text_sha)
+                if d.get("rows_sha256") == have:
+                    return []
+    return [f"texts row {text_sha} was written by extractor {version}, which this one ({EXTRACTOR_VERSION}) "
+            "cannot run again, and no ledger entry vouches for its rows: `archive extract --all` extracts it again"]
 
 
 def read_snapshot(store: "Journal", sha256: str) -> tuple[bytes, str | None, str | None, bool]:

@@ -1165,8 +1165,9 @@ NOT_DERIVED: dict[tuple[str, str], str] = {
                               "and ledger_vouch",
     ("warc_files", "state"): "whether a writer holds the file now: changes with every command",
 }
-# Columns filled by extraction: not comparable while a snapshot waits in the queue or
-# was extracted by another extractor version (``archive extract --all`` redoes it).
+# Columns filled by extraction: not comparable while a snapshot waits in the queue (a
+# reader's page extracts it first). Those of an older extractor are compared where the
+# ledger vouches for them (:func:`_adopt_older_extractions`), and named where it does not.
 EXTRACTION_COLUMNS = {
     "snapshots": ("text_sha256", "extract_status", "extract_error", "extractor_version"),
     "pages": ("title", "versions"),
@@ -1182,13 +1183,17 @@ def _check_derived(store: "Journal", report: _Report) -> None:
     from archive.index.versions import process_pending
     from archive.text.extract import EXTRACTOR_VERSION
 
+    def derive(fresh: "Journal") -> None:
+        process_pending(fresh, all_pages=True)
+        _adopt_older_extractions(store, fresh, EXTRACTOR_VERSION, report)
+
     with tempfile.TemporaryDirectory(prefix=".audit-", dir=_scratch_dir(store)) as tmp:
         target = Path(tmp) / "derived.db"
-        store.build_index(target, after=lambda fresh: process_pending(fresh, all_pages=True))
+        store.build_index(target, after=derive)
         conn = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
         conn.execute("ATTACH DATABASE ? AS derived", (f"file:{target}?mode=ro",))
         try:
-            _stale_extraction(conn, EXTRACTOR_VERSION)
+            _stale_extraction(conn)
             for table, keys in DERIVED_TABLES.items():
                 _compare_table(conn, table, keys, report)
         finally:
@@ -1226,10 +1231,116 @@ def _check_text_entries(store: "Journal", target, version: str, report: _Report)
         report.add("ledger_vouch", True, "texts", f"{n} text entries vouch for what the WARC files give")
 
 
-def _stale_extraction(conn: sqlite3.Connection, version: str) -> None:
-    """What the live index has not extracted yet with this extractor, as temporary tables
-    of ``conn`` (a million queued snapshots are not held in memory): snapshots still
-    queued or extracted by another version, their texts, and the pages holding them."""
+_OLDER_TEXT_COLUMNS = ("text_sha256", "extract_status", "extract_error", "extractor_version")
+
+
+def _adopt_older_extractions(store: "Journal", fresh: "Journal", version: str, report: _Report) -> None:
+    """Rows another extractor version wrote (before an upgrade, until ``archive extract
+    --all``) cannot be derived again by this one. They are taken into the rebuilt index
+    ``fresh`` only where a ``text`` entry of the ledger vouches for them — the snapshot's
+    text and the digest of that text's rows, as that extractor wrote them — and the
+    versions and changes of their pages are rebuilt from them there, so that the comparison
+    then checks every row of those pages like any other. A row no entry vouches for
+    (an edited ``extractor_version`` among them) is named here, with the command that
+    extracts it again; the comparison names the rows that differ."""
+    from archive.index.versions import pages_of_snapshots, rebuild_versions, rows_sha256
+
+    live = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
+    live.row_factory = sqlite3.Row
+    again = f"this extractor ({version}) cannot derive it again: run `archive extract --all`"
+    adopted_texts: set[str] = set()
+
+    def vouched_text(text_sha: str, by: str, snapshot: str | None) -> bool:
+        """Whether a text entry of extractor ``by`` vouches for the live rows of ``text_sha``."""
+        if snapshot is not None:
+            rows = live.execute("SELECT digests FROM ledger WHERE kind='text' AND subject=?",
+                                (ledger.text_subject(snapshot, by),)).fetchall()
+        else:   # by the text: what the entries vouch for, once, in a table of this connection
+            if not live.execute("SELECT 1 FROM temp.sqlite_master WHERE name='text_entries'").fetchone():
+                live.executescript("""
+                    CREATE TEMP TABLE text_entries AS SELECT json_extract(digests, '$.text_sha256') AS text_sha256,
+                        json_extract(digests, '$.extractor_version') AS by, digests FROM ledger WHERE kind='text';
+                    CREATE INDEX temp.text_entries_by ON text_entries(text_sha256, by);""")
+            rows = live.execute("SELECT digests FROM temp.text_entries WHERE text_sha256=? AND by=?",
+                                (text_sha, by)).fetchall()
+        wanted = None
+        for (digests,) in rows:
+            d = json.loads(digests or "{}")
+            if d.get("text_sha256") != text_sha or d.get("extractor_version") != by:
+                continue
+            wanted = wanted or rows_sha256(live, text_sha)
+            if d.get("rows_sha256") == wanted:
+                return True
+        return False
+
+    def adopt_text(conn: sqlite3.Connection, text_sha: str) -> None:
+        if text_sha in adopted_texts:
+            return
+        adopted_texts.add(text_sha)
+        for table, key in (("quotes", "text_sha256"), ("figures", "text_sha256"), ("texts", "sha256")):
+            cols = [r[1] for r in live.execute(f"PRAGMA table_info({table})")]
+            names = ", ".join(f'"{c}"' for c in cols)
+            conn.execute(f'DELETE FROM {table} WHERE "{key}" = ?', (text_sha,))
+            conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})",
+                             [tuple(r) for r in live.execute(f'SELECT {names} FROM {table} WHERE "{key}" = ?',
+                                                             (text_sha,))])
+
+    try:
+        cur = live.execute("SELECT sha256, text_sha256, extract_status, extract_error, extractor_version "
+                           "FROM snapshots WHERE extract_status IS NOT 'pending' AND extractor_version IS NOT NULL "
+                           "AND extractor_version != ?", (version,))
+        while chunk := cur.fetchmany(500):
+            adopted: list[str] = []
+            with fresh.transaction() as conn:
+                for row in chunk:
+                    sha, by = row["sha256"], row["extractor_version"]
+                    if row["extract_status"] in ("ok", "truncated"):
+                        if not (row["text_sha256"] and vouched_text(row["text_sha256"], by, sha)):
+                            report.add("derived_row", False, f"snapshots:{sha}",
+                                       f"snapshots row {sha}: extracted by {by}, and no ledger entry vouches for "
+                                       f"its text and rows; {again}", group="snapshots")
+                            continue
+                        adopt_text(conn, row["text_sha256"])
+                    else:   # failed or not HTML then: adopted only if it still is
+                        now = conn.execute("SELECT extract_status, text_sha256 FROM snapshots WHERE sha256=?",
+                                           (sha,)).fetchone()
+                        if now is None or now[0] != row["extract_status"] or now[1] is not None:
+                            continue
+                    conn.execute(f"UPDATE snapshots SET {', '.join(f'{c}=?' for c in _OLDER_TEXT_COLUMNS)} "
+                                 "WHERE sha256=?", [row[c] for c in _OLDER_TEXT_COLUMNS] + [sha])
+                    adopted.append(sha)
+                for page in pages_of_snapshots(conn, adopted):
+                    rebuild_versions(conn, page)
+        with fresh.transaction() as conn:
+            # This extractor's texts of the snapshots that kept their older ones are no
+            # longer anyone's: out, as `archive extract` would leave them out.
+            for table, key in (("quotes", "text_sha256"), ("figures", "text_sha256"), ("texts", "sha256")):
+                conn.execute(f'DELETE FROM {table} WHERE "{key}" NOT IN '
+                             "(SELECT text_sha256 FROM snapshots WHERE text_sha256 IS NOT NULL)")
+            # Texts of an older extractor no snapshot points at any more (a later extraction
+            # gave another text): kept, and searchable, only as a ledger entry vouches for them.
+            for row in live.execute("SELECT sha256, extractor_version FROM texts "
+                                    "WHERE extractor_version IS NOT ?", (version,)):
+                if row["sha256"] in adopted_texts:
+                    continue
+                if conn.execute("SELECT 1 FROM snapshots WHERE text_sha256=? LIMIT 1", (row["sha256"],)).fetchone():
+                    continue   # this extractor gives this text too: the comparison checks the row
+                if row["extractor_version"] is not None and vouched_text(row["sha256"], row["extractor_version"], None):
+                    adopt_text(conn, row["sha256"])
+                else:
+                    report.add("derived_row", False, f"texts:{row['sha256']}",
+                               f"texts row {row['sha256']}: extracted by {row['extractor_version']}, and no ledger "
+                               f"entry vouches for it; {again}", group="texts")
+    finally:
+        live.close()
+
+
+def _stale_extraction(conn: sqlite3.Connection) -> None:
+    """What the live index has not extracted yet, as temporary tables of ``conn`` (a
+    million queued snapshots are not held in memory): snapshots still queued, and the
+    pages holding them. (Rows of an older extractor were taken into the rebuilt index
+    where the ledger vouches for them, :func:`_adopt_older_extractions`, and are compared.)
+    A queued snapshot holds no extraction yet: one that does is compared, and named."""
     conn.executescript("""
         CREATE TEMP TABLE IF NOT EXISTS stale_snapshots (key TEXT PRIMARY KEY) WITHOUT ROWID;
         CREATE TEMP TABLE IF NOT EXISTS stale_texts (key TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -1237,10 +1348,8 @@ def _stale_extraction(conn: sqlite3.Connection, version: str) -> None:
         DELETE FROM temp.stale_snapshots; DELETE FROM temp.stale_texts; DELETE FROM temp.stale_pages;
     """)
     conn.execute("INSERT OR IGNORE INTO temp.stale_snapshots SELECT sha256 FROM main.snapshots WHERE sha256 IS NOT NULL "
-                 "AND (extract_status = 'pending' OR (extractor_version IS NOT NULL AND extractor_version != ?))",
-                 (version,))
-    conn.execute("INSERT OR IGNORE INTO temp.stale_texts SELECT sha256 FROM main.texts WHERE sha256 IS NOT NULL "
-                 "AND extractor_version IS NOT ?", (version,))
+                 "AND extract_status = 'pending' AND text_sha256 IS NULL AND extract_error IS NULL "
+                 "AND extractor_version IS NULL")
     conn.execute("INSERT OR IGNORE INTO temp.stale_pages SELECT DISTINCT c.page_url FROM temp.stale_snapshots s "
                  "JOIN main.captures c ON c.payload_sha256 = s.key WHERE c.page_url IS NOT NULL")
 
@@ -1302,7 +1411,7 @@ def _compare_table(conn: sqlite3.Connection, table: str, keys: tuple[str, ...], 
                            f"{_short(derived[c])}" + (f" (also {', '.join(diff[1:])})" if diff[1:] else ""),
                            group=table)
     if not bad and n:
-        note = f"; {skipped} not extracted yet by this extractor" if skipped else ""
+        note = f"; {skipped} not extracted yet (queued)" if skipped else ""
         report.add("derived_row", True, table,
                    f"{n} {table} rows are what the WARC files give{note}")
 
