@@ -218,18 +218,22 @@ def _identifier():
     return _IDENTIFIER
 
 
+# An HTML comment inside a paragraph ("rose to <!-- -->4.5 percent<!-- -->.", as React
+# server rendering writes) would end the paragraph's text in trafilatura: the parser drops
+# comments and processing instructions, keeping the text around them (the same tree as
+# ``etree.strip_tags`` after parsing, without a walk over the tree). Nothing looks
+# elements up by id, so the parser keeps no table of ids.
+_PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
+
+
 def _parse(html: str) -> etree._Element:
     # lxml refuses str input that carries its own encoding declaration; the text is
     # already decoded, so the declaration is stale anyway.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html[:1000]) + html[1000:]
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError) as err:
         raise NotExtractable(f"unparseable HTML ({err})") from err
-    # An HTML comment inside a paragraph ("rose to <!-- -->4.5 percent<!-- -->.", as React
-    # server rendering writes) would end the paragraph's text in trafilatura: remove
-    # comments and processing instructions, keeping the text that follows them.
-    etree.strip_tags(tree, etree.Comment, etree.ProcessingInstruction)
     _join_drop_caps(tree)
     return tree
 
@@ -274,6 +278,10 @@ def _join_drop_caps(tree: etree._Element) -> None:
 _JOINERS = {"\u200c": "\U0001f700", "\u200d": "\U0001f701", "\u00ad": "\U0001f702"}
 
 
+# "&#xad;" in any case, found without a lower-cased copy of the page
+_SHY_HEX = re.compile(r"&#[xX][aA][dD];")
+
+
 def _hide_joiners(html: str) -> tuple[str, bool]:
     """``html`` with zero-width (non-)joiners as stand-ins, and whether any were replaced.
 
@@ -282,7 +290,7 @@ def _hide_joiners(html: str) -> tuple[str, bool]:
     """
     if any(v in html for v in _JOINERS.values()):
         return html, False
-    if "&shy;" in html or "&#173;" in html or "&#xad;" in html.lower():
+    if "&shy;" in html or "&#173;" in html or _SHY_HEX.search(html):
         html = re.sub(r"&shy;|&#173;|&#[xX]00[aA][dD];|&#[xX][aA][dD];", "\u00ad", html)
     if not any(j in html for j in _JOINERS):
         return html, False
