@@ -397,3 +397,38 @@ def test_nouns_that_look_like_verbs_of_saying_and_collective_subjects():
     text = "The report, released Monday by the Pew Research Center, found that “most Americans distrust the media.”"
     assert speakers(text) == ["The report"]
     assert speakers("According to police, the suspect “fled on foot before officers arrived.”") == ["police"]
+
+
+def test_a_role_opening_a_sentence_stands_for_the_person_before_it():
+    # "El investigador explicó …": the role is the subject of its sentence and stands for
+    # the person named before, back over sentences whose subject is left unsaid
+    text = ("Ahora Hugo Bustos asegura que no mostró todo el material.\nSeñaló que detectó 112 motorizados.\n"
+            "Dijo que el 90% están en manos de autoridades.\nEl investigador explicó que existen tres dificultades.\n"
+            "El segundo es el más común. “Si el vehículo está en poder de la Policía, no se pueden "
+            "autodenunciar”, aseguró a la red Unitel.")
+    assert speakers(text) == ["Hugo Bustos"]
+    # "O senador do Podemos pondera …": a role with its of-phrase, not the party "Podemos"
+    text = ("O senador Lasier Martins (Podemos-RS) acha que não há espaço.\nPara Martins, um dos senadores "
+            "críticos a Pacheco, a articulação é uma manobra.\nO senador do Podemos pondera que não há ameaça "
+            'nas ações entre Pacheco e o STF. "É um alarde que o Supremo está fazendo", afirmou.')
+    assert speakers(text) == ["Lasier Martins"]
+
+
+def test_german_roles_by_the_noun_and_nouns_that_are_no_names():
+    # "der Franzose", "die Virologin": a person by the noun's ending; "der offenen Grenze
+    # Spuren" is an article, an adjective and two nouns, not a person
+    text = ("„Das waren bedauerliche Einzelfälle“, sagt Stéphane Mazzucotelli.\nWird die einseitige "
+            "Aufkündigung der offenen Grenze Spuren hinterlassen? „Ich glaube nicht, dass die Freundschaft "
+            "darunter leidet“, sagt der Franzose.")
+    assert speakers(text) == ["Stéphane Mazzucotelli", "Stéphane Mazzucotelli"]
+    text = "Die Forscherin Ana Weber leitet die Studie.\n„Die Dunkelziffer ist enorm“, sagt die Virologin."
+    assert speakers(text) == ["Ana Weber"]
+    # a number word opens a count, not a name
+    text = "Zwei Kilometer weiter stehen Beamte. „Ich muss jetzt weitergehen, wir haben viel zu tun.“"
+    assert speakers(text) == [None]
+
+
+def test_portuguese_present_tense_verbs_after_a_quotation():
+    assert speakers('"Em 2019, dei entrada na PEC 72 que limita o indulto", justifica o senador Eduardo Girão.') == [
+        "Eduardo Girão"]
+    assert speakers('"Ele só vai conseguir isso conciliando", critica a deputada Ana Reis.') == ["Ana Reis"]

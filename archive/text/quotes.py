@@ -140,6 +140,7 @@ _SAY_OTHER = (
     "lembra|destaca|pondera|conclui|reconheceu|reconhece|admite|disparou|"
     "desabafou|brincou|emendou|prosseguiu|continuou|narrou|assinalou|mencionou|comunicou|"
     "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|chamou|classificou|qualificou|"
+    "critica|justifica|complementa|reforça|ressalta|acrescentou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
@@ -231,6 +232,12 @@ _NOT_NAME = {
     "Aber", "Doch", "Ma", "Ou", "Oder", "Ahora", "Agora", "Maintenant", "Jetzt", "Hoy", "Hoje",
     "Heute", "Además", "Luego", "Entonces", "Então", "Alors", "Ainsi", "Así", "Assim", "Aunque",
     "Embora", "Pourtant", "Dann", "Auch", "También", "Também", "Aussi", "Ya", "Já", "Déjà",
+    # German quantifiers that open a noun phrase, capitalised at a sentence start
+    "Kein", "Keine", "Keiner", "Einige", "Manche", "Viele", "Alle", "Jeder", "Jede", "Beide",
+    # number words open a count, not a name: "Zwei Kilometer weiter", "Dos mujeres"
+    "Two", "Three", "Four", "Five", "Ten", "Zwei", "Drei", "Vier", "Fünf", "Zehn", "Dos", "Tres",
+    "Cuatro", "Cinco", "Diez", "Dois", "Duas", "Três", "Quatro", "Deux", "Trois", "Quatre",
+    "Due", "Tre", "Quattro", "Cinque",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -1063,6 +1070,10 @@ def _para_attribution(head: str) -> str | None:
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w’'\-]*|\d)[ \u00a0]+$")
 
 
+_DE_ARTICLES = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einem", "einen",
+                "eines", "kein", "keine", "keinen", "keiner", "keinem", "keines"}
+
+
 def _names_no_person(text: str, start: int, words: list[str]) -> bool:
     """Whether the run of capitals ``words`` at ``start`` names something other than a
     person, by the word before it: a preposition or a noun for a body, a work or a place
@@ -1076,6 +1087,12 @@ def _names_no_person(text: str, start: int, words: list[str]) -> bool:
         return True
     if w in _ARTICLES and any(t.lower() in _NAME_PARTICLES for t in words[1:]):
         return True  # "die Verbreitung des Virus", "la Alcaldía de Medellín"
+    if len(words) <= 2 and re.fullmatch(r"[a-zäöüß]{2,}(?:e|en|es|em|er)", m.group(1)):
+        # German capitalises its nouns: "der offenen Grenze Spuren", "ein gutes Dutzend
+        # Beamte" are an article, an inflected adjective and nouns, not a name
+        m2 = _WORD_BEFORE.search(text, max(0, m.start() - 40), m.start())
+        if m2 and m2.group(1).lower() in _DE_ARTICLES:
+            return True
     return len(words) <= 2 and (w.isdigit() or w in _ARTICLES)
 
 
@@ -1131,6 +1148,9 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
             if after and cand and cand.lower() not in _PRONOUNS and 0 <= at and len(after.group(0)[:at].split()) <= 3 \
                     and (cand[0].isupper() or cand.split()[0].lower() in _DETERMINERS):
                 name = cand
+        role = re.split(r"[.!?]\s", head)[-1].strip()
+        if name is None and _is_role_description(role):
+            name = role  # "O senador do Podemos pondera": a role, resolved at the end
         if name is None:
             name = _name_before(head) if head.strip() else None
         if name is None and re.search(r"\band\s*$", head):
@@ -1233,6 +1253,7 @@ _PERSON_ROLES = {
     "treinadora", "jugador", "jugadora", "jogador", "jogadora", "joueur", "joueuse", "entraîneur",
     "empresário", "empresária", "empresario", "empresaria", "secretário", "secretária", "secretario",
     "secretaria", "líder", "dirigente", "chanceler", "canciller", "premier", "trainer", "trainerin",
+    "parlamentar", "parlamentario", "parlamentaria", "parlementaire", "abgeordnete", "abgeordneter",
     "spieler", "spielerin", "chef", "chefin", "kanzler", "kanzlerin", "präsident", "präsidentin",
     "analyst", "official", "executive", "ceo", "senadora", "actor", "actress", "singer", "artist",
     "filmmaker", "writer", "novelist", "player", "manager", "chairman", "chairwoman", "commissioner",
@@ -1241,12 +1262,39 @@ _PERSON_ROLES = {
 _DEFINITE = {"the", "der", "die", "das", "den", "dem", "le", "la", "les", "el", "los", "las", "o", "os", "il", "lo"}
 
 
+# German nouns that name a person by their ending, after "der" (masculine: "der
+# Franzose", "der Virologe", "der Polizist", "der Demonstrant") or "die" (feminine:
+# "die Virologin", "die Französin"); the masculine nouns in -e that name no person
+# ("der Name", "der Gedanke") are never the subject of a verb of saying.
+_DE_PERSON_M = re.compile(r"[a-zäöüß]{3,}(?:e|ist|ant|ent)")
+_DE_PERSON_F = re.compile(r"[a-zäöüß]{3,}in")
+_DE_NOT_PERSON_F = {"medizin", "disziplin", "benzin", "termin", "vitamin", "kamin", "magazin"}
+
+
+def _german_person_noun(det: str, noun: str) -> bool:
+    """Whether ``der``/``die`` + ``noun`` names a person by the noun's ending."""
+    lw = noun.lower().split("-")[-1]
+    if not noun[:1].isupper() or re.search(r"sprecher(?:in)?$", lw):
+        return False
+    if det == "der":
+        return _DE_PERSON_M.fullmatch(lw) is not None
+    if det == "die":
+        return _DE_PERSON_F.fullmatch(lw) is not None and lw not in _DE_NOT_PERSON_F
+    return False
+
+
 def _is_role_description(speaker: str) -> bool:
     """A definite description of a person by role: "the former mayor", "o repórter",
-    "la toxicologue" (not "a reporter", not "the ministry", not "der Sprecher")."""
+    "la toxicologue", "der Franzose" (not "a reporter", not "the ministry", not "der
+    Sprecher")."""
+    # "o senador do Podemos", "the mayor of Springfield": the role before its of-phrase
+    speaker = re.sub(r"^(\S+(?:\s+[a-zà-ÿ][\w\-]*){1,2}?)\s+(?:de|do|da|dos|das|del|du|of|vom)\s+\S.*$", r"\1", speaker)
     words = speaker.split()
+    det0 = words[0].lower() if words else ""
     def named(w: str) -> bool:  # a capitalised word that is no German role noun
         lw = w.lower()
+        if w is words[-1] and _german_person_noun(det0, w):
+            return False
         return w[:1].isupper() and not (_TITLE_SUFFIX.search(lw) or lw.split("-")[-1] in _PERSON_ROLES)
 
     if not 2 <= len(words) <= 4 or any(named(w) for w in words[1:]):
@@ -1264,6 +1312,7 @@ def _is_role_description(speaker: str) -> bool:
         return False  # a spokesman is not the person the story is about
     person = (
         role in _PERSON_ROLES
+        or _german_person_noun(det, words[-1].rstrip(".,"))
         or role.split("-")[-1] in _PERSON_ROLES
         or _TITLE_SUFFIX.search(role) is not None  # "der SPD-Politiker"
         or re.fullmatch(r"[a-zà-ÿ]{3,}istas?", role) is not None  # "o petista", "el socialista"
@@ -1790,6 +1839,14 @@ _OPENERS = {
     "am", "in", "an", "auf", "aber", "doch", "dann", "auch", "und", "als", "wie", "nach", "vor",
     "seit", "bei", "mit", "für", "zum", "zur",
 }
+# A sentence that opens (after at most one connective: "Y", "E", "Und", "Ahora") with a
+# definite article and up to three more words: the place a role standing for someone
+# named before would take.
+_ROLE_OPENING = re.compile(
+    r"[\s\W]*(?:(?:Y|E|Und|Ahora|Agora|Aber|Pero|Mas|Also|Doch|Et|Ed)[ \u00a0,]+)?"
+    r"(?P<np>(?:O|A|Os|As|El|La|Los|Las|Der|Die|Le|Il|Lo|The)[ \u00a0]+[^\W\d_][\w\-]*"
+    r"(?:[ \u00a0]+[^\W\d_][\w\-]*){0,2})"
+)
 _PRONOUN_RE = re.compile(r"(?<![\w’'\-])(?:he|she|er|sie|il|elle|él|ella|ele|ela)(?![\w’'\-])")
 
 
@@ -1902,13 +1959,38 @@ class _Mentions:
         p = _PRONOUN_RE.search(self.masked, a, b)
         if p:
             found.append((p.start(), None, True))
+        r = self._role_subject(a, b)
+        if r >= 0:
+            found.append((r, None, True))
         if not found:
             return -1, None
         pos, name, pronoun = min(found)
         if pronoun:
-            prior = self.before(a, lines_back=2)  # (the sentences before this one)
+            # (the sentences before this one; a role reaches further back than a pronoun,
+            # over sentences whose subject is left unsaid: "Señaló que …")
+            prior = self.before(a, lines_back=4 if pos == r else 2)
             return pos, prior[1] if prior else None
         return pos, self.names.canonical(name, pos) if name else None
+
+    def _role_subject(self, a: int, b: int) -> int:
+        """Where a sentence opens with a role that stands for a person named before ("El
+        investigador explicó …", "O parlamentar cobra …", "Der Virologe sagt …"), as a
+        pronoun does; -1 if it does not. A role followed by a name ("O senador Lasier
+        Martins", "El presidente de Chile, Gabriel Boric,") introduces that person."""
+        m = _ROLE_OPENING.match(self.masked, a, b)
+        if not m:
+            return -1
+        words = m.group("np").split()
+        for k in range(len(words), 1, -1):
+            if _is_role_description(" ".join(words[:k])):
+                break
+        else:
+            return -1
+        rest = self.masked[m.start("np") + len(" ".join(words[:k])) : b]
+        rest = re.sub(rf"^(?:[ \u00a0]+(?:{_NAME_PARTICLE}|do|da|dos|das|del|des|vom|of)[ \u00a0]+[{_UPPER}][\w’'\-]*)+", "", rest)
+        if re.match(rf"[ \u00a0]*(?:,[ \u00a0]*)?[{_UPPER}]", rest):
+            return -1  # the role introduces the name after it
+        return m.start("np")
 
     def before(self, pos: int, lines_back: int = 2) -> tuple[int, str] | None:
         """The subject of the latest sentence ending before ``pos`` that has one, in the
