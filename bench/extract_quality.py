@@ -205,7 +205,8 @@ _DETERMINERS = {
     "as", "um", "uma", "il", "lo", "gli", "its", "their", "his", "her",
 }
 _TITLES = {"mr", "mrs", "ms", "dr", "president", "governor", "gov", "sen", "senator", "prof", "professor",
-           "herr", "frau", "m", "mme", "sr", "sra", "don", "doña"}
+           "herr", "frau", "m", "mme", "sr", "sra", "don", "doña", "presidente", "presidenta",
+           "président", "présidente", "präsident", "präsidentin"}
 
 
 def norm_phrase(s: str | None) -> str:

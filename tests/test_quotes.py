@@ -432,3 +432,29 @@ def test_portuguese_present_tense_verbs_after_a_quotation():
     assert speakers('"Em 2019, dei entrada na PEC 72 que limita o indulto", justifica o senador Eduardo Girão.') == [
         "Eduardo Girão"]
     assert speakers('"Ele só vai conseguir isso conciliando", critica a deputada Ana Reis.') == ["Ana Reis"]
+
+
+def test_a_role_whose_of_phrase_lists_several_names_then_the_person():
+    text = ("“La directriz va dirigida a las instituciones del sector público”, mencionó la ministra de "
+            "Ciencia, Innovación, Tecnología y Telecomunicaciones, Paola Vega.")
+    assert speakers(text) == ["Paola Vega"]
+
+
+def test_attribution_between_spaced_hyphens_inside_the_quotation():
+    # Italian writes the verb inside the marks, between " - " as between dashes
+    text = ('"L\'importanza delle femmine emerge con chiarezza - dichiara il Presidente Cannata - '
+            'L\'orso potrà uscire dal rischio di estinzione".')
+    assert speakers(text) == ["Presidente Cannata"]
+    assert speakers("«Il lupo è tornato nel parco - spiega la biologa Anna Neri - e resterà».") == ["Anna Neri"]
+
+
+def test_a_team_around_a_person_and_runs_cut_at_a_body_or_a_sentence_end():
+    # "Forscher um Aneta Afelt von der Universität Warschau": Aneta Afelt, not the
+    # university; "… Microbiology. Darin warnen sie" names nobody called "Microbiology"
+    text = ("«Das biologische Problem hat sich nicht fundamental verändert», schreiben Forscher um Aneta "
+            "Afelt von der Universität Warschau in einer Studie in Frontiers in Microbiology. Darin warnen "
+            "sie vor dem Aufkommen.\n«In so einem Fall ist das Risiko sehr hoch», schreiben die Forscher um Afelt.")
+    assert speakers(text) == ["Aneta Afelt", "Aneta Afelt"]
+    # a German adverb opening a sentence is no name either
+    text = "Die Studie erschien in Frontiers in Microbiology. Darin warnen sie vor Viren.\n„Das Risiko ist hoch“, sagte sie."
+    assert speakers(text) == [None]

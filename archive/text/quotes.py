@@ -105,7 +105,7 @@ _SAY_OTHER = (
     "entgegnete|entgegnet|kommentierte|kommentiert|behauptete|behauptet|verriet|verrät|"
     "bilanzierte|bilanziert|appellierte|appelliert|beschrieb|beschreibt|versprach|verspricht|"
     "sagten|erklärten|betonten|schrieben|nannte|nennt|bezeichnete|bezeichnet|teilte mit|teilt mit|teilten mit|wies zurück|"
-    "weist zurück|fügt hinzu|fügten hinzu|"
+    "weist zurück|fügt hinzu|fügten hinzu|schreiben|"
     # fr
     "dit|déclare|déclaré|affirme|affirmé|explique|expliqué|ajoute|ajouté|précise|précisé|"
     "souligne|souligné|indique|indiqué|estime|estimé|assure|assuré|rappelle|rappelé|écrit|"
@@ -238,6 +238,10 @@ _NOT_NAME = {
     "Two", "Three", "Four", "Five", "Ten", "Zwei", "Drei", "Vier", "Fünf", "Zehn", "Dos", "Tres",
     "Cuatro", "Cinco", "Diez", "Dois", "Duas", "Três", "Quatro", "Deux", "Trois", "Quatre",
     "Due", "Tre", "Quattro", "Cinque",
+    # German adverbs that open a sentence: "Darin warnen sie …", "Dabei sagte er …"
+    "Darin", "Dabei", "Damit", "Dort", "Hier", "Daher", "Deshalb", "Zudem", "Allerdings",
+    "Trotzdem", "Darauf", "Dazu", "Danach", "Deswegen", "Inzwischen", "Zugleich", "Stattdessen",
+    "Vermutlich", "Kürzlich", "Schon", "Bereits", "Nun", "Zunächst", "Später",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -583,6 +587,13 @@ _APPOSED_NAME = re.compile(
 )
 
 
+# the rest of a list of capitalised words after a role's of-phrase: ", Innovación,
+# Tecnología y Telecomunicaciones"
+_LISTED_OF = re.compile(
+    rf"(?:\s*,\s*[{_UPPER}][\w’'\-]*)*\s+(?:y|e|and|et|und|i|ed)\s+[{_UPPER}][\w’'\-]*"
+)
+
+
 def _is_title_case_phrase(words: str) -> bool:
     """Whether ``words`` look like an organisation rather than a person ("Health Canada" is
     let through; "Ministry of Health" is not a run of names)."""
@@ -612,6 +623,12 @@ _FUNCTION_S = {
 }
 
 
+# German "Forscher um Aneta Afelt", "das Team um Weber": a group named by its head
+_GROUP_UM = re.compile(
+    rf"(?:(?:die|das|ein|eine)\s+)?(?:[A-ZÄÖÜ][\w\-]*\s+){{1,2}}um\s+(?P<name>{_NAME_TOKEN}(?:[ \u00a0]+{_NAME_TOKEN})*)"
+)
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
@@ -626,6 +643,9 @@ def _name_after(s: str) -> str | None:
     first = words[0].group(0)
     if first.lower() in _PRONOUNS:
         return first
+    group = _GROUP_UM.match(s)
+    if group:
+        return group.group("name")  # "Forscher um Aneta Afelt": the team of Aneta Afelt
     aged = _AGED_ROLE.match(s)
     if aged:
         return aged.group(0)  # "der 57-Jährige", "the 57-year-old"
@@ -670,6 +690,11 @@ def _name_after(s: str) -> str | None:
         # "the mayor, John Smith", "el ministro de Salud, Pedro Ruiz": the person named
         # right after their role
         named = _APPOSED_NAME.match(s, out_end)
+        listed = _LISTED_OF.match(s, out_end)
+        if named is None and listed:
+            # "la ministra de Ciencia, Innovación, Tecnología y Telecomunicaciones, Paola
+            # Vega": a role whose of-phrase lists several names, then the person
+            named = _APPOSED_NAME.match(s, listed.end())
         if named and not _is_title_case_phrase(named.group(2)) and all(
             w in _TITLE_WORDS or w in _PERSON_ROLES for w in named.group("role").split()
         ):
@@ -1037,7 +1062,7 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
     return None
 
 
-_INSIDE = re.compile(rf"[,–—]\s*(?:{_SAY})\s+(?=\S)", re.I)
+_INSIDE = re.compile(rf"(?:[,–—]|\s-)\s*(?:{_SAY})\s+(?=\S)", re.I)
 _PARA = re.compile(
     r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
     r"(?=[A-Z]|(?:o|a|os|as|el|la|los|las|le|les|l['’]|der|die|den|il|lo)\s*\w)"
@@ -1051,6 +1076,17 @@ def _inside_attribution(quoted: str) -> str | None:
         name = _name_after(quoted[m.end() :])
         if name and name[0].isupper():
             return name
+        art = re.match(rf"(?:il|lo|la|el|le|o|a)\s+(?=[{_UPPER}])", quoted[m.end() :])
+        if art:
+            # "… - dichiara il Presidente Cannata - …": a title and a name after an article
+            # (Italian "il" is no French "he")
+            name = _name_after(quoted[m.end() + art.end() :])
+            if name and name[0].isupper():
+                return name
+        words = name.split() if name else []
+        caps = [k for k, w in enumerate(words) if w[:1].isupper()]
+        if len(words) >= 3 and words[0].lower() in _DETERMINERS and caps and len(words) - caps[0] >= 2:
+            return " ".join(words[caps[0] :])  # "- spiega la biologa Anna Neri -"
     return None
 
 
@@ -1679,7 +1715,8 @@ class _Names:
             for m in _NAME_RUN_ALL.finditer(self.text):
                 # titles dropped down to one word, so that "Bundesverkehrsminister
                 # Scheuer" is no rival to "Andreas Scheuer" as the fullest naming
-                tokens = self._clean(m.group(0).split(), keep=1)
+                tokens = _cut_at_body(m.group(0).split())
+                tokens = self._clean(tokens, keep=1)
                 if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
                     tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
                 while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0] in _NOT_NAME):
@@ -1848,6 +1885,17 @@ _ROLE_OPENING = re.compile(
     r"(?:[ \u00a0]+[^\W\d_][\w\-]*){0,2})"
 )
 _PRONOUN_RE = re.compile(r"(?<![\w’'\-])(?:he|she|er|sie|il|elle|él|ella|ele|ela)(?![\w’'\-])")
+
+
+def _cut_at_body(tokens: list[str]) -> list[str]:
+    """A run of capitals up to a particle that opens a body or a place: "Aneta Afelt von
+    der Universität Warschau" is the person "Aneta Afelt" (not "Ursula von der Leyen")."""
+    for i in range(2, len(tokens) - 1):
+        if tokens[i].lower() in _NAME_PARTICLES or tokens[i].lower() in ("vom", "von"):
+            rest = " ".join(tokens[i:])
+            if _ORG_WORDS.search(rest) or _PLACE_WORDS.search(rest):
+                return tokens[:i]
+    return tokens
 
 
 class _Mentions:
