@@ -55,7 +55,7 @@ test-slow: $(STAMP) java
 test-server-cpu: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m slow tests/test_server_cpu.py
 
-# The Datasette tests again on Datasette 1.0 (its latest alpha), in a venv of their own:
+# The Datasette tests (and `archive serve --workers`) again on Datasette 1.0 (its latest alpha), in a venv of their own:
 # the plugin must work on the stable release and on 1.0 (issue 15).
 DS1_VENV ?= .venv-datasette1
 DS1_STAMP := $(DS1_VENV)/.installed
@@ -69,7 +69,7 @@ $(DS1_STAMP): pyproject.toml
 
 test-datasette1: $(DS1_STAMP)
 	$(DS1_VENV)/bin/python -c "import datasette.version as v, sys; print('datasette', v.__version__); sys.exit(not v.__version__.startswith('1.'))"
-	$(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_datasette.py
+	$(DS1_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_datasette.py tests/test_serve_workers.py
 
 # py-wacz with authsign, the reference verifier of signed WACZ packages, in a venv of its own:
 # authsign pins older libraries (cryptography, FastAPI, pydantic) than the project's.

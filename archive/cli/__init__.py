@@ -656,24 +656,31 @@ def extract(all_, queue, db, warcs, as_json):
 @click.option("--replay-port", default=None, type=click.IntRange(0, 65535),
               help="Port of the replay origin (archived pages with their styles and images, on another "
                    "host name); default: --port + 1; 0: none.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Datasette processes sharing the port; each builds pages on one core at a time. "
+                   "Default: one per core this process may use; 1: a single process, as `datasette serve`.")
 @store_options
 @handle_errors
-def serve(host, port, metadata_path, base_url, replay_port, db, warcs):
+def serve(host, port, metadata_path, base_url, replay_port, workers, db, warcs):
     """Serve the index with Datasette, the archive plugin and metadata.yml.
 
     Read-only to the web. To publish citation pages, run it behind a reverse proxy and give
     the public address once with --base-url (see "Hosting citation pages" in the README).
     Archived pages are replayed from a second origin (`localhost:PORT+1` beside
     `127.0.0.1:PORT`), so they never share cookies, storage or scripts with the app.
+    One Datasette process per core shares the port (--workers), so readers are not served
+    one at a time on one core.
 
     \b
     Example:
         archive serve --base-url https://cite.example.org --port 8001
     """
+    from archive.web.prefork import default_workers
     from archive.web.serve import run_datasette
 
     run_datasette(db, warcs, host=host, port=port, metadata_path=metadata_path, base_url=base_url,
-                  replay_port=port + 1 if replay_port is None else replay_port)
+                  replay_port=port + 1 if replay_port is None else replay_port,
+                  workers=default_workers() if workers is None else workers)
 
 
 @cli.command()

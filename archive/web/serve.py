@@ -155,10 +155,13 @@ def start_replay(db: str, warcs: str, app_host: str, app_port: int, replay_port:
 
 def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001,
                   metadata_path: str | None = None, wait: bool = True,
-                  base_url: str | None = None, replay_port: int = 0) -> subprocess.Popen | int:
+                  base_url: str | None = None, replay_port: int = 0,
+                  workers: int = 1) -> subprocess.Popen | int:
     """Serve ``db`` with Datasette. ``base_url``, the public address readers use, is stored
     in the store's settings file (``archive.toml``) so that ``archive cite`` and later
-    ``archive serve`` runs use it too; without it, the stored one (if any) applies."""
+    ``archive serve`` runs use it too; without it, the stored one (if any) applies. With
+    ``workers`` above 1, that many Datasette processes share the port
+    (:mod:`archive.web.prefork`)."""
     if not Path(db).exists():
         raise UsageError(f"{db} does not exist: capture or import something first")
     if base_url:
@@ -172,6 +175,9 @@ def run_datasette(db: str, warcs: str, host: str = "127.0.0.1", port: int = 8001
     if replay_port:
         start_replay(db, warcs, host, port, replay_port, env)
     args = datasette_args(db, host, port, metadata_path, base_url)
+    if workers > 1:
+        # [python, -m, datasette, serve, ...] -> [python, -m, archive.web.prefork, N, serve, ...]
+        args = [args[0], "-m", "archive.web.prefork", str(workers), *args[3:]]
     if wait:
         # Become Datasette: signals (SIGTERM from a supervisor, Ctrl-C) reach it
         # directly and no orphan is left holding the port.
