@@ -458,3 +458,20 @@ def test_a_team_around_a_person_and_runs_cut_at_a_body_or_a_sentence_end():
     # a German adverb opening a sentence is no name either
     text = "Die Studie erschien in Frontiers in Microbiology. Darin warnen sie vor Viren.\n„Das Risiko ist hoch“, sagte sie."
     assert speakers(text) == [None]
+
+
+def test_second_verb_of_a_subject_and_quotations_sharing_a_sentence():
+    # "Gazprom, …, acusó recibo … y destacó …": the subject of both verbs; the quotations
+    # after the first one in the sentence are Gazprom's too
+    text = ("Por su parte Gazprom, la proveedora rusa del combustible acusó recibo de la notificación y destacó "
+            "en un comunicado cómo “los especialistas ucranianos han estado trabajando tranquilamente” que “el "
+            "tránsito a través de Sojranovka se proporcionó en su totalidad”.")
+    assert speakers(text) == ["Gazprom", "Gazprom"]
+
+
+def test_a_body_described_in_words_is_named_by_its_acronym_and_an_unnamed_document_is_nobody():
+    text = ("La operadora de la red de transmisión de gas de Ucrania (Gtsou) anunció que interrumpirá el "
+            "tránsito por «causas de fuerza mayor», arguyendo que «las acciones de los ocupantes llevaron a "
+            "la interrupción del tránsito», según un comunicado.")
+    assert speakers(text) == ["Gtsou", "Gtsou"]
+    assert speakers("«Las acciones de los ocupantes llevaron a la interrupción», según un comunicado.") == [None]

@@ -498,11 +498,42 @@ def _name_before(s: str) -> str | None:
     acronym = re.search(r"\s*\([A-Z][A-Za-z.&]{1,11}\)$", s)
     if acronym:
         name = _name_before_core(s[: acronym.start()])
+        if name and re.search(rf"\b(?:{_NAME_PARTICLE}|de la|de las|do|da)\s+{re.escape(name)}$", s[: acronym.start()]):
+            # "La operadora de la red de gas de Ucrania (Gtsou)": a body described in
+            # words, named by its acronym
+            return acronym.group(0).strip(" ()")
         if name and name[0].isupper() and s[: acronym.start()].endswith(name):
             return name + acronym.group(0)
         return name
+    conj = re.search(r"\s(?:y|e|and|und|et|ed)$", s)
+    if conj:
+        # "Gazprom, la proveedora rusa, acusó recibo de la notificación y destacó …": the
+        # second of two verbs has the subject of the first
+        return _first_subject(s[: conj.start()])
     name = _name_before_core(s)
     return _with_role(s, name) if name else None
+
+
+# "un comunicado", "a statement", "einer Mitteilung": an unnamed document
+_INDEFINITE_DOC = re.compile(
+    r"(?:un|una|a|an|um|uma|une|ein|eine|einer|einem)\s+(?:comunicado|declaración|nota|statement|"
+    r"communiqué|mitteilung|erklärung|pressemitteilung|release|press release|declaração|comunicato)$",
+    re.I,
+)
+
+
+def _first_subject(s: str) -> str | None:
+    """The first name of the last sentence in ``s``, after its openers ("Por su parte
+    Gazprom, …" -> "Gazprom")."""
+    ends = [e.end() for e in _SENT_END.finditer(s)]
+    sent = s[ends[-1] :] if ends else s
+    for m in _NAME_RUN_ALL.finditer(sent):
+        tokens = m.group(0).split()
+        while tokens and (tokens[0] in _NOT_NAME or tokens[0].lower() in _OPENERS):
+            tokens = tokens[1:]
+        if tokens:
+            return " ".join(tokens)
+    return None
 
 
 def _name_before_core(s: str) -> str | None:
@@ -1522,6 +1553,14 @@ def find_quotes(text: str) -> list[dict]:
                 cand = _last_before(persons, persons_at, sp.open, lambda name: True)
                 if cand and cand[0] >= line_start:
                     speaker = cand[1]
+        if (speaker is None or _INDEFINITE_DOC.match(speaker)) and not is_term and prev is not None \
+                and prev["_line"] == ln and prev["speaker"] and not prev["is_term"] \
+                and not _SENT_END.search(text, prev["_close"] + 1, sp.open):
+            # a second quotation in the sentence of the first, with no speaker of its own
+            # ("por «…», arguyendo que «…», según un comunicado"): the same speaker
+            speaker = prev["speaker"]
+        if speaker and _INDEFINITE_DOC.match(speaker):
+            speaker = None  # "según un comunicado": a document of someone not named there
         if speaker:
             last_named_at = (sp.open, speaker)
         if not continues:
