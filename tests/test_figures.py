@@ -163,3 +163,19 @@ def test_each_end_of_a_range_counts_the_same_thing():
     assert counted("Piden de 12 a 15 años de cárcel.", "es") == [("12", "años", None), ("15", "años", None)]
     # "an estimated net worth of $186.3 billion": the noun it is of, and the hedge before it
     assert counted("He has an estimated net worth of $186.3 billion.") == [("$186.3 billion", "net worth", "estimated")]
+
+
+def test_number_words_with_a_scale_or_a_fraction_and_the_long_scale():
+    def vals(text, lang):
+        return [(f["text"], f["value"]) for f in find_figures(text, lang) if f["kind"] != "date"]
+
+    # "fünf Millionen", "dos millones": the scale word after a spelled number multiplies it
+    assert vals("Brände vernichteten fünf Millionen Hektar Wald.", "de") == [("fünf Millionen", 5e6)]
+    assert vals("Costó dos millones de pesos.", "es") == [("dos millones", 2e6)]
+    # "drei Viertel" is three quarters; "Eineinhalb Jahre" one and a half
+    assert vals("Bis zu drei Viertel aller Erkrankten sterben.", "de") == [("drei Viertel", 0.75)]
+    assert vals("Eineinhalb Jahre später starben viele.", "de") == [("Eineinhalb", 1.5)]
+    # German "Billion" and Spanish "billón" are 10^12 (the long scale), "Milliarde" 10^9
+    assert vals("Sie verwalten 35 Billionen Dollar.", "de") == [("35 Billionen Dollar", 35e12)]
+    assert vals("Cuesta 3 billones de pesos.", "es") == [("3 billones de pesos", 3e12)]
+    assert vals("Es kostet 12,5 Milliarden Euro.", "de") == [("12,5 Milliarden Euro", 12.5e9)]

@@ -638,6 +638,9 @@ class _Locale:
         self.stop = set(words["stop"].split())
         self.currency = words["currency"]
         self.fractions = _FRACTION_WORDS[lang]
+        fractions = "|".join(sorted((re.escape(w) for w, v in self.fractions.items() if v < 1), key=len, reverse=True))
+        # (the whole word, so that German "Viertel" is no "Viertelfinale")
+        self.after_word = re.compile(rf"[ \u00a0]+({words['scale']}|{fractions})(?![\w.])", re.I)
         self.word_cache: dict[str, float | None] = {}
 
     def value(self, written: str) -> float:
@@ -662,6 +665,8 @@ class _Locale:
         value: float | None = None
         if lw in self.fractions:
             value = self.fractions[lw]
+        elif lw in ("eineinhalb", "anderthalb") and self.lang == "de":
+            value = 1.5  # ("ein" alone is an article, never a number word here)
         elif lw.endswith("einhalb") and self.lang == "de":
             base = self.word_value(lw[: -len("einhalb")])
             value = base + 0.5 if base is not None else None
@@ -680,10 +685,10 @@ def _scale_factor(word: str) -> float:
     w = word.lower()
     if w.startswith(("tausend", "mille", "mil", "mila")) and not w.startswith(("mill", "mil millones", "milh", "milio", "milia")):
         return 1e3
+    if w.startswith(("billion", "billón", "billones")):
+        return 1e12  # (the long scale: German "Billion", Spanish "billón" are 10^12)
     if w.startswith(("mil millones", "milliard", "mrd", "md", "miliard", "bilh", "bi")):
         return 1e9
-    if w.startswith(("billion", "billón", "billones")):
-        return 1e12
     return 1e6  # Million(en), millions, millones, milhões, milioni, Mio, mi, M€
 
 
@@ -742,6 +747,16 @@ def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> li
             phrase = text[s:e]
             value = loc.word_value(words[0].split("-")[0]) if "-" in words[0] and loc.word_value(words[0]) is None else loc.word_value(words[0])
         if value is not None:
+            # "fünf Millionen Hektar", "dos millones": a scale word after the number;
+            # "drei Viertel": a fraction of it
+            after = loc.after_word.match(text, e)
+            if after:
+                word = after.group(1)
+                frac = loc.fractions.get(word.lower())
+                if frac is not None and frac < 1:
+                    value, e = value * frac, after.end()
+                elif frac is None:
+                    value, e = value * _scale_factor(word), after.end()
             out.append((s, e, "number", value, None))
 
     for m in _WORD_TOKEN.finditer(text):
