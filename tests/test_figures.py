@@ -179,3 +179,15 @@ def test_number_words_with_a_scale_or_a_fraction_and_the_long_scale():
     assert vals("Sie verwalten 35 Billionen Dollar.", "de") == [("35 Billionen Dollar", 35e12)]
     assert vals("Cuesta 3 billones de pesos.", "es") == [("3 billones de pesos", 3e12)]
     assert vals("Es kostet 12,5 Milliarden Euro.", "de") == [("12,5 Milliarden Euro", 12.5e9)]
+
+
+def test_numbers_after_an_acronym_or_a_one_word_name_name_things():
+    def vals(text, lang):
+        return [f["text"] for f in find_figures(text, lang) if f["kind"] != "date"]
+
+    assert vals("Em 2019, dei entrada na PEC 72 que limita o indulto a 3 casos.", "pt") == ["3"]
+    assert vals("An ATR 72 crashed with 45 people on board.", "en") == ["45"]
+    assert vals("Die Allianz „ClimateAction 100“ hat 40 Mitglieder.", "de") == ["40"]
+    # a currency code is no name ("CHF 50"); a street is written in one word in German
+    assert vals("Das kostet CHF 50.", "de") == ["50"]
+    assert vals("Die Europastraße 29 ist mit 12 Gittern gesperrt.", "de") == ["12"]

@@ -522,7 +522,7 @@ _LOCALE_WORDS: dict[str, dict[str, str]] = {
         "currency": r"Euro|Dollar|Franken|Pfund|Cent",
         "time": r"Uhr\b",
         "qualifier": r"mehr als|weniger als|über|fast|rund|etwa|knapp|bis zu|mindestens|höchstens|gut|circa|ca\.|nahezu|beinahe|ungefähr|annähernd|durchschnittlich|im Schnitt|im Durchschnitt|mehr als",
-        "ident": r"Straße|Strasse|Hausnummer|Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
+        "ident": r"\w*(?:straße|strasse|allee|gasse)|Straße|Strasse|Hausnummer|Seite|Nr\.|Nummer|Kapitel|Artikel|Paragraf|Paragraph|§|Version|Update|Windows|Gleis|Linie|Stufe|Folge|Staffel|Platz|Zimmer|Raum|Tor|Halle|Bus|Level",
         "stop": "und oder der die das den dem des ein eine einen einem einer pro je im in am an auf aus bei mit von vor nach zu zum zur für über um bis als wie mehr weniger ist sind war waren hat haben wird werden sich es er sie wir",
     },
     "fr": {
@@ -1079,6 +1079,18 @@ def _counts_one(text: str, s: int, e: int) -> bool:
     return not word.endswith(("ly", "ed", "ing")) and word not in _NOT_COUNTED
 
 
+_CURRENCY_CODES: set[str] = set()
+
+
+def _currency_codes() -> set[str]:
+    """ISO 4217 codes (Babel), read once."""
+    if not _CURRENCY_CODES:
+        from babel.numbers import list_currencies
+
+        _CURRENCY_CODES.update(list_currencies())
+    return _CURRENCY_CODES
+
+
 def _not_a_figure(text: str, t: tuple, ident: re.Pattern) -> bool:
     """Numbers that name or number a thing rather than count it (module doc)."""
     s, e = t[0], t[1]
@@ -1086,6 +1098,13 @@ def _not_a_figure(text: str, t: tuple, ident: re.Pattern) -> bool:
     if ident.search(before):
         return True
     written = text[s:e]
+    if t[2] == "number" and written.isdigit():
+        # a number right after an acronym or a name written in one word numbers or names
+        # a thing: "PEC 72", "ATR 72", "FRB 121102", "ClimateAction 100" (not "CHF 50":
+        # Babel's currency codes)
+        m = re.search(r"(?<![\w’'\-])([A-Z]{2,6}|[A-Z][a-z]+[A-Z][A-Za-z]+)\s$", before)
+        if m and m.group(1) not in _currency_codes():
+            return True
     if written[:1].isalpha() and written[:1].isupper() and t[2] != "date":
         # a capitalised number word inside a sentence is part of a name: "Seven Mile
         # Bridge", "Region Two", "Air Force One", "the NINE NETWORK"
