@@ -191,3 +191,16 @@ def test_numbers_after_an_acronym_or_a_one_word_name_name_things():
     # a currency code is no name ("CHF 50"); a street is written in one word in German
     assert vals("Das kostet CHF 50.", "de") == ["50"]
     assert vals("Die Europastraße 29 ist mit 12 Gittern gesperrt.", "de") == ["12"]
+
+
+def test_a_number_word_standing_for_people_or_a_time_of_day_is_no_count():
+    def vals(text, lang):
+        return [f["text"] for f in find_figures(text, lang)]
+
+    # "os dois alinharam", "cabe aos dois,": the two people named before, as "both"
+    assert vals("No encontro, os dois alinharam um posicionamento. Cabe aos dois, mas só até aí.", "pt") == []
+    assert vals("Los dos firmaron. Llegaron los dos candidatos.", "es") == ["dos"]
+    # "vier Uhr" is a time; "vom 9. zum 10. Mai" a date
+    assert vals("Sie reden bis kurz nach vier Uhr. Vier Männer kamen.", "de") == ["Vier"]
+    got = find_figures("In der Nacht vom 9. zum 10. Mai 1940 fiel er.", "de")
+    assert [f["kind"] for f in got] == ["date", "date"]

@@ -618,7 +618,7 @@ class _Locale:
         day = "(?:" + "|".join(sorted((re.escape(d.rstrip(".")) for d in days), key=len, reverse=True)) + r")\.?"
         patterns = [
             # "le 11 et le 28 mars", "entre el 11 y el 28 de marzo", "vom 3. bis 5. Mai"
-            ("date", rf"{_NB}\d{{1,2}}\.?\s+(?:et|y|e|und|bis|au|al|a)\s+(?:le\s+|el\s+|il\s+|o\s+|zum\s+)?\d{{1,2}}\.?\s+(?:de\s+)?(?i:{month})"),
+            ("date", rf"{_NB}\d{{1,2}}\.?\s+(?:et|y|e|und|bis|zum|au|al|a)\s+(?:le\s+|el\s+|il\s+|o\s+|zum\s+)?\d{{1,2}}\.?\s+(?:de\s+)?(?i:{month})"),
             # "los años 90", "les années 1970", "anni '80"
             ("date", r"(?i:años|années|anni|anos|Jahre)\s+['’]?(?:\d\d|1[89]\d\d|20\d\d)(?!\d)"),
             # "nesta terça-feira (3)": the day of the month after a weekday
@@ -714,6 +714,20 @@ def _overlaps(taken: list[tuple[int, int]], s: int, e: int) -> bool:
     than by testing every figure of the text for every number word."""
     k = bisect.bisect_left(taken, (e, e))
     return k > 0 and taken[k - 1][1] > s
+
+
+# "os dois alinharam", "cabe aos dois,", "los dos": a number word after the article with
+# no noun after it stands for people named before ("the two of them"), as "both" does;
+# "vier Uhr" is a time of day
+_PRONOUN_ARTICLE = re.compile(r"(?<!\w)(?:os|as|aos|às|dos|das|los|las|les|i|gli|le|die|den)\s+$", re.I)
+_AFTER_PRONOUN_NUMBER = re.compile(r"\s*(?:[,.;:!?)\]»”\"]|$)|\s+[^\W\d_]+(?:aram|eram|iram|aron|ieron|arono|erono|irono)\b")
+
+
+def _pronoun_number(text: str, s: int, e: int, loc: _Locale) -> bool:
+    """Whether a spelled number is a pronoun or a time of day rather than a count."""
+    if loc.lang == "de" and re.match(r"\s+Uhr\b", text[e : e + 5]):
+        return True
+    return bool(_PRONOUN_ARTICLE.search(text, max(0, s - 6), s)) and bool(_AFTER_PRONOUN_NUMBER.match(text, e))
 
 
 def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> list[tuple[int, int, str, float, str | None]]:
@@ -999,6 +1013,8 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
             found.append((s, e, kind, value, unit))
     else:
         for s, e, kind, value, unit in _spelled_locale(text, loc, taken):
+            if _pronoun_number(text, s, e, loc):
+                continue
             pm = re.match(rf"\s+(?:{_LOCALE_WORDS[loc.lang]['percent']})", text[e: e + 24], re.I)
             if pm:
                 kind, e = "percent", e + pm.end()
