@@ -610,12 +610,14 @@ class _Locale:
                 for name in get_month_names(width, ctx, locale=loc).values():
                     months.add(name.rstrip("."))
         # (a month name starts a word: "tiene 6" holds no "ene 6", January the 6th)
-        month = r"(?<![^\W\d_])(?:" + "|".join(sorted((re.escape(m) + r"\.?" for m in months), key=len, reverse=True)) + r")(?!\w)"
+        # (prefix-factored, as the verbs of saying are: the month names are tried at every
+        # word of the text; the same matches as a flat alternation)
+        month = r"(?<![^\W\d_])(?:" + alternation(sorted(months | {m + "." for m in months})) + r")(?!\w)"
         scale = rf"(?:{words['scale']})"
         from babel.dates import get_day_names
 
         days = {d for w in ("wide", "abbreviated") for d in get_day_names(w, locale=loc).values()}
-        day = "(?:" + "|".join(sorted((re.escape(d.rstrip(".")) for d in days), key=len, reverse=True)) + r")\.?"
+        day = "(?:" + alternation(sorted({d.rstrip(".") for d in days})) + r")\.?"
         patterns = [
             # "le 11 et le 28 mars", "entre el 11 y el 28 de marzo", "vom 3. bis 5. Mai"
             ("date", rf"{_NB}\d{{1,2}}\.?\s+(?:et|y|e|und|bis|zum|au|al|a)\s+(?:le\s+|el\s+|il\s+|o\s+|zum\s+)?\d{{1,2}}\.?\s+(?:de\s+)?(?i:{month})"),
@@ -627,8 +629,14 @@ class _Locale:
         initials = "".join(sorted({m[0].lower() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}
                                   | {m[0].upper() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}))
         self.kinds = [k for k, _ in patterns]
+        # The lookahead names what a pattern can start with: a digit or sign, or a letter
+        # that starts a word, for month and day names; inside a word, only the decade and
+        # weekday patterns, which have no word-start guard of their own, can begin. Trying
+        # every pattern at every letter made the other languages' figures twice as slow as
+        # need be; the same matches.
         self.master = re.compile(
-            rf"(?=[\d$€£¥₹’'+({initials}])(?:" + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
+            rf"(?=[\d$€£¥₹’'+(]|(?<![^\W\d_])[{initials}]|(?i:años|années|anni|anos|Jahre|{day}))(?:"
+            + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
         )
         self.scale_re = re.compile(rf"({self.num})[\s-]?({words['scale']})?(?!\w)", re.I)
         # ("más de la mitad", "bis zu einem Drittel": an article may follow the hedge)
