@@ -475,3 +475,15 @@ def test_a_body_described_in_words_is_named_by_its_acronym_and_an_unnamed_docume
             "la interrupción del tránsito», según un comunicado.")
     assert speakers(text) == ["Gtsou", "Gtsou"]
     assert speakers("«Las acciones de los ocupantes llevaron a la interrupción», según un comunicado.") == [None]
+
+
+def test_two_subjects_of_one_verb_and_a_quoted_object_after_the_attribution():
+    # "schreiben Berlin und Paris": both; "im „Aachener Vertrag“" is the object of "im",
+    # a quoted name, not a second part of the quotation
+    text = ("„Beide Regierungen beabsichtigen, in Grenzregionen die Beseitigung von Hindernissen zu erleichtern“, "
+            "schreiben Berlin und Paris im „Aachener Vertrag“, der erst vergangenes Jahr in Kraft getreten ist.")
+    assert q(text) == [
+        ("Beide Regierungen beabsichtigen, in Grenzregionen die Beseitigung von Hindernissen zu erleichtern",
+         "Berlin und Paris", 0, False),
+        ("Aachener Vertrag", "Berlin und Paris", 1, True),
+    ]

@@ -745,6 +745,10 @@ def _name_after(s: str) -> str | None:
                 k += 1
                 continue
             break
+        both = re.match(rf"[ \u00a0]+(?:und|and|y|e|et|ed)[ \u00a0]+({_NAME_TOKEN}(?:[ \u00a0]+{_NAME_TOKEN})*)(?![\w’'])", s[words[k].end() :])
+        if both and not both.group(1).endswith(("'s", "’s")):
+            # "schreiben Berlin und Paris": two subjects of one verb
+            return s[: words[k].end() + both.end()].rstrip(".")
         return s[: words[k].end()].rstrip(".")
     # "said transport minister Sophie Klein": lower-case title words, then the name
     for k in range(1, min(7, len(words))):
@@ -1102,6 +1106,13 @@ _PARA = re.compile(
 )
 
 
+_OBJECT_BEFORE = re.compile(
+    r"(?<!\w)(?:im|in|am|zum|zur|vom|der|die|das|den|dem|des|the|a|an|of|de|del|la|el|los|las|le|les|"
+    r"du|dans|en|em|no|na|do|da|il|nel|nella|della|dello)\s*[„“\"«‘]?$",
+    re.I,
+)
+
+
 def _inside_attribution(quoted: str) -> str | None:
     """An attribution written inside the quotation, as French, Spanish and Italian do:
     “La désinformation …, rappelle Ana Sofia Cardenal, professeure … Dans certains cas …”."""
@@ -1431,7 +1442,9 @@ def find_quotes(text: str) -> list[dict]:
         continues = False
         if prev is not None and prev["_line"] == ln and prev_attr_end >= 0:
             between = text[prev_attr_end : sp.open]
-            if re.fullmatch(r"[\s,.;:—–-]*", between):
+            if re.fullmatch(r"[\s,.;:—–-]*", between) and not _OBJECT_BEFORE.search(text, prev["_close"], sp.open):
+                # (not "…“, schreiben Berlin und Paris im „Aachener Vertrag“": a quotation
+                # that is the object of a preposition or an article is no second part)
                 continues = True
         elif prev is not None and prev["_line"] == ln and not prev["is_term"]:
             between = text[prev["_close"] : sp.open]
