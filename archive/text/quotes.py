@@ -31,7 +31,15 @@ Speakers. The rule, applied the same way everywhere:
   (:class:`_Mentions`: "Na saída, Pacheco conversou … Ele destacou … “…”, disse."); a
   definite role ("the former mayor", "o repórter", "der SPD-Politiker") by the person
   the text names with that role or, failing that, the one it is speaking of; with none,
-  the speaker is None;
+  the speaker is None. A role that opens a sentence ("El investigador explicó …", "O
+  senador do Podemos pondera …", "sagt der Franzose") stands for the person named before
+  it, as a pronoun does, also across sentences whose subject is left unsaid; German
+  nouns name a person by their ending ("der Virologe", "die Französin");
+* "X y destacó …": the second of two verbs has the first one's subject; "schreiben Berlin
+  und Paris": two subjects; "Forscher um Aneta Afelt": the person the team is named by;
+  an attribution between spaced hyphens or dashes inside the marks ("… - dichiara il
+  Presidente Cannata - …"); a second quotation in the sentence of the first shares its
+  speaker; an unnamed document ("según un comunicado") is nobody;
 * a sentence that brings a quotation with a colon, a verb of saying or (in German) the
   present subjunctive gives its subject as the speaker ("Jens Berger wies die Vorwürfe
   zurück: „…“", "Er habe Zugang »…«");
