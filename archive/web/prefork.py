@@ -102,6 +102,17 @@ def _worker(args: list[str], sock: socket.socket, supervisor: int, ready: int) -
     os._exit(code)
 
 
+def _drain(fd: int) -> bool:
+    """Whether a worker reported its startup done since the last call (reads it all)."""
+    got = False
+    try:
+        while os.read(fd, 4096):
+            got = True
+    except BlockingIOError:
+        pass
+    return got
+
+
 def main(argv: list[str]) -> int:
     workers, args = int(argv[0]), argv[1:]
     if args[:1] == ["serve"]:
@@ -148,10 +159,7 @@ def main(argv: list[str]) -> int:
     while children:
         if stopping and deadline is None:
             deadline = time.monotonic() + STOP_SECONDS
-        try:
-            started_once = started_once or bool(os.read(ready_r, 4096))
-        except BlockingIOError:
-            pass
+        started_once = _drain(ready_r) or started_once
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
@@ -168,10 +176,7 @@ def main(argv: list[str]) -> int:
         started = children.pop(pid, None)
         if stopping or started is None:
             continue
-        try:
-            started_once = started_once or bool(os.read(ready_r, 4096))
-        except BlockingIOError:
-            pass
+        started_once = _drain(ready_r) or started_once
         if not started_once:
             print("archive serve: a worker failed to start; stopping", file=sys.stderr, flush=True)
             failed = True
