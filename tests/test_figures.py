@@ -204,3 +204,13 @@ def test_a_number_word_standing_for_people_or_a_time_of_day_is_no_count():
     assert vals("Sie reden bis kurz nach vier Uhr. Vier Männer kamen.", "de") == ["Vier"]
     got = find_figures("In der Nacht vom 9. zum 10. Mai 1940 fiel er.", "de")
     assert [f["kind"] for f in got] == ["date", "date"]
+
+
+def test_por_and_par_are_per_only_before_a_power_of_ten():
+    def vals(text, lang):
+        return [f["text"] for f in find_figures(text, lang)]
+
+    # "por cuatro delitos" (for four offences) counts; "por 100.000 habitantes" is a rate's base
+    assert vals("Se abrió un proceso penal por cuatro delitos. La tasa es de 20 por 100.000 habitantes.", "es") == [
+        "cuatro", "20"]
+    assert vals("Il a été élu par trois voix, soit 5 par 1 000 habitants.", "fr") == ["trois", "5"]

@@ -1139,7 +1139,11 @@ def _not_a_figure(text: str, t: tuple, ident: re.Pattern) -> bool:
     if re.match(r"-(?:[A-Z]|hundred-meter\s+[A-Z])", text[e: e + 16]) or re.match(r"-\w+-[A-Z]", text[e: e + 20]):
         return True
     # the base or window of a rate: "per 100,000 people", "the seven-day rate"
-    if re.search(r"\b(?:per|pro|je|par|por|para cada|ogni)\s+$", before, re.I):
+    if re.search(r"\b(?:per|pro|je|para cada|por cada|ogni)\s+$", before, re.I):
+        return True
+    if re.search(r"\b(?:par|por)\s+$", before, re.I) and t[2] == "number" and re.fullmatch(r"10*|1e\+?\d+", f"{t[3]:g}"):
+        # "por 100.000 habitantes", "par 100 000 habitants"; but "por cuatro delitos",
+        # "par trois voix" count: "por"/"par" is "per" before a power of ten only
         return True
     if re.match(r"-(?:day|week|month|Tage|jours|días|dias|giorni)[\s-](?:rate|average|incidence|Inzidenz|moyenne|media|média)", text[e: e + 24]):
         return True
