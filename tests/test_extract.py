@@ -123,6 +123,8 @@ AUTHOR_PAGE = """<html><head><title>T</title></head><body>
 <h3 id="xiaobian">Xia Bian</h3>
 <em data-component="Byline">Bea Byline</em>
 <b class="screenname">@scr</b>
+<i itemprop="author">Ida Itemprop</i>
+<div data-testid="AuthorCard">Tess Testid</div>
 <article><p>Body text that is long enough to be an article, said nobody at all.</p></article>
 </body></html>"""
 
@@ -137,6 +139,10 @@ def test_author_predicates_match_trafilatura_xpaths(name):
     html = AUTHOR_PAGE if name == "AUTHOR_PAGE" else decode_html((HERE / "labelled" / "own" / name).read_bytes(), None)[0]
     tree = ex._parse(html)
     elements = [el for el in tree.iter() if isinstance(el.tag, str)]
+    # _author skips the elements with none of the attributes the predicates read
+    for el in elements:
+        if el.tag != "author" and el.find("rel") is None and ex._AUTHOR_ATTRS.isdisjoint(el.keys()):
+            assert not any(ex._author_flags(el)), el.attrib
     assert AUTHOR_DISCARD_XPATHS[0](tree) == [el for el in elements if el is not tree and ex._author_flags(el)[0]]
     for i, xpath in enumerate(AUTHOR_XPATHS, 1):
         assert xpath(tree) == [el for el in elements if ex._author_flags(el)[i]]

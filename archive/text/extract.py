@@ -332,6 +332,11 @@ _DISCARD_CLASS = re.compile(
 )
 
 
+#: The attributes :func:`_author_flags` reads: an element with none of them (a link with
+#: only its ``href``) is selected by no author XPath and discarded by none.
+_AUTHOR_ATTRS = frozenset(("class", "id", "itemprop", "rel", "data-testid", "data-component"))
+
+
 def _author_flags(el: etree._Element) -> tuple[bool, bool, bool, bool]:
     """Whether trafilatura's author XPaths select ``el``: (discarded before the author
     search, AUTHOR_XPATHS[0], [1], [2]); each attribute is read once."""
@@ -396,8 +401,8 @@ def _author(tree: etree._Element) -> str | None:
             continue
         if tag in ("time", "figure"):
             doomed.append(el)
-        if not el.attrib and tag != "author" and (tag not in _AUTHOR_TAGS_0 or el.find("rel") is None):
-            continue  # every test reads an attribute, but for <author> and a child <rel>
+        if tag != "author" and _AUTHOR_ATTRS.isdisjoint(el.keys()) and (tag not in _AUTHOR_TAGS_0 or el.find("rel") is None):
+            continue  # every test reads one of these attributes, but for <author> and a child <rel>
         d, x0, x1, x2 = _author_flags(el)
         if d and el is not tree:
             discard.append(el)
