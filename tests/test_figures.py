@@ -214,3 +214,14 @@ def test_por_and_par_are_per_only_before_a_power_of_ten():
     assert vals("Se abrió un proceso penal por cuatro delitos. La tasa es de 20 por 100.000 habitantes.", "es") == [
         "cuatro", "20"]
     assert vals("Il a été élu par trois voix, soit 5 par 1 000 habitants.", "fr") == ["trois", "5"]
+
+
+def test_each_end_of_a_hyphenated_range_before_a_noun_counts_a_score_does_not():
+    def vals(text, lang):
+        return [(f["text"], f["value"]) for f in find_figures(text, lang) if f["kind"] != "date"]
+
+    assert vals("Un intervallo tra i parti di 3-4 anni.", "it") == [("3", 3.0), ("4", 4.0)]
+    assert vals("It takes 10-15 minutes. The court ruled in a 6-3 vote. Pages 16-17.", "en") == [
+        ("10", 10.0), ("15", 15.0)]
+    # German nouns are capitalised; "2-3 gegen Köln" is a score
+    assert vals("Die Bayern verloren 2-3 gegen Köln. Es dauert 3-4 Jahre.", "de") == [("3", 3.0), ("4", 4.0)]

@@ -467,6 +467,10 @@ def test_second_verb_of_a_subject_and_quotations_sharing_a_sentence():
             "en un comunicado cómo “los especialistas ucranianos han estado trabajando tranquilamente” que “el "
             "tránsito a través de Sojranovka se proporcionó en su totalidad”.")
     assert speakers(text) == ["Gazprom", "Gazprom"]
+    # the subject of both verbs is the name, not a word before it ("Opposition leader")
+    text = ("Opposition leader Eva Lindqvist called the result a “historic shift” and said her party would "
+            "seek talks with smaller parties. “We are ready to govern,” she said.")
+    assert speakers(text) == ["Eva Lindqvist"]
 
 
 def test_a_body_described_in_words_is_named_by_its_acronym_and_an_unnamed_document_is_nobody():

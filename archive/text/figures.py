@@ -932,6 +932,14 @@ def _counts_locale(text: str, end: int, loc: _Locale, kind: str = "number") -> s
 #: never read as figures, and are not kept at all.
 HIDDEN_KINDS = frozenset({"date", "time", "ordinal"})
 _NOT_FIGURES = frozenset({"phone", "score", "power"})
+_RANGE = re.compile(r"(\d{1,3})[-–](\d{1,3})")
+# a noun after the range: a lower-case word that is no word of a vote or a match
+_RANGE_NOUN = re.compile(
+    r"\s+(?!(?i:vote|votes|ruling|decision|win|victory|loss|defeat|lead|score|draw|record|split|"
+    r"majority|margin|victoria|derrota|empate|vitória|victoire|défaite|sieg|niederlage|vittoria|"
+    r"sconfitta|pareggio)\b)([^\W\d_][\w’'\-]+)"
+)
+_RANGE_STOP = {"in", "at", "on", "for", "to", "over", "with", "after", "against", "and", "or", "by", "from", "the", "a", "an"}
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;»«“”\"]\s*|\n)\s*$")
 
 
@@ -954,6 +962,19 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
         kind = kinds[int(m.lastgroup[1:])]
         s, e, written = m.start(), m.end(), m.group(0).translate(_TO_ASCII)
         unit = None
+        if kind == "score":
+            rm = _RANGE.fullmatch(written)
+            nm = _RANGE_NOUN.match(text, e)
+            noun = nm.group(1) if nm else ""
+            stop = _RANGE_STOP if loc is None else loc.stop
+            is_noun = noun[:1].isupper() if loc is not None and loc.lang == "de" else noun[:1].islower()
+            if rm and int(rm.group(1)) < int(rm.group(2)) and noun and is_noun and noun.lower() not in stop:
+                # "3-4 anni", "1-2 unità familiari", "10-15 people": each end of a range
+                # counts (a score is "a 6-3 vote", "victoria por 2-1")
+                found.append((s, s + len(rm.group(1)), "number", float(rm.group(1)), None))
+                found.append((e - len(rm.group(2)), e, "number", float(rm.group(2)), None))
+                taken.append((s, e))
+                continue
         if kind in ("time", "phone", "score", "power"):
             # not figures, but their digits are not spelled numbers either
             taken.append((s, e))

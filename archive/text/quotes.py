@@ -535,6 +535,9 @@ def _first_subject(s: str) -> str | None:
     Gazprom, …" -> "Gazprom")."""
     ends = [e.end() for e in _SENT_END.finditer(s)]
     sent = s[ends[-1] :] if ends else s
+    named = _sentence_subject(sent)  # a name of two words or more first: "Eva Lindqvist"
+    if named:
+        return named
     for m in _NAME_RUN_ALL.finditer(sent):
         tokens = m.group(0).split()
         while tokens and (tokens[0] in _NOT_NAME or tokens[0].lower() in _OPENERS):
