@@ -273,11 +273,19 @@ class Store(Journal):
             return None
         if drainer_waiting(self.db_path):
             return None
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.remote is not None:
+            # The bucket, and this staging directory: a file sealed and uploaded while the
+            # drainer reads it leaves the disk, and is then read from the bucket.
+            warcs = self.location
+            env["ARCHIVE_STAGING"] = str(self.warcs_dir.resolve())
+        else:
+            warcs = str(self.warcs_dir.resolve())
         argv = [sys.executable, "-m", "archive.cli", "--db", str(self.db_path.resolve()),
-                "--warcs", str(self.warcs_dir.resolve()), "extract", "--queue"]
+                "--warcs", warcs, "extract", "--queue"]
         return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                env=env)
 
 
     def browser_captured(self, page_url: str) -> bool:

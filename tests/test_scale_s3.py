@@ -249,6 +249,7 @@ def test_two_machines_capture_into_one_bucket_and_one_index_holds_both(tmp_path,
                               env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         acked += [json.loads(line) for line in proc.stdout.splitlines()]
+        settle(tmp_path / f"{machine}.db")                  # its extraction drainer's file too
         assert local_warcs(tmp_path / machine) == []        # sealed, uploaded, verified
     names = objects(s3, bucket)
     assert any("-alpha-" in n for n in names) and any("-beta-" in n for n in names)
@@ -288,6 +289,7 @@ def test_two_machines_capture_into_one_bucket_and_one_index_holds_both(tmp_path,
     env = dict(os.environ, ARCHIVE_MACHINE="alpha")
     subprocess.run([archive, "--db", str(tmp_path / "alpha.db"), "--warcs", location, "--staging",
                     str(tmp_path / "alpha"), "capture", urls[0]], env=env, check=True, capture_output=True)
+    settle(tmp_path / "alpha.db")
     subprocess.run(serve + ["import", location], check=True, capture_output=True)
     proc = subprocess.run(verify, capture_output=True, text=True)
     checks = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -347,3 +349,113 @@ def test_a_whole_archive_wacz_reads_its_warc_files_from_the_bucket(tmp_path, sit
         assert fresh.import_path(target)["errors"] == []
         q = "SELECT record_id, payload_sha256, block_sha256, captured_at FROM captures ORDER BY record_id"
         assert fresh.conn.execute(q).fetchall() == store.conn.execute(q).fetchall()
+
+
+def settle(db: Path, timeout: float = 60) -> None:
+    """Wait for the extraction drainer a capture started in the background: until nothing
+    is pending, then until the drainer lets go of the queue (having sealed and uploaded
+    the file its ledger entries went to)."""
+    import sqlite3
+    import time
+
+    from archive.index.drain import queue_lock
+
+    deadline = time.monotonic() + timeout
+    while True:
+        con = sqlite3.connect(db)
+        try:
+            pending = con.execute("SELECT count(*) FROM snapshots WHERE extract_status='pending'").fetchone()[0]
+        finally:
+            con.close()
+        if not pending:
+            break
+        assert time.monotonic() < deadline, f"{pending} snapshots still pending in {db}"
+        time.sleep(0.2)
+    with queue_lock(db):
+        pass
+
+
+def test_the_background_drainer_of_a_bucket_store_reads_files_already_uploaded(tmp_path, site, s3, bucket):
+    """A capture starts a drainer and ends by sealing its file, uploading it and removing
+    the local copy: the drainer, started after, must read the bytes from the bucket."""
+    import sqlite3
+
+    urls = publish_edition(site, 0)
+    staging, location = tmp_path / "staging", f"s3://{bucket}/warcs"
+    with Store(tmp_path / "archive.db", location, staging=staging) as store:
+        store.capture(urls[:2], Fetcher(timeout=5), extract=False)
+    assert local_warcs(staging) == []                  # uploaded, local copy gone
+    with Store(tmp_path / "archive.db", location, staging=staging) as store:
+        proc = store.extract_in_background()
+        assert proc is not None and proc.wait(timeout=120) == 0
+    con = sqlite3.connect(tmp_path / "archive.db")
+    statuses = con.execute("SELECT extract_status, extract_error FROM snapshots").fetchall()
+    con.close()
+    assert statuses and all(s == ("ok", None) for s in statuses), statuses
+
+
+def test_verify_on_one_machine_names_the_other_machines_files_as_not_imported(tmp_path, site, s3, bucket):
+    """Two capture machines (two indexes, two staging directories) write into one bucket.
+    `verify --all` on one of them reads the other's files too: it says they are another
+    writer's and not imported here (not a failure), and asks no signed root for a chain
+    it does not hold. Once it imports them they are checked like its own."""
+    urls = publish_edition(site, 0)
+    location = f"s3://{bucket}/warcs"
+    archive = str(Path(sys.executable).parent / "archive")
+
+    def machine(name: str) -> list[str]:
+        return [archive, "--db", str(tmp_path / f"{name}.db"), "--warcs", location,
+                "--staging", str(tmp_path / name)]
+
+    def env(name: str) -> dict:
+        return dict(os.environ, ARCHIVE_MACHINE=name)
+
+    # Overlapping pages: beta's captures of urls[1] would change alpha's versions if its
+    # files were taken for alpha's.
+    for name, mine in (("alpha", urls[:2]), ("beta", urls[1:])):
+        proc = subprocess.run(machine(name) + ["capture", "--json", *mine], env=env(name),
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        settle(tmp_path / f"{name}.db")
+    beta_files = {n.split("/", 1)[1] for n in objects(s3, bucket) if "-beta-" in n}
+    assert len(beta_files) >= 1
+
+    def verify(*extra: str) -> tuple[int, list[dict]]:
+        proc = subprocess.run(machine("alpha") + ["verify", "--all", "--json", *extra], env=env("alpha"),
+                              capture_output=True, text=True)
+        return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()]
+
+    code, checks = verify()
+    failed = [c for c in checks if c.get("ok") is False]
+    assert code == 0 and not failed, failed
+    others = [c for c in checks if c.get("check") == "not_imported"]
+    assert {c["file"] for c in others} == beta_files, others
+    assert all(c["ok"] is None and "of beta" in c["detail"] and f"archive import {location}" in c["detail"]
+               for c in others), others
+    # Beta's records were still read and its chain checked.
+    assert {c["file"] for c in checks if c.get("check") == "record" and c["ok"]} >= beta_files
+    assert any(c.get("check") == "ledger_chain" and c["ok"] and "of beta" in c["detail"] for c in checks)
+    # Text output: a '?' line, not FAIL.
+    proc = subprocess.run(machine("alpha") + ["verify", "--all"], env=env("alpha"), capture_output=True, text=True)
+    assert proc.returncode == 0 and "FAIL" not in proc.stdout
+    assert any(line.startswith("?") and "not_imported" in line for line in proc.stdout.splitlines())
+
+    # Alpha imports what beta wrote: nothing is "not imported" any more, every file is
+    # checked against its seal; two chains in one index now ask for one signed root.
+    proc = subprocess.run(machine("alpha") + ["import", location, "--json"], env=env("alpha"),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    settle(tmp_path / "alpha.db")
+    code, checks = verify()
+    failed = [c for c in checks if c.get("ok") is False]
+    assert code == 1 and failed and all(c["check"] == "ledger_root" for c in failed), failed
+    assert not [c for c in checks if c.get("check") == "not_imported"]
+    keys = tmp_path / "keys"
+    subprocess.run([archive, "keys", "generate", "--dir", str(keys)], check=True, capture_output=True)
+    proc = subprocess.run(machine("alpha") + ["keys", "sign", "--key", str(keys / "archive-signing.key")],
+                          env=env("alpha"), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code, checks = verify("--public-key", str(keys / "archive-signing.pub"))
+    assert code == 0, [c for c in checks if c.get("ok") is False]
+    sealed = {c["file"] for c in checks if c.get("check") == "file_seal" and c["ok"]}
+    assert sealed >= beta_files

@@ -836,19 +836,21 @@ class Journal:
             self.conn = open_db(self.db_path)
         return counts
 
-    def build_index(self, target: Path, after: Callable[["Journal"], object] | None = None) -> dict:
-        """Index every file of ``warcs/`` into a new database at ``target`` (replaced if
-        it exists) and leave it there: :meth:`reindex` swaps it in, the audit compares
-        it with the live index row by row. Only the seals, creation times and states of
-        our own files are taken from the live index (a file's seal is checked against
-        the ledger, not re-derived)."""
+    def build_index(self, target: Path, after: Callable[["Journal"], object] | None = None,
+                    keep: Callable[[str], bool] | None = None) -> dict:
+        """Index every file of ``warcs/`` (those ``keep`` keeps) into a new database at
+        ``target`` (replaced if it exists) and leave it there: :meth:`reindex` swaps it
+        in, the audit compares it with the live index row by row (leaving out the files
+        other writers put in a shared bucket that this index has not imported).
+        Only the seals, creation times and states of our own files are taken from the
+        live index (a file's seal is checked against the ledger, not re-derived)."""
         for suffix in ("", "-wal", "-shm"):
             Path(str(target) + suffix).unlink(missing_ok=True)
         fresh = Journal(target, self.location, clock=self.clock, id_factory=self.id_factory, recover=False,
                         staging=self.warcs_dir)
         fresh.on_progress = self.on_progress
         try:
-            names = self.warcs.all_files()
+            names = [n for n in self.warcs.all_files() if keep is None or keep(n)]
             own = sorted(n for n in names if not n.startswith("import-"))
             # Our own files first in name (time) order, so originals precede revisits; then
             # imports in the order they were imported, so that where two imported files share

@@ -7,7 +7,14 @@ index, and every check reads it back as a stream: the audit's memory does not gr
 the store.
 
 ``record``          every record parses and its declared block/payload digests match
-``file_seal``       each sealed file's SHA-256 and size match ``warc_files``
+``file_seal``       each sealed file's SHA-256 and size match ``warc_files``; a file the
+                    index does not hold fails, unless it is another writer's (below)
+``not_imported``    a file in a shared bucket that another writer (capture machine) put
+                    there and this index has not imported: every ledger entry it holds is
+                    of a chain this index does not hold. Its records and chain are checked
+                    like the rest, but it is not compared with this index (nothing to
+                    check: ``ok`` None, not a failure) and its chain needs no signed root
+                    here; ``archive import s3://…`` (or ``reindex``) takes it in
 ``duplicate_id``    no WARC-Record-ID appears twice across the files
 ``capture_row``     each ``captures`` row names a record that is at its offset, with its
                     record id, block SHA-256 and payload SHA-256 (past end of file is an error)
@@ -52,7 +59,7 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from archive.errors import ArchiveError, UsageError
 from archive.index.metadata import (
@@ -66,6 +73,7 @@ from archive.index.metadata import (
 )
 from archive.index.rows import fixity_of, warc_record_id
 from archive.provenance import ledger
+from archive.storage import is_remote
 from archive.warc.digests import digest_algo, digest_hex, file_sha256
 from archive.warc.http import mime_of
 from archive.warc.reader import Found, Problem, iter_records
@@ -256,9 +264,12 @@ class _Scan:
                               (file, offset, seq)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def distinct_entries(self) -> int:
-        """Entries counted as the index counts its rows: one per record and seq."""
-        return self.db.execute("SELECT count(*) FROM (SELECT DISTINCT file, offset, seq FROM entry)").fetchone()[0]
+    def distinct_entries(self, exclude: set[str] | frozenset[str] = frozenset()) -> int:
+        """Entries counted as the index counts its rows: one per record and seq (but
+        those in the files ``exclude`` names)."""
+        return self.db.execute("SELECT count(*) FROM (SELECT DISTINCT file, offset, seq FROM entry WHERE file "
+                               "NOT IN (SELECT value FROM json_each(?)))",
+                               (json.dumps(sorted(exclude)),)).fetchone()[0]
 
     def assemble_chains(self) -> list["_Chain"]:
         """The chains of the entries in the WARC files, by their links: each first entry
@@ -401,19 +412,24 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None) -> lis
         scan = _Scan(Path(tmp) / "scan.db")
         try:
             _scan_files(store, scan, report)
-            _check_files(store, scan, report)
+            scanned = set(scan.sizes)
+            chains = scan.assemble_chains()
+            unknown = _check_files(store, scan, report)
+            others, outside = _other_writers(store, scan, report, chains, unknown)
             _check_duplicates(scan, report)
             _check_captures(store, scan, report)
             _check_citations(store, scan, report)
-            _check_ledger_rows(store, scan, report)
-            chains = _check_ledger(store, scan, report)
+            _check_ledger_rows(store, scan, report, others)
+            _check_ledger(store, scan, report, chains)
             roots = _roots_wanted(scan, chains)
-            covered = _check_roots(scan, report, public_key, chains, roots)
+            covered = _check_roots(scan, report, public_key, chains, roots, outside)
             _check_signatures(scan, report, public_key, chains, covered, roots)
         finally:
             scan.close()
     _check_quarantine(store, report)
-    _check_derived(store, report)
+    # Another writer's file that reached the bucket since the scan is not imported here either.
+    _check_derived(store, report, keep=lambda name: name not in others and (
+        name in scanned or store.conn.execute("SELECT 1 FROM warc_files WHERE name=?", (name,)).fetchone() is not None))
     return report.results()
 
 
@@ -513,7 +529,9 @@ def _digest_detail(rec) -> str:
 
 # -- files, duplicates ----------------------------------------------------------------------------
 
-def _check_files(store: "Journal", scan: _Scan, report: _Report) -> None:
+def _check_files(store: "Journal", scan: _Scan, report: _Report) -> list[str]:
+    """Each file the index holds against its seal; returns the files of ``warcs/`` the
+    index does not hold (judged by :func:`_other_writers`)."""
     for row in store.conn.execute("SELECT * FROM warc_files ORDER BY name"):
         name = row["name"]
         if name not in scan.sizes:
@@ -530,11 +548,37 @@ def _check_files(store: "Journal", scan: _Scan, report: _Report) -> None:
         else:
             report.add("file_seal", True, name, f"{size} bytes, sha256 {sha} as sealed", name)
     known = {r[0] for r in store.conn.execute("SELECT name FROM warc_files")}
-    for name in scan.sizes:
-        if name not in known:
+    return [name for name in scan.sizes if name not in known]
+
+
+def _other_writers(store: "Journal", scan: _Scan, report: _Report, chains: list[_Chain],
+                   unknown: list[str]) -> tuple[set[str], set[str]]:
+    """Of the files the index does not hold, those another writer put in the shared
+    bucket (every ledger entry in them is of a chain the index holds none of), reported
+    as not imported; the rest fail. Returns those files, and the chains found only in
+    them (which this index does not answer for)."""
+    held = {r[0] for r in store.conn.execute("SELECT DISTINCT chain FROM ledger WHERE chain IS NOT NULL")}
+    label = {c.key: c.label() for c in chains}
+    others: set[str] = set()
+    for name in unknown:
+        of = [r[0] for r in scan.db.execute("SELECT DISTINCT chain FROM entry WHERE file = ? ORDER BY chain",
+                                            (name,))]
+        if of and all(c != _NO_CHAIN and c not in held for c in of):
+            others.add(name)
+            how = f"archive import {store.location}" if is_remote(store.location) else "archive reindex"
+            report.add("not_imported", None, name,
+                       f"written by another writer ({', '.join(label.get(c, c[:12]) for c in of)}) and not "
+                       f"imported into this index: its records and chain were checked, it is not compared "
+                       f"with this index (`{how}` takes it in)", name)
+        else:
             report.add("file_seal", False, name, "file in warcs/ is not in the index: no acknowledged write "
                        "of this store made it (`archive reindex` takes in every file of warcs/, "
                        "`archive import` copies one in)", name)
+    inside = {r[0] for r in scan.db.execute("SELECT DISTINCT chain FROM entry WHERE file NOT IN "
+                                            "(SELECT value FROM json_each(?))", (json.dumps(sorted(others)),))}
+    outside = {r[0] for r in scan.db.execute("SELECT DISTINCT chain FROM entry WHERE file IN "
+                                             "(SELECT value FROM json_each(?))", (json.dumps(sorted(others)),))}
+    return others, outside - inside - {_NO_CHAIN}
 
 
 def _check_duplicates(scan: _Scan, report: _Report) -> None:
@@ -613,7 +657,7 @@ def _check_citations(store: "Journal", scan: _Scan, report: _Report) -> None:
         report.add("citation_row", True, "citations", f"{n} citation rows match their records")
 
 
-def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
+def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report, others: set[str]) -> None:
     n = 0
     for row in store.conn.execute("SELECT * FROM ledger ORDER BY seq"):
         n += 1
@@ -656,7 +700,7 @@ def _check_ledger_rows(store: "Journal", scan: _Scan, report: _Report) -> None:
         if problem:
             report.add("ledger_row", False, f"root:{row['signed_at']}",
                        f"ledger_roots row {row['signed_at']}: {problem}", row["warc_file"], row["offset"])
-    in_warcs = scan.distinct_entries()
+    in_warcs = scan.distinct_entries(exclude=others)
     if in_warcs != n:
         report.add("ledger_row", False, "ledger",
                    f"the index holds {n} ledger rows, the WARC files {in_warcs} entries (run `archive reindex`)")
@@ -707,10 +751,9 @@ def _group(chain: _Chain, named: bool) -> str | None:
     return f"chain:{chain.id}" if named else None
 
 
-def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> list[_Chain]:
-    """Each chain, read from the scan in place order (twice: linked, then what each entry
-    vouches for), never held whole."""
-    chains = scan.assemble_chains()
+def _check_ledger(store: "Journal", scan: _Scan, report: _Report, chains: list[_Chain]) -> None:
+    """Each chain (:meth:`_Scan.assemble_chains`), read from the scan in place order
+    (twice: linked, then what each entry vouches for), never held whole."""
     named = len(chains) > 1
     sealed: set[str] = set()
     bad = 0
@@ -748,7 +791,6 @@ def _check_ledger(store: "Journal", scan: _Scan, report: _Report) -> list[_Chain
     if chains and not bad:
         report.add("ledger_vouch", True, "ledger", "every entry's digests match the bytes it names")
     _check_cover(store, scan, report, sealed)
-    return chains
 
 
 def _vouch_problem(store: "Journal", scan: _Scan, kind, subject, d: dict) -> tuple[str, str | None, int | None]:
@@ -854,9 +896,12 @@ def _roots_wanted(scan: _Scan, chains: list[_Chain]) -> dict[str, dict[int, str]
 
 
 def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | None",
-                 chains: list[_Chain], roots: dict[str, dict[int, str]]) -> dict[str, tuple[int, str]]:
+                 chains: list[_Chain], roots: dict[str, dict[int, str]],
+                 outside: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[int, str]]:
     """Every root verifies and names heads the chains hold; with several chains, each is
-    covered by a root. Returns, per chain id, the longest prefix a valid root covers and
+    covered by a root (but the chains ``outside`` this index, in files other writers put
+    in the bucket that it has not imported: reported as covered where a root covers them,
+    not asked for). Returns, per chain id, the longest prefix a valid root covers and
     when that root was signed."""
     by_id: dict[str, _Chain] = {c.id: c for c in chains if c.id is not None}
     covered: dict[str, tuple[int, str]] = {}
@@ -893,10 +938,12 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
         for cid, seq in good:
             if seq >= covered.get(cid, (0, ""))[0]:
                 covered[cid] = (seq, at)
-    if len(by_id) > 1 or scan.roots:
+    if len(set(by_id) - outside) > 1 or scan.roots:
         for cid, chain in by_id.items():
             got = covered.get(cid)
             n = chain.size
+            if got is None and cid in outside:
+                continue   # reported as not imported (not_imported)
             if got is None:
                 report.add("ledger_root", False, f"chain:{chain.writer}/{cid[:12]}",
                            f"{chain.label()} ({n} entries) is not covered by a signed root: the archive's key "
@@ -1174,9 +1221,10 @@ EXTRACTION_COLUMNS = {
 }
 
 
-def _check_derived(store: "Journal", report: _Report) -> None:
-    """Build the index again from ``warcs/`` into a scratch database and compare every
-    row of every table a reader sees (see ``DERIVED_TABLES``) with it."""
+def _check_derived(store: "Journal", report: _Report, keep: Callable[[str], bool] | None = None) -> None:
+    """Build the index again from ``warcs/`` (the files ``keep`` keeps: not other
+    writers' files this index has not imported) into a scratch database and compare every row of
+    every table a reader sees (see ``DERIVED_TABLES``) with it."""
     import tempfile
     from pathlib import Path
 
@@ -1189,7 +1237,7 @@ def _check_derived(store: "Journal", report: _Report) -> None:
 
     with tempfile.TemporaryDirectory(prefix=".audit-", dir=_scratch_dir(store)) as tmp:
         target = Path(tmp) / "derived.db"
-        store.build_index(target, after=derive)
+        store.build_index(target, after=derive, keep=keep)
         conn = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
         conn.execute("ATTACH DATABASE ? AS derived", (f"file:{target}?mode=ro",))
         try:
