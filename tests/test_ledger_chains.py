@@ -274,3 +274,70 @@ def test_an_index_from_before_chains_keeps_extending_its_own(tmp_path, site):
         assert len(after) > len(before) and ledger.check_chain(after) == []
         assert len(ledger.chains(store)) == 1
         assert not [r for r in audit(store) if r["ok"] is False]
+
+
+def test_a_signature_is_verified_only_against_a_pinned_key(tmp_path, site, keys, monkeypatch):
+    """Without --public-key a root or head whose signature matches the key it declares
+    proves only that it is unchanged (anyone can sign with a key of their own): verify
+    says which key signed and that it is not pinned (?, exit 0), never that it verified;
+    with the key pinned it verifies, and a root by another key fails."""
+    from archive.provenance.keys import generate_private_key, key_id
+
+    key, pub = keys
+    shared = tmp_path / "warcs"
+    urls = publish_edition(site, 0)
+    capture_on("alpha", tmp_path, shared, monkeypatch, urls[1:])
+    with on("beta", tmp_path, shared, monkeypatch) as beta:
+        beta.capture(urls[:1], Fetcher(timeout=10))
+        cid = cite(beta, urls[0], PASSAGE)["id"]
+    serve(tmp_path, shared, monkeypatch)
+    assert sign(tmp_path, shared, key)[0] == 0
+    kid = key_id(load_public_key(pub))[:16]
+
+    def signed(results):
+        return [r for r in results if r["check"] in ("ledger_root", "signature")]
+
+    code, results = verify(tmp_path, shared)
+    assert code == 0, failed(results)
+    sig = signed(results)
+    assert {r["id"].split("/")[0] for r in sig if r["check"] == "ledger_root"} == {"chain:alpha", "chain:beta"}
+    for r in sig:
+        assert r["ok"] is None, r
+        assert f"key {kid}" in r["detail"] and "not pinned" in r["detail"] and "--public-key" in r["detail"], r
+        assert "verified" not in r["detail"], r
+    code, _, text = run("--db", str(tmp_path / "serve.db"), "--warcs", str(shared), "verify", "--all")
+    lines = [line for line in text.splitlines() if " ledger_root " in line]
+    assert code == 0 and lines and all(line.startswith("?") and "not pinned" in line for line in lines), text
+
+    # Pinned: the same root verifies.
+    code, results = verify(tmp_path, shared, pub)
+    assert code == 0, failed(results)
+    roots = [r for r in signed(results) if r["check"] == "ledger_root"]
+    assert roots and all(r["ok"] is True and "verified with the pinned key" in r["detail"] for r in roots)
+
+    # A citation's proof (what its page shows) says the same.
+    with on("serve", tmp_path, shared, monkeypatch) as store:
+        sig = proof_for_citation(store, cid)["signature"]
+        assert sig["status"] == "unpinned" and sig["ok"] is None and f"key {kid}" in sig["detail"], sig
+        assert "not pinned" in sig["detail"] and "verified" not in sig["detail"]
+        sig = proof_for_citation(store, cid, load_public_key(pub))["signature"]
+        assert sig["status"] == "valid" and sig["ok"] is True and sig["root"], sig
+
+    # Someone with write access adds a root signed with a key of their own over the same
+    # chains: unpinned it is one more unchecked signature (and names its key); pinned, it
+    # fails, and a citation's proof still rests on the archive's root.
+    impostor = generate_private_key()
+    with on("serve", tmp_path, shared, monkeypatch) as store:
+        ledger.sign_root(store, impostor)
+    other = key_id(impostor.public_key())[:16]
+    code, results = verify(tmp_path, shared)
+    assert code == 0 and not failed(results), failed(results)
+    assert all(r["ok"] is None and "not pinned" in r["detail"] for r in signed(results)), signed(results)
+    assert any(f"key {other}" in r["detail"] for r in signed(results))
+    code, results = verify(tmp_path, shared, pub)
+    assert code == 1 and any("not by the given key" in r["detail"] for r in failed(results, "ledger_root"))
+    with on("serve", tmp_path, shared, monkeypatch) as store:
+        sig = proof_for_citation(store, cid, load_public_key(pub))["signature"]
+        assert sig["status"] == "valid" and sig["root"]["key_id"].startswith(kid), sig
+        sig = proof_for_citation(store, cid)["signature"]
+        assert sig["status"] == "unpinned" and sig["root"]["key_id"].startswith(other), sig

@@ -484,7 +484,8 @@ def cite(url, passage, at, note, occurrence, base_url, db, warcs, as_json):
               help="Full fixity audit: every record, file seal, index row and the ledger, plus every citation.")
 @click.option("--public-key", "public_key_path", envvar="ARCHIVE_PUBLIC_KEY",
               type=click.Path(exists=True, dir_okay=False),
-              help="Check ledger signatures against this Ed25519 public key (env ARCHIVE_PUBLIC_KEY).")
+              help="Pin the archive's Ed25519 public key: signed heads and roots are verified against it "
+                   "(env ARCHIVE_PUBLIC_KEY).")
 @store_options
 @json_option
 @handle_errors
@@ -492,7 +493,12 @@ def verify(ids, all_, public_key_path, db, warcs, as_json):
     """Re-read each cited record by offset, re-hash it, re-extract and re-find the passage.
 
     With --all, also audit the whole store. Exit status 1 if any check fails; the
-    failure names the citation or record, the file and offset, and the check.
+    failure names the citation or record, the file and offset, and the check. A check
+    with nothing to check is marked ? and does not fail: a signature is only verified
+    against a pinned key (--public-key); without one, a signature that matches the key
+    it declares is reported as "signed by key …, not pinned", never as verified. Files
+    another capture machine put in a shared bucket and this index has not imported are
+    ? too (`archive import s3://…` takes them in).
 
     \b
     Example:

@@ -905,6 +905,7 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
     when that root was signed."""
     by_id: dict[str, _Chain] = {c.id: c for c in chains if c.id is not None}
     covered: dict[str, tuple[int, str]] = {}
+    root_keys: dict[str, str] = {}   # signed_at -> key id of the root
     for rec in scan.roots:
         root = rec.body or {}
         at = str(root.get("signed_at"))
@@ -912,6 +913,7 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
         if not ok:
             report.add("ledger_root", False, f"root:{at}", f"root signed at {at}: {why}", rec.warc_file, rec.offset)
             continue
+        root_keys[at] = str(root.get("key_id"))
         listed = root.get("chains")
         heads: list = listed if isinstance(listed, list) else []
         good: list[tuple[str, int]] = []
@@ -951,8 +953,17 @@ def _check_roots(scan: _Scan, report: _Report, public_key: "Ed25519PublicKey | N
                            "and run `archive keys sign`)", chain.first_file, group=f"chain:{cid}")
             else:
                 tail = f"; entries {got[0] + 1}..{n} came after it" if got[0] < n else ""
-                report.add("ledger_root", True, f"chain:{chain.writer}/{cid[:12]}",
-                           f"{chain.label()} covered up to entry {got[0]} by the root signed at {got[1]}{tail}")
+                kid = root_keys.get(got[1], "?")[:16]
+                if public_key is None:
+                    report.add("ledger_root", None, f"chain:{chain.writer}/{cid[:12]}",
+                               f"{chain.label()} covered up to entry {got[0]} by the root signed at {got[1]} "
+                               f"by key {kid}…, not pinned: the root's signature matches the key it declares, "
+                               f"which says nothing of who signed; pass --public-key (or ARCHIVE_PUBLIC_KEY) to "
+                               f"check it is the archive's key{tail}", group=f"chain:{cid}")
+                else:
+                    report.add("ledger_root", True, f"chain:{chain.writer}/{cid[:12]}",
+                               f"{chain.label()} covered up to entry {got[0]} by the root signed at {got[1]}, "
+                               f"verified with the pinned key {kid}…{tail}")
     return covered
 
 
@@ -987,7 +998,14 @@ def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKe
             report.add("signature", False, f"head:{seq}", f"{where}signed head {seq}: {why}", rec.warc_file, rec.offset)
     if report.any_failed("signature"):
         return
-    trusted = "the given public key" if public_key is not None else "the keys the heads declare (no trusted key given)"
+    kids = sorted({str((r.body or {}).get("key_id"))[:16] + "…" for r in scan.heads + scan.roots})
+    if public_key is not None:
+        trusted = "the pinned key"
+    else:
+        # Without a pinned key a match says only that the signed heads are unchanged.
+        trusted = (f"key {', '.join(kids)}, not pinned (the signatures match the keys they declare, which "
+                   "says nothing of who signed; pass --public-key or ARCHIVE_PUBLIC_KEY to check they are "
+                   "the archive's)")
     if not scan.heads and not scan.roots:
         if public_key is not None and any(c.size for c in chains):
             report.add("signature", False, "ledger", "no signed ledger head in the store: nothing "
@@ -1000,11 +1018,13 @@ def _check_signatures(scan: _Scan, report: _Report, public_key: "Ed25519PublicKe
         upto = best.get(chain.id, 0)
         cid = f"ledger:{chain.writer}/{str(chain.id)[:12]}" if named else "ledger"
         if upto < n:
-            report.add("signature", None if public_key is not None else True, cid,
+            report.add("signature", None, cid,
                        f"{_in(chain, named)}signatures by {trusted} cover entries 1..{upto}; entries "
-                       f"{upto + 1}..{n} are not signed yet")
+                       f"{upto + 1}..{n} are not signed yet", group=cid)
+        elif public_key is not None:
+            report.add("signature", True, cid, f"{_in(chain, named)}all {n} entries signed; verified with {trusted}")
         else:
-            report.add("signature", True, cid, f"{_in(chain, named)}all {n} entries signed; checked with {trusted}")
+            report.add("signature", None, cid, f"{_in(chain, named)}all {n} entries signed by {trusted}", group=cid)
 
 
 def _check_quarantine(store: "Journal", report: _Report) -> None:
@@ -1130,19 +1150,31 @@ def _proof(tree: ledger.ChainTree, seq: int, size: int) -> dict:
             "path": [p.hex() for p in tree.path(seq - 1, size)], "root": tree.root(size).hex()}
 
 
+def _sig_status(ok: bool, public_key: "Ed25519PublicKey | None") -> str:
+    """``valid`` (verified with the pinned key), ``unpinned`` (matches the key the signed
+    record declares, no key pinned) or ``invalid``."""
+    return "invalid" if not ok else "valid" if public_key is not None else "unpinned"
+
+
 def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed25519PublicKey | None") -> dict:
     """The newest signature covering the entries: a signed head of their chain when they
     are in one, else (or when no head covers them) a root naming each of their chains."""
     held = {k: v["entry"] for k, v in entries.items() if "inclusion_proof" in v}
     if not held:
         return {"ok": None, "status": "unsigned", "detail": "nothing in the ledger to sign"}
+    from archive.provenance.keys import key_id
+
+    pinned = key_id(public_key) if public_key is not None else None
     needed: dict[str | None, int] = {}
     for e in held.values():
         needed[e["chain"]] = max(needed.get(e["chain"], 0), e["seq"])
     if len(needed) == 1:
         [(chain, seq)] = needed.items()
         tree = tree_of(chain)
+        # With a pinned key, what it signed is the proof; a head by another key only
+        # where there is none (and it then fails: not the archive's key).
         covering = [h for h in ledger.signed_heads(store, chain) if seq <= h["seq"] <= tree.size]
+        covering.sort(key=lambda h: pinned is None or h["key_id"] == pinned)
         if covering:
             h = covering[-1]
             ok, why = ledger.check_head_signature(h, public_key)
@@ -1150,12 +1182,14 @@ def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed2551
             if ok and root != h["merkle_root"]:
                 ok, why = False, "the signed Merkle root does not match the ledger: it was rewritten"
             proofs = {k: _proof(tree, e["seq"], h["seq"]) for k, e in held.items()}
-            return {"ok": ok if public_key is not None or not ok else True,
-                    "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
+            return {"ok": ledger.pinned_outcome(ok, public_key), "status": _sig_status(ok, public_key),
+                    "trusted_key": public_key is not None,
                     "detail": why, "head": {k: h[k] for k in ("seq", "entry_hash", "merkle_root", "signed_at",
                                                              "key_id", "signature", "public_key")},
                     "inclusion_proofs": proofs}
-    for root in reversed(ledger.signed_roots(store)):
+    roots = ledger.signed_roots(store)
+    roots.sort(key=lambda r: pinned is None or r["key_id"] == pinned)   # stable: newest last
+    for root in reversed(roots):
         heads = {c.get("chain"): c for c in root["chains"] if isinstance(c, dict)}
         if not all(ch in heads and heads[ch].get("seq", 0) >= seq for ch, seq in needed.items()):
             continue
@@ -1169,8 +1203,8 @@ def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed2551
                 break
             proofs[k] = _proof(tree, e["seq"], h["seq"])
         mine = heads[held.get("citation", next(iter(held.values())))["chain"]]
-        return {"ok": ok if public_key is not None or not ok else True,
-                "status": "valid" if ok else "invalid", "trusted_key": public_key is not None,
+        return {"ok": ledger.pinned_outcome(ok, public_key), "status": _sig_status(ok, public_key),
+                "trusted_key": public_key is not None,
                 "detail": why, "head": {"seq": mine["seq"], "entry_hash": mine["entry_hash"],
                                         "merkle_root": mine["merkle_root"], "signed_at": root["signed_at"],
                                         "key_id": root["key_id"], "signature": root["signature"],
@@ -1178,7 +1212,8 @@ def _signature_for(store: "Journal", entries: dict, tree_of, public_key: "Ed2551
                 "root": {k: root[k] for k in ("chains", "signed_at", "key_id", "signature", "public_key")},
                 "inclusion_proofs": proofs}
     return {"ok": None, "status": "unsigned",
-            "detail": "no signed head or root covers " + ", ".join(
+            "detail": ("no head or root signed by the pinned key covers " if pinned is not None
+                       else "no signed head or root covers ") + ", ".join(
                 f"entry {seq} of {ledger.chain_label({'chain': ch, 'writer': ''})}" for ch, seq in needed.items())
             + " yet"}
 

@@ -833,7 +833,8 @@ def signed_heads(store: "Journal", chain: str | None = None) -> list[dict]:
 
 def check_head_signature(head: dict, public_key: "Ed25519PublicKey | None" = None) -> tuple[bool, str]:
     """Is the head's signature valid, and by whom? Against ``public_key`` when given
-    (the only meaningful check), else against the key the head itself declares."""
+    (the only check of who signed), else against the key the head itself declares: a
+    match then proves only that the head is unchanged (see :func:`pinned_outcome`)."""
     return _check_signature(head, head_message(head), public_key, "signed head")
 
 
@@ -854,9 +855,21 @@ def _check_signature(signed: dict, message: bytes, public_key: "Ed25519PublicKey
         return False, f"the declared key does not match the {what}'s key id"
     if not verify_signature(key, message, signed.get("signature") or ""):
         return False, "signature does not verify"
-    who = "the given key" if public_key is not None else \
-        f"its own declared key {signed['key_id'][:16]}… (not a trusted key)"
-    return True, f"signature valid for {who}"
+    kid = str(signed["key_id"])[:16]
+    if public_key is not None:
+        return True, f"signature verified with the pinned key {kid}…"
+    # Anyone can sign with a key of their own and declare it: a match proves the bytes
+    # were not changed since someone signed them, not who that was.
+    return True, (f"signed by key {kid}…, not pinned: the signature matches the key the {what} declares, "
+                  f"which says nothing of who signed; pass --public-key (or ARCHIVE_PUBLIC_KEY) to check "
+                  f"it is the archive's key")
+
+
+def pinned_outcome(ok: bool, public_key: "Ed25519PublicKey | None") -> bool | None:
+    """What a signature check amounts to: a failure fails, a match is a pass only against
+    a pinned key (``public_key``); against the key the signed record declares it is
+    ``None``, nothing checked of who signed (three outcomes, as for digests)."""
+    return ok if not ok or public_key is not None else None
 
 
 # -- one signed root over every chain ----------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -414,6 +415,22 @@ def _verify(store: Store, cid: str) -> dict:
                 "failed": [f"verify: {type(exc).__name__}: {exc}"]}
 
 
+def _pinned_key():
+    """The archive's public key, pinned by the server's operator (``ARCHIVE_PUBLIC_KEY``,
+    as for `archive verify`): only against it does a signature say who signed."""
+    from archive import PUBLIC_KEY_ENV
+
+    path = os.environ.get(PUBLIC_KEY_ENV)
+    return _load_pinned(path) if path else None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_pinned(path: str):
+    from archive.provenance.keys import load_public_key
+
+    return load_public_key(path)
+
+
 def _proof_summary(proof: dict) -> dict:
     """The proof chain of a citation, link by link, for the page (the JSON keeps it all)."""
     rec, seal, ledger_entries, sig = proof["record"], proof.get("file_seal"), proof["ledger"], proof["signature"]
@@ -436,9 +453,12 @@ def _proof_summary(proof: dict) -> dict:
         links.append({"name": f"Ledger: {kind}", "ok": e.get("ok"), "detail": detail})
     links.append({"name": "Signature", "ok": sig.get("ok") if sig.get("status") != "unsigned" else None,
                   "detail": (f"{sig['status']}: head {sig['head']['seq']} signed {sig['head']['signed_at']} "
-                             f"by key {sig['head']['key_id']}" + ("" if sig.get("trusted_key") else
-                             " (checked against the key in the head; pass a trusted public key to "
-                             "`archive verify --public-key` to check who signed)"))
+                             f"by key {sig['head']['key_id']}" + (", verified with the pinned key"
+                                                                   if sig.get("trusted_key") and sig.get("ok") else
+                             "" if sig.get("trusted_key") else
+                             ", not pinned: the signature matches the key the signed record declares, which "
+                             "says nothing of who signed (pin the archive's key with ARCHIVE_PUBLIC_KEY for "
+                             "`archive serve`, or pass it to `archive verify --public-key`)"))
                   if sig.get("head") else sig.get("detail", "")})
     return {"ok": proof["ok"], "links": links, "full": proof}
 
@@ -491,7 +511,7 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
                  "current": "not checked", "current_checked_at": None,
                  "status": status, "verification": {**ver, "checks": plain_checks(ver["checks"])},
                  "provenance": provenance,
-                 "proof": _proof_summary(proof_for_citation(store, cid)),
+                 "proof": _proof_summary(proof_for_citation(store, cid, _pinned_key())),
                  "version": cited_version, "versions": history["versions"],
                  "checks": checks[:10]}
     cited_at = row["captured_at"]
