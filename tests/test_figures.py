@@ -225,3 +225,13 @@ def test_each_end_of_a_hyphenated_range_before_a_noun_counts_a_score_does_not():
         ("10", 10.0), ("15", 15.0)]
     # German nouns are capitalised; "2-3 gegen Köln" is a score
     assert vals("Die Bayern verloren 2-3 gegen Köln. Es dauert 3-4 Jahre.", "de") == [("3", 3.0), ("4", 4.0)]
+
+
+def test_qualifiers_with_a_contracted_article_and_at_most_on_average():
+    def quals(text, lang):
+        return [(f["text"], f["qualifier"]) for f in find_figures(text, lang)]
+
+    assert quals("Obtuvo más del 60 % de los votos.", "es") == [("60 %", "más del")]
+    assert quals("Teve mais da metade dos votos.", "pt") == [("metade", "mais da")]
+    assert quals("Si registrano al massimo 2 unità, mediamente 0,2 cuccioli.", "it") == [
+        ("2", "al massimo"), ("0,2", "mediamente")]
