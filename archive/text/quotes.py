@@ -890,9 +890,15 @@ _CALL_VERBS = {
 _CALL_RE = re.compile(r"\b(?:" + "|".join(sorted(_CALL_VERBS, key=len, reverse=True)) + r")\b", re.I)
 
 
+# (compiled once: built in the call, the 4 KB pattern was hashed and compared against
+# re's cache at every quotation)
+_SAY_AT_END = re.compile(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", re.I)
+_AND_SAY = re.compile(r"^\W*and\s+(?:also\s+)?" + _SAY + r"\b", re.I)
+
+
 def _coordinated_subject(head: str, tail: str) -> str | None:
     """“…” followed by "and said …": the speaker is the subject of the sentence."""
-    if re.match(r"^\W*and\s+(?:also\s+)?" + _SAY + r"\b", tail, re.I):
+    if _AND_SAY.match(tail):
         return _sentence_subject(head)
     return None
 
@@ -911,7 +917,7 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         m = _SO_BETWEEN.search(h)
         if m:
             return m.group(1)  # „Es war“, so Foucault, „…“
-        m = re.search(rf"\b({_SAY})(?:\s+(?:\w+\s+){{0,5}}?\w+)?\s*[:,]?\s*(?:that\s*)?$", h, re.I)
+        m = _SAY_AT_END.search(h)
         if not m or not (h.endswith((":", ",")) or h.lower().endswith("that")):
             if not m:
                 return None
