@@ -27,6 +27,7 @@ TABLES = {
     "quotes": "text_sha256, n",
     "figures": "text_sha256, n",
     "changes": "page_url, to_version, n",
+    "citations": "id",
 }
 
 
@@ -44,8 +45,9 @@ def dump(db: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory):
-    """WARC files from two capture processes (two machines), with an edit between them:
-    versions and changes span files."""
+    """WARC files from three capture processes (three machines), with an edit between
+    them: versions and changes span files; alpha and gamma cite the same passage of the
+    same snapshot, so one citation id is in two files."""
     from archive.site import SiteServer
 
     import shutil
@@ -56,15 +58,20 @@ def collection(tmp_path_factory):
         urls = publish_edition(site, 0)
         with Store(root / "alpha.db", root / "alpha") as s:
             s.capture(urls, Fetcher(timeout=5))
-            cite(s, urls[0], "More than 2,300 homes were evacuated overnight")
+            cited = cite(s, urls[0], "More than 2,300 homes were evacuated overnight")
             s.warcs.close(seal=True)
+        with Store(root / "gamma.db", root / "gamma") as s:
+            s.capture(urls[:1], Fetcher(timeout=5))
+            again = cite(s, urls[0], "More than 2,300 homes were evacuated overnight")
+            s.warcs.close(seal=True)
+        assert again["id"] == cited["id"] and again["snapshot_sha256"] == cited["snapshot_sha256"]
         publish_edition(site, 1)
         with Store(root / "beta.db", root / "beta") as s:
             s.capture(urls + urls[:1], Fetcher(timeout=5))    # edited pages, and a revisit
             s.warcs.close(seal=True)
     # One collection, as in a bucket both machines write to.
     warcs.mkdir()
-    for p in [*(root / "alpha").glob("*.warc.gz"), *(root / "beta").glob("*.warc.gz")]:
+    for p in [p for m in ("alpha", "beta", "gamma") for p in (root / m).glob("*.warc.gz")]:
         shutil.copy(p, warcs / p.name)
     write_wget_like_files(warcs)
     with Store(root / "reference.db", warcs) as s:
@@ -175,6 +182,13 @@ def test_the_spark_job_builds_the_tables_archive_import_builds(collection, tmp_p
     assert sum("5a5a5a5a" in k for k in keys) == 1
     revisit = next(r for r in reference["captures"] if "7e7e7e7e" in r[0])
     assert revisit[10] is not None                     # payload_sha256: resolved by its SHA-1
+    # One citation id in alpha's and gamma's files (the first of them read by the task
+    # that failed once): one row, the one reindex keeps (the file it reads last).
+    [cited] = [r for r in reference["citations"]]
+    assert cited[14] in {p.name for p in (collection / "gamma").glob("*.warc.gz")}, cited
+    import pyarrow.parquet as pq
+    ids = pq.read_table(tmp_path / "parquet" / "citations").column("id").to_pylist()
+    assert ids == [cited[0]]
     for table in TABLES:
         assert ours[table] == reference[table], table
     assert ours["fts"] == reference["fts"] and ours["fts"]
@@ -188,3 +202,26 @@ def _offsets(warcs: Path, which: str) -> list[int]:
 
     [path] = warcs.glob(f"import-*-wget-{which}.warc.gz")
     return [i.offset for i in iter_records(path) if isinstance(i, Found)]
+
+
+def test_import_parquet_refuses_two_rows_for_one_key_and_loads_nothing(tmp_path):
+    """Parquet whose table holds one citation id twice (parts of two runs copied into
+    one directory) is not the job's output: a clear error, and the index is left as it was."""
+    pa = pytest.importorskip("pyarrow", reason="the spark extra is not installed")
+    import pyarrow.parquet as pq
+
+    from archive.errors import UsageError
+    from archive.spark.load import import_parquet
+
+    out = tmp_path / "parquet" / "citations"
+    out.mkdir(parents=True)
+    for part, where in (("part-00000.parquet", "a.warc.gz"), ("part-00001.parquet", "b.warc.gz")):
+        pq.write_table(pa.table({"id": ["c-0123456789abcdef0123"], "warc_file": [where], "offset": [0]}),
+                       out / part)
+    (out / "_SUCCESS").write_bytes(b"")
+    db = tmp_path / "archive.db"
+    db.write_bytes(b"the index before")
+    with pytest.raises(UsageError, match="two rows for one key"):
+        import_parquet(tmp_path / "parquet", db)
+    assert db.read_bytes() == b"the index before"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

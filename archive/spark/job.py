@@ -171,7 +171,9 @@ def run(source: str, out: str, fail_once: str | None = None, page_partitions: in
         "texts": texts.map(lambda kv: kv[1]),
         "quotes": quotes.map(lambda kv: kv[1]),
         "figures": figures.map(lambda kv: kv[1]),
-        "citations": of("citations"),
+        # One row per citation id, as reindex keeps it (an id can be in several files).
+        "citations": of("citations").map(lambda r: (r["id"], r))
+                                    .reduceByKey(tasks.later_citation(ranks.value)).values(),
         "import_errors": of("import_errors"),
         "warc_files": of("warc_files"),
     }

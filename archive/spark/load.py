@@ -8,6 +8,7 @@ the SQLite table's; a table the job did not write stays empty.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from archive.errors import UsageError
@@ -50,7 +51,13 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
             for batch in _batches(pq, directory / table):
                 data = batch.to_pydict()
                 rows = list(zip(*(data.get(c, [None] * batch.num_rows) for c in cols)))
-                conn.executemany(sql, rows)
+                try:
+                    conn.executemany(sql, rows)
+                except sqlite3.IntegrityError as exc:
+                    # The job writes each key once: two rows for one are not its output
+                    # (parts of two runs mixed in one directory?). Nothing is loaded.
+                    raise UsageError(f"{directory / table}: two rows for one key ({exc}): not the "
+                                     "output of one run of the job; nothing was loaded") from None
                 n += len(rows)
             counts[table] = n
         refresh_facet_counts(conn)   # rows written in bulk: their facets counted once
@@ -60,13 +67,14 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         conn.close()
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".lock"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         raise
     conn.close()
     os.replace(tmp, db_path)
     for suffix in ("-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm", ".lock"):
         Path(str(tmp) + suffix).unlink(missing_ok=True)
     return counts
 

@@ -131,6 +131,22 @@ def file_ranks(names: Iterable[str], seals: Iterable[dict]) -> dict[str, int]:
     return {n: i for i, n in enumerate(own + imported)}
 
 
+def later_citation(ranks: dict[str, int]):
+    """Of two rows of one citation id (the same passage of the same snapshot cited on two
+    machines, or cited again), the one ``reindex`` keeps: it replaces a citation's row by
+    each record of that id it reads, so the record of the file it reads last, the later
+    one within a file.
+
+    >>> keep = later_citation({"a.warc.gz": 0, "b.warc.gz": 1})
+    >>> keep({"warc_file": "b.warc.gz", "offset": 0}, {"warc_file": "a.warc.gz", "offset": 900})["warc_file"]
+    'b.warc.gz'
+    """
+    def place(r: dict) -> tuple[int, int]:
+        return ranks.get(r["warc_file"], 1 << 62), r["offset"] or 0
+
+    return lambda a, b: a if place(a) > place(b) else b
+
+
 def inner_id(key: str) -> str:
     """The WARC-Record-ID a capture's key stands for."""
     from archive.index.rows import warc_record_id
