@@ -96,6 +96,9 @@ def loadavg() -> str:
         return "unknown"
 
 
+_OWN_SECTIONS = ("Machine", "Load of the machine while it ran", "Results", "Notes")
+
+
 def carried_over(previous: str, ran: set[str]) -> dict[str, list[str]]:
     """From the RESULTS.md a partial run replaces, the lines of the benchmarks it did not
     run: their table rows, notes and loads, and where each came from (the run that made
@@ -110,6 +113,12 @@ def carried_over(previous: str, ran: set[str]) -> dict[str, list[str]]:
     (['| index | a | b | c | d | e | MISSED |'], ['- **index — a**: note a'], ['- index: 1.0 → 2.0'])
     >>> c["origin"]
     ['- index: from `python bench/run.py --full --only index` on 2026-12-07 20:09 UTC']
+
+    Only the sections this script writes above the appended ones are read: a table of
+    ``bench_scale.py``'s section is none of the suite's rows.
+
+    >>> carried_over(old + "\\n<!-- bench_scale.py: begin -->\\n## Scale\\n| step | a | b |", {"serve"})["rows"]
+    ['| index | a | b | c | d | e | MISSED |']
     """
     import re
 
@@ -118,6 +127,8 @@ def carried_over(previous: str, ran: set[str]) -> dict[str, list[str]]:
     origins = dict(re.findall(r"^- (\w+): (from `.*)$", previous, re.M))
     names: list[str] = []
     for line in previous.splitlines():
+        if line.startswith("<!--") or (line.startswith("## ") and line[3:] not in _OWN_SECTIONS):
+            break  # bench_scale.py's section, extract_speed.py's output: appended below ours
         m = re.match(r"\| (\w+) \|", line)
         if m and m.group(1) not in ran and m.group(1) != "benchmark":
             out["rows"].append(line)
