@@ -132,6 +132,57 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(served):
     assert wait_until(lambda: _answers(port), 30)
 
 
+def sockets(pid: int, port: int, state: str) -> set[str]:
+    """The inodes of the TCP sockets on local ``port`` in ``state`` (01 established, 0A
+    listening) that process ``pid`` holds, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            f = line.split()
+            if f[3] == state and int(f[1].rsplit(":", 1)[1], 16) == port and f[9] in inodes:
+                found.add(f[9])
+    return found
+
+
+def test_a_burst_of_keep_alive_clients_is_spread_over_the_workers(served):
+    """40 clients connect at once and keep their connections: each worker holds a fair
+    share, not whichever accepted first nearly all (then one core idles). On Linux each
+    worker listens on a socket of its own (SO_REUSEPORT), which the kernel balances."""
+    proc, port = served
+    assert wait_until(lambda: len(children(proc.pid)) == 2, 30)
+    workers = children(proc.pid)
+    listening = [sockets(pid, port, "0A") for pid in workers]
+    assert all(len(x) == 1 for x in listening) and listening[0] != listening[1], listening
+    assert not sockets(proc.pid, port, "0A"), "the supervisor listens: connections would wait there"
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(40)]
+    start = threading.Barrier(len(conns))
+
+    def connect(conn) -> None:
+        start.wait()
+        conn.request("GET", "/-/versions.json")
+        conn.getresponse().read()
+
+    threads = [threading.Thread(target=connect, args=(c,)) for c in conns]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        held = [len(sockets(pid, port, "01")) for pid in workers]
+        assert sum(held) == 40 and min(held) >= 8, held
+    finally:
+        for c in conns:
+            c.close()
+
+
 def test_no_worker_outlives_its_supervisor(served):
     proc, port = served
     assert wait_until(lambda: len(children(proc.pid)) == 2, 30)
