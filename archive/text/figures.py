@@ -631,14 +631,15 @@ class _Locale:
         ] + _build_patterns(self.num, f"(?i:{month})", scale, words["percent"], words["currency"], words["time"])
         initials = "".join(sorted({m[0].lower() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}
                                   | {m[0].upper() for m in months | days | {"años", "années", "anni", "anos", "Jahre"}}))
+        inside = re.escape("".join(sorted({w[0] for w in days | {"años", "années", "anni", "anos", "Jahre"}})))
         self.kinds = [k for k, _ in patterns]
         # The lookahead names what a pattern can start with: a digit or sign, or a letter
         # that starts a word, for month and day names; inside a word, only the decade and
-        # weekday patterns, which have no word-start guard of their own, can begin. Trying
-        # every pattern at every letter made the other languages' figures twice as slow as
-        # need be; the same matches.
+        # weekday patterns, which have no word-start guard of their own, can begin (a letter
+        # of theirs first, then their names). Trying every pattern at every letter made the
+        # other languages' figures twice as slow as need be; the same matches.
         self.master = re.compile(
-            rf"(?=[\d$€£¥₹’'+(]|(?<![^\W\d_])[{initials}]|(?i:años|années|anni|anos|Jahre|{day}))(?:"
+            rf"(?=[\d$€£¥₹’'+(]|(?<![^\W\d_])[{initials}]|(?=(?i:[{inside}]))(?i:años|années|anni|anos|Jahre|{day}))(?:"
             + "|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(patterns)) + ")"
         )
         self.scale_re = re.compile(rf"({self.num})[\s-]?({words['scale']})?(?!\w)", re.I)
