@@ -785,12 +785,15 @@ def _spelled_locale(text: str, loc: _Locale, taken: list[tuple[int, int]]) -> li
                     value, e = value * _scale_factor(word), after.end()
             out.append((s, e, "number", value, None))
 
+    known = loc.word_cache
     for m in _WORD_TOKEN.finditer(text):
         w = m.group(0)
         lw = w.lower()
         if run and lw == connect:
             run.append((m.start(), m.end(), w))
             continue
+        if not run and known.get(lw, 0) is None and "-" not in w:
+            continue  # most words: already known to be no number word, and no run to end
         head = w.split("-")[0] if "-" in w else w
         v = loc.word_value(w)
         if v is None and head is not w:
