@@ -40,7 +40,7 @@ replaywebpage:
 
 # The tests that start SeaweedFS (S3) and Spark themselves, slow ones included.
 test-scale: $(STAMP) java
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/test_scale_s3.py $(wildcard tests/test_scale_spark.py)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "slow or not slow" tests/test_scale_s3.py $(wildcard tests/test_scale_spark.py tests/test_scale_e2e.py)
 
 # The whole suite but the long loops (marked slow), which CI runs as steps of their own.
 test: $(STAMP) replaywebpage

@@ -412,6 +412,8 @@ NOT_CHECKED = {
     ("warc_files", "created_at"): "when the writer started the file: bookkeeping, shown nowhere as evidence",
     ("warc_files", "sealed_at"): "when the writer sealed the file: bookkeeping; the seal (sha256, size) is checked",
     ("warc_files", "state"): "whether a writer holds the file now: changes with every command",
+    ("warc_files", "stored_at"): "when the uploader verified the upload: bookkeeping; where the file is kept "
+                                 "(stored) is checked",
     ("_meta", "key"): "schema bookkeeping (migrations), never shown",
     ("_meta", "value"): "schema bookkeeping (migrations), never shown",
     ("_sqlite_migrations", "id"): "sqlite-utils' record of applied migrations, never shown",

@@ -28,11 +28,17 @@ TABLES = {
     "figures": "text_sha256, n",
     "changes": "page_url, to_version, n",
     "citations": "id",
+    "ledger": "warc_file, offset, seq",
+    "ledger_heads": "warc_file, offset",
+    "ledger_roots": "signed_at, warc_file",
 }
 
 
 def dump(db: Path) -> dict[str, list[tuple]]:
+    from archive.index.metadata import HEADS_TABLE
+
     con = sqlite3.connect(db)
+    con.execute(HEADS_TABLE)   # made when the first signed head is indexed
     out = {t: con.execute(f"SELECT * FROM {t} ORDER BY {order}").fetchall() for t, order in TABLES.items()}
     out["warc_files"] = con.execute("SELECT name, size, records, sha256 FROM warc_files ORDER BY name").fetchall()
     # Which texts the full-text index finds (rowids are the order texts were loaded in,

@@ -1246,6 +1246,8 @@ NOT_DERIVED: dict[tuple[str, str], str] = {
     ("warc_files", "sha256"): "checked against the file's bytes and the ledger's seal entry by file_seal "
                               "and ledger_vouch",
     ("warc_files", "state"): "whether a writer holds the file now: changes with every command",
+    ("warc_files", "stored_at"): "bookkeeping of the uploader: when it verified the upload (where the file "
+                                 "is kept, `stored`, is compared)",
 }
 # Columns filled by extraction: not comparable while a snapshot waits in the queue (a
 # reader's page extracts it first). Those of an older extractor are compared where the

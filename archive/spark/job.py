@@ -176,6 +176,11 @@ def run(source: str, out: str, fail_once: str | None = None, page_partitions: in
                                     .reduceByKey(tasks.later_citation(ranks.value)).values(),
         "import_errors": of("import_errors"),
         "warc_files": of("warc_files"),
+        # The ledger as the files hold it (each file's entries, keyed by file, offset and
+        # seq); import-parquet links the entries of chains spread over files.
+        "ledger": of("ledger"),
+        "ledger_heads": of("ledger_heads"),
+        "ledger_roots": of("ledger_roots"),
     }
     counts = {}
     for table, rdd in tables.items():

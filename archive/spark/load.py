@@ -23,6 +23,7 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
     except ImportError:
         raise UsageError("import-parquet needs pyarrow: pip install 'archive-store[spark]'") from None
     from archive.index.db import open_db
+    from archive.index.metadata import HEADS_TABLE, resolve_chains
     from archive.index.schema import refresh_facet_counts
     from archive.spark.tasks import TABLES, columns
 
@@ -42,6 +43,7 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
     conn = open_db(tmp)
     counts: dict[str, int] = {}
     try:
+        conn.execute(HEADS_TABLE)
         conn.execute("BEGIN IMMEDIATE")
         for table in present:
             cols = [c for c, _ in columns()[table]]
@@ -60,6 +62,9 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
                                      "output of one run of the job; nothing was loaded") from None
                 n += len(rows)
             counts[table] = n
+        # Each task linked the ledger entries of its own file; a chain's entries in other
+        # files are linked now, as reindex links them.
+        resolve_chains(conn)
         refresh_facet_counts(conn)   # rows written in bulk: their facets counted once
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

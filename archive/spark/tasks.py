@@ -35,9 +35,10 @@ from typing import Iterable
 
 # Tables the job writes, each with the columns of the SQLite table (schema.TABLES).
 TABLES = ("captures", "snapshots", "pages", "texts", "quotes", "figures", "versions", "changes",
-          "citations", "import_errors", "warc_files")
+          "citations", "import_errors", "warc_files", "ledger", "ledger_heads", "ledger_roots")
 # Rows of these come from the per-file stage unchanged (keyed by content or record).
-PER_FILE = ("texts", "quotes", "figures", "citations", "import_errors", "warc_files")
+PER_FILE = ("texts", "quotes", "figures", "citations", "import_errors", "warc_files", "ledger", "ledger_heads",
+            "ledger_roots")
 
 
 def columns() -> dict[str, list[tuple[str, str]]]:
@@ -52,10 +53,12 @@ def columns() -> dict[str, list[tuple[str, str]]]:
 
 def _scratch_index() -> sqlite3.Connection:
     from archive.index.db import ensure_schema
+    from archive.index.metadata import HEADS_TABLE
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.row_factory = sqlite3.Row
     ensure_schema(conn)
+    conn.execute(HEADS_TABLE)
     return conn
 
 
@@ -106,6 +109,10 @@ def index_file(source: str, name: str) -> dict[str, list[dict]]:
                     hints.append({"record_id": r["record_id"], "label": label, "pages": pages,
                                   "captured_at": r["captured_at"]})
             out["revisit_hint"] = hints
+            if journal.remote is not None:
+                # Read from the bucket, kept there: as `archive import s3://…` records it.
+                for row in out["warc_files"]:
+                    row["stored"] = journal.remote.url_of(row["name"])
         finally:
             journal.conn.close()
     for row in out["warc_files"]:
@@ -230,6 +237,8 @@ def _blob(source: str, name: str):
 
 
 def _rows(conn: sqlite3.Connection, table: str) -> list[dict]:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone():
+        return []   # ledger_heads: made when the first signed head is indexed
     return [dict(r) for r in conn.execute(f"SELECT * FROM {table}")]
 
 
