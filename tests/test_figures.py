@@ -235,3 +235,17 @@ def test_qualifiers_with_a_contracted_article_and_at_most_on_average():
     assert quals("Teve mais da metade dos votos.", "pt") == [("metade", "mais da")]
     assert quals("Si registrano al massimo 2 unità, mediamente 0,2 cuccioli.", "it") == [
         ("2", "al massimo"), ("0,2", "mediamente")]
+
+
+def test_a_long_running_extractor_remembers_a_bounded_number_of_words(monkeypatch):
+    """A drainer's worker extracts for days: the words a locale has looked up are not all
+    kept (every distinct word of every page would be), and values stay right after a purge."""
+    from archive.text import figures
+
+    monkeypatch.setattr(figures, "WORD_CACHE_MAX", 100)
+    loc = figures._locale("de")
+    assert loc is not None
+    for i in range(1_000):
+        loc.word_value(f"wortnummer{i}")
+    assert len(loc.word_cache) <= 100
+    assert loc.word_value("vier") == 4

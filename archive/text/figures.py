@@ -689,8 +689,15 @@ class _Locale:
                 value = float(text2num(lw, self.lang))
             except ValueError:
                 value = None
+        if len(self.word_cache) >= WORD_CACHE_MAX:
+            self.word_cache.clear()   # a drainer's worker lives long: every word seen is not kept
         self.word_cache[lw] = value
         return value
+
+
+# Words whose value (or lack of one) a locale remembers: the common words of a language
+# recur on every page; a process extracting for days meets millions of rare ones.
+WORD_CACHE_MAX = 50_000
 
 
 def _scale_factor(word: str) -> float:
