@@ -30,8 +30,8 @@ PASSAGE = "More than 2,300 homes were evacuated overnight"
 
 
 @pytest.mark.slow
-def test_two_machines_a_bucket_spark_import_parquet_a_citation_page_and_verify(tmp_path, site, s3, bucket,
-                                                                               monkeypatch):
+def test_two_machines_a_bucket_spark_import_parquet_a_citation_page_and_verify(  # noqa: F811
+        tmp_path, site, s3, bucket, monkeypatch):  # noqa: F811
     java_or_skip()
     location = f"s3://{bucket}/warcs"
     archive = str(Path(sys.executable).parent / "archive")
