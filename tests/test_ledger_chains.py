@@ -322,6 +322,15 @@ def test_a_signature_is_verified_only_against_a_pinned_key(tmp_path, site, keys,
         assert "not pinned" in sig["detail"] and "verified" not in sig["detail"]
         sig = proof_for_citation(store, cid, load_public_key(pub))["signature"]
         assert sig["status"] == "valid" and sig["ok"] is True and sig["root"], sig
+    # And the citation page's summary line, served without and with the key pinned.
+    from .test_datasette import datasette_for, get
+
+    page = get(datasette_for(tmp_path / "serve.db"), f"/-/cite/{cid}").text
+    assert "signature: signed by a key that is not pinned" in page, page
+    monkeypatch.setenv("ARCHIVE_PUBLIC_KEY", str(pub))
+    page = get(datasette_for(tmp_path / "serve.db"), f"/-/cite/{cid}").text
+    assert "not pinned" not in page and "verified with the pinned key" in page, page
+    monkeypatch.delenv("ARCHIVE_PUBLIC_KEY")
 
     # Someone with write access adds a root signed with a key of their own over the same
     # chains: unpinned it is one more unchecked signature (and names its key); pinned, it

@@ -459,7 +459,10 @@ def _proof_summary(proof: dict) -> dict:
                              ", not pinned: the signature matches the key the signed record declares, which "
                              "says nothing of who signed (pin the archive's key with ARCHIVE_PUBLIC_KEY for "
                              "`archive serve`, or pass it to `archive verify --public-key`)"))
-                  if sig.get("head") else sig.get("detail", "")})
+                  if sig.get("head") else sig.get("detail", ""),
+                  # what the summary line says of it when it is neither a pass nor a failure
+                  "unchecked": "signed by a key that is not pinned"
+                  if sig.get("head") and not sig.get("trusted_key") else "nothing to check"})
     return {"ok": proof["ok"], "links": links, "full": proof}
 
 
