@@ -128,16 +128,18 @@ def leaky(tmp_path_factory):
         assert counter.accepted == [], "capturing the page fetched what it links to"
         port = free_port()
         env = dict(os.environ, PYTHONPATH=str(ROOT))
+        log = (tmp / "serve.log").open("wb")
         proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", "--db", str(db), "--warcs", str(warcs),
                                  "--port", str(port), "--replay-port", str(port + 1)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             app, replay = f"http://127.0.0.1:{port}", f"http://localhost:{port + 1}"
             _wait_for(app + "/-/versions.json", proc)
             _wait_for(replay + "/page/none", proc)
             yield {"app": app, "replay": replay, "counter": counter, "url": url, "capture": capture,
-                   "citation": citation}
+                   "citation": citation, "log": tmp / "serve.log"}
         finally:
+            log.close()
             proc.terminate()
             try:
                 proc.wait(timeout=10)
@@ -217,3 +219,11 @@ def test_no_replay_surface_opens_a_connection_off_the_archive(leaky, chromium):
         if counter.accepted:
             leaks[what] = list(counter.accepted)
     assert not leaks, f"replays reached the off-archive server: {leaks}"
+
+
+def test_serve_and_its_replay_origin_start_without_warnings(leaky):
+    """What `archive serve` (and `make demo`) print on starting is Datasette's and uvicorn's
+    log, with no warning or traceback of ours for a reader to wonder about."""
+    log = leaky["log"].read_text("utf-8", "replace")
+    assert "Application startup complete" in log, log
+    assert "Warning" not in log and "Traceback" not in log, log

@@ -515,7 +515,8 @@ def replay_origin_for(app_host: str, port: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m archive.web.replay DB WARCS PORT FRAME_ANCESTORS [PARENT_PID]``: serve
+    """``main([DB, WARCS, PORT, FRAME_ANCESTORS, PARENT_PID])`` (or those as the command
+    line of ``python -c "from archive.web.replay import main; main()"``): serve
     until the parent process (``archive serve``, which became Datasette) goes away."""
     import time
 

@@ -148,7 +148,10 @@ def start_replay(db: str, warcs: str, app_host: str, app_port: int, replay_port:
     env["ARCHIVE_REPLAY_ORIGIN"] = origin
     app_origins = " ".join(f"http://{h}:{app_port}" for h in sorted({app_host, "127.0.0.1", "localhost"})
                            if h != "0.0.0.0")
-    return subprocess.Popen([sys.executable, "-m", "archive.web.replay", str(Path(db).resolve()),
+    # (-c, not -m archive.web.replay: the package imports that module first, and runpy
+    # would run a second copy of it, with a RuntimeWarning on every start)
+    return subprocess.Popen([sys.executable, "-c", "from archive.web.replay import main; main()",
+                             str(Path(db).resolve()),
                              str(Path(warcs).resolve()), str(replay_port), app_origins, str(os.getpid())],
                             env=env, stdin=subprocess.DEVNULL)
 
