@@ -73,6 +73,20 @@ def verify(tmp_path: Path, shared: Path, pub: Path | None = None) -> tuple[int, 
     return code, [r for r in out if "check" in r]   # the audit's results (citations' have "checks")
 
 
+def two_machines(tmp_path: Path, site, monkeypatch) -> tuple[Path, list[str], str]:
+    """Machine alpha captures some pages and beta the first one, citing it, into one shared
+    ``warcs/``; the serving machine imports both. The shared directory, the pages' URLs
+    and the citation id."""
+    shared = tmp_path / "warcs"
+    urls = publish_edition(site, 0)
+    capture_on("alpha", tmp_path, shared, monkeypatch, urls[1:])
+    with on("beta", tmp_path, shared, monkeypatch) as beta:
+        beta.capture(urls[:1], Fetcher(timeout=10))
+        cid = cite(beta, urls[0], PASSAGE)["id"]
+    serve(tmp_path, shared, monkeypatch)
+    return shared, urls, cid
+
+
 def sign(tmp_path: Path, shared: Path, key: Path) -> tuple[int, str]:
     code, _, output = run("keys", "sign", "--key", str(key), "--db", str(tmp_path / "serve.db"),
                           "--warcs", str(shared))
@@ -85,13 +99,7 @@ def failed(results: list[dict], check: str | None = None) -> list[dict]:
 
 def test_two_machines_keep_two_chains_and_one_signed_root_covers_both(tmp_path, site, keys, monkeypatch):
     key, pub = keys
-    shared = tmp_path / "warcs"
-    urls = publish_edition(site, 0)
-    capture_on("alpha", tmp_path, shared, monkeypatch, urls[1:])
-    with on("beta", tmp_path, shared, monkeypatch) as beta:
-        beta.capture(urls[:1], Fetcher(timeout=10))
-        cid = cite(beta, urls[0], PASSAGE)["id"]
-    serve(tmp_path, shared, monkeypatch)
+    shared, urls, cid = two_machines(tmp_path, site, monkeypatch)
     with on("serve", tmp_path, shared, monkeypatch) as store:
         found = ledger.chains(store)
         assert sorted(ch["writer"] for ch in found) == ["alpha", "beta"]
@@ -284,13 +292,7 @@ def test_a_signature_is_verified_only_against_a_pinned_key(tmp_path, site, keys,
     from archive.provenance.keys import generate_private_key, key_id
 
     key, pub = keys
-    shared = tmp_path / "warcs"
-    urls = publish_edition(site, 0)
-    capture_on("alpha", tmp_path, shared, monkeypatch, urls[1:])
-    with on("beta", tmp_path, shared, monkeypatch) as beta:
-        beta.capture(urls[:1], Fetcher(timeout=10))
-        cid = cite(beta, urls[0], PASSAGE)["id"]
-    serve(tmp_path, shared, monkeypatch)
+    shared, _, cid = two_machines(tmp_path, site, monkeypatch)
     assert sign(tmp_path, shared, key)[0] == 0
     kid = key_id(load_public_key(pub))[:16]
 

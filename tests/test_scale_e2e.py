@@ -76,17 +76,12 @@ def test_two_machines_a_bucket_spark_import_parquet_a_citation_page_and_verify( 
     assert any(r[0] == cid for r in ours["citations"])
 
     # The citation page of the Spark-built index reads its bytes from the bucket.
-    import yaml
-    from datasette.app import Datasette
-
-    from archive.web.serve import SETTINGS
+    from .test_datasette import datasette_for
 
     monkeypatch.setenv("ARCHIVE_WARCS", location)
     monkeypatch.setenv("ARCHIVE_STAGING", str(tmp_path / "spark"))
     monkeypatch.setenv("ARCHIVE_PUBLIC_KEY", str(keys / "archive-signing.pub"))
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
-    settings = {k: int(v) if v.isdigit() else v == "on" for k, v in SETTINGS.items()}
-    ds = Datasette([str(tmp_path / "spark.db")], metadata=metadata, settings=settings)
+    ds = datasette_for(tmp_path / "spark.db")
     page = asyncio.run(ds.client.get(f"/-/cite/{cid}"))
     assert page.status_code == 200, page.text
     assert "status-verified" in page.text and PASSAGE in page.text

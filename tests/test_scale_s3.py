@@ -204,10 +204,7 @@ def test_the_bucket_going_away_mid_upload_loses_nothing_acknowledged(tmp_path, s
 
 
 def test_the_citation_page_reads_its_bytes_from_the_bucket(tmp_path, site, s3, bucket, monkeypatch):
-    import yaml
-    from datasette.app import Datasette
-
-    from archive.web.serve import SETTINGS
+    from .test_datasette import datasette_for
 
     urls = publish_edition(site, 0)
     staging = tmp_path / "staging"
@@ -218,9 +215,7 @@ def test_the_citation_page_reads_its_bytes_from_the_bucket(tmp_path, site, s3, b
     assert local_warcs(staging) == []
     monkeypatch.setenv("ARCHIVE_WARCS", location)
     monkeypatch.setenv("ARCHIVE_STAGING", str(staging))
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
-    settings = {k: int(v) if v.isdigit() else v == "on" for k, v in SETTINGS.items()}
-    ds = Datasette([str(tmp_path / "archive.db")], metadata=metadata, settings=settings)
+    ds = datasette_for(tmp_path / "archive.db")
     page = asyncio.run(ds.client.get(f"/-/cite/{c['id']}"))
     assert page.status_code == 200, page.text
     assert "status-verified" in page.text and PASSAGE in page.text
