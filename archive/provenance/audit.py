@@ -1316,6 +1316,8 @@ def _check_text_entries(store: "Journal", target, version: str, report: _Report)
         report.add("ledger_vouch", True, "texts", f"{n} text entries vouch for what the WARC files give")
 
 
+# A text's rows: its own, its quotes' and its figures', each table with its key column.
+_TEXT_TABLES = (("quotes", "text_sha256"), ("figures", "text_sha256"), ("texts", "sha256"))
 _OLDER_TEXT_COLUMNS = ("text_sha256", "extract_status", "extract_error", "extractor_version")
 
 
@@ -1358,17 +1360,22 @@ def _adopt_older_extractions(store: "Journal", fresh: "Journal", version: str, r
                 return True
         return False
 
+    # (the statements copying a text's rows, one pair per table, made once)
+    copy = []
+    for table, key in _TEXT_TABLES:
+        cols = [r[1] for r in live.execute(f"PRAGMA table_info({table})")]
+        names = ", ".join(f'"{c}"' for c in cols)
+        copy.append((f'DELETE FROM {table} WHERE "{key}" = ?',
+                     f'SELECT {names} FROM {table} WHERE "{key}" = ?',
+                     f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"))
+
     def adopt_text(conn: sqlite3.Connection, text_sha: str) -> None:
         if text_sha in adopted_texts:
             return
         adopted_texts.add(text_sha)
-        for table, key in (("quotes", "text_sha256"), ("figures", "text_sha256"), ("texts", "sha256")):
-            cols = [r[1] for r in live.execute(f"PRAGMA table_info({table})")]
-            names = ", ".join(f'"{c}"' for c in cols)
-            conn.execute(f'DELETE FROM {table} WHERE "{key}" = ?', (text_sha,))
-            conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})",
-                             [tuple(r) for r in live.execute(f'SELECT {names} FROM {table} WHERE "{key}" = ?',
-                                                             (text_sha,))])
+        for delete, select, insert in copy:
+            conn.execute(delete, (text_sha,))
+            conn.executemany(insert, [tuple(r) for r in live.execute(select, (text_sha,))])
 
     try:
         cur = live.execute("SELECT sha256, text_sha256, extract_status, extract_error, extractor_version "
@@ -1399,7 +1406,7 @@ def _adopt_older_extractions(store: "Journal", fresh: "Journal", version: str, r
         with fresh.transaction() as conn:
             # This extractor's texts of the snapshots that kept their older ones are no
             # longer anyone's: out, as `archive extract` would leave them out.
-            for table, key in (("quotes", "text_sha256"), ("figures", "text_sha256"), ("texts", "sha256")):
+            for table, key in _TEXT_TABLES:
                 conn.execute(f'DELETE FROM {table} WHERE "{key}" NOT IN '
                              "(SELECT text_sha256 FROM snapshots WHERE text_sha256 IS NOT NULL)")
             # Texts of an older extractor no snapshot points at any more (a later extraction
