@@ -67,9 +67,14 @@ from __future__ import annotations
 
 import bisect
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from archive.text.selectors import quote_selector
+
+#: The language of the text being read ("fr", "it", …; "" when unknown). Words that are a
+#: pronoun in one language and an article in another ("il") are read by it.
+_LANGUAGE: ContextVar[str] = ContextVar("quotes_language", default="")
 
 # --- verbs of saying --------------------------------------------------------------------
 
@@ -252,6 +257,10 @@ _NOT_NAME = {
     "Darin", "Dabei", "Damit", "Dort", "Hier", "Daher", "Deshalb", "Zudem", "Allerdings",
     "Trotzdem", "Darauf", "Dazu", "Danach", "Deswegen", "Inzwischen", "Zugleich", "Stattdessen",
     "Vermutlich", "Kürzlich", "Schon", "Bereits", "Nun", "Zunächst", "Später",
+    # auxiliaries that open a sentence whose subject is left unsaid: "Ha detto: «…»",
+    # "Hat gesagt", "Ont-ils dit", "Había dicho", "Tem dito"
+    "Ha", "Hanno", "Aveva", "Avevano", "Hat", "Hatte", "Haben", "Hatten", "Ont", "Avait",
+    "Había", "Habían", "Han", "Tem", "Têm", "Tinha", "Tinham", "Havia",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -673,11 +682,30 @@ _GROUP_UM = re.compile(
 )
 
 
+# Words that set the speaker against another one, between an inverted verb and its
+# subject: "résume quant à elle Claire Dubois", "dijo por su parte", "afirmou por sua vez",
+# "ha detto dal canto suo", "sagte dagegen". They are no part of the subject.
+_ASIDE_AFTER_VERB = re.compile(
+    r"^,?\s*(?:quant\s+à\s+(?:elle|lui|eux|elles)|pour\s+(?:sa|leur)\s+part|de\s+(?:son|leur)\s+côté|"
+    r"à\s+son\s+tour|lui\s+aussi|elle\s+aussi|également|aussi|"
+    r"por\s+su\s+parte|a\s+su\s+vez|por\s+su\s+lado|también|asimismo|"
+    r"por\s+sua\s+vez|por\s+seu\s+lado|por\s+sua\s+parte|também|"
+    r"dal\s+canto\s+(?:suo|loro)|a\s+sua\s+volta|da\s+parte\s+sua|invece|anche|"
+    r"dagegen|hingegen|wiederum|ihrerseits|seinerseits|ebenfalls|auch|jedoch|"
+    r"in\s+turn|for\s+(?:her|his|their)\s+part|too|also)\b,?\s+",
+    re.I,
+)
+# After a verb, "il" followed by a noun or a name is the Italian article ("spiega il
+# meteorologo Luca Mercalli"); the French subject pronoun is joined to its verb ("dit-il")
+# or followed by a verb ("il y a", "il a").
+_IL_PRONOUN_NEXT = {"y", "a", "est", "était", "n", "ne", "s", "se", "l", "le", "la", "les", "lui", "en", "avait", "aurait", "va", "fait", "dit"}
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
     while True:
-        t = _TIME_AFTER_VERB.match(s)
+        t = _TIME_AFTER_VERB.match(s) or _ASIDE_AFTER_VERB.match(s)
         if not t or t.end() >= len(s):
             break
         s = s[t.end() :]
@@ -685,7 +713,14 @@ def _name_after(s: str) -> str | None:
     if not words:
         return None
     first = words[0].group(0)
-    if first.lower() in _PRONOUNS:
+    italian_il = first == "il" and len(words) > 1 and _LANGUAGE.get() != "fr" and (
+        _LANGUAGE.get() == "it" or (
+            s[words[0].end() : words[1].start()] == " "
+            and words[1].group(0).lower().strip("'’") not in _IL_PRONOUN_NEXT
+            and not _SAY_RE.fullmatch(words[1].group(0))
+        )
+    )
+    if first.lower() in _PRONOUNS and not italian_il:
         return first
     group = _GROUP_UM.match(s)
     if group:
@@ -784,6 +819,8 @@ _SAY_AT_START = re.compile(
 _ACCORDING_START = re.compile(rf"^\s*{_ACCORDING_WORDS}\s+", re.I)
 _NAME_AND_ROLE = re.compile(rf"^\s*({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*,\s*[^,]{{3,90}}$")
 _SO_BETWEEN = re.compile(r"(?:^|[,“”\"»«]\s*)so\s+([A-ZÄÖÜ][\w’'\-]+(?:\s+[A-ZÄÖÜ][\w’'\-]+){0,3}),\s*$")
+# German "…, so Precht: „…“": "so" and the speaker, then a colon that brings the quotation
+_SO_COLON = re.compile(r"(?:^|,\s*)so\s+([A-ZÄÖÜ][\w’'\-]+(?:\s+[A-ZÄÖÜ][\w’'\-]+){0,3})\s*:\s*$")
 _IMPERSONAL_DE = re.compile(r"^\s*(?:heißt|hieß)\s+es\b")
 _IMPERSONAL_SOURCE = re.compile(
     r"\b(?:(?:aus|von|vom|bei|beim|seitens)\s+(?:(?:der|dem|den|einer|einem)\s+)?|"
@@ -914,9 +951,9 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?),\s*$", h, re.I)
         if m:
             return _name_after(m.group(1))
-        m = _SO_BETWEEN.search(h)
+        m = _SO_BETWEEN.search(h) or _SO_COLON.search(h)
         if m:
-            return m.group(1)  # „Es war“, so Foucault, „…“
+            return m.group(1)  # „Es war“, so Foucault, „…“ / "…, so Precht: „…“"
         m = _SAY_AT_END.search(h)
         if not m or not (h.endswith((":", ",")) or h.lower().endswith("that")):
             if not m:
@@ -1338,6 +1375,8 @@ _PERSON_ROLES = {
     "concejal", "concejala", "corporado", "alcalde", "alcaldesa", "gobernador", "gobernadora",
     "diputado", "diputada", "congresista", "juez", "jueza", "fiscal", "investigador",
     "investigadora", "científico", "científica", "toxicólogo", "toxicóloga", "journaliste",
+    "jefe", "jefa", "titular", "chefe", "capo", "responsable", "responsável", "médico", "médica",
+    "medico", "docteur", "arzt", "ärztin", "sindaco", "assessore", "ministre", "vocal",
     "avocat", "avocate", "candidat", "candidate", "maire", "député", "députée", "sénateur",
     "sénatrice", "ministre", "président", "présidente", "chercheur", "chercheuse",
     "économiste", "toxicologue", "biologiste", "auteur", "autrice", "professeur",
@@ -1380,6 +1419,29 @@ def _german_person_noun(det: str, noun: str) -> bool:
     return False
 
 
+# Endings of nouns for people in the Romance languages and English, so that a role the
+# lists do not hold still reads as a person: "il climatologo", "la gastro-entérologue",
+# "el jefe de Estado" is in the list, "o engenheiro", "la chercheuse", "il direttore",
+# "the biologist". Nouns with these endings that name no person are left out.
+_PERSON_ENDING = re.compile(
+    r"[a-zà-ÿ]{2,}(?:ólog[oa]|olog[oa]|ologue|ista|iste|ist|eur|euse|rice|ien|ienne|ier|ière|"
+    r"dor|dora|tore|trice|ário|ária|ario|aria|eiro|eira|iere|iera|ente|enta|ante)s?$"
+)
+_NOT_PERSON_ENDING = {
+    "ambiente", "accidente", "continente", "expediente", "ambientes", "coeficiente", "frente",
+    "secteur", "moteur", "intérieur", "extérieur", "valeur", "erreur", "rapport", "ministerio",
+    "ministero", "dossier", "quartier", "papier", "calendario", "calendrier", "comentario",
+    "diario", "diário", "informe", "sentiment", "restaurante", "vacante", "dinero", "lettre",
+    "acuerdo", "semanario", "ordenador", "computador", "comunicado", "texte", "contrato",
+}
+
+
+def _person_noun_ending(role: str) -> bool:
+    """Whether ``role`` (lower case) ends as a noun for a person does (see above)."""
+    return role not in _NOT_PERSON_ENDING and role.split("-")[-1] not in _NOT_PERSON_ENDING and (
+        _PERSON_ENDING.fullmatch(role.split("-")[-1]) is not None)
+
+
 def _is_role_description(speaker: str) -> bool:
     """A definite description of a person by role: "the former mayor", "o repórter",
     "la toxicologue", "der Franzose" (not "a reporter", not "the ministry", not "der
@@ -1409,6 +1471,7 @@ def _is_role_description(speaker: str) -> bool:
         return False  # a spokesman is not the person the story is about
     person = (
         role in _PERSON_ROLES
+        or _person_noun_ending(role)
         or _german_person_noun(det, words[-1].rstrip(".,"))
         or role.split("-")[-1] in _PERSON_ROLES
         or _TITLE_SUFFIX.search(role) is not None  # "der SPD-Politiker"
@@ -1417,8 +1480,21 @@ def _is_role_description(speaker: str) -> bool:
     return det in _DEFINITE | {"l'", "sa", "son", "su", "seu", "sua", "sein", "seine", "ihr", "ihre"} and person
 
 
-def find_quotes(text: str) -> list[dict]:
-    """The quotations in ``text``, in order, with speaker and statement (see module doc)."""
+def find_quotes(text: str, language: str | None = None) -> list[dict]:
+    """The quotations in ``text``, in order, with speaker and statement (see module doc).
+
+    ``language`` (a code such as "it" or "pt-BR", or None when unknown) settles the few
+    words that mean one thing in one language and another elsewhere ("il" is the French
+    "he" and the Italian "the").
+    """
+    token = _LANGUAGE.set((language or "").split("-")[0].split("_")[0].lower())
+    try:
+        return _find_quotes(text)
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _find_quotes(text: str) -> list[dict]:
     spans = _spans(text)
     out: list[dict] = []
     if not spans:
@@ -1710,6 +1786,17 @@ _RUN_ARTICLES = {"Der", "Die", "Das", "Den", "Dem", "Des", "Ein", "Eine", "Einer
                  "El", "Los", "Las", "Les", "Un", "Une", "Una", "O", "Os", "As", "Um", "Uma", "Il", "Gli"}
 
 
+# Two roles joined by "and", then a name of two words or more: "der Publizist und
+# Philosoph Richard David Precht", "le chercheur et médecin Paul Roux".
+_CONJOINED_ROLES = re.compile(
+    rf"^(?:(?:the|der|die|das|le|la|l['’]|el|o|a|il|lo)\s*)?[^\W\d_][\w\-]*\s+(?:und|and|et|y|e|ed)\s+[^\W\d_][\w\-]*\s+"
+    rf"(?P<name>{_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)$"
+)
+
+
+_AND_BEFORE = re.compile(r"(?<![\w’'\-])(?:und|and|et|y|e|ed)[ \u00a0]+$")
+
+
 class _Names:
     """The names of people in a text, to name each speaker at their fullest.
 
@@ -1726,6 +1813,7 @@ class _Names:
         self._by_last: dict[str, list[tuple[int, list[str]]]] | None = None
         self._counts: dict[str, int] = {}
         self._roles: dict[str, list[tuple[int, str]]] = {}
+        self._firsts: dict[str, set[str]] | None = None
         self.role_at = -1  # where the last role looked up named its person
 
     def _is_title(self, word: str) -> bool:
@@ -1792,11 +1880,27 @@ class _Names:
                 tokens = self._clean(tokens, keep=1)
                 if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
                     tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
+                elif len(tokens) >= 3 and _AND_BEFORE.search(self.text, max(0, m.start() - 6), m.start()):
+                    tokens = tokens[1:]  # "der Publizist und Philosoph Richard David Precht"
                 while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0] in _NOT_NAME):
                     tokens = tokens[1:]  # "Laut Scheuer", "D'après Anne Dubois", "Ahora Bustos"
                 if len(tokens) >= 2 and not tokens[-1].endswith("."):
                     self._by_last.setdefault(tokens[-1], []).append((m.start(), tokens))
         return self._by_last
+
+    def _by_first(self, first: str) -> str | None:
+        """The one person named in full whose first name is ``first``, else None."""
+        if self._firsts is None:
+            self._firsts = {}
+            for found in self._index().values():
+                for _, tokens in found:
+                    if 2 <= len(tokens) <= 4 and tokens[0] not in _RUN_ARTICLES and tokens[0].lower() not in _DETERMINERS:
+                        self._firsts.setdefault(tokens[0], set()).add(" ".join(tokens))
+        full = self._firsts.get(first, set())
+        if len(full) != 1:
+            return None
+        name = next(iter(full))
+        return name if _is_person(name) else None
 
     def _by_role(self, role: str, pos: int) -> str | None:
         """The person the text names right after ``role`` ("PAHO Director Carissa F.
@@ -1863,6 +1967,11 @@ class _Names:
         return speaker
 
     def _canonical(self, speaker: str, pos: int) -> str:
+        both = _CONJOINED_ROLES.match(speaker)
+        if both:
+            # "der Publizist und Philosoph Richard David Precht", "el periodista y escritor
+            # Juan Ruiz": two roles joined, then the name
+            return self._canonical(both.group("name"), pos)
         m = None
         for cand in _NAME_RUN_ALL.finditer(speaker):
             m = cand
@@ -1908,6 +2017,12 @@ class _Names:
                     best = (at, full)
         if best is not None:
             return " ".join(best[1])
+        if len(tokens) == 1 and len(run) == 1 and not before:
+            # "dice Taty", "ajoute Marie-Pierre": a first name alone, of one person the
+            # text names in full
+            full = self._by_first(tokens[0])
+            if full:
+                return full
         if len(tokens) == 1 and len(run) > 1:
             return " ".join(run)  # "Mr Hancock" with no first name anywhere
         return " ".join(tokens)
@@ -1958,6 +2073,8 @@ _ROLE_OPENING = re.compile(
     r"(?:[ \u00a0]+[^\W\d_][\w\-]*){0,2})"
 )
 _PRONOUN_RE = re.compile(r"(?<![\w’'\-])(?:he|she|er|sie|il|elle|él|ella|ele|ela)(?![\w’'\-])")
+# (in Italian "il" is the article, and "lui"/"lei" are the subject pronouns)
+_PRONOUN_RE_IT = re.compile(r"(?<![\w’'\-])(?:lui|lei|Lui|Lei)(?![\w’'\-])")
 
 
 def _cut_at_body(tokens: list[str]) -> list[str]:
@@ -2073,6 +2190,8 @@ class _Mentions:
         found: list[tuple[int, str | None, bool]] = []
         for m in _NAME_RUN_ALL.finditer(self.masked, a, b):
             word = m.group(0).split()[0]
+            if word == "Il" and _LANGUAGE.get() == "it":
+                continue  # "Il ministro Marco Gallo": the Italian article
             if word.lower() in _SUBJECT_PRONOUNS and " " not in m.group(0).strip():
                 found.append((m.start(), None, True))
                 break
@@ -2080,7 +2199,7 @@ class _Mentions:
             if name:
                 found.append((m.start(), name, False))
                 break
-        p = _PRONOUN_RE.search(self.masked, a, b)
+        p = (_PRONOUN_RE_IT if _LANGUAGE.get() == "it" else _PRONOUN_RE).search(self.masked, a, b)
         if p:
             found.append((p.start(), None, True))
         r = self._role_subject(a, b)

@@ -1,0 +1,111 @@
+"""Speakers in German, French, Spanish, Portuguese and Italian: the general mechanisms,
+each on sentences written here for the purpose (no sentence of a labelled page)."""
+
+import pytest
+
+from archive.text.quotes import find_quotes
+
+
+def speakers(text, language=None):
+    return [x["speaker"] for x in find_quotes(text, language) if not x["is_term"]]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    # words that set the speaker against another stand between the verb and the name
+    ("« Le projet est solide », résume quant à elle Claire Dubois, économiste.", "Claire Dubois"),
+    ("« Nous attendons la décision », a répondu pour sa part Marc Lefèvre.", "Marc Lefèvre"),
+    ("“Nadie nos escuchó”, lamentó por su parte Rosa Méndez.", "Rosa Méndez"),
+    ("“Não vamos desistir”, afirmou por sua vez Joana Prado.", "Joana Prado"),
+    ("«Non ci fermeremo», ha detto dal canto suo Paolo Rinaldi.", "Paolo Rinaldi"),
+    ("„Wir bleiben dabei“, sagte hingegen Jörg Hansen.", "Jörg Hansen"),
+])
+def test_an_aside_between_the_inverted_verb_and_the_name(text, speaker):
+    assert speakers(text) == [speaker]
+
+
+def test_italian_il_after_a_verb_is_the_article_not_the_french_pronoun():
+    text = "«Le temperature saliranno ancora nei prossimi giorni», spiega il meteorologo Luca Mercalli."
+    assert speakers(text) == ["Luca Mercalli"]
+    assert speakers(text, "it") == ["Luca Mercalli"]
+    # the French pronoun after its verb still stands for the person named before
+    text = "Luc Bernard est venu seul. « Personne ne nous aide à la Caisse nationale », ajoute-t-il."
+    assert speakers(text, "fr") == ["Luc Bernard"]
+    assert speakers("Luc Bernard est venu seul. « Personne ne nous aide ici », dit il.", "fr") == ["Luc Bernard"]
+
+
+def test_italian_il_opening_a_sentence_is_the_article_and_lui_the_pronoun():
+    text = ("Il ministro Marco Gallo ha visitato la fabbrica della Fiat. Lui ha detto: "
+            "«L’azienda ha rispettato tutti gli impegni».")
+    assert speakers(text, "it") == ["Marco Gallo"]
+    text = ("Il ministro Marco Gallo ha visitato la fabbrica della Fiat. Ha detto: "
+            "«L’azienda ha rispettato tutti gli impegni».")
+    assert speakers(text, "it") == ["Marco Gallo"]
+    # (in French "Il" is the pronoun: the person named before)
+    text = "Le ministre Marc Gallo a visité l’usine. Il a dit : « L’entreprise a tenu tous ses engagements. »"
+    assert speakers(text, "fr") == ["Marc Gallo"]
+
+
+@pytest.mark.parametrize("text, language, speaker", [
+    # a role whose noun ends as nouns for people do, not in any list: the person the
+    # text is speaking of
+    ("Marco Gallo ha parlato a Torino.\n«Le temperature saliranno ancora», avverte il climatologo.", "it",
+     "Marco Gallo"),
+    ("Francisca Joly-Gomez enseigne à Paris.\n« Les fibres nourrissent les bactéries », précise la "
+     "gastro-entérologue.", "fr", "Francisca Joly-Gomez"),
+    ("El presidente Alberto Fernández habló en Madrid. “Argentina necesita crecer con equidad”, remarcó el "
+     "jefe de Estado.", "es", "Alberto Fernández"),
+    ("O engenheiro Paulo Reis visitou a obra. “A ponte está segura para o tráfego”, garantiu o engenheiro.",
+     "pt", "Paulo Reis"),
+])
+def test_a_role_by_its_ending_stands_for_the_person_spoken_of(text, language, speaker):
+    assert speakers(text, language) == [speaker]
+
+
+def test_a_ministry_is_no_person_by_its_ending():
+    text = "Marco Gallo ha parlato a Torino.\n«Le regole non cambiano», ha detto il ministero."
+    assert speakers(text, "it") == ["il ministero"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("„Die Arbeit bleibt“, sagt der Publizist und Philosoph Hans Peter Krause im Radio.", "Hans Peter Krause"),
+    ("„Die Lage ist ernst“, sagte die Ärztin und Forscherin Anna Schulte.", "Anna Schulte"),
+    ("« La mer monte », explique le chercheur et médecin Paul Roux.", "Paul Roux"),
+    ("“El agua no alcanza”, dijo el periodista y escritor Juan Ruiz.", "Juan Ruiz"),
+])
+def test_two_roles_joined_before_the_name(text, speaker):
+    assert speakers(text) == [speaker]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("“Vamos a exigir justicia”, dice Taty Almeida, de Madres de Plaza de Mayo.\nLa marcha salió a las "
+     "cinco.\n“Tenemos que demostrarlo otra vez”, dice Taty.", "Taty Almeida"),
+    ("« Nous sommes prêts », dit Marie-Pierre Dausse, professeure.\nLe cours a repris.\n« C’est une "
+     "expérience rare », ajoute Marie-Pierre.", "Marie-Pierre Dausse"),
+    ("„Wir sind bereit“, sagt Jonas Albrecht.\nDer Kurs läuft.\n„Es ist eine seltene Erfahrung“, sagt Jonas.",
+     "Jonas Albrecht"),
+])
+def test_a_first_name_alone_is_the_person_named_in_full(text, speaker):
+    assert speakers(text)[-1] == speaker
+
+
+def test_a_first_name_shared_by_two_people_stays_as_written():
+    text = ("„Wir sind bereit“, sagt Jonas Albrecht.\n„Wir auch“, sagt Jonas Berger.\n"
+            "„Es ist eine seltene Erfahrung“, sagt Jonas.")
+    assert speakers(text)[-1] == "Jonas"
+
+
+def test_so_and_the_speaker_before_a_colon():
+    text = ("Die Politik reagiere falsch, von Donald Trump bis Martin Schulz, so Precht: „Wir regeln den "
+            "Arbeitsmarkt von gestern.“\nRichard David Precht lebt in Köln.")
+    assert speakers(text) == ["Richard David Precht"]
+
+
+def test_language_is_passed_from_the_extractor():
+    from archive.text.extract import extract
+
+    page = ('<html lang="it"><head><title>Caldo</title></head><body><article><p>Il ministro Marco Gallo ha '
+            'visitato la fabbrica della Fiat a Torino nella giornata di ieri, insieme ai sindacati.</p><p>Lui ha '
+            'detto: «L’azienda ha rispettato tutti gli impegni presi con i lavoratori».</p></article></body></html>')
+    a = extract(page.encode(), "text/html")
+    assert a.language == "it"
+    assert [x["speaker"] for x in a.quotes] == ["Marco Gallo"]
