@@ -50,6 +50,7 @@ from typing import Callable, Iterable, Iterator, TypeVar
 from archive.errors import StoreError, UsageError, WarcFormatError
 from archive.index import offload, schema
 from archive.index.db import open_db
+from archive.index.gate import WritersGate, db_identity, replace_index
 from archive.index.metadata import OWN_CHAIN_KEY, resolve_chains
 from archive.index.rows import (
     CAPTURE_TYPES,
@@ -138,6 +139,8 @@ class Journal:
         self._jobs_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._replaced: list[sqlite3.Connection] = []   # connections to an index swapped out
+        self.gate = WritersGate(self.db_path)
         # This process's mark on every record it writes (see the module docstring).
         self.writer_key = secrets.token_bytes(32)
         self.keys_path = Path(str(self.db_path) + ".writer-keys")
@@ -148,6 +151,7 @@ class Journal:
             recover = False
         else:
             self.conn = open_db(self.db_path)
+        self._db = db_identity(self.db_path)
         self.warcs = WarcStore(self.warcs_dir, max_size=max_file_size, clock=clock,
                                id_factory=id_factory, on_open=self._file_opened,
                                on_seal=self._file_sealed, on_close=self._file_closed,
@@ -166,8 +170,28 @@ class Journal:
 
     # -- transactions -----------------------------------------------------------------
     @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writers' gate (:mod:`archive.index.gate`) for a write; if the index
+        was swapped since this journal opened it, write to the new one."""
+        if self.readonly:   # writes fail on their own; a read-only store gets no lock file
+            yield
+            return
+        with self.gate.shared(on_enter=self._follow_swap):
+            yield
+
+    def _follow_swap(self) -> None:
+        now = db_identity(self.db_path)
+        if now is None or now == self._db or self.readonly:
+            return
+        # Other threads of this process may still be reading through the old connection:
+        # it is kept open until close().
+        self._replaced.append(self.conn)
+        self.conn = open_db(self.db_path)
+        self._db = now
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self.writing(), self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -188,13 +212,17 @@ class Journal:
         """A read connection of this thread's own: in WAL mode reads need no lock and
         see every committed capture."""
         conn = getattr(self._local, "reader", None)
+        now = db_identity(self.db_path)
+        if conn is not None and getattr(self._local, "db", None) != now:
+            conn = None   # the index was swapped (reindex): read the new one
         if conn is None:
             conn = self._local.reader = schema.connect(self.db_path, readonly=True)
+            self._local.db = now
             self._readers.append(conn)
         return conn
 
     def close(self) -> None:
-        for conn in self._readers:
+        for conn in self._readers + self._replaced:
             conn.close()
         if not self.readonly:
             # Closed cleanly, not sealed: the next process continues this file instead
@@ -203,6 +231,7 @@ class Journal:
             # when the command that wrote it ends.
             self.warcs.close(seal=self.remote is not None)
         self.conn.close()
+        self.gate.close()
 
     def __enter__(self: _Self) -> _Self:
         return self
@@ -293,6 +322,10 @@ class Journal:
         indexed, from the very bytes written. Records larger than ``STREAM_OVER`` are
         streamed to the file instead and read back to be indexed.
         """
+        with self.writing():   # no index is swapped in between the append and its indexing
+            return self._append(records, expected_size)
+
+    def _append(self, records: list, expected_size: int) -> list[dict]:
         parsed: list[object]
         if expected_size > STREAM_OVER:
             for rec in records:
@@ -383,6 +416,10 @@ class Journal:
         records no acknowledged write made to ``warcs/quarantine/`` (see the module
         docstring). Only files no live process holds open are touched. Returns what
         was done, one dict per file."""
+        with self.writing():
+            return self._recover()
+
+    def _recover(self) -> list[dict]:
         report = []
         known = {r["name"]: r for r in self.conn.execute("SELECT * FROM warc_files")}
         keys = self.writer_keys()
@@ -558,6 +595,10 @@ class Journal:
     def import_path(self, path: str | Path) -> dict:
         """Copy a WARC/ARC (or the WARCs inside a WACZ) into the store and index it; or,
         for the store's own ``s3://`` location, index in place what any machine wrote there."""
+        with self.writing():   # a reindex waits for the file to be in, then takes it in too
+            return self._import_path(path)
+
+    def _import_path(self, path: str | Path) -> dict:
         if is_remote(str(path)):
             return offload.import_bucket(self, str(path))
         path = Path(path)
@@ -826,15 +867,30 @@ class Journal:
 
         ``after`` runs on the new index before the swap (the store extracts texts there)."""
         tmp = self.db_path.with_name(f".{self.db_path.name}.rebuild-{os.getpid()}")
+        before = self._file_sizes()
         counts = self.build_index(tmp, after)
-        with self._lock:
+        # Other processes may have written while it was built (a capture, a drainer's
+        # texts, their ledger entries): with every writer held at the gate, a store that
+        # changed meanwhile is built again, so that nothing written is left out and no
+        # writer goes on from a ledger head the new index does not have.
+        with self.gate.alone(), self._lock:
+            if self._file_sizes() != before:
+                counts = self.build_index(tmp, after)
             self.conn.close()
-            os.replace(tmp, self.db_path)
-            for suffix in ("-wal", "-shm"):
-                Path(str(self.db_path) + suffix).unlink(missing_ok=True)
-                Path(str(tmp) + suffix).unlink(missing_ok=True)
+            replace_index(tmp, self.db_path)
             self.conn = open_db(self.db_path)
+            self._db = db_identity(self.db_path)
         return counts
+
+    def _file_sizes(self) -> dict[str, int]:
+        """Size of every file of the local ``warcs/``: what a write changes."""
+        sizes = {}
+        for name in self.warcs.list_files():
+            try:
+                sizes[name] = self.warcs.path_of(name).stat().st_size
+            except OSError:
+                continue
+        return sizes
 
     def build_index(self, target: Path, after: Callable[["Journal"], object] | None = None,
                     keep: Callable[[str], bool] | None = None) -> dict:

@@ -274,8 +274,10 @@ def citation_digests(store: "Journal", row: sqlite3.Row | dict) -> dict:
 
 @contextmanager
 def _ledger_lock(store: "Journal") -> Iterator[None]:
-    """This store's thread lock, then a cross-process flock on ``warcs/.ledger.lock``."""
-    with store.exclusive():
+    """The writers' gate (see :meth:`Journal.writing`: the head is read from the index
+    every writer writes to), this store's thread lock, then a cross-process flock on
+    ``warcs/.ledger.lock``."""
+    with store.writing(), store.exclusive():
         store.warcs_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(store.warcs_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:

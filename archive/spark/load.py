@@ -23,6 +23,7 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
     except ImportError:
         raise UsageError("import-parquet needs pyarrow: pip install 'archive-store[spark]'") from None
     from archive.index.db import open_db
+    from archive.index.gate import WritersGate, replace_index
     from archive.index.metadata import HEADS_TABLE, resolve_chains
     from archive.index.schema import refresh_facet_counts
     from archive.spark.tasks import TABLES, columns
@@ -76,11 +77,14 @@ def import_parquet(directory: str | Path, db_path: str | Path) -> dict[str, int]
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         raise
     conn.close()
-    os.replace(tmp, db_path)
-    for suffix in ("-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
-    for suffix in ("-wal", "-shm", ".lock"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    # Processes writing to the index it replaces wait, then write to this one.
+    gate = WritersGate(db_path)
+    try:
+        with gate.alone():
+            replace_index(tmp, db_path)
+    finally:
+        gate.close()
+    Path(str(tmp) + ".lock").unlink(missing_ok=True)
     return counts
 
 

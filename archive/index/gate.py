@@ -1,0 +1,100 @@
+"""The writers' gate of an index: every write holds it shared, a swap holds it alone.
+
+``archive reindex`` and ``archive import-parquet`` build a new database and put it in
+place of ``archive.db``. A process that opened the old one keeps a connection to the file
+it opened, which is no longer the index: without a gate, whatever it wrote after the swap
+(a capture, a ledger entry numbered after the old head) would be indexed nowhere, and the
+next ledger entry written to the new index would take the same number (a fork).
+
+So every write of a :class:`archive.index.journal.Journal` — appending records and
+indexing them, a transaction, an import — holds ``<db>.writers`` with a shared ``flock``,
+and notices, when it takes the gate, that the database at ``<db>`` is no longer the file
+its connection has open (then it opens the new one). A swap takes the gate exclusively:
+no write is half done while it checks whether files changed since its build began and
+while it replaces the file. The kernel releases a ``flock`` when its holder dies, so a
+killed writer never holds the gate.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def db_identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``: which database a path names now."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class WritersGate:
+    """The gate of the index at ``db_path`` for one process: its threads share one
+    ``flock`` (taken by the first that enters, let go by the last that leaves)."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{db_path}.writers")
+        self._mutex = threading.Lock()
+        self._holders = 0
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        return self._fd
+
+    @contextmanager
+    def shared(self, on_enter=None) -> Iterator[None]:
+        """Hold the gate with the other writers; ``on_enter`` runs when this process takes
+        it (not when a thread joins the others already in), before anything is written."""
+        with self._mutex:
+            if self._holders == 0:
+                fd = self._open()
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                try:
+                    if on_enter is not None:
+                        on_enter()
+                except BaseException:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    raise
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._mutex:
+                self._holders -= 1
+                if self._holders == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def alone(self) -> Iterator[None]:
+        """Hold the gate with no writer in: every write of every process waits."""
+        with self._mutex:
+            if self._holders:
+                raise RuntimeError("an index cannot be swapped by a process writing to it")
+            fd = self._open()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._fd is not None and self._holders == 0:
+                os.close(self._fd)
+                self._fd = None
+
+
+def replace_index(built: Path, db_path: Path) -> None:
+    """Put the database at ``built`` in place of ``db_path`` (hold the gate alone)."""
+    os.replace(built, db_path)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+        Path(str(built) + suffix).unlink(missing_ok=True)
