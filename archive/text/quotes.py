@@ -2020,9 +2020,9 @@ class _Names:
         if len(tokens) == 1 and len(run) == 1 and not before:
             # "dice Taty", "ajoute Marie-Pierre": a first name alone, of one person the
             # text names in full
-            full = self._by_first(tokens[0])
-            if full:
-                return full
+            named = self._by_first(tokens[0])
+            if named:
+                return named
         if len(tokens) == 1 and len(run) > 1:
             return " ".join(run)  # "Mr Hancock" with no first name anywhere
         return " ".join(tokens)
