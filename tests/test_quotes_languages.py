@@ -109,3 +109,43 @@ def test_language_is_passed_from_the_extractor():
     a = extract(page.encode(), "text/html")
     assert a.language == "it"
     assert [x["speaker"] for x in a.quotes] == ["Marco Gallo"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("“No hay acuerdo”, admitió el diputado socialista e integrante de la comisión de hacienda, Pablo Rivas.",
+     "Pablo Rivas"),
+    ("« Il faut agir », affirme le maire de la commune et président du syndicat des eaux, Jean Morel.",
+     "Jean Morel"),
+    ("“Está tudo parado”, disse o presidente do sindicato dos trabalhadores portuários, Carlos Mota.",
+     "Carlos Mota"),
+])
+def test_an_inverted_verb_a_role_of_any_length_and_the_name_after_a_comma(text, speaker):
+    assert speakers(text) == [speaker]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    # an adverbial phrase and a comma open the sentence; the verb's subject is unsaid
+    ("Rosa Díaz visitó el lugar. Al respecto, explicó que “conversé con víctimas durante toda la semana”.",
+     "Rosa Díaz"),
+    ("Ana Prado visitou a obra. Por outro lado, afirmou que “a ponte ainda não está pronta para o tráfego”.",
+     "Ana Prado"),
+    # the quotation's sentence goes on, then the verb with no subject
+    ("Rosa Díaz visitó el lugar.\n“Tenemos conocimiento de que existen más casos”, entre ellos el robo de "
+     "motores, añadió.", "Rosa Díaz"),
+])
+def test_a_verb_with_its_subject_left_unsaid_continues_the_person_spoken_of(text, speaker):
+    assert speakers(text) == [speaker]
+
+
+def test_a_spanish_question_is_a_whole_utterance_and_asking_is_saying():
+    text = ("El juicio siguió en la Cámara Federal de Casación Penal.\n“¿Qué justicia tenemos?”, se pregunta "
+            "Iris Avellaneda. “No tenemos ni un cuarto de los culpables condenados”, agrega.")
+    assert speakers(text) == ["Iris Avellaneda", "Iris Avellaneda"]
+    assert speakers("« Pourquoi attendre encore ? », s’interroge Luc Bernard.") == ["Luc Bernard"]
+    assert speakers("“Quem vai pagar a conta?”, perguntou Ana Prado.") == ["Ana Prado"]
+    assert speakers("«Chi pagherà il conto?», si chiede Paolo Rinaldi.") == ["Paolo Rinaldi"]
+    # asking with the subject left unsaid, in a paragraph of its own
+    assert speakers("Iris Avellaneda habló.\n“¿Dónde están los culpables de todo esto?”, preguntó.") == [
+        "Iris Avellaneda"]
+    assert speakers("Iris Avellaneda habló.\n“No tenemos ni un cuarto de los culpables”, se pregunta.") == [
+        "Iris Avellaneda"]

@@ -125,7 +125,7 @@ _SAY_OTHER = (
     "confie|confié|martèle|martelé|poursuit|insiste|insisté|reconnaît|reconnu|raconte|raconté|"
     "commente|commenté|avertit|averti|déplore|dénonce|dénoncé|répond|répondu|conclut|conclu|"
     "lance|lancé|tranche|tranché|résume|résumé|confirme|confirmé|révèle|révélé|annonce|annoncé|"
-    "dénonce|critique|critiqué|interroge|"
+    "dénonce|critique|critiqué|interroge|s'interroge|s’interroge|demande|demandé|"
     "détaille|détaillé|développe|développé|noté|observé|prévient|prévenu|regrette|regretté|"
     "analyse|analysé|nuance|nuancé|ironise|ironisé|glisse|glissé|témoigne|témoigné|relève|"
     "relevé|signale|signalé|soutient|soutenu|argumente|argumenté|disait|expliquait|ajoutait|"
@@ -137,7 +137,7 @@ _SAY_OTHER = (
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
     "subrayó|destacó|advirtió|reconoció|apuntó|insistió|concluyó|escribió|relató|contó|"
     "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|confirmó|reveló|"
-    "cuestionó|denunció|criticó|opinó|consideró|anunció|"
+    "cuestionó|denunció|criticó|opinó|consideró|anunció|preguntó|se pregunta|se preguntó|interrogó|"
     "detalló|remarcó|aclaró|argumentó|lamentó|admitió|reiteró|expuso|resaltó|indica|decía|"
     "explicaba|añadía|aseguraba|dijeron|afirmaron|señalaron|explicaron|advierte|"
     "corroboró|replicó|recordó|narró|aseveró|acotó|zanjó|justificó|alertó|confesó|"
@@ -153,13 +153,13 @@ _SAY_OTHER = (
     "lembra|destaca|pondera|conclui|reconheceu|reconhece|admite|disparou|"
     "desabafou|brincou|emendou|prosseguiu|continuou|narrou|assinalou|mencionou|comunicou|"
     "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|chamou|classificou|qualificou|"
-    "critica|justifica|complementa|reforça|ressalta|acrescentou|"
+    "critica|justifica|complementa|reforça|ressalta|acrescentou|perguntou|questiona|indagou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
     "raccontato|precisato|ribadisce|ribadito|annuncia|annunciato|avverte|prosegue|"
     "sostiene|dichiarano|affermano|spiegava|ammette|ammesso|evidenzia|evidenziato|"
-    "sottolineano|ricorda|ricordato|conclude"
+    "sottolineano|ricorda|ricordato|conclude|chiede|chiesto|domanda|si chiede"
 )
 
 
@@ -701,6 +701,11 @@ _ASIDE_AFTER_VERB = re.compile(
 _IL_PRONOUN_NEXT = {"y", "a", "est", "était", "n", "ne", "s", "se", "l", "le", "la", "les", "lui", "en", "avait", "aurait", "va", "fait", "dit"}
 
 
+_ROLE_THEN_NAME = re.compile(
+    rf"[^,;:]{{3,140}},\s*(?P<name>{_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*[.]?"
+)
+
+
 def _name_after(s: str) -> str | None:
     """The speaker phrase that starts ``s`` (the words just after "said" / "according to")."""
     s = s.lstrip()
@@ -744,6 +749,11 @@ def _name_after(s: str) -> str | None:
         return subject
     out_end = None
     if first.lower() in _DETERMINERS or _ELIDED.match(first):
+        named_last = _ROLE_THEN_NAME.fullmatch(s.rstrip())
+        if named_last and _is_person(named_last.group("name")):
+            # "admitió el convencional UDI e integrante de la Comisión de Normas, Pablo
+            # Toloza": a role of any length, a comma, and the person to the end of the clause
+            return named_last.group("name")
         k = 0
         genitive = False
         while k + 1 < len(words) and k < 8:
@@ -912,6 +922,10 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         name = _name_before(before)
         if name:
             return name, clause_end
+        if before.rstrip().endswith(",") and not clause[sm.end() :].strip(" ,.") and sm.group(0)[:1].islower():
+            # "“…”, entre ellas el número de motor, añadió.": the quotation's sentence goes
+            # on, then a verb of saying with its subject left unsaid
+            return _UNSAID, clause_end
         break
     return None, 0
 
@@ -1034,7 +1048,8 @@ def _short_term(quoted: str, attributed_after: bool) -> bool:
     its own punctuation or its attribution: “No, not really,” Scott said)."""
     if len(quoted.split()) > 3:
         return False
-    whole = quoted[:1].isupper() and (quoted.rstrip("’'\"”»«").endswith((".", "!", "?", "…")) or attributed_after)
+    opening = quoted.lstrip("¿¡([—–- ")  # Spanish opens a question with "¿": “¿Qué hacemos?”
+    whole = opening[:1].isupper() and (quoted.rstrip("’'\"”»«").endswith((".", "!", "?", "…")) or attributed_after)
     return not whole
 
 
@@ -1480,6 +1495,12 @@ def _is_role_description(speaker: str) -> bool:
     return det in _DEFINITE | {"l'", "sa", "son", "su", "seu", "sua", "sein", "seine", "ihr", "ihre"} and person
 
 
+# A sentence that opens with an adverbial phrase and a comma, then the verb: "Al respecto,
+# explicó que “…”", "Sur ce point, a-t-il ajouté", "Por outro lado, afirmou que". Its
+# subject is left unsaid (no capitalised word after the first).
+_ADVERBIAL_OPENING = re.compile(r"\s*[^\W\d_][\w’'\-]*(?:\s+[a-zà-ÿ][\w’'\-]*){0,4}\s*,\s*(?:(?:a|ha|hat|ont|tem|han)\s+)?")
+
+
 def find_quotes(text: str, language: str | None = None) -> list[dict]:
     """The quotations in ``text``, in order, with speaker and statement (see module doc).
 
@@ -1594,9 +1615,9 @@ def _find_quotes(text: str) -> list[dict]:
                 # »…«"): the person the text is speaking of
                 c = mentions.before(sp.open)
                 speaker = c[1] if c else None
-            elif speaker is None and verb and all(
+            elif speaker is None and verb and (all(
                 w in _NOT_NAME or w.lower() in _OPENERS for w in head[: verb.start()].split()
-            ):
+            ) or _ADVERBIAL_OPENING.fullmatch(head[: verb.start()])):
                 speaker = _UNSAID  # "Y agregó: “…”": a verb with its subject left unsaid
         if speaker and speaker.lower() in _PRONOUNS:
             # the last speaker named before this quote, in a quotation or in reported
