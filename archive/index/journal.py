@@ -867,14 +867,14 @@ class Journal:
 
         ``after`` runs on the new index before the swap (the store extracts texts there)."""
         tmp = self.db_path.with_name(f".{self.db_path.name}.rebuild-{os.getpid()}")
-        before = self._file_sizes()
+        before = self._written_state()
         counts = self.build_index(tmp, after)
         # Other processes may have written while it was built (a capture, a drainer's
         # texts, their ledger entries): with every writer held at the gate, a store that
         # changed meanwhile is built again, so that nothing written is left out and no
         # writer goes on from a ledger head the new index does not have.
         with self.gate.alone(), self._lock:
-            if self._file_sizes() != before:
+            if self._written_state() != before:
                 counts = self.build_index(tmp, after)
             self.conn.close()
             replace_index(tmp, self.db_path)
@@ -882,15 +882,21 @@ class Journal:
             self._db = db_identity(self.db_path)
         return counts
 
-    def _file_sizes(self) -> dict[str, int]:
-        """Size of every file of the local ``warcs/``: what a write changes."""
+    def _written_state(self) -> tuple[dict[str, int], list[tuple]]:
+        """What a write changes and a build takes in: the size of every file of the local
+        ``warcs/``, and what the index knows of each file that its bytes do not say (its
+        seal, its state, which ledger chain is this index's own)."""
         sizes = {}
         for name in self.warcs.list_files():
             try:
                 sizes[name] = self.warcs.path_of(name).stat().st_size
             except OSError:
                 continue
-        return sizes
+        known = [tuple(r) for r in self.conn.execute(
+            "SELECT name, sealed_at, sha256, state FROM warc_files ORDER BY name")]
+        known += [tuple(r) for r in self.conn.execute("SELECT key, value FROM _meta WHERE key=?",
+                                                      (OWN_CHAIN_KEY,))]
+        return sizes, known
 
     def build_index(self, target: Path, after: Callable[["Journal"], object] | None = None,
                     keep: Callable[[str], bool] | None = None) -> dict:
