@@ -149,3 +149,53 @@ def test_a_spanish_question_is_a_whole_utterance_and_asking_is_saying():
         "Iris Avellaneda"]
     assert speakers("Iris Avellaneda habló.\n“No tenemos ni un cuarto de los culpables”, se pregunta.") == [
         "Iris Avellaneda"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    # forms of the lexicon's verbs that no hand-written list held: present, imperfect,
+    # simple past, "ha" + participle
+    ("“El plan no está cerrado”, aclara Rosa Méndez.", "Rosa Méndez"),
+    ("“El plan no está cerrado”, matizaba Rosa Méndez.", "Rosa Méndez"),
+    ("« Mangez de tout, mais pas trop », conseille Olivier Blanc, nutritionniste.", "Olivier Blanc"),
+    ("« Rien n’est joué », nuançait Olivier Blanc.", "Olivier Blanc"),
+    ("“O projeto ainda está em análise”, pondera Ana Prado.", "Ana Prado"),
+    ("“O projeto ainda está em análise”, rebateu Ana Prado.", "Ana Prado"),
+    ("«Il progetto è ancora aperto», rileva Paolo Rinaldi.", "Paolo Rinaldi"),
+    ("«Il progetto è ancora aperto», ha puntualizzato Paolo Rinaldi.", "Paolo Rinaldi"),
+])
+def test_the_verb_lexicon_knows_every_reported_form(text, speaker):
+    assert speakers(text) == [speaker]
+
+
+def test_the_lexicon_is_read_next_to_a_quotation_only():
+    # "la Policía responde cuando puede" says nothing: the unsaid subject of "agregó" is
+    # still the person the text is speaking of, not the police
+    text = ("Laura Vidal vive en la zona desde hace años. Vidal afirmó que la Policía “responde cuando tiene "
+            "posibilidades”. A propósito, señaló que “en las zonas rurales no tienen vehículos disponibles”, "
+            "agregó.")
+    assert speakers(text) == ["Laura Vidal", "Laura Vidal"]
+
+
+def test_the_lexicon_comes_from_verbecc_and_keeps_no_noun():
+    from archive.text.say_verbs import FORMS
+
+    assert {"aclara", "aclaró", "aclaraba", "aclararon"} <= set(FORMS["es"])  # "aclara" is Portuguese too
+    assert {"conseille", "conseilla", "conseillé"} <= set(FORMS["fr"])
+    assert {"ponderou", "ponderaram"} <= set(FORMS["pt"])
+    assert {"rilevò", "rileva", "puntualizzato"} <= set(FORMS["it"])
+    # nouns and words of another language are left out
+    assert "comunicado" not in FORMS["pt"] and "cuenta" not in FORMS["es"] and "nota" not in FORMS["it"]
+    assert "dice" not in FORMS["es"]  # an English word too
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("La denuncia llegó a la Dirección Nacional de Servicios Agrícolas (DGSA) del Ministerio.\nSegún "
+     "informó la DGSA a la prensa, se constató “la aplicación donde no se respetó la distancia de 300 metros”.",
+     "Dirección Nacional de Servicios Agrícolas"),
+    ("O caso foi registrado ontem. Segundo explicou o delegado Paulo Reis, “a vítima foi encontrada em casa "
+     "e passa bem”.", "Paulo Reis"),
+    ("Rosa Díaz habló ayer. Como dijo el ministro Juan Pérez, “no hay dinero para todos los proyectos”.",
+     "Juan Pérez"),
+])
+def test_according_as_said_by_the_verb_first_and_a_body_by_its_acronym(text, speaker):
+    assert speakers(text) == [speaker]

@@ -70,6 +70,7 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from archive.text.say_verbs import FORMS as SAY_FORMS
 from archive.text.selectors import quote_selector
 
 #: The language of the text being read ("fr", "it", …; "" when unknown). Words that are a
@@ -194,19 +195,29 @@ def alternation(words: list[str]) -> str:
     return emit(tree)
 
 
-def _expand(stems: str) -> list[str]:
-    """The literal words of ``_SAY_STEMS``, its few optional parts spelled out."""
+def _expand(stems: str, lexicon: bool = False) -> list[str]:
+    """The literal words of ``_SAY_STEMS``, its few optional parts spelled out, with the
+    other languages' verbs: the hand-written list above and, with ``lexicon``, the
+    conjugated forms of the lexicon in :mod:`archive.text.say_verbs` ("aclara",
+    "aclaraba", "ha aclarado")."""
     stems = stems.replace("testif(?:y|ies|ied)", "testify|testifies|testified") + "|" + _SAY_OTHER
     stems = stems.replace("point(?:s|ed)? out", "point out|points out|pointed out")
-    words = stems.split("|")
+    words = stems.split("|") + ([w for forms in SAY_FORMS.values() for w in forms] if lexicon else [])
     words += [w.replace("[sz]", "z") for w in words]
     return sorted({w.replace("[sz]", "s") for w in words})
 
 
-_SAY = rf"(?:{alternation(_expand(_SAY_STEMS))})"
+# Two sets of verbs. Next to a quotation (“…”, aclara X. / X aclaró: “…”) every form of
+# the lexicon is read as a verb of saying: there a reporter's "responde" or "rileva"
+# brings the quotation. Across the text (who is said to speak anywhere, for pronouns;
+# whether a short quotation's sentence has someone speak) only the hand-written list is:
+# "la Policía responde cuando puede" is no statement by the police.
+_SAY = rf"(?:{alternation(_expand(_SAY_STEMS, lexicon=True))})"
+_SAY_CORE = rf"(?:{alternation(_expand(_SAY_STEMS))})"
 # The lookahead names the letters a verb can start with, so that the regex engine turns
 # most positions down with one test before trying the alternation (a quarter faster).
-_SAY_RE = re.compile(rf"(?=[{re.escape(''.join(sorted({w[0] for w in _expand(_SAY_STEMS)})))}])\b{_SAY}\b", re.I)
+_SAY_RE = re.compile(rf"(?=[{re.escape(''.join(sorted({w[0] for w in _expand(_SAY_STEMS, lexicon=True)})))}])\b{_SAY}\b", re.I)
+_SAY_CORE_RE = re.compile(rf"(?=[{re.escape(''.join(sorted({w[0] for w in _expand(_SAY_STEMS)})))}])\b{_SAY_CORE}\b", re.I)
 # "according to X" and its equivalents; German "laut" and "zufolge" ("der Polizei zufolge")
 _ACCORDING_WORDS = (
     r"(?:according to|as reported by|in the words of|selon|d['’]après|según|de acuerdo con|"
@@ -978,6 +989,13 @@ def _before_attribution(head: str, tight: bool) -> str | None:
             # inverted: "Writes the newspaper: “…”"
             return _name_after(h[m.end(1) :].strip(" :,"))
         return _name_before(before)
+    # "Según informó la DGSA, …", "Segundo explicou o delegado, …", "Como dijo el
+    # ministro, …": the verb comes first, its subject after it
+    am = _AS_SAID.search(h)
+    if am:
+        name = _name_after(am.group("np"))
+        if name and name.lower() not in _PRONOUNS:
+            return name
     # German "X zufolge" ("Brandt zufolge ist …", "Angaben der Polizei zufolge …")
     zm = _ZUFOLGE.search(h)
     if zm:
@@ -1004,6 +1022,10 @@ def _before_attribution(head: str, tight: bool) -> str | None:
     return None
 
 
+_AS_SAID = re.compile(
+    rf"(?:^|[,;:]\s*)(?i:según|segundo|conforme|como|come|selon\s+ce\s+qu['’]|comme)\s+(?:(?:lo|o|l['’]|ha|a|tem)\s+)?"
+    rf"(?i:{_SAY})\s+(?P<np>[^,;:]{{2,80}}?)\s*,"
+)
 _ZUFOLGE = re.compile(
     r"(?:^|[,;:.]\s*)(?:(?:nach\s+)?(?:den\s+)?Angaben\s+(?:der|des|von|vom)\s+)?([^,;:.]{1,60}?)\s+zufolge\b", re.I
 )
@@ -1028,7 +1050,7 @@ def _is_term(quoted: str, sentence: str) -> bool:
     words = quoted.split()
     if len(words) > 6:
         return False
-    return not _SAY_RE.search(sentence) and not _ACCORDING.search(sentence)
+    return not _SAY_CORE_RE.search(sentence) and not _ACCORDING.search(sentence)
 
 
 def _is_title(quoted: str) -> bool:
@@ -1279,7 +1301,7 @@ def _about(text: str, line_starts: list[int], ln: int, speaker: str) -> bool:
 def _indirect_speakers(text: str) -> list[tuple[int, str]]:
     """(offset, name) of every named subject of a verb of saying, for pronoun resolution."""
     out = []
-    for m in _SAY_RE.finditer(text):
+    for m in _SAY_CORE_RE.finditer(text):
         if _NOUN_BEFORE.search(text, max(0, m.start() - 8), m.start()):
             continue  # "The report": a noun, not a verb of saying
         # only the 80 characters before the verb matter: look for the paragraph start
@@ -1312,7 +1334,7 @@ def _indirect_speakers(text: str) -> list[tuple[int, str]]:
 
 
 _PRONOUN_SAY = re.compile(
-    rf"(?<![\w’'\-])(?:[Hh]e|[Ss]he|[Ee]r|[Ii]l|[Ee]lle|[Ee]le|[Ee]la|[Éé]l|[Ee]lla)\s+(?:also\s+|then\s+)?(?P<verb>{_SAY})\b"
+    rf"(?<![\w’'\-])(?:[Hh]e|[Ss]he|[Ee]r|[Ii]l|[Ee]lle|[Ee]le|[Ee]la|[Éé]l|[Ee]lla)\s+(?:also\s+|then\s+)?(?P<verb>{_SAY_CORE})\b"
 )
 
 
@@ -1340,7 +1362,7 @@ def _fill_forward(text: str, out: list[dict], indirect: list[tuple[int, str]], l
             after = _SENT_END.search(text, item["_close"], line_end)
             sent_end = after.end() if after else line_end
         sentence = text[sent_start:item["start"]] + " " + text[item["_close"]:sent_end]
-        if _SAY_RE.search(sentence) or _CALL_RE.search(sentence):
+        if _SAY_CORE_RE.search(sentence) or _CALL_RE.search(sentence):
             continue  # someone else is said to speak in it, or to call it so
         later = next((o for o in out[i + 1 :] if o["_line"] == ln and o["speaker"] and not o["is_term"]), None)
         if later is not None:
@@ -1973,6 +1995,9 @@ class _Names:
         doc = _DOCUMENT_OF.match(speaker)
         if doc and (doc.group("pre") or doc.group("post")) and doc.group("pre") not in _RUN_ARTICLES:
             speaker = doc.group("pre") or doc.group("post")
+        bare = re.fullmatch(r"(?:(?:the|la|el|le|les|l['’]|o|a|il|lo|der|die|das)\s*)?([A-Z][A-Z&]{1,7})", speaker)
+        if bare and re.search(rf"\({bare.group(1)}\)", self.text):
+            speaker = bare.group(1)  # "la DGSA" -> "DGSA", spelled out in full below
         if re.fullmatch(r"[A-Z][A-Z&]{1,7}", speaker):
             spelled = re.search(rf"((?:[{_UPPER}][\w’'\-]*[ \u00a0]+(?:(?:of|for|and|de|do|da|dos|das|del|des|du|der|für|on)[ \u00a0]+)*)+)\({speaker}\)", self.text)
             return spelled.group(1).strip() if spelled else speaker
