@@ -199,3 +199,37 @@ def test_the_lexicon_comes_from_verbecc_and_keeps_no_noun():
 ])
 def test_according_as_said_by_the_verb_first_and_a_body_by_its_acronym(text, speaker):
     assert speakers(text) == [speaker]
+
+
+def test_a_role_ending_like_a_person_that_names_a_newspaper_is_no_person():
+    text = ("Jean Morel est soupçonné de fraude. Cette fois-ci, le député est soupçonné de « détournement de "
+            "fonds publics et de recel », peut-on lire dans le quotidien du soir.")
+    assert speakers(text) == ["le quotidien du soir"]
+
+
+def test_an_impersonal_verb_has_no_subject():
+    text = ("En la presentación que hizo Siches ante la instancia se detalla que se ingresarán enmiendas a los "
+            "proyectos “sobre fortalecimiento de la persecución penal del tráfico”.")
+    assert speakers(text) == [None]
+
+
+def test_the_verb_nearest_the_quotation_brings_it():
+    text = ("Gerardo Amarilla afirmó el año pasado que hay conflictos. También se le preguntó sobre los juicios "
+            "a José Yurramendi, quien señaló que “están en etapa de negociación con el Ministerio”.")
+    assert speakers(text)[-1] == "José Yurramendi"
+
+
+def test_a_body_named_after_a_person_is_no_person_spoken_of():
+    # not the person a university is named after, in the paragraph between
+    text = ("El rumbo de la educación “es preocupante”, valora el universitario Elthon Rivera. Ninguna universidad "
+            "pública lo aceptó.\n"
+            "Primero fue expulsado de la UNAN-Managua, y tras el cierre de la Universidad Paulo Freire se quedó "
+            "sin carrera.\n"
+            "“Han intentado extirpar cualquier pensamiento crítico de los universitarios”, detalla.")
+    assert speakers(text)[-1] == "Elthon Rivera"
+
+
+def test_a_body_by_its_acronym_is_spelled_out_without_its_article():
+    text = ("La Contraloría General de la República (CGR) auditó a Hacienda.\n“Esto pone en riesgo la "
+            "confidencialidad de la información”, dijo la CGR en el informe.")
+    assert speakers(text) == ["Contraloría General de la República"]

@@ -126,7 +126,7 @@ _SAY_OTHER = (
     "confie|confié|martèle|martelé|poursuit|insiste|insisté|reconnaît|reconnu|raconte|raconté|"
     "commente|commenté|avertit|averti|déplore|dénonce|dénoncé|répond|répondu|conclut|conclu|"
     "lance|lancé|tranche|tranché|résume|résumé|confirme|confirmé|révèle|révélé|annonce|annoncé|"
-    "dénonce|critique|critiqué|interroge|s'interroge|s’interroge|demande|demandé|"
+    "dénonce|critique|critiqué|interroge|s'interroge|s’interroge|"
     "détaille|détaillé|développe|développé|noté|observé|prévient|prévenu|regrette|regretté|"
     "analyse|analysé|nuance|nuancé|ironise|ironisé|glisse|glissé|témoigne|témoigné|relève|"
     "relevé|signale|signalé|soutient|soutenu|argumente|argumenté|disait|expliquait|ajoutait|"
@@ -138,7 +138,7 @@ _SAY_OTHER = (
     "agrega|añadió|añade|declaró|manifestó|sostuvo|sostiene|precisó|expresó|comentó|"
     "subrayó|destacó|advirtió|reconoció|apuntó|insistió|concluyó|escribió|relató|contó|"
     "respondió|enfatizó|recalcó|planteó|puntualizó|mencionó|sentenció|confirmó|reveló|"
-    "cuestionó|denunció|criticó|opinó|consideró|anunció|preguntó|se pregunta|se preguntó|interrogó|"
+    "cuestionó|denunció|criticó|opinó|consideró|anunció|se pregunta|se preguntó|"
     "detalló|remarcó|aclaró|argumentó|lamentó|admitió|reiteró|expuso|resaltó|indica|decía|"
     "explicaba|añadía|aseguraba|dijeron|afirmaron|señalaron|explicaron|advierte|"
     "corroboró|replicó|recordó|narró|aseveró|acotó|zanjó|justificó|alertó|confesó|"
@@ -154,13 +154,13 @@ _SAY_OTHER = (
     "lembra|destaca|pondera|conclui|reconheceu|reconhece|admite|disparou|"
     "desabafou|brincou|emendou|prosseguiu|continuou|narrou|assinalou|mencionou|comunicou|"
     "lamentou|advertiu|adverte|enfatiza|frisa|sustenta|opinou|chamou|classificou|qualificou|"
-    "critica|justifica|complementa|reforça|ressalta|acrescentou|perguntou|questiona|indagou|"
+    "critica|justifica|complementa|reforça|ressalta|acrescentou|"
     # it
     "detto|disse|dichiarato|dichiara|spiega|spiegato|spiegano|afferma|affermato|sottolinea|"
     "sottolineato|aggiunge|aggiunto|concluso|commentato|osserva|scrive|scritto|racconta|"
     "raccontato|precisato|ribadisce|ribadito|annuncia|annunciato|avverte|prosegue|"
     "sostiene|dichiarano|affermano|spiegava|ammette|ammesso|evidenzia|evidenziato|"
-    "sottolineano|ricorda|ricordato|conclude|chiede|chiesto|domanda|si chiede"
+    "sottolineano|ricorda|ricordato|conclude|si chiede"
 )
 
 
@@ -513,6 +513,8 @@ def _name_before(s: str) -> str | None:
     ('Ms. Price', 'a spokesman for the agency')
     """
     s = _TRAILING_TIME.sub("", s.rstrip())
+    if re.search(r"(?<![\w’'\-])se$", s):
+        return None  # "ante la instancia se detalla que": an impersonal verb, no subject
     while True:
         m = re.search(r"\s+([a-zäöüéèêàâ]+)$", s)
         if not m or not (
@@ -1458,23 +1460,40 @@ def _german_person_noun(det: str, noun: str) -> bool:
 
 # Endings of nouns for people in the Romance languages and English, so that a role the
 # lists do not hold still reads as a person: "il climatologo", "la gastro-entérologue",
-# "el jefe de Estado" is in the list, "o engenheiro", "la chercheuse", "il direttore",
-# "the biologist". Nouns with these endings that name no person are left out.
+# "la chercheuse", "il direttore", "the biologist", "le pharmacien". Only endings that
+# seldom make a noun for a thing or a company ("-dor" does: "la aseguradora"; "-ier":
+# "le quotidien", "le courrier"), and the nouns with them that name no person are left out.
 _PERSON_ENDING = re.compile(
-    r"[a-zà-ÿ]{2,}(?:ólog[oa]|olog[oa]|ologue|ista|iste|ist|eur|euse|rice|ien|ienne|ier|ière|"
-    r"dor|dora|tore|trice|ário|ária|ario|aria|eiro|eira|iere|iera|ente|enta|ante)s?$"
+    r"[a-zà-ÿ]{2,}(?:ólog[oa]|olog[oa]|ologue|ista|iste|ist|eur|euse|trice|ien|ienne|tore|iere)s?$"
 )
 _NOT_PERSON_ENDING = {
-    "ambiente", "accidente", "continente", "expediente", "ambientes", "coeficiente", "frente",
-    "secteur", "moteur", "intérieur", "extérieur", "valeur", "erreur", "rapport", "ministerio",
-    "ministero", "dossier", "quartier", "papier", "calendario", "calendrier", "comentario",
-    "diario", "diário", "informe", "sentiment", "restaurante", "vacante", "dinero", "lettre",
-    "acuerdo", "semanario", "ordenador", "computador", "comunicado", "texte", "contrato",
+    # -ista, -ist
+    "revista", "lista", "pista", "vista", "entrevista", "conquista", "autopista", "arista",
+    "revistas", "listas", "entrevistas", "twist",
+    # -ien
+    "quotidien", "lien", "bien", "soutien", "entretien", "maintien", "chien", "rien", "mien",
+    # -eur: things, and companies described by what they do
+    "secteur", "moteur", "intérieur", "extérieur", "valeur", "erreur", "meilleur", "supérieur",
+    "inférieur", "majeur", "mineur", "malheur", "bonheur", "honneur", "couleur", "chaleur",
+    "douleur", "peur", "fleur", "hauteur", "longueur", "largeur", "profondeur", "facteur",
+    "capteur", "réacteur", "compteur", "ordinateur", "téléviseur", "serveur", "constructeur",
+    "opérateur", "fournisseur", "assureur", "distributeur", "transporteur", "diffuseur",
+    "régulateur", "moniteur", "vecteur", "indicateur", "radiateur", "détecteur", "ascenseur",
+    "labeur", "vigueur", "rigueur", "humeur", "odeur", "saveur", "faveur", "ferveur", "lueur",
+    "sueur", "vapeur", "docteur",
+    # -tore, -iere
+    "settore", "motore", "quartiere", "cantiere", "bicchiere", "mestiere", "paniere",
+    # -trice
+    "matrice", "cicatrice",
 }
 
 
 def _person_noun_ending(role: str) -> bool:
-    """Whether ``role`` (lower case) ends as a noun for a person does (see above)."""
+    """Whether ``role`` (lower case) ends as a noun for a person does (see above).
+
+    >>> _person_noun_ending("climatologo"), _person_noun_ending("quotidien")
+    (True, False)
+    """
     return role not in _NOT_PERSON_ENDING and role.split("-")[-1] not in _NOT_PERSON_ENDING and (
         _PERSON_ENDING.fullmatch(role.split("-")[-1]) is not None)
 
@@ -1630,7 +1649,11 @@ def _find_quotes(text: str) -> list[dict]:
             # "Jens Berger wies die Vorwürfe zurück: „…“", "Betancourt … y dijo: “…”",
             # "Er habe jetzt Zugang »…«": the subject of the sentence that brings the quote,
             # before its verb of saying if it has one
-            verb = _SAY_RE.search(head)
+            # (the verb nearest the quotation: "se le preguntó … a Yurramendi, quien
+            # señaló que “…”" is Yurramendi's)
+            verb = None
+            for verb in _SAY_RE.finditer(head):
+                pass
             speaker = mentions.first_in(sp.open - len(head), sp.open - len(head) + (verb.start() if verb else len(head)))
             if speaker is None and _REPORTED_DE.search(head):
                 # reported speech with no person in its sentence ("Aber das heiße nicht,
@@ -1999,8 +2022,11 @@ class _Names:
         if bare and re.search(rf"\({bare.group(1)}\)", self.text):
             speaker = bare.group(1)  # "la DGSA" -> "DGSA", spelled out in full below
         if re.fullmatch(r"[A-Z][A-Z&]{1,7}", speaker):
-            spelled = re.search(rf"((?:[{_UPPER}][\w’'\-]*[ \u00a0]+(?:(?:of|for|and|de|do|da|dos|das|del|des|du|der|für|on)[ \u00a0]+)*)+)\({speaker}\)", self.text)
-            return spelled.group(1).strip() if spelled else speaker
+            spelled = re.search(rf"((?:[{_UPPER}][\w’'\-]*[ \u00a0]+(?:(?:of|for|and|the|de|do|da|dos|das|del|des|du|der|für|on|la|las|los|el|le|les|y|e|et|und)[ \u00a0]+)*)+)\({speaker}\)", self.text)
+            if not spelled:
+                return speaker
+            full = spelled.group(1).split()
+            return " ".join(full[1:] if len(full) > 2 and (full[0] in _RUN_ARTICLES or full[0] in ("La", "Le", "Lo")) else full)
         words = speaker.split()
         if 2 <= len(words) <= 3 and words[0].lower() in _ARTICLES and all(w[:1].isupper() for w in words[1:]):
             core = " ".join(words[1:])
@@ -2134,6 +2160,9 @@ def _cut_at_body(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_PREPOSITIONS_LONG = {"against", "contra", "contre", "dalla", "della", "gegen", "nella", "unter"}
+
+
 class _Mentions:
     """The people a text names, sentence by sentence, outside its quotations: whom a
     pronoun, a subject left unsaid or a role ("the former mayor", "o repórter") refers
@@ -2183,6 +2212,9 @@ class _Mentions:
         if run.endswith(("'", "’", "'s", "’s")):
             return None  # a possessive: "Relotius' engste Vertraute", "Netanyahu’s party"
         tokens = self.names._clean(run.split(), keep=1)
+        dropped = run.split()[: len(run.split()) - len(tokens)]
+        if any(w.lower() in _BEFORE_NOT_PERSON and len(w) > 4 and w.lower() not in _PREPOSITIONS_LONG for w in dropped):
+            return None  # "la Universidad Paulo Freire", "Fundación Ana Frank": a body named after someone
         while tokens and (tokens[0].lower() in _NAME_STOP_OPEN or tokens[0].lower() in _OPENERS or tokens[0] in _NOT_NAME):
             tokens = tokens[1:]
         if len(tokens) == 1 and tokens[0] in self._known() and single_ok and re.search(
