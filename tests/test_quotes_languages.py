@@ -233,3 +233,29 @@ def test_a_body_by_its_acronym_is_spelled_out_without_its_article():
     text = ("La Contraloría General de la República (CGR) auditó a Hacienda.\n“Esto pone en riesgo la "
             "confidencialidad de la información”, dijo la CGR en el informe.")
     assert speakers(text) == ["Contraloría General de la República"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Antonio Gutierrez wartet ab.\n»Das treibt auch Nichtlinke in Richtung Kapitalismuskritik«, sagt "
+     "ATU-Organisator Gutierrez gegenüber der Zeitung.", "Antonio Gutierrez"),
+    ("„Neben den Einnahmen aus digitalen Zeitschriften zählt das“, so Readly-CEO Maria Hedengrens.",
+     "Maria Hedengrens"),
+])
+def test_a_role_at_a_body_joined_by_a_hyphen_is_no_part_of_the_name(text, speaker):
+    assert speakers(text, "de") == [speaker]
+
+
+def test_a_german_noun_after_its_article_opens_no_name():
+    # "der Krieg Russlands" names nobody; the quotation is the person's spoken of before
+    text = ("Robert Machtlinger leitet den Zulieferer seit Jahren. Der Krieg Russlands gegen die Ukraine mischt "
+            "die Karten neu.\n„Die Lieferantenketten werden sich nachhaltig verändern“, sagte der Konzernchef.")
+    assert speakers(text, "de") == ["Robert Machtlinger"]
+    text = ("Richard David Precht spricht im Radio. Es sei eine Frage der Zeit, sagt dem Philosophen Richard David "
+            "Precht zufolge niemand.\n„Die Arbeit bleibt“, sagt Precht.")
+    assert speakers(text, "de") == ["Richard David Precht"]
+
+
+def test_a_run_with_a_digit_names_no_person():
+    text = ("Rosa Díaz habló ayer.\nEl Plan Covid-19 Santiago fue aprobado por el concejo.\n“No hay dinero para "
+            "todos los proyectos del año”, dijo.")
+    assert speakers(text) == ["Rosa Díaz"]

@@ -1179,6 +1179,8 @@ def _is_person(name: str) -> bool:
     words = name.split()
     if not words or not words[0][:1].isupper() or _ORG_WORDS.search(name) or _PLACE_WORDS.search(name):
         return False
+    if any(ch.isdigit() for ch in name):
+        return False  # "CO2-neutralen Fliegens", "Covid-19 Task Force": no person's name
     return words[0].lower() not in _DETERMINERS
 
 
@@ -1503,7 +1505,7 @@ def _is_role_description(speaker: str) -> bool:
     "la toxicologue", "der Franzose" (not "a reporter", not "the ministry", not "der
     Sprecher")."""
     # "o senador do Podemos", "the mayor of Springfield": the role before its of-phrase
-    speaker = re.sub(r"^(\S+(?:\s+[a-zà-ÿ][\w\-]*){1,2}?)\s+(?:de|do|da|dos|das|del|du|of|vom)\s+\S.*$", r"\1", speaker)
+    speaker = re.sub(r"^(\S+(?:\s+[\w\-]+){1,2}?)\s+(?:de|do|da|dos|das|del|du|of|vom|von|des|di|della|del)\s+\S.*$", r"\1", speaker)
     words = speaker.split()
     det0 = words[0].lower() if words else ""
     def named(w: str) -> bool:  # a capitalised word that is no German role noun
@@ -1863,6 +1865,30 @@ _CONJOINED_ROLES = re.compile(
 _AND_BEFORE = re.compile(r"(?<![\w’'\-])(?:und|and|et|y|e|ed)[ \u00a0]+$")
 
 
+# German writes an article before a noun and never before a name: in "der Krieg Russlands",
+# "dem Philosophen Richard David Precht", "Vom Innviertel" the first capitalised word is a
+# noun (or the preposition), not the start of a name.
+_DE_ARTICLE_BEFORE = re.compile(r"(?<![\w’'\-])(?:der|die|das|den|dem|des|ein|eine|einer|einem|einen|eines|vom|zum|zur|im|am|beim)[ \u00a0]+$")
+_DE_RUN_OPENERS = {"Der", "Die", "Das", "Den", "Dem", "Des", "Ein", "Eine", "Einer", "Einem", "Einen", "Eines",
+                   "Vom", "Zum", "Zur", "Im", "Am", "Beim"}
+
+
+def _german_noun_cut(text: str, start: int, tokens: list[str]) -> list[str]:
+    """``tokens`` of a run of capitals at ``start`` without the article and the noun that
+    open it, in a German text (see above); unchanged in any other language."""
+    if _LANGUAGE.get() != "de" or not tokens:
+        return tokens
+    if tokens[0] in _DE_RUN_OPENERS:
+        tokens = tokens[2:] if len(tokens) > 1 and tokens[1].lower() not in _NAME_PARTICLES else tokens[1:]
+    elif _DE_ARTICLE_BEFORE.search(text, max(0, start - 8), start):
+        tokens = tokens[1:]
+    else:
+        return tokens
+    while tokens and not tokens[0][:1].isupper():
+        tokens = tokens[1:]  # "Innenstadt von Chicago": what follows the noun's "von" is no name
+    return tokens
+
+
 class _Names:
     """The names of people in a text, to name each speaker at their fullest.
 
@@ -1883,6 +1909,10 @@ class _Names:
         self.role_at = -1  # where the last role looked up named its person
 
     def _is_title(self, word: str) -> bool:
+        if re.match(r"[A-ZÄÖÜ0-9]{2,}-[^\W\d_]", word):
+            return True  # "ATU-Organisator", "SPD-Politiker", "Readly-CEO": a role at a body
+        if "-" in word and word.rsplit("-", 1)[1].lower() in _TITLE_WORDS:
+            return True  # "Readly-CEO", "Vize-President"
         w = word.lower().rstrip(".")
         if w in _TITLE_WORDS or _TITLE_SUFFIX.search(w):
             return True  # ("CDU-Politiker" ends in a title too)
@@ -1943,6 +1973,7 @@ class _Names:
                 # titles dropped down to one word, so that "Bundesverkehrsminister
                 # Scheuer" is no rival to "Andreas Scheuer" as the fullest naming
                 tokens = _cut_at_body(m.group(0).split())
+                tokens = _german_noun_cut(self.text, m.start(), tokens)
                 tokens = self._clean(tokens, keep=1)
                 if len(tokens) >= 3 and _OF_BEFORE.search(self.text, max(0, m.start() - 5), m.start()):
                     tokens = tokens[1:]  # "Ministry of Finance Brian Manning"
@@ -2211,7 +2242,7 @@ class _Mentions:
         run = m.group(0)
         if run.endswith(("'", "’", "'s", "’s")):
             return None  # a possessive: "Relotius' engste Vertraute", "Netanyahu’s party"
-        tokens = self.names._clean(run.split(), keep=1)
+        tokens = self.names._clean(_german_noun_cut(self.masked, m.start(), run.split()), keep=1)
         dropped = run.split()[: len(run.split()) - len(tokens)]
         if any(w.lower() in _BEFORE_NOT_PERSON and len(w) > 4 and w.lower() not in _PREPOSITIONS_LONG for w in dropped):
             return None  # "la Universidad Paulo Freire", "Fundación Ana Frank": a body named after someone
@@ -2238,7 +2269,7 @@ class _Mentions:
         if single_ok and len(run.split()) == 1:
             # "O técnico Tite", "o presidente Lula": one name right after a role
             role = re.search(r"([^\W\d_][\w’'\-]*)[ \u00a0]+$", self.masked[max(0, m.start() - 30) : m.start()])
-            if role and (role.group(1) in _PERSON_ROLES or role.group(1) in _TITLE_WORDS):
+            if role and (role.group(1).lower() in _PERSON_ROLES or role.group(1).lower() in _TITLE_WORDS):
                 return tokens[0]
         return None
 
