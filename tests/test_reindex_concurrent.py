@@ -89,3 +89,30 @@ def test_captures_written_while_reindex_runs_are_indexed_once_and_fork_nothing(t
     out, err = verify.communicate(timeout=600)
     failed = [line for line in out.decode().splitlines() if line.startswith("FAIL")]
     assert verify.returncode == 0 and not failed, "\n".join(failed[:20]) or err.decode()[-2000:]
+
+
+def test_a_running_datasette_reads_the_reindexed_index(tmp_path):
+    """`archive serve` keeps its connections to archive.db open: after a reindex it must
+    show what is captured next, not the index the reindex replaced, for as long as it runs."""
+    import asyncio
+
+    from .test_datasette import datasette_for, table_count
+
+    db, warcs = tmp_path / "archive.db", tmp_path / "warcs"
+
+    def captures(ds) -> int | None:
+        data = asyncio.run(ds.client.get("/archive/captures.json?_extra=count")).json()
+        return table_count(data)
+
+    with SiteServer() as site:
+        urls = [site.set(f"/s{i}", _page(i, 0, 5)) for i in range(3)]
+        with Store(db, warcs) as store:
+            store.capture(urls[:1])
+        ds = datasette_for(db)
+        assert captures(ds) == 1
+        with Store(db, warcs) as store:
+            store.reindex()
+            store.capture(urls[1:])
+        assert captures(ds) == 3
+        texts = asyncio.run(ds.client.get("/archive/texts.json?_extra=count")).json()
+        assert table_count(texts) == 3   # the new index's texts, extracted by the reindex and after

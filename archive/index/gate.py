@@ -1,24 +1,26 @@
 """The writers' gate of an index: every write holds it shared, a swap holds it alone.
 
 ``archive reindex`` and ``archive import-parquet`` build a new database and put it in
-place of ``archive.db``. A process that opened the old one keeps a connection to the file
-it opened, which is no longer the index: without a gate, whatever it wrote after the swap
-(a capture, a ledger entry numbered after the old head) would be indexed nowhere, and the
-next ledger entry written to the new index would take the same number (a fork).
+place of ``archive.db``. Without a gate, whatever another process wrote to the old index
+between the start of the build and the swap (a capture, a ledger entry) would be indexed
+nowhere, and its next ledger entry could take a number the new index gives another (a
+fork). The new database is copied into the old file (:func:`replace_index`), so readers
+that keep a connection open (Datasette) see it at once.
 
 So every write of a :class:`archive.index.journal.Journal` — appending records and
 indexing them, a transaction, an import — holds ``<db>.writers`` with a shared ``flock``,
 and notices, when it takes the gate, that the database at ``<db>`` is no longer the file
-its connection has open (then it opens the new one). A swap takes the gate exclusively:
-no write is half done while it checks whether files changed since its build began and
-while it replaces the file. The kernel releases a ``flock`` when its holder dies, so a
-killed writer never holds the gate.
+its connection has open (an index replaced by renaming: then it opens the new one). A
+swap takes the gate exclusively: no write is half done while it checks whether files
+changed since its build began and while it replaces the index. The kernel releases a
+``flock`` when its holder dies, so a killed writer never holds the gate.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,8 +95,31 @@ class WritersGate:
 
 
 def replace_index(built: Path, db_path: Path) -> None:
-    """Put the database at ``built`` in place of ``db_path`` (hold the gate alone)."""
-    os.replace(built, db_path)
+    """Put the database at ``built`` in place of the index at ``db_path`` (hold the gate
+    alone while it runs).
+
+    Copied into the file that is there with SQLite's backup API, in one transaction: every
+    connection already open to ``db_path`` — a Datasette server's, another process's —
+    reads the new index from its next statement (the copy changes the schema cookie, so
+    they read the new schema too). Renaming the new file over the old one would leave them
+    reading the file it replaced, for as long as they run. An index the copy cannot go
+    into (damaged, or of another page size) is replaced by renaming."""
+    try:
+        src = sqlite3.connect(built)
+        try:
+            dst = sqlite3.connect(db_path, timeout=60)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError:
+        os.replace(built, db_path)
+        for suffix in ("-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+    else:
+        built.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
         Path(str(built) + suffix).unlink(missing_ok=True)

@@ -312,8 +312,9 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
     workers = workers or (min(os.cpu_count() or 1, 4) if total >= 16 else 1)
     pool = process_pool(workers) if workers > 1 else None
     rebuilt = extracted = 0
-    # `archive reindex` swaps a new index in, extracted already: a drainer still writing to
-    # the one it opened would spend its time on a file nobody reads any more.
+    # An index replaced by renaming (see archive.index.gate.replace_index) was extracted
+    # already: a drainer still reading the one it opened would spend its time on a file
+    # nobody reads any more.
     index = _db_identity(store.db_path)
     replaced = False
     try:
