@@ -259,3 +259,54 @@ def test_a_run_with_a_digit_names_no_person():
     text = ("Rosa Díaz habló ayer.\nEl Plan Covid-19 Santiago fue aprobado por el concejo.\n“No hay dinero para "
             "todos los proyectos del año”, dijo.")
     assert speakers(text) == ["Rosa Díaz"]
+
+
+@pytest.mark.parametrize("text, language, speaker", [
+    ("O técnico Tite anunciou a lista.\nNa avaliação do técnico, “o grupo está maduro para a Copa”.", "pt", "Tite"),
+    ("El ministro Juan Pérez habló.\nEn opinión del ministro, “la economía va a crecer este año”.", "es",
+     "Juan Pérez"),
+    ("Le maire Jean Morel a parlé.\nDe l’avis du maire, « la ville doit investir davantage ».", "fr",
+     "Jean Morel"),
+    ("Il sindaco Paolo Rossi ha parlato.\nA giudizio del sindaco, «la città deve investire di più».", "it",
+     "Paolo Rossi"),
+])
+def test_in_the_view_of_with_of_and_the_article_fused(text, language, speaker):
+    assert speakers(text, language) == [speaker]
+
+
+@pytest.mark.parametrize("text", [
+    "O técnico Tite anunciou a lista.\nTite ainda comentou sobre Neymar: “Ele está bem fisicamente e mentalmente”.",
+    "El técnico Tite anunció la lista.\nTite también comentó sobre Neymar: “Está bien física y mentalmente”.",
+])
+def test_an_adverb_between_the_subject_and_its_verb(text):
+    assert speakers(text) == ["Tite"]
+
+
+def test_a_plural_verb_with_its_subject_unsaid_is_nobody_in_particular():
+    text = "Pablo Toloza habló de las normas.\n“El Congreso tendrá que actuar dentro de sus competencias”, agregaron."
+    assert speakers(text) == [None]
+    text = ("Daniel Pérez defendió al expresidente.\n“La fianza se está preparando en Israel”, respondieron a EL "
+            "HERALDO los abogados del expresidente.")
+    assert speakers(text) == [None]
+    # the singular still continues the person spoken of
+    text = "Pablo Toloza habló de las normas.\n“El Congreso tendrá que actuar dentro de sus competencias”, agregó."
+    assert speakers(text) == ["Pablo Toloza"]
+
+
+def test_a_role_noun_with_its_adjective_after_it():
+    text = ("Dmitri Muratov, premio Nobel de la Paz, subastó su medalla. “Quiero que el dinero vaya a los niños”, "
+            "dijo el periodista ruso.")
+    assert speakers(text) == ["Dmitri Muratov"]
+
+
+def test_a_german_role_alone_is_the_person_named_with_it_or_spoken_of():
+    text = "Armin Papperger führt Rheinmetall. Der Vorstandschef sagte: „Wir liefern, was bestellt wurde.“"
+    assert speakers(text, "de") == ["Armin Papperger"]
+    text = ("Vorstandschef Herbert Diess sprach vor der Belegschaft. Betriebsratschefin Daniela Cavallo hatte ihn "
+            "kritisiert. Der Vorstandschef räumte ein: „Wir müssen miteinander reden.“")
+    assert speakers(text, "de") == ["Herbert Diess"]
+
+
+def test_reacting_is_saying():
+    text = "Les compagnies ont augmenté les prix.\n« C’est inacceptable », a réagi Jean Morel, ministre du Commerce."
+    assert speakers(text) == ["Jean Morel"]

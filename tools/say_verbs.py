@@ -31,14 +31,15 @@ LEMMAS = {
         argumentar lamentar admitir reiterar exponer resaltar corroborar replicar recordar narrar aseverar
         acotar zanjar justificar alertar confesar ironizar bromear reclamar preguntar sumar citar completar
         matizar graficar ratificar prometer exigir avisar informar comunicar adelantar sugerir estimar
-        observar apostillar deslizar remachar valorar celebrar agradecer asumir negar""",
+        observar apostillar deslizar remachar valorar celebrar agradecer asumir negar reaccionar
+        tuitear resumir añadir sentenciar retrucar""",
     "pt": """dizer afirmar declarar explicar acrescentar ressaltar destacar contar relatar escrever completar
         observar avaliar defender argumentar garantir lembrar apontar frisar comentar informar salientar
         concluir pontuar enfatizar confirmar revelar criticar questionar anunciar reforçar alertar admitir
         sustentar reiterar ponderar sublinhar esclarecer justificar assegurar detalhar responder reconhecer
         disparar desabafar brincar emendar prosseguir continuar narrar assinalar mencionar comunicar
         lamentar advertir opinar perguntar indagar prometer cobrar rebater negar sugerir estimar comemorar
-        celebrar elogiar contestar retrucar declarar""",
+        celebrar elogiar contestar retrucar declarar reagir resumir tuitar""",
     "fr": """dire déclarer affirmer expliquer ajouter préciser souligner indiquer estimer assurer rappeler
         écrire confier marteler poursuivre insister reconnaître raconter commenter avertir déplorer
         dénoncer répondre conclure lancer trancher résumer confirmer révéler annoncer critiquer interroger
@@ -46,13 +47,15 @@ LEMMAS = {
         relever signaler soutenir argumenter asséner rétorquer répliquer renchérir constater juger avouer
         admettre plaider lâcher souffler tempérer répéter reprendre conseiller demander inquiéter confesser
         promettre prédire exiger préconiser recommander réclamer alerter insister concéder objecter
-        protester s'exclamer exclamer justifier défendre""",
+        protester s'exclamer exclamer justifier défendre réagir saluer fustiger féliciter tweeter
+        déclarer conclure""",
     "it": """dire dichiarare spiegare affermare sottolineare aggiungere concludere commentare osservare
         scrivere raccontare precisare ribadire annunciare avvertire proseguire sostenere ammettere
         evidenziare ricordare rilevare confermare rivelare replicare rispondere chiedere domandare
         denunciare criticare insistere auspicare segnalare specificare illustrare puntualizzare chiarire
         assicurare garantire promettere ammonire lamentare confidare raccomandare esordire incalzare
-        rimarcare argomentare continuare suggerire notare stimare avvisare dichiarare annotare""",
+        rimarcare argomentare continuare suggerire notare stimare avvisare dichiarare annotare
+        reagire twittare riassumere""",
 }
 
 #: (mood, tense) of verbecc whose third-person forms are kept, per language
@@ -74,8 +77,9 @@ NOT_VERBS = {"comunicado", "pergunta", "alerta", "estimado", "informado", "cuent
              "promessa", "rilevato", "precisa", "observado"}
 
 
-def forms(lang: str, conjugator) -> dict[str, set[str]]:
-    """infinitive -> its kept forms, for ``lang``."""
+def forms(lang: str, conjugator, plural: set[str] | None = None) -> dict[str, set[str]]:
+    """infinitive -> its kept forms, for ``lang``; the third person plural forms are added
+    to ``plural`` too."""
     out: dict[str, set[str]] = {}
     for lemma in LEMMAS[lang].split():
         lemma = lemma.removeprefix("s'")
@@ -88,6 +92,8 @@ def forms(lang: str, conjugator) -> dict[str, set[str]]:
             for row in moods.get(mood, {}).get(tense, []):
                 if getattr(row.get("p"), "value", None) == "3":
                     got.update(c.split()[-1] for c in row["c"] if c and c != "-")
+                    if plural is not None and getattr(row.get("n"), "value", None) == "p":
+                        plural.update(c.split()[-1].strip("'’") for c in row["c"] if c and c != "-")
         mood, tense = PARTICIPLE[lang]
         rows = moods.get(mood, {}).get(tense, [])
         if rows:
@@ -102,7 +108,8 @@ def main() -> None:
     import simplemma
     from verbecc import CompleteConjugator
 
-    by_lang = {lang: forms(lang, CompleteConjugator(lang=lang)) for lang in LEMMAS}
+    plural: dict[str, set[str]] = {lang: set() for lang in LEMMAS}
+    by_lang = {lang: forms(lang, CompleteConjugator(lang=lang), plural[lang]) for lang in LEMMAS}
     all_forms = {lang: set().union(*f.values()) for lang, f in by_lang.items()}
     every_lemma = {lemma.removeprefix("s'") for words in LEMMAS.values() for lemma in words.split()}
     kept: dict[str, list[str]] = {}
@@ -140,7 +147,20 @@ def main() -> None:
                 line = "       "
             line += item
         w(line + "\n    ),\n")
-    w("}\n")
+    w("}\n\n")
+    w("#: the forms of FORMS that are third person plural (\"dijeron\", \"disent\"): their subject\n")
+    w("#: is never one person\n")
+    w("PLURAL: frozenset[str] = frozenset({\n")
+    for lang, fs in kept.items():
+        line = "   "
+        for f in sorted(set(fs) & plural[lang]):
+            item = f' "{f}",'
+            if len(line) + len(item) > 100:
+                w(line + "\n")
+                line = "   "
+            line += item
+        w(line + "\n")
+    w("})\n")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from archive.text.say_verbs import FORMS as SAY_FORMS
+from archive.text.say_verbs import PLURAL as SAY_PLURAL
 from archive.text.selectors import quote_selector
 
 #: The language of the text being read ("fr", "it", …; "" when unknown). Words that are a
@@ -229,6 +230,11 @@ _ACCORDING = re.compile(rf"\b{_ACCORDING_WORDS}(?!\w)", re.I)
 # The subject of a verb of saying written without one ("“…”, dijo."): resolved like a
 # pronoun, also to the person the text named last.
 _UNSAID = "(unsaid)"
+# The same in the plural ("“…”, agregaron."): "they", whom the text does not name as one
+# speaker; the quotation is nobody's in particular and continues no one.
+_PLURAL_UNSAID = "(unsaid, plural)"
+_PLURAL_OTHER = {"dijeron", "afirmaron", "señalaron", "explicaron", "agregaron", "disseram", "afirmaram",
+                 "declararam", "dichiarano", "affermano", "spiegano", "sottolineano"}
 _PRONOUNS = {
     _UNSAID,
     "he", "she", "they", "it", "i", "we", "you", "او", "وی", "آنها", "ایشان",
@@ -445,6 +451,11 @@ _ADVERBS = {
     "initially", "originally", "subsequently", "further", "finally", "often", "frequently",
     "simply", "flatly", "bluntly", "openly", "officially", "explicitly", "firmly", "still",
     "herself", "himself", "themselves", "itself", "once said", "later",
+    # the same between a subject and its verb in the other languages: "Tite ainda
+    # comentou", "Pérez también dijo", "Meier hat auch gesagt", "Rossi ha anche detto"
+    "ainda", "também", "já", "depois", "aún", "todavía", "también", "ya", "luego", "después",
+    "encore", "aussi", "déjà", "ensuite", "ancora", "anche", "già", "poi", "noch", "auch",
+    "bereits", "schon", "dann", "später", "zudem", "außerdem", "erneut", "nochmals",
 }
 # Words of time between a subject and its verb: "Wie Roth am Montag sagte", "Smith on
 # Tuesday said", "Ruiz ayer dijo".
@@ -915,6 +926,9 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         if not rest or rest[0].islower():
             # "“…”, dijo." / "“…”, disse ao jornal": a verb with its subject left
             # unsaid, as Spanish, Portuguese and Italian write; it reads as "he said".
+            # ("“…”, respondieron." is "they answered": nobody the text names at once)
+            if m.group(1).lower() in SAY_PLURAL or m.group(1).lower() in _PLURAL_OTHER:
+                return _PLURAL_UNSAID, clause_end
             return _UNSAID, clause_end
     m = _ACCORDING_START.match(clause)
     if m:
@@ -978,6 +992,11 @@ def _before_attribution(head: str, tight: bool) -> str | None:
         m = re.search(rf"\b{_ACCORDING_WORDS}\s+(.{{1,80}}?),\s*$", h, re.I)
         if m:
             return _name_after(m.group(1))
+        m = _OPINION_OF.search(h)
+        if m:
+            # "Na avaliação do técnico, “…”": "do" is "of the", the speaker "o técnico"
+            article = _OF_ARTICLE.get(m.group("of").lower(), "")
+            return _name_after(f"{article} {m.group('np')}".strip())
         m = _SO_BETWEEN.search(h) or _SO_COLON.search(h)
         if m:
             return m.group(1)  # „Es war“, so Foucault, „…“ / "…, so Precht: „…“"
@@ -1028,6 +1047,14 @@ _AS_SAID = re.compile(
     rf"(?:^|[,;:]\s*)(?i:según|segundo|conforme|como|come|selon\s+ce\s+qu['’]|comme)\s+(?:(?:lo|o|l['’]|ha|a|tem)\s+)?"
     rf"(?i:{_SAY})\s+(?P<np>[^,;:]{{2,80}}?)\s*,"
 )
+# "in the view of X" in the other languages, its "of" fused with the article of X
+_OPINION_OF = re.compile(
+    r"(?:^|[,;:.]\s*)(?i:(?:na|em) (?:avaliação|opinião|visão)|en (?:opinión|palabras)|a (?:juicio|criterio)|"
+    r"de l['’]avis|a (?:giudizio|parere)|aux yeux)\s+(?P<of>do|da|dos|das|de|del|du|des|dei|della|dello|degli)\s+"
+    r"(?P<np>[^,;:]{1,80}?),\s*$"
+)
+_OF_ARTICLE = {"do": "o", "da": "a", "dos": "os", "das": "as", "del": "el", "du": "le", "des": "les",
+               "dei": "i", "della": "la", "dello": "lo", "degli": "gli", "de": ""}
 _ZUFOLGE = re.compile(
     r"(?:^|[,;:.]\s*)(?:(?:nach\s+)?(?:den\s+)?Angaben\s+(?:der|des|von|vom)\s+)?([^,;:.]{1,60}?)\s+zufolge\b", re.I
 )
@@ -1500,6 +1527,11 @@ def _person_noun_ending(role: str) -> bool:
         _PERSON_ENDING.fullmatch(role.split("-")[-1]) is not None)
 
 
+def _is_role_noun(word: str) -> bool:
+    """A noun for a person by its role, in the lists or by its ending."""
+    return word in _PERSON_ROLES or word.split("-")[-1] in _PERSON_ROLES or _person_noun_ending(word)
+
+
 def _is_role_description(speaker: str) -> bool:
     """A definite description of a person by role: "the former mayor", "o repórter",
     "la toxicologue", "der Franzose" (not "a reporter", not "the ministry", not "der
@@ -1518,6 +1550,8 @@ def _is_role_description(speaker: str) -> bool:
         return False
     det = words[0].lower()
     role = words[-1].lower().rstrip(".,")
+    if len(words) == 3 and words[2].islower() and not _is_role_noun(role) and _is_role_noun(words[1].lower()):
+        role = words[1].lower()  # "el periodista ruso", "la ministra francesa": the adjective after the noun
     if det.startswith(("l'", "l’")) and len(words[0]) > 2:
         det, role = "l'", words[0][2:].lower() if len(words) == 1 else role
     if det == "a":
@@ -1627,7 +1661,10 @@ def _find_quotes(text: str) -> list[dict]:
         else:
             speaker = _before_attribution(head, tight=False)
 
-        if speaker is None and not continues:
+        plural_unsaid = speaker == _PLURAL_UNSAID
+        if plural_unsaid:
+            speaker = None
+        if speaker is None and not continues and not plural_unsaid:
             speaker = _inside_attribution(quoted) or _para_attribution(head)
         sentence_ctx = head + " " + text[sp.close : sp.close + (attr_end or 0)]
         if speaker is None and not continues:
@@ -1641,13 +1678,13 @@ def _find_quotes(text: str) -> list[dict]:
         if not continues and (_short_term(quoted, after_name is not None) or _is_title(quoted)):
             is_term = True
 
-        if speaker is None and not continues:
+        if speaker is None and not continues and not plural_unsaid:
             speaker = (
                 _arabic_attribution(head, tail)
                 or _persian_attribution(head, tail)
                 or _coordinated_subject(head, tail)
             )
-        if speaker is None and not continues and not is_term and _introduces(head):
+        if speaker is None and not continues and not is_term and not plural_unsaid and _introduces(head):
             # "Jens Berger wies die Vorwürfe zurück: „…“", "Betancourt … y dijo: “…”",
             # "Er habe jetzt Zugang »…«": the subject of the sentence that brings the quote,
             # before its verb of saying if it has one
@@ -1705,6 +1742,7 @@ def _find_quotes(text: str) -> list[dict]:
             speaker is None
             and not is_term
             and not continues
+            and not plural_unsaid
             and prev is not None
             and prev["speaker"]
             and (ln - prev["_line"] <= 1 or (ln - prev["_line"] == 2 and _about(text, line_starts, ln - 1, prev["speaker"])))
@@ -1715,7 +1753,7 @@ def _find_quotes(text: str) -> list[dict]:
         # A whole sentence quoted with no attribution, in a paragraph where someone has
         # been said to speak ("Lawrence says she hopes … “But they don’t know …”"), or
         # has been quoted already ("said King … He said he was not deterred. “I don’t …”").
-        if speaker is None and not is_term and not continues and len(quoted.split()) > 3:
+        if speaker is None and not is_term and not continues and not plural_unsaid and len(quoted.split()) > 3:
             cand = _last_before(indirect, indirect_at, sp.open, lambda name: True)
             if cand and cand[0] >= line_start:
                 speaker = cand[1]
@@ -1727,7 +1765,7 @@ def _find_quotes(text: str) -> list[dict]:
                 cand = _last_before(persons, persons_at, sp.open, lambda name: True)
                 if cand and cand[0] >= line_start:
                     speaker = cand[1]
-        if (speaker is None or _INDEFINITE_DOC.match(speaker)) and not is_term and prev is not None \
+        if (speaker is None or _INDEFINITE_DOC.match(speaker)) and not is_term and not plural_unsaid and prev is not None \
                 and prev["_line"] == ln and prev["speaker"] and not prev["is_term"] \
                 and not _SENT_END.search(text, prev["_close"] + 1, sp.open):
             # a second quotation in the sentence of the first, with no speaker of its own
@@ -1770,6 +1808,18 @@ def _find_quotes(text: str) -> list[dict]:
                 c = mentions.before(item["start"])
                 if c and c[0] > names.role_at:
                     item["speaker"] = c[1]
+            elif (
+                " " not in item["speaker"] and _LANGUAGE.get() == "de" and _TITLE_SUFFIX.search(item["speaker"].lower())
+                and not re.search(r"sprecher(?:in)?$", item["speaker"].lower())
+            ):
+                # "Der Vorstandschef räumte ein": the person the text names with that role
+                # ("Vorstandschef Herbert Diess"), else the one it is speaking of
+                c = names._by_role(item["speaker"], item["start"])
+                if c is None:
+                    m2 = mentions.before(item["start"])
+                    c = m2[1] if m2 else None
+                if c:
+                    item["speaker"] = c
             elif _is_role_description(item["speaker"]):
                 # "the former mayor argued", "acrescenta o repórter", "cuestionó el
                 # corporado": the person the text is speaking of
