@@ -310,3 +310,13 @@ def test_a_german_role_alone_is_the_person_named_with_it_or_spoken_of():
 def test_reacting_is_saying():
     text = "Les compagnies ont augmenté les prix.\n« C’est inacceptable », a réagi Jean Morel, ministre du Commerce."
     assert speakers(text) == ["Jean Morel"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("Joe Biden viajó a Florida.\nConsultado por un periodista sobre la declaración de Rick Scott, Biden sonrió y "
+     "dijo: “Creo que el hombre tiene un problema”.", "Joe Biden"),
+    ("Tite anunciou a lista.\nQuestionado sobre a ausência de Marcelo Costa, Tite respondeu: “Foi uma escolha "
+     "técnica, nada mais”.", "Tite"),
+])
+def test_a_participle_about_being_asked_opens_no_name(text, speaker):
+    assert speakers(text) == [speaker]

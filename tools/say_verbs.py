@@ -32,7 +32,7 @@ LEMMAS = {
         acotar zanjar justificar alertar confesar ironizar bromear reclamar preguntar sumar citar completar
         matizar graficar ratificar prometer exigir avisar informar comunicar adelantar sugerir estimar
         observar apostillar deslizar remachar valorar celebrar agradecer asumir negar reaccionar
-        tuitear resumir añadir sentenciar retrucar""",
+        tuitear resumir añadir sentenciar retrucar esgrimir ejemplificar refutar""",
     "pt": """dizer afirmar declarar explicar acrescentar ressaltar destacar contar relatar escrever completar
         observar avaliar defender argumentar garantir lembrar apontar frisar comentar informar salientar
         concluir pontuar enfatizar confirmar revelar criticar questionar anunciar reforçar alertar admitir

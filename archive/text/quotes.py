@@ -278,6 +278,13 @@ _NOT_NAME = {
     # "Hat gesagt", "Ont-ils dit", "Había dicho", "Tem dito"
     "Ha", "Hanno", "Aveva", "Avevano", "Hat", "Hatte", "Haben", "Hatten", "Ont", "Avait",
     "Había", "Habían", "Han", "Tem", "Têm", "Tinha", "Tinham", "Havia",
+    # participles that open a sentence about being asked: "Consultado por un periodista,
+    # Biden dijo", "Questionado sobre o caso, Tite respondeu", "Interrogé sur ce point"
+    "Consultado", "Consultada", "Preguntado", "Preguntada", "Cuestionado", "Cuestionada",
+    "Questionado", "Questionada", "Perguntado", "Perguntada", "Indagado", "Indagada",
+    "Interrogé", "Interrogée", "Interpellé", "Interpellée", "Questionné", "Questionnée", "Befragt",
+    "Gefragt", "Angesprochen", "Interpellato", "Interpellata", "Interrogato", "Interrogata",
+    "Intervistato", "Intervistata", "Sollecitato", "Sollecitata",
 }
 _TITLES = {
     "Governor", "Gov.", "President", "Prime", "Minister", "Judge", "Dr", "Dr.", "Professor",
@@ -568,6 +575,11 @@ def _first_subject(s: str) -> str | None:
     Gazprom, …" -> "Gazprom")."""
     ends = [e.end() for e in _SENT_END.finditer(s)]
     sent = s[ends[-1] :] if ends else s
+    opener = re.match(r"\s*([^\W\d_][\w’'\-]*)\b[^,]*,\s*", sent)
+    if opener and opener.group(1) in _NOT_NAME and opener.end() < len(sent):
+        # "Consultado por un periodista sobre … Scott, Biden sonrió y dijo": the clause
+        # before the comma is about someone else; the subject comes after it
+        sent = sent[opener.end() :]
     named = _sentence_subject(sent)  # a name of two words or more first: "Eva Lindqvist"
     if named:
         return named
