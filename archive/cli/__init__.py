@@ -215,8 +215,12 @@ def import_(paths, db, warcs, as_json, no_extract):
 def reindex(db, warcs, as_json, no_extract):
     """Rebuild the SQLite index from the WARC files alone.
 
-    Builds a new database beside the old one and swaps it in when done, so a crash
-    leaves the old index untouched.
+    Builds a new database beside the old one, then copies it into the index in one
+    transaction, so a crash leaves the old index untouched and a running `archive serve`
+    shows the new one. Other commands may go on capturing meanwhile: nothing they write
+    is left out (if they wrote during the build, it is built again with their writes
+    waiting), and they write to the new index afterwards. It needs free disk for the
+    index about three times over while it runs.
     """
     bars = FileProgress("Reindexing", as_json)
     with open_store(db, warcs) as store:
