@@ -458,9 +458,11 @@ def _workers_ratio(one: Row, many: Row) -> Row:
                raw={"p95_ratio": p95, "rate_ratio": rate})
 
 
-def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
+def run(quick: bool = True, log=print, n: int | None = None, citations_only: bool = False) -> list[Row]:
     """``n`` snapshots (default 1,000,000, or env BENCH_SERVE_SNAPSHOTS), built once and
-    cached under bench/out/ (the 1M store takes the better part of an hour to build)."""
+    cached under bench/out/ (the 1M store takes the better part of an hour to build).
+    ``citations_only`` (``python bench/bench_serve.py --citations``): only the citation page
+    and the 50-client rows, for work on the citation page."""
     n = n or int(os.environ.get("BENCH_SERVE_SNAPSHOTS", "1000000"))
     reps = 100 if quick else 300
     budget = 15.0 if quick else 60.0  # seconds per page kind, at least 20 requests
@@ -498,6 +500,8 @@ def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
             "citation page /-/cite/<id>": ("/-/cite/{}", cites),
             "snapshot page /-/snapshot/<sha256>": ("/-/snapshot/{}", snaps),
         }
+        if citations_only:
+            pages = {k: v for k, v in pages.items() if k.startswith("citation page")}
         for label, (pattern, args) in pages.items():
             status, _, size = _get(conn, pattern.format(args[0]))
             if status != 200:
@@ -542,10 +546,11 @@ def run(quick: bool = True, log=print, n: int | None = None) -> list[Row]:
     if len(conc) == 2:
         rows.append(_workers_ratio(*conc))
         log(f"  serve: --workers {workers} against 1: {rows[-1].ratio}")
-    rows.append(_diff_before(d, log))
+    if not citations_only:
+        rows.append(_diff_before(d, log))
     return rows
 
 
 if __name__ == "__main__":
-    for r in run("--full" not in sys.argv):
+    for r in run("--full" not in sys.argv, citations_only="--citations" in sys.argv):
         print(r)

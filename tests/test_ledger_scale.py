@@ -26,13 +26,13 @@ def test_a_proof_reads_a_bounded_part_of_a_large_ledger(tmp_path, monkeypatch):
     n = 20 * ledger.MERKLE_BLOCK + 77
     data = chain_table(tmp_path / "index.db", n)
     read: list[int] = []
-    real = ledger.ChainTree._leaves
+    real = ledger.ChainTree._rows   # every read of the ledger table's entries
 
     def counting(self, lo, hi):
         read.append(hi - lo)
         return real(self, lo, hi)
 
-    monkeypatch.setattr(ledger.ChainTree, "_leaves", counting)
+    monkeypatch.setattr(ledger.ChainTree, "_rows", counting)
     conn = sqlite3.connect(tmp_path / "index.db")
     first = ledger.ChainTree(conn, "c")
     assert first.root(n) == ledger.merkle_root_of(data)

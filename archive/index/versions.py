@@ -100,12 +100,24 @@ def rows_sha256(conn: sqlite3.Connection, sha: str) -> str:
     text ``sha``: SHA-256 of their values as JSON, column by column in the order of
     ``TEXT_COLUMNS``, ``QUOTE_COLUMNS`` and ``FIGURE_COLUMNS``, quotes and figures in order
     of ``n``. Equal to :func:`article_rows_sha256` of the extraction that wrote them."""
-    row = conn.execute(f"SELECT {', '.join(TEXT_COLUMNS)} FROM texts WHERE sha256=?", (sha,)).fetchone()
-    return _rows_sha256(tuple(row) if row is not None else None,
-                        *[[tuple(r) for r in conn.execute(
-                            f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {table} "
-                            "WHERE text_sha256=? ORDER BY n", (sha,))]
-                          for table, cols in (("quotes", QUOTE_COLUMNS), ("figures", FIGURE_COLUMNS))])
+    return rows_digest(index_rows(conn, sha))
+
+
+def index_rows(conn: sqlite3.Connection, sha: str) -> tuple:
+    """The ``texts`` row and the ``quotes`` and ``figures`` rows of the text ``sha``, as
+    :func:`rows_sha256` hashes them (two equal results hash alike)."""
+    cur = conn.cursor()
+    cur.row_factory = None   # plain tuples, whatever the connection's row factory
+    row = cur.execute(f"SELECT {', '.join(TEXT_COLUMNS)} FROM texts WHERE sha256=?", (sha,)).fetchone()
+    return (row,
+            *[cur.execute(f"SELECT {', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)} FROM {table} "
+                          "WHERE text_sha256=? ORDER BY n", (sha,)).fetchall()
+              for table, cols in (("quotes", QUOTE_COLUMNS), ("figures", FIGURE_COLUMNS))])
+
+
+def rows_digest(rows: tuple) -> str:
+    """:func:`rows_sha256` of rows read by :func:`index_rows`."""
+    return _rows_sha256(*rows)
 
 
 def store_article(conn: sqlite3.Connection, article: Article) -> str:

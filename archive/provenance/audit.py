@@ -77,7 +77,6 @@ from archive.storage import is_remote
 from archive.warc.digests import digest_algo, digest_hex, file_sha256
 from archive.warc.http import mime_of
 from archive.warc.reader import Found, Problem, iter_records
-from archive.warc.record import load_record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -1054,14 +1053,19 @@ def _check_quarantine(store: "Journal", report: _Report) -> None:
 
 # -- one citation's proof chain -------------------------------------------------------------------------
 
-def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey | None" = None) -> dict:
+def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey | None" = None,
+                       remembered: bool = False) -> dict:
     """The evidence behind one citation, each part with its own outcome.
 
     ``record``: the cited bytes re-read and re-hashed; ``file_seal``: the file's recorded
     seal and the ledger entry vouching for it; ``ledger``: the capture and citation
     entries with inclusion proofs against the current Merkle root; ``signature``: the
     newest signed head covering them, its signature and an inclusion proof against it.
+    ``remembered`` (the citation page): the record is hashed again only if its file changed
+    since it was last hashed in this process (:mod:`archive.provenance.hashed`).
     """
+    from archive.provenance.hashed import hashed_record
+
     conn = store.conn
     row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if row is None:
@@ -1077,17 +1081,19 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
         record.update(record_id=orig["record_id"], warc_file=orig["warc_file"], offset=orig["offset"],
                       length=orig["length"])
         try:
-            rec = load_record(store.warcs.source(orig["warc_file"]), orig["offset"], orig["length"])
-            block = hashlib.sha256(rec.block).hexdigest()
-            payload = hashlib.sha256(rec.payload).hexdigest()
+            rec, _ = hashed_record(store.warcs.source(orig["warc_file"]), orig["offset"], orig["length"],
+                                   fresh=not remembered)
+            block, payload = rec.block_sha256, rec.payload_sha256
             record.update(block_sha256=block, payload_sha256=payload,
                           declared_block_digest=rec.header("WARC-Block-Digest"),
                           declared_block_sha256=(digest_hex(rec.header("WARC-Block-Digest"))
                                                  if digest_algo(rec.header("WARC-Block-Digest")) == "sha256"
                                                  else None),
-                          fixity=fixity_of(rec))
+                          fixity=rec.fixity)
             record["ok"] = (rec.record_id == warc_record_id(orig["record_id"]) and block == orig["block_sha256"]
                             and payload == row["snapshot_sha256"] and record["fixity"] != "failed")
+            if remembered:
+                record["hashed_at"] = rec.hashed_at_iso
         except ArchiveError as exc:
             record["detail"] = str(exc)
     else:

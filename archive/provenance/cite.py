@@ -29,7 +29,7 @@ from archive.index.rows import warc_record_id
 from archive.text.citemeta import authors
 from archive.text.selectors import quote_selector
 from archive.times import iso_date, warc_date, warc_date_from_iso
-from archive.warc.digests import check_digest, digest_algo
+from archive.warc.digests import digest_algo
 from archive.warc.record import load_record
 
 # archive.index.versions (the extractor, lxml), archive.text.passage and trafilatura are imported where
@@ -162,18 +162,36 @@ def _host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+#: Site names found in snapshots, by the SHA-256 of the payload and the HTTP headers it
+#: was decoded with: a pure function of those bytes, so kept (only for payloads that did
+#: hash to the snapshot's SHA-256 when read).
+_SITE_NAMES: dict[tuple[str, str | None], str | None] = {}
+_SITE_NAMES_MAX = 4096
+
+
 def _site_name(store: "Journal", snapshot_sha256: str) -> str | None:
     """The publication's name from the cited page's own metadata (read from the WARC)."""
     from archive.text.citemeta import site_name
     from archive.warc.http import decode_content
 
+    snap = store.conn.execute("SELECT c.http_headers FROM snapshots s JOIN captures c ON c.record_id = s.record_id "
+                              "WHERE s.sha256=?", (snapshot_sha256,)).fetchone()
+    key = (snapshot_sha256, snap[0] if snap else None)
+    if snap is not None and key in _SITE_NAMES:
+        return _SITE_NAMES[key]
     try:
         payload, orig = store.payload(snapshot_sha256)
         headers = json.loads(orig["http_headers"]) if orig["http_headers"] else []
         data, _ = decode_content(payload, headers)
     except Exception:  # unreadable bytes: the citation still has its host as site name
         return None
-    return site_name(data)
+    name = site_name(data)
+    if (snap is not None and orig["http_headers"] == key[1]
+            and hashlib.sha256(payload).hexdigest() == snapshot_sha256):
+        if len(_SITE_NAMES) >= _SITE_NAMES_MAX:
+            _SITE_NAMES.clear()
+        _SITE_NAMES[key] = name
+    return name
 
 
 def _bib(value: str) -> str:
@@ -303,15 +321,22 @@ def _check(name: str, ok: bool | None, detail: str = "") -> dict:
     return {"check": name, "ok": ok, "detail": detail}
 
 
-@dataclass
 class _Source:
     """What the cited snapshot's text is re-extracted from: the payload as stored, the HTTP
-    headers (for Content-Encoding), the content type and the URL."""
+    headers (for Content-Encoding), the content type and the URL. The payload may be read
+    only when first asked for (``load``): a citation page whose rows the ledger vouches
+    for never needs it."""
 
-    payload: bytes
-    headers: list | None
-    content_type: str | None
-    url: str | None
+    def __init__(self, payload: bytes | None, headers: list | None, content_type: str | None,
+                 url: str | None, load=None) -> None:
+        self._payload, self._load = payload, load
+        self.headers, self.content_type, self.url = headers, content_type, url
+
+    @property
+    def payload(self) -> bytes:
+        if self._payload is None:
+            self._payload = self._load()
+        return self._payload
 
     def key(self) -> tuple:
         """Extraction is a pure function of these: equal keys give equal texts."""
@@ -327,6 +352,8 @@ class _Pending:
     checks: list[dict] = field(default_factory=list)
     where: dict = field(default_factory=dict)
     source: _Source | None = None     # None: a record check ended the verification early
+    hashed_at: list[float] = field(default_factory=list)   # when the records checked were hashed
+    from_memory: bool = False   # some of them were not read again (their files had not changed)
 
 
 def _extract_text(payload: bytes, headers: list | None, ctype: str | None, url: str | None) -> tuple[str, str]:
@@ -351,8 +378,15 @@ def _extract_in_worker(payload: bytes, headers: list | None, ctype: str | None,
         return "error", "", f"{type(exc).__name__}: {exc}"
 
 
-def _record_checks(store: "Journal", cid: str) -> _Pending:
-    """Checks 1 and 2 of a citation, up to the bytes its text is re-extracted from."""
+def _record_checks(store: "Journal", cid: str, remembered: bool = False) -> _Pending:
+    """Checks 1 and 2 of a citation, up to the bytes its text is re-extracted from.
+
+    With ``remembered`` (the citation page), a record whose file has not changed since it
+    was last hashed in this process is not read again (:mod:`archive.provenance.hashed`);
+    ``p.hashed_at`` says when the bytes checked were hashed, and the ``record_readable``
+    checks say it too. ``archive verify`` reads and hashes everything now."""
+    from archive.provenance.hashed import hashed_record
+
     conn = store.conn
     row = conn.execute("SELECT * FROM citations WHERE id=?", (cid,)).fetchone()
     if row is None:
@@ -361,14 +395,20 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
     checks = p.checks
     # 1. the citation's own WARC record says what the index says.
     try:
-        crec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
-        body = json.loads(crec.block.decode("utf-8"))
+        ch, _ = hashed_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"],
+                              fresh=not remembered)
+        if remembered:
+            p.hashed_at.append(ch.hashed_at)
+            p.from_memory |= ch.from_memory
+        cblock = ch.block if ch.block is not None else load_record(
+            store.warcs.source(row["warc_file"]), row["offset"], row["length"]).block
+        body = json.loads(cblock.decode("utf-8"))
         diffs = [k for k in CITATION_FIELDS if body.get(k) != row[k]]
         checks.append(_check("citation_record", not diffs,
                              "index matches the citation record" if not diffs else
                              f"index differs from the WARC citation record in {', '.join(diffs)}"))
-        ok = check_digest(crec.header("WARC-Block-Digest"), crec.block)
-        checks.append(_check("citation_record_digest", ok, f"{row['warc_file']} @ {row['offset']}"))
+        checks.append(_check("citation_record_digest", ch.block_digest_ok,
+                             f"{row['warc_file']} @ {row['offset']}{_hashed_words(ch, remembered)}"))
     except (WarcFormatError, StoreError, ValueError) as exc:
         checks.append(_check("citation_record", False, str(exc)))
     # 2. the cited capture: bytes at the pointer, block and payload digests.
@@ -379,16 +419,20 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
     try:
         orig = store.original_of(cap)
         p.where.update(warc_file=orig["warc_file"], offset=orig["offset"], record_id=orig["record_id"])
-        rec = load_record(store.warcs.source(orig["warc_file"]), orig["offset"], orig["length"])
-        checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}"))
-        got_id = rec.record_id
+        source = store.warcs.source(orig["warc_file"])
+        h, rec = hashed_record(source, orig["offset"], orig["length"], fresh=not remembered)
+        if remembered:
+            p.hashed_at.append(h.hashed_at)
+            p.from_memory |= h.from_memory
+        checks.append(_check("record_readable", True, f"{orig['warc_file']} @ {orig['offset']}{_hashed_words(h, remembered)}"))
+        got_id = h.record_id
         checks.append(_check("record_id", got_id == warc_record_id(orig["record_id"]),
                              f"record at the offset is {got_id}"))
-        block = hashlib.sha256(rec.block).hexdigest()
+        block = h.block_sha256
         # Like with like: a WARC that declares SHA-1 (wget, warcio, Heritrix) is checked
         # with SHA-1; the SHA-256 is what the index holds, compared just below.
-        label = rec.header("WARC-Block-Digest")
-        ok = check_digest(label, rec.block)
+        label = h.header("WARC-Block-Digest")
+        ok = h.block_digest_ok
         detail = f"sha256 {block}"
         if ok is None:
             detail += (" (record declares no digest)" if not label else
@@ -401,17 +445,36 @@ def _record_checks(store: "Journal", cid: str) -> _Pending:
             checks.append(_check("block_digest", ok, detail))
         checks.append(_check("block_matches_index", block == orig["block_sha256"],
                              "index block_sha256 " + str(orig["block_sha256"])))
-        payload = hashlib.sha256(rec.payload).hexdigest()
+        payload = h.payload_sha256
         checks.append(_check("payload_digest", payload == row["snapshot_sha256"],
                              f"payload sha256 {payload}, cited {row['snapshot_sha256']}"))
-        if rec.header("WARC-Truncated"):
-            checks.append(_check("complete", False, f"record is truncated ({rec.header('WARC-Truncated')})"))
-        p.source = _snapshot_source(store, row["snapshot_sha256"], orig, rec)
+        if h.header("WARC-Truncated"):
+            checks.append(_check("complete", False, f"record is truncated ({h.header('WARC-Truncated')})"))
+        if rec is None:   # remembered: the bytes are read again only if the text must be re-extracted
+            p.source = _snapshot_source(store, row["snapshot_sha256"], orig, None, source)
+        else:
+            p.source = _snapshot_source(store, row["snapshot_sha256"], orig, rec)
     except (WarcFormatError, StoreError) as exc:
         checks.append(_check("record_readable", False, str(exc)))
     except Exception as exc:  # a broken index row may fail in many ways
         checks.append(_check("text_extracted", False, f"{type(exc).__name__}: {exc}"))
     return p
+
+
+def _hashed_words(h, remembered: bool) -> str:
+    """How a check's detail says when the bytes were hashed (on the page only: ``archive
+    verify`` hashes everything now, and its output stays the same from run to run)."""
+    if not remembered:
+        return ""
+    at = _epoch_iso(h.hashed_at)
+    return (f"; bytes hashed {at}, their file unchanged since (same inode, size, modification and change times)"
+            if h.from_memory else f"; bytes hashed now ({at})")
+
+
+def _epoch_iso(t: float) -> str:
+    from archive.provenance.hashed import iso_time
+
+    return iso_time(t)
 
 
 def _vouched_block_check(store: "Journal", record_id: str, block: str) -> dict:
@@ -431,7 +494,7 @@ def _vouched_block_check(store: "Journal", record_id: str, block: str) -> dict:
                   f"ledger entry {entry['seq']} vouched for when it was indexed on {entry['at'][:10]}")
 
 
-def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _Source:
+def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec, source=None) -> _Source:
     """The bytes the snapshot's text is re-extracted from: those of the snapshot's own record
     (as :func:`archive.index.versions.read_snapshot` reads them), which is nearly always the cited
     record just read, so it is not read a second time."""
@@ -447,6 +510,9 @@ def _snapshot_source(store: "Journal", sha256: str, orig: sqlite3.Row, rec) -> _
         row = found
         rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
     headers = json.loads(row["http_headers"]) if row["http_headers"] else []
+    if rec is None:   # the cited record, not read now (its digests were remembered)
+        return _Source(None, headers, row["content_type"], row["url"],
+                       load=lambda: load_record(source, row["offset"], row["length"]).payload)
     return _Source(rec.payload, headers, row["content_type"], row["url"])
 
 
@@ -469,11 +535,15 @@ def _finish(p: _Pending, text: str | None, tsha: str | None, error: str | None,
                              else "prefix or suffix differ from the stored selector"))
     ok = all(c["ok"] is True for c in checks)
     failed = [c for c in checks if c["ok"] is not True]
-    return {"id": p.id, "ok": ok, "checks": checks, "where": p.where,
-            "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
+    out = {"id": p.id, "ok": ok, "checks": checks, "where": p.where,
+           "failed": [f"{c['check']}: {c['detail']}" for c in failed]}
+    if p.hashed_at:   # the oldest of the hashes these checks rest on
+        out["hashed_at"] = _epoch_iso(min(p.hashed_at))
+        out["hashed_from_memory"] = p.from_memory
+    return out
 
 
-def verify_citation(store: "Journal", cid: str, vouched: bool = False) -> dict:
+def verify_citation(store: "Journal", cid: str, vouched: bool = False, remembered: bool = False) -> dict:
     """Every check of one citation; ``ok`` only if every check passed (None is not a pass).
 
     The text is re-extracted through :func:`archive.index.versions.extract_snapshot`, whose
@@ -482,16 +552,19 @@ def verify_citation(store: "Journal", cid: str, vouched: bool = False) -> dict:
     holds when the ledger vouches that the cited bytes, just re-hashed, give that text and
     those rows (check ``derived_rows``, :func:`archive.provenance.derived.vouched_rows`):
     no extraction. Otherwise, or where no entry vouches for them, the text is re-extracted.
+    With ``remembered`` (the citation page), digests of records whose files have not
+    changed since they were hashed in this process are not computed again; the result's
+    ``hashed_at`` says when the oldest of them was (:mod:`archive.provenance.hashed`).
     """
     from archive.index.versions import extract_snapshot, text_sha256
 
-    p = _record_checks(store, cid)
+    p = _record_checks(store, cid, remembered)
     if p.source is None:
         return _finish(p, None, None, None)
     if vouched and not any(c["ok"] is False for c in p.checks):
         from archive.provenance.derived import vouched_rows
 
-        v = vouched_rows(store, p.row["snapshot_sha256"], p.row["text_sha256"])
+        v = vouched_rows(store, p.row["snapshot_sha256"], p.row["text_sha256"], remembered)
         if v["ok"] is True:
             p.checks.append(_check("derived_rows", True, v["detail"]))
             text = store.conn.execute("SELECT text FROM texts WHERE sha256=?",

@@ -13,25 +13,30 @@ whatever the ledger says (:mod:`archive.provenance.audit`).
 from __future__ import annotations
 
 import json
+import marshal
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from archive.errors import ArchiveError
 from archive.index.metadata import entries_in
-from archive.index.versions import rows_sha256, text_row_problems, text_sha256
+from archive.index.versions import index_rows, rows_digest, text_row_problems, text_sha256
 from archive.provenance import ledger
-from archive.warc.digests import check_digest
+from archive.provenance.hashed import hashed_record
 from archive.warc.record import load_record
 
 if TYPE_CHECKING:
     from archive.index.journal import Journal
 
 
-def vouched_rows(store: "Journal", snapshot_sha: str, text_sha: str) -> dict:
+def vouched_rows(store: "Journal", snapshot_sha: str, text_sha: str, remembered: bool = False) -> dict:
     """Whether the ledger vouches that ``snapshot_sha`` gives the text ``text_sha`` with
     exactly the ``texts``, ``quotes`` and ``figures`` rows the index holds for it.
 
     ``{"ok": True, "entry": …, "detail": …}`` when it does; ``ok`` None when no entry
     speaks of them (nothing to check this way); False, with what differs, otherwise.
+    ``remembered``: the ledger's WARC record is hashed again only if its file changed
+    since it was last hashed in this process (:mod:`archive.provenance.hashed`).
     """
     conn = store.conn
     row = conn.execute("SELECT extractor_version, text FROM texts WHERE sha256=?", (text_sha,)).fetchone()
@@ -48,14 +53,14 @@ def vouched_rows(store: "Journal", snapshot_sha: str, text_sha: str) -> dict:
     elif (after := conn.execute("SELECT prev_hash FROM ledger WHERE chain IS ? AND seq=?",
                                 (entry["chain"], seq + 1)).fetchone()) and after[0] != entry["entry_hash"]:
         problem = f"ledger entry {seq + 1} does not link to entry {seq}"
-    elif held := _entry_in_warc(store, entry):
+    elif held := _entry_in_warc(store, entry, remembered):
         problem = held
     elif d.get("text_sha256") != text_sha:
         problem = (f"ledger entry {seq} vouches that snapshot {snapshot_sha} gives text "
                    f"{d.get('text_sha256')}, not {text_sha}")
     elif text_sha256(row["text"] or "") != text_sha:
         problem = f"texts row {text_sha}: its text does not hash to {text_sha}"
-    elif rows_sha256(conn, text_sha) != d.get("rows_sha256"):
+    elif _rows_sha256(conn, text_sha) != d.get("rows_sha256"):
         problem = f"texts, quotes or figures rows of {text_sha} differ from those ledger entry {seq} vouches for"
     if problem:
         return {"ok": False, "entry": entry, "detail": problem}
@@ -64,7 +69,39 @@ def vouched_rows(store: "Journal", snapshot_sha: str, text_sha: str) -> dict:
                       f"and these rows for snapshot {snapshot_sha}"}
 
 
-def _entry_in_warc(store: "Journal", entry: dict) -> str:
+#: The digest of the rows of the texts recently checked, with the rows it was computed
+#: from: rows read again and found identical, value for value and type for type, have
+#: that digest without being serialised as JSON and hashed again (that was most of a
+#: citation page's cost under load). The rows are compared as ``marshal`` bytes (format 2,
+#: which has no back-references): equal bytes are equal values of the same types (1 and
+#: 1.0, 0.0 and -0.0 differ), so the remembered digest is the one hashing would give.
+_ROW_DIGESTS: "OrderedDict[str, tuple[bytes, str]]" = OrderedDict()
+_ROW_DIGESTS_MAX = 256
+_ROW_DIGESTS_LOCK = threading.Lock()
+
+
+def _rows_sha256(conn, text_sha: str) -> str:
+    """:func:`archive.index.versions.rows_sha256`, the rows read now, their digest
+    remembered for rows equal to them."""
+    rows = index_rows(conn, text_sha)
+    try:
+        seen = marshal.dumps(rows, 2)
+    except ValueError:   # a value marshal cannot write: hashed every time
+        return rows_digest(rows)
+    with _ROW_DIGESTS_LOCK:
+        hit = _ROW_DIGESTS.get(text_sha)
+    if hit is not None and hit[0] == seen:
+        return hit[1]
+    digest = rows_digest(rows)
+    with _ROW_DIGESTS_LOCK:
+        _ROW_DIGESTS[text_sha] = (seen, digest)
+        _ROW_DIGESTS.move_to_end(text_sha)
+        while len(_ROW_DIGESTS) > _ROW_DIGESTS_MAX:
+            _ROW_DIGESTS.popitem(last=False)
+    return digest
+
+
+def _entry_in_warc(store: "Journal", entry: dict, remembered: bool = False) -> str:
     """Why the ledger row of ``entry`` is not the entry its WARC record holds ("" when it
     is): the index is what an attacker of the rows would edit, the ledger's record is in
     ``warcs/`` under its own block digest. One record read (a batch of entries at most)."""
@@ -72,10 +109,12 @@ def _entry_in_warc(store: "Journal", entry: dict) -> str:
     row = store.conn.execute("SELECT * FROM ledger WHERE chain IS ? AND seq=? AND entry_hash=?",
                              (entry["chain"], seq, entry["entry_hash"])).fetchone()
     try:
-        rec = load_record(store.warcs.source(row["warc_file"]), row["offset"], row["length"])
-        if check_digest(rec.header("WARC-Block-Digest"), rec.block) is not True:
+        source = store.warcs.source(row["warc_file"])
+        h, rec = hashed_record(source, row["offset"], row["length"], fresh=not remembered)
+        if h.block_digest_ok is not True:
             return f"the record of ledger entry {seq} fails its block digest"
-        held = next((e for e in entries_in(json.loads(rec.block)) if e.get("seq") == seq), None)
+        block = h.block if h.block is not None else (rec or load_record(source, row["offset"], row["length"])).block
+        held = next((e for e in entries_in(json.loads(block)) if e.get("seq") == seq), None)
     except (ArchiveError, ValueError, TypeError) as exc:
         return f"the record of ledger entry {seq} cannot be read: {exc}"
     if held is None:

@@ -59,6 +59,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -607,6 +608,12 @@ def verify_inclusion(entry_hash: str, leaf_index: int, tree_size: int, path: lis
 MERKLE_BLOCK = 256
 _SUBTREES: dict[tuple, dict[tuple[int, int], tuple[bytes, str]]] = {}
 _SUBTREES_LOCK = threading.Lock()
+# The blocks proofs looked into, per process: the entry hashes read, their leaf hashes and
+# the hashes of the ranges inside the block. A block is read from the ledger table on
+# every request all the same; only when it reads exactly as it did (every seq, every
+# entry hash) are its hashes taken from here instead of being computed again.
+_BLOCKS: "OrderedDict[tuple, tuple[list, list[bytes], dict]]" = OrderedDict()
+_BLOCKS_MAX = 512
 
 
 class _NotOneToN(Exception):
@@ -653,8 +660,11 @@ class ChainTree:
         except OSError:
             st = None
         key = (path, st.st_dev, st.st_ino, chain) if st is not None else None
+        self._key = key
         self._blocks: dict[int, list[bytes]] = {}   # leaf hashes of the blocks this request looked into
         self._memo: dict[int, dict[tuple[int, int], bytes]] = {}
+        # Kept subtrees this tree (one request) has checked against the table already.
+        self._checked: dict[tuple[int, int], bytes] = {}
         with _SUBTREES_LOCK:
             self._nodes: dict[tuple[int, int], tuple[bytes, str]] = (
                 _SUBTREES.setdefault(key, {}) if key is not None else {})
@@ -698,18 +708,46 @@ class ChainTree:
         return inclusion_path(self._read_whole()[:size], index)
 
     def _leaves(self, lo: int, hi: int) -> list[bytes]:
+        return self._leaves_of(self._rows(lo, hi))
+
+    def _rows(self, lo: int, hi: int) -> list[tuple[int, str]]:
         rows = self.conn.execute("SELECT seq, entry_hash FROM ledger WHERE chain=? AND seq > ? AND seq <= ? "
                                  "ORDER BY seq", (self.chain, lo, hi)).fetchall()
         if len(rows) != hi - lo or any(seq != lo + 1 + i for i, (seq, _) in enumerate(rows)):
             raise _NotOneToN()
+        return rows
+
+    @staticmethod
+    def _leaves_of(rows: list[tuple[int, str]]) -> list[bytes]:
         return [leaf_hash(bytes.fromhex(h)) for _, h in rows]
+
+    def _block(self, lo: int, hi: int) -> tuple[list[bytes], dict]:
+        """The leaf hashes of a block read now and the memo of its range hashes: those
+        of the same block read before, in this process, if it read exactly the same
+        (called under ``_SUBTREES_LOCK``, as :meth:`_within` is)."""
+        rows = self._rows(lo, hi)
+        key = (self._key, lo, hi)
+        kept = _BLOCKS.get(key) if self._key is not None else None
+        if kept is not None and kept[0] == rows:
+            _BLOCKS.move_to_end(key)
+            return kept[1], kept[2]
+        leaves = self._leaves_of(rows)
+        memo: dict[tuple[int, int], bytes] = {}
+        if self._key is not None:
+            _BLOCKS[key] = (rows, leaves, memo)
+            while len(_BLOCKS) > _BLOCKS_MAX:
+                _BLOCKS.popitem(last=False)
+        return leaves, memo
 
     def _node(self, lo: int, hi: int) -> bytes:
         n = hi - lo
         complete = n >= MERKLE_BLOCK and n & (n - 1) == 0 and lo % n == 0
         if complete:
+            if (lo, hi) in self._checked:   # already checked against the table by this tree
+                return self._checked[(lo, hi)]
             kept = self._nodes.get((lo, hi))
             if kept is not None and kept[1] == self.entry_hash(hi - 1):
+                self._checked[(lo, hi)] = kept[0]
                 return kept[0]
         if n < MERKLE_BLOCK or (n == MERKLE_BLOCK and lo // n in self._blocks):
             node = self._within(lo, hi)
@@ -722,6 +760,7 @@ class ChainTree:
             node = node_hash(self._node(lo, lo + k), self._node(lo + k, hi))
         if complete:
             self._nodes[(lo, hi)] = (node, self.entry_hash(hi - 1))
+            self._checked[(lo, hi)] = node
         return node
 
     def _within(self, lo: int, hi: int) -> bytes:
@@ -731,8 +770,7 @@ class ChainTree:
         b = lo // MERKLE_BLOCK
         if b not in self._blocks:
             start = b * MERKLE_BLOCK
-            self._blocks[b] = self._leaves(start, min(start + MERKLE_BLOCK, self.size))
-            self._memo[b] = {}
+            self._blocks[b], self._memo[b] = self._block(start, min(start + MERKLE_BLOCK, self.size))
         memo = self._memo[b]
         if (lo, hi) not in memo:
             n = hi - lo

@@ -69,6 +69,31 @@ def human_time(iso: str | None, with_time: bool = True) -> str:
     return f"{day}, {dt.strftime('%H:%M')} UTC" if with_time else day
 
 
+def hashed_ago(hashed_at: str | None, now: str | None) -> str:
+    """How long ago the bytes were hashed, as the page says it.
+
+    >>> hashed_ago("2026-12-08T01:00:00.000000Z", "2026-12-08T01:00:00.400000Z")
+    'just now'
+    >>> hashed_ago("2026-12-08T01:00:00.000000Z", "2026-12-08T01:00:12.000000Z")
+    '12 s ago'
+    >>> hashed_ago("2026-12-08T01:00:00.000000Z", "2026-12-08T01:07:40.000000Z")
+    '7 min ago'
+    >>> hashed_ago("2026-12-08T01:00:00.000000Z", "2026-12-08T04:00:00.000000Z")
+    'on 8 December 2026, 01:00 UTC'
+    """
+    a, b = parse_iso(hashed_at) if hashed_at else None, parse_iso(now) if now else None
+    if a is None or b is None:
+        return ""
+    s = (b - a).total_seconds()
+    if s < 1:
+        return "just now"
+    if s < 120:
+        return f"{s:.0f} s ago"
+    if s < 7200:
+        return f"{s // 60:.0f} min ago"
+    return "on " + human_time(hashed_at)
+
+
 def archived_state(verification: dict) -> str:
     """``verified`` (every check passed), ``failed`` (one failed) or ``unverified`` (nothing
     failed, but something had nothing to check: that is not a pass)."""

@@ -40,7 +40,7 @@ from archive.text.passage import relocate
 from archive.times import http_date, iso_date, parse_iso, warc_date
 from archive.warc.http import HTML_TYPES, decode_content, mime_of
 from archive.web.capture_view import browser_view, replay_origin, screenshot_bytes
-from archive.web.citepage import archived_state, figure_changes, live_state, plain_checks
+from archive.web.citepage import archived_state, figure_changes, hashed_ago, live_state, plain_checks
 from archive.web.replay import inert_html
 
 PLUGIN = "archive"
@@ -408,7 +408,7 @@ def _capture_for_key(store: Store, key: str) -> sqlite3.Row:
 
 def _verify(store: Store, cid: str) -> dict:
     try:
-        return verify_citation(store, cid, vouched=True)
+        return verify_citation(store, cid, vouched=True, remembered=True)
     except Exception as exc:  # a broken store must read as a failed check, not a 500
         return {"id": cid, "ok": False, "where": {},
                 "checks": [{"check": "verify", "ok": False, "detail": f"{type(exc).__name__}: {exc}"}],
@@ -510,11 +510,17 @@ def build_cite(store: Store, cid: str, base_url: str) -> dict:
     checks = [dict(r) for r in conn.execute(
         "SELECT * FROM checks WHERE citation_id=? ORDER BY checked_at DESC", (cid,))]
     verified_at = iso_date(warc_date(store.clock()))
+    hashed_at = ver.get("hashed_at")
     out: dict = {"id": cid, "archived": status, "archived_checked_at": verified_at,
+                 # When the archived bytes were last read and hashed: now, or (their file
+                 # unchanged since, by its stat) by an earlier request of this process.
+                 "archived_hashed_at": hashed_at,
+                 "hashed": {"at": hashed_at, "ago": hashed_ago(hashed_at, verified_at),
+                            "remembered": bool(ver.get("hashed_from_memory"))} if hashed_at else None,
                  "current": "not checked", "current_checked_at": None,
                  "status": status, "verification": {**ver, "checks": plain_checks(ver["checks"])},
                  "provenance": provenance,
-                 "proof": _proof_summary(proof_for_citation(store, cid, _pinned_key())),
+                 "proof": _proof_summary(proof_for_citation(store, cid, _pinned_key(), remembered=True)),
                  "version": cited_version, "versions": history["versions"],
                  "checks": checks[:10]}
     cited_at = row["captured_at"]
