@@ -320,3 +320,32 @@ def test_reacting_is_saying():
 ])
 def test_a_participle_about_being_asked_opens_no_name(text, speaker):
     assert speakers(text) == [speaker]
+
+
+def test_french_verb_and_pronoun_joined_inside_and_after_the_quotation():
+    text = ("Le ministre Roman Prymula a été limogé.\n« Je n’ai rien à me reprocher, estime-t-il. Les règles "
+            "étaient claires. »")
+    assert speakers(text, "fr") == ["Roman Prymula"]
+    text = "Le ministre Roman Prymula a été limogé.\n« Je n’ai rien à me reprocher », a-t-il ajouté, « rien. »"
+    assert speakers(text, "fr")[0] == "Roman Prymula"
+    text = ("Les compagnies pétrolières ont réagi.\n« Nous ne pouvons plus importer de carburant sans garanties », "
+            "ont-elles indiqué dans une note.")
+    assert speakers(text, "fr") == [None]  # "elles": the companies, no one named
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Le ministre Roman Prymula a été limogé.\nPour lui, « les règles étaient claires pour tout le monde ».", "fr"),
+    ("El ministro Roman Prymula fue destituido.\nPara él, “las reglas eran claras para todo el mundo”.", "es"),
+    ("O ministro Roman Prymula foi demitido.\nPara ele, “as regras eram claras para todo mundo”.", "pt"),
+])
+def test_for_him_is_according_to_the_person_spoken_of(text, language):
+    assert speakers(text, language) == ["Roman Prymula"]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ("“Não tem nada definido ainda”, afirmou o técnico Tite, em entrevista coletiva.", "Tite"),
+    ("“Não há alternativas para o país”, disse o presidente Lula.", "Lula"),
+    ("«Non ci sono alternative per il paese», ha detto il ministro Salvini.", "Salvini"),
+])
+def test_a_role_noun_then_one_name_is_that_name(text, speaker):
+    assert speakers(text) == [speaker]

@@ -928,6 +928,10 @@ def _after_attribution(tail: str) -> tuple[str | None, int]:
         name = _name_after(m.group("np"))
         if name:
             return name, clause_end
+    # French inverted pronoun with an auxiliary: "« … », ont-elles indiqué", "a-t-il déclaré"
+    m = re.match(rf"^\s*(?:a|ont|avait|avaient)-(?:t-)?{_INVERTED_PRONOUN}\s+(?:{_SAY})\b", clause, re.I)
+    if m:
+        return m.group("p").lower(), clause_end
     # inverted: "said Maria Lopez", "adds the ministry", "writes the newspaper"
     m = _SAY_AT_START.match(clause)
     if m and not re.match(r"\s*(?:that|to|in|on|at|it|of)\b", clause[m.end() :], re.I):
@@ -1234,6 +1238,12 @@ def _last_before(items: list[tuple[int, str]], positions: list[int], pos: int, o
 
 
 _INSIDE = re.compile(rf"(?:[,–—]|\s-)\s*(?:{_SAY})\s+(?=\S)", re.I)
+# French writes the verb and its pronoun joined: "…, estime-t-il. …", "…, a-t-elle ajouté, …"
+_INVERTED_PRONOUN = r"(?P<p>il|elle|ils|elles)"
+_INSIDE_INVERTED = re.compile(
+    rf"[,–—]\s*(?:(?:{_SAY})-(?:t-)?{_INVERTED_PRONOUN}|(?:a|ont|avait|avaient)-(?:t-)?{_INVERTED_PRONOUN.replace('p>', 'p2>')}\s+(?:{_SAY}))\b",
+    re.I,
+)
 _PARA = re.compile(
     r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
     r"(?=[A-Z]|(?:o|a|os|as|el|la|los|las|le|les|l['’]|der|die|den|il|lo)\s*\w)"
@@ -1250,6 +1260,9 @@ _OBJECT_BEFORE = re.compile(
 def _inside_attribution(quoted: str) -> str | None:
     """An attribution written inside the quotation, as French, Spanish and Italian do:
     “La désinformation …, rappelle Ana Sofia Cardenal, professeure … Dans certains cas …”."""
+    inverted = _INSIDE_INVERTED.search(quoted)
+    if inverted:
+        return (inverted.group("p") or inverted.group("p2")).lower()  # "« Je n’ai rien à me reprocher, estime-t-il. … »"
     for m in _INSIDE.finditer(quoted):
         name = _name_after(quoted[m.end() :])
         if name and name[0].isupper():
@@ -1270,6 +1283,9 @@ def _inside_attribution(quoted: str) -> str | None:
 
 def _para_attribution(head: str) -> str | None:
     """"Para Ingrid Betancourt la solución está en … “…”": "for X" as "according to X"."""
+    pronoun = _PARA_PRONOUN.search(head)
+    if pronoun:
+        return pronoun.group(1).lower()  # "Pour lui, « … »": him, the person spoken of
     m = None
     for m in _PARA.finditer(head):
         pass
@@ -1281,6 +1297,10 @@ def _para_attribution(head: str) -> str | None:
     return name if name and len(name.split()) >= 2 else None
 
 
+_PARA_PRONOUN = re.compile(
+    r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Selon|Según|Segundo|Secondo)\s+(lui|elle|él|ella|ele|ela|lei|ihn|sie)\s*,\s*$",
+    re.I,
+)
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w’'\-]*|\d)[ \u00a0]+$")
 
 
@@ -2157,7 +2177,16 @@ class _Names:
         run = m.group(0).split()
         if before:
             # "la toxicologue Dominique Parent-Massin": lower-case words and no
-            # preposition in front of a name of two or more words
+            # preposition in front of a name of two or more words; "o técnico Tite",
+            # "il ministro Salvini": a role noun right before one name
+            one_after_role = (
+                len(run) == 1 and before.islower() and len(words_before) <= 3
+                and words_before[0] in _DETERMINERS and not any(w in _NAME_STOP for w in words_before)
+                and (_is_role_noun(words_before[-1]) or words_before[-1] in _TITLE_WORDS)
+                and not speaker[m.end() :].strip()
+            )
+            if one_after_role:
+                return self._canonical(run[0], pos)
             if len(run) < 2 or any(w in _NAME_STOP for w in words_before) or not before.islower():
                 return speaker
         tail = speaker[m.end() :].strip()
