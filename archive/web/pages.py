@@ -87,12 +87,19 @@ def _archive_db(datasette) -> Any:
         raise UsageError("no database file is being served")
     env_db = os.environ.get("ARCHIVE_DB")
     for db in dbs:
-        if env_db and Path(db.path).resolve() == Path(env_db).resolve():
+        if env_db and _resolved(db.path) == _resolved(env_db):
             return db
     for db in dbs:
         if db.name == "archive":
             return db
     return dbs[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str) -> Path:
+    """A served database's path with its links resolved, once per process (it was four
+    ``realpath`` calls of every page)."""
+    return Path(path).resolve()
 
 
 def _paths(datasette) -> tuple[Path, str | Path]:
@@ -893,8 +900,30 @@ def public_base_url(datasette) -> str | None:
     --base-url``: env ``ARCHIVE_BASE_URL``, plugin config ``base_url``, or the store's
     settings file), or None to use the address each request came to."""
     configured = (os.environ.get("ARCHIVE_BASE_URL") or (datasette.plugin_config(PLUGIN) or {}).get("base_url")
-                  or read_config(_paths(datasette)[0]).get("base_url"))
+                  or _store_config(_paths(datasette)[0]).get("base_url"))
     return check_base_url(configured) if configured else None
+
+
+_configs: dict[str, tuple[tuple, dict]] = {}
+
+
+def _store_config(db_path: Path) -> dict:
+    """:func:`archive.config.read_config`, read again only when the settings file's stat
+    changes (it was opened and parsed for every page)."""
+    from archive.config import config_path
+
+    path = config_path(db_path)
+    try:
+        st = os.stat(path)
+        state: tuple = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        state = ()
+    kept = _configs.get(str(path))
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    config = read_config(db_path)
+    _configs[str(path)] = (state, config)
+    return config
 
 
 def _base_url(datasette, request) -> str:
