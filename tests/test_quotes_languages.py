@@ -349,3 +349,15 @@ def test_for_him_is_according_to_the_person_spoken_of(text, language):
 ])
 def test_a_role_noun_then_one_name_is_that_name(text, speaker):
     assert speakers(text) == [speaker]
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    # someone the subject is with is not the person spoken of
+    ("Tite concedeu entrevista ao lado do coordenador Juninho Paulista.\n“Não tem nada definido ainda. Vamos "
+     "ver”, disse o treinador.", "pt", "o treinador"),
+    # but a name after "against" that opens a relative clause is its subject
+    ("Gerardo Amarilla habló en mayo. También se le preguntó sobre los juicios contra el Estado a José "
+     "Yurramendi, quien señaló que “están en etapa de negociación con el Ministerio”.", "es", "José Yurramendi"),
+])
+def test_a_name_after_with_or_about_is_no_subject(text, language, expected):
+    assert speakers(text, language)[-1] == expected

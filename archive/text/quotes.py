@@ -1476,6 +1476,9 @@ _PERSON_ROLES = {
     "diputado", "diputada", "congresista", "juez", "jueza", "fiscal", "investigador",
     "investigadora", "científico", "científica", "toxicólogo", "toxicóloga", "journaliste",
     "jefe", "jefa", "titular", "chefe", "capo", "responsable", "responsável", "médico", "médica",
+    "coordenador", "coordenadora", "coordinador", "coordinadora", "coordinateur", "coordinatrice",
+    "coordinatore", "assessor", "assessora", "asesor", "asesora", "conseiller", "conseillère",
+    "consigliere", "diretor", "diretora", "directora", "directeur", "directrice", "direttore",
     "medico", "docteur", "arzt", "ärztin", "sindaco", "assessore", "ministre", "vocal",
     "avocat", "avocate", "candidat", "candidate", "maire", "député", "députée", "sénateur",
     "sénatrice", "ministre", "président", "présidente", "chercheur", "chercheuse",
@@ -2285,6 +2288,26 @@ def _cut_at_body(tokens: list[str]) -> list[str]:
 _PREPOSITIONS_LONG = {"against", "contra", "contre", "dalla", "della", "gegen", "nella", "unter"}
 
 
+# Words that make the name after them (within a few words) an object: "with", "about",
+# "against", "beside", "between" in the languages the extractor reads.
+_OBJECT_WORDS_BEFORE = re.compile(
+    r"(?<![\w’'\-])(?:with|about|against|beside|between|sobre|com|con|avec|mit|gegen|über|contra|contre|"
+    r"entre|lado|junto|frente|insieme|accanto|zusammen|neben)(?:[ \u00a0]+[^\W\d_][\w’'\-]*){0,3}[ \u00a0]+$",
+    re.I,
+)
+
+
+def _object_before(text: str, a: int, b: int) -> bool:
+    """Whether the name at ``b`` is the object of "with", "about", "beside" … : the word
+    comes right before it or before an article and a role ("ao lado do coordenador")."""
+    m = _OBJECT_WORDS_BEFORE.search(text, a, b)
+    if not m:
+        return False
+    between = text[m.start() : b].split()[1:]
+    return all(w.lower() in _DETERMINERS or w.lower() in _OF_WORDS or w.lower() in ("do", "da", "del", "al", "au", "ao")
+               or _is_role_noun(w.lower()) or w.lower() in _TITLE_WORDS for w in between)
+
+
 class _Mentions:
     """The people a text names, sentence by sentence, outside its quotations: whom a
     pronoun, a subject left unsaid or a role ("the former mayor", "o repórter") refers
@@ -2396,6 +2419,11 @@ class _Mentions:
                 found.append((m.start(), None, True))
                 break
             name = self._person(m, single_ok=True)
+            if name and _object_before(self.masked, max(a, m.start() - 40), m.start()):
+                # "Tite concedeu entrevista ao lado do coordenador Juninho Paulista",
+                # "habló con el ministro Juan Pérez": someone the subject is with, against
+                # or about, not the subject
+                continue
             if name:
                 found.append((m.start(), name, False))
                 break
