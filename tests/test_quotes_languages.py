@@ -285,9 +285,12 @@ def test_an_adverb_between_the_subject_and_its_verb(text):
 def test_a_plural_verb_with_its_subject_unsaid_is_nobody_in_particular():
     text = "Pablo Toloza habló de las normas.\n“El Congreso tendrá que actuar dentro de sus competencias”, agregaron."
     assert speakers(text) == [None]
+    text = "Daniel Pérez defendió al expresidente.\n“La fianza se está preparando en Israel”, respondieron."
+    assert speakers(text) == [None]
+    # (with the subject after a to-whom phrase: that subject)
     text = ("Daniel Pérez defendió al expresidente.\n“La fianza se está preparando en Israel”, respondieron a EL "
             "HERALDO los abogados del expresidente.")
-    assert speakers(text) == [None]
+    assert speakers(text) == ["los abogados del expresidente"]
     # the singular still continues the person spoken of
     text = "Pablo Toloza habló de las normas.\n“El Congreso tendrá que actuar dentro de sus competencias”, agregó."
     assert speakers(text) == ["Pablo Toloza"]
@@ -361,3 +364,17 @@ def test_a_role_noun_then_one_name_is_that_name(text, speaker):
 ])
 def test_a_name_after_with_or_about_is_no_subject(text, language, expected):
     assert speakers(text, language)[-1] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Secondo l’esperto Luca Mercalli «le temperature saliranno fino a 40 gradi».",
+    "Per il climatologo Luca Mercalli «le temperature saliranno fino a 40 gradi».",
+    "Lo ha spiegato Luca Mercalli: «Le temperature saliranno fino a 40 gradi».",
+])
+def test_italian_according_to_without_a_comma_and_an_object_pronoun_first(text):
+    assert speakers(text, "it") == ["Luca Mercalli"]
+
+
+def test_para_without_a_comma_and_no_name_is_no_attribution():
+    text = "Para o governo do estado a solução é “investir mais em escolas e hospitais públicos”."
+    assert speakers(text, "pt") == [None]

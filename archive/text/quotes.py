@@ -276,6 +276,7 @@ _NOT_NAME = {
     "Vermutlich", "Kürzlich", "Schon", "Bereits", "Nun", "Zunächst", "Später",
     # auxiliaries that open a sentence whose subject is left unsaid: "Ha detto: «…»",
     # "Hat gesagt", "Ont-ils dit", "Había dicho", "Tem dito"
+    "Lo",  # "Lo ha spiegato Luca Mercalli", "Lo dijo el ministro": "it", the object
     "Ha", "Hanno", "Aveva", "Avevano", "Hat", "Hatte", "Haben", "Hatten", "Ont", "Avait",
     "Había", "Habían", "Han", "Tem", "Têm", "Tinha", "Tinham", "Havia",
     # participles that open a sentence about being asked: "Consultado por un periodista,
@@ -774,7 +775,7 @@ def _name_after(s: str) -> str | None:
     if first.lower() in _NP_STOP and first.lower() not in _DETERMINERS or preposition_a:
         # "affirme à l'AFP Anne Dubois", "disse ao jornal a prefeita Ana Souza": to whom,
         # then the subject; "sostuvo en diálogo con Radio Mitre": no subject at all
-        pp = re.match(r"\S+\s+(?:(?:l['’]|la|el|le|les|los|las|o|a|os|as|the|der|dem|den|die)\s*)?[\w'’.\-]+\s+", s)
+        pp = re.match(r"\S+\s+(?:(?i:l['’]|la|el|le|les|los|las|o|a|os|as|the|der|dem|den|die)\s*)?[\w'’.\-]+\s+", s)
         rest = s[pp.end() :] if pp else ""
         after_pp = _words_before(rest)
         if not after_pp or after_pp[0].group(0).lower() in _NP_STOP | _OF_WORDS and after_pp[0].group(0).lower() not in _DETERMINERS:
@@ -1245,7 +1246,7 @@ _INSIDE_INVERTED = re.compile(
     re.I,
 )
 _PARA = re.compile(
-    r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut)\s+"
+    r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Segundo|Según|Selon|Laut|Secondo)\s+"
     r"(?=[A-Z]|(?:o|a|os|as|el|la|los|las|le|les|l['’]|der|die|den|il|lo)\s*\w)"
 )
 
@@ -1293,10 +1294,18 @@ def _para_attribution(head: str) -> str | None:
         return None
     name = _name_after(head[m.end() :])
     if name and name.split()[0].lower() in _DETERMINERS and not re.search(r",\s*$", head):
-        return None  # "Para o governo do estado a solução …": no comma, no attribution
+        # "Para o governo do estado a solução …": no comma, no attribution; but "Per il
+        # climatologo Luca Mercalli «…»": a role and a name right before the quotation
+        tail = _NAME_BEFORE_QUOTE.search(head)
+        if tail and _is_person(tail.group(1)) and head[m.end() :].strip().endswith(tail.group(1)):
+            return tail.group(1)
+        return None
     return name if name and len(name.split()) >= 2 else None
 
 
+_NAME_BEFORE_QUOTE = re.compile(
+    rf"(?<=[a-zà-ÿ’'] )({_NAME_TOKEN}(?:[ \u00a0]+(?:{_NAME_PARTICLE}[ \u00a0]+)*{_NAME_TOKEN})+)\s*$"
+)
 _PARA_PRONOUN = re.compile(
     r"(?:^\s*|(?<=[.;:!?]\s))(?:Para|Pour|Für|Per|Selon|Según|Segundo|Secondo)\s+(lui|elle|él|ella|ele|ela|lei|ihn|sie)\s*,\s*$",
     re.I,
