@@ -1076,6 +1076,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
         orig = store.original_of(cap) if cap is not None else None
     except ArchiveError:
         orig = None
+    own = ledger.own_chain(store)   # asked once: every entry_for below would ask again
     record: dict = {"record_id": row["record_id"], "ok": False}
     if orig is not None:
         record.update(record_id=orig["record_id"], warc_file=orig["warc_file"], offset=orig["offset"],
@@ -1105,7 +1106,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
     if orig is not None:
         f = conn.execute("SELECT * FROM warc_files WHERE name=?", (orig["warc_file"],)).fetchone()
         if f is not None:
-            seal_entry = ledger.entry_for(store, "seal", f["name"])
+            seal_entry = ledger.entry_for(store, "seal", f["name"], own)
             seal = {"warc_file": f["name"], "sealed_at": f["sealed_at"], "sha256": f["sha256"],
                     "size": f["size"], "ledger_seq": seal_entry["seq"] if seal_entry else None}
     out["file_seal"] = seal
@@ -1120,10 +1121,10 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
     vouched = [("capture", orig["record_id"] if orig is not None else row["record_id"]), ("citation", cid)]
     text = conn.execute("SELECT extractor_version FROM texts WHERE sha256=?", (row["text_sha256"],)).fetchone()
     subject = ledger.text_subject(row["snapshot_sha256"], text[0]) if text else None
-    if subject and ledger.entry_for(store, "text", subject):   # texts extracted before there were none
+    if subject and ledger.entry_for(store, "text", subject, own):   # texts extracted before there were none
         vouched.append(("text", subject))
     for kind, subject in vouched:
-        e = ledger.entry_for(store, kind, subject)
+        e = ledger.entry_for(store, kind, subject, own)
         if e is None:
             entries[kind] = {"ok": None, "detail": f"no ledger entry for this {kind}"}
             continue
@@ -1137,7 +1138,7 @@ def proof_for_citation(store: "Journal", cid: str, public_key: "Ed25519PublicKey
             ok = ok and e["digests"].get("block_sha256") == record["block_sha256"]
         entries[kind] = {"ok": ok, "entry": e, "inclusion_proof": proof}
     # The head of the chain the citation is in (the capture's may be another machine's).
-    chain = next((v["entry"]["chain"] for k, v in sorted(entries.items()) if "entry" in v), ledger.own_chain(store))
+    chain = next((v["entry"]["chain"] for k, v in sorted(entries.items()) if "entry" in v), own)
     tree = tree_of(chain)
     out["head"] = {"seq": tree.size, "merkle_root": tree.root(tree.size).hex(), "chain": chain}
     out["ledger"] = entries

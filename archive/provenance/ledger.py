@@ -165,12 +165,17 @@ def entries(store: "Journal", kind: str | None = None, chain: str | None = None)
     return [entry_from_row(r) for r in store.conn.execute(sql, (chain, kind) if kind else (chain,))]
 
 
-def entry_for(store: "Journal", kind: str, subject: str) -> dict | None:
+_OWN = object()
+
+
+def entry_for(store: "Journal", kind: str, subject: str, own: "str | None | object" = _OWN) -> dict | None:
     """The first entry vouching for ``subject``, in whichever chain (this index's own
-    first: an import vouches for captures another machine's chain vouched for too)."""
+    first: an import vouches for captures another machine's chain vouched for too).
+    ``own``: :func:`own_chain`, when the caller has just asked for it (a citation page
+    asks for five entries)."""
     row = store.conn.execute("SELECT * FROM ledger WHERE kind=? AND subject=? "
                              "ORDER BY chain IS NOT ?, seq LIMIT 1",
-                             (kind, subject, own_chain(store))).fetchone()
+                             (kind, subject, own_chain(store) if own is _OWN else own)).fetchone()
     return entry_from_row(row) if row else None
 
 
