@@ -1858,12 +1858,12 @@ def _find_quotes(text: str) -> list[dict]:
             ):
                 # "Der Vorstandschef räumte ein": the person the text names with that role
                 # ("Vorstandschef Herbert Diess"), else the one it is speaking of
-                c = names._by_role(item["speaker"], item["start"])
-                if c is None:
+                person = names._by_role(item["speaker"], item["start"])
+                if person is None:
                     m2 = mentions.before(item["start"])
-                    c = m2[1] if m2 else None
-                if c:
-                    item["speaker"] = c
+                    person = m2[1] if m2 else None
+                if person:
+                    item["speaker"] = person
             elif _is_role_description(item["speaker"]):
                 # "the former mayor argued", "acrescenta o repórter", "cuestionó el
                 # corporado": the person the text is speaking of
