@@ -32,6 +32,11 @@ SCHEDULE_KEY = "watch_schedule"   # _meta key of the default watch schedule
 LEDGER_GENESIS = "0" * 64   # the prev_hash of a chain's first entry
 OWN_CHAIN_KEY = "ledger_chain"   # _meta key: the chain this index's writers extend
 
+
+def text_subject(snapshot_sha256: str, extractor_version: str | None) -> str:
+    """The subject of a ledger ``text`` entry: one per snapshot and extractor version."""
+    return f"{snapshot_sha256}/{extractor_version}"
+
 HEADS_TABLE = """CREATE TABLE IF NOT EXISTS ledger_heads (
     seq INTEGER,                    -- entries 1..seq of its chain are covered
     entry_hash TEXT,                -- entry_hash of entry seq

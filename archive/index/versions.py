@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 from archive.errors import NotExtractable
 from archive.index.drain import queue_lock
+from archive.index.metadata import text_subject
 from archive.index.queries import load_version, page_captures
 from archive.text.extract import EXTRACTOR_VERSION, Article, extract
 from archive.warc.http import decode_content
@@ -200,7 +201,7 @@ def older_text_problems(conn: sqlite3.Connection, text_sha: str, version: str | 
     have = None
     for snap in snaps:
         for (digests,) in conn.execute("SELECT digests FROM ledger WHERE kind='text' AND subject=?",
-                                       (f"{snap}/{version}",)):
+                                       (text_subject(snap, version),)):
             d = json.loads(digests or "{}")
             if d.get("text_sha256") == text_sha and d.get("extractor_version") == version:
                 have = have or rows_sha256(conn, text_sha)

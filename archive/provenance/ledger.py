@@ -74,6 +74,7 @@ from archive.index.metadata import (
     canonical_json,
     metadata_record,
     record_urn,
+    text_subject,
 )
 from archive.index.rows import CAPTURE_TYPES
 from archive.times import iso, warc_date
@@ -445,11 +446,6 @@ def record_citation(store: "Journal", citation_row: sqlite3.Row | dict) -> list[
     pending = [("citation", citation_row["id"], citation_digests(store, citation_row))]
     pending.extend(_pending_seals(store))
     return _write(store, pending, signing_key_for(store))
-
-
-def text_subject(snapshot_sha256: str, extractor_version: str) -> str:
-    """The subject of a ``text`` entry: one per snapshot and extractor version."""
-    return f"{snapshot_sha256}/{extractor_version}"
 
 
 def record_texts(store: "Journal", texts: Iterable[dict]) -> list[dict]:
