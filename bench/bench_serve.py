@@ -458,11 +458,13 @@ def _workers_ratio(one: Row, many: Row) -> Row:
                raw={"p95_ratio": p95, "rate_ratio": rate})
 
 
-def run(quick: bool = True, log=print, n: int | None = None, citations_only: bool = False) -> list[Row]:
+def run(quick: bool = True, log=print, n: int | None = None, citations_only: bool = False,
+        only_pages: str | None = None) -> list[Row]:
     """``n`` snapshots (default 1,000,000, or env BENCH_SERVE_SNAPSHOTS), built once and
     cached under bench/out/ (the 1M store takes the better part of an hour to build).
     ``citations_only`` (``python bench/bench_serve.py --citations``): only the citation page
-    and the 50-client rows, for work on the citation page."""
+    and the 50-client rows, for work on the citation page. ``only_pages``
+    (``--pages TEXT``): only the single-client rows whose label holds TEXT."""
     n = n or int(os.environ.get("BENCH_SERVE_SNAPSHOTS", "1000000"))
     reps = 100 if quick else 300
     budget = 15.0 if quick else 60.0  # seconds per page kind, at least 20 requests
@@ -502,6 +504,8 @@ def run(quick: bool = True, log=print, n: int | None = None, citations_only: boo
         }
         if citations_only:
             pages = {k: v for k, v in pages.items() if k.startswith("citation page")}
+        if only_pages:
+            pages = {k: v for k, v in pages.items() if only_pages in k}
         for label, (pattern, args) in pages.items():
             status, _, size = _get(conn, pattern.format(args[0]))
             if status != 200:
@@ -531,6 +535,8 @@ def run(quick: bool = True, log=print, n: int | None = None, citations_only: boo
                             raw={"p50": p50, "p95": p95, "max": max(lat), "n": n, "cpu_ms": cpu}))
     finally:
         _stop(proc)
+    if only_pages:
+        return rows
     # 50 concurrent clients: at the default workers and at one, rounds alternating.
     started = []
     try:
@@ -552,5 +558,6 @@ def run(quick: bool = True, log=print, n: int | None = None, citations_only: boo
 
 
 if __name__ == "__main__":
-    for r in run("--full" not in sys.argv, citations_only="--citations" in sys.argv):
+    only = sys.argv[sys.argv.index("--pages") + 1] if "--pages" in sys.argv[:-1] else None
+    for r in run("--full" not in sys.argv, citations_only="--citations" in sys.argv, only_pages=only):
         print(r)

@@ -454,6 +454,39 @@ def test_table_pages_read_their_facets_from_the_counts_kept_on_write(ds, archive
     assert "4,242" in html and "(counted)" not in html
 
 
+def test_a_page_filtered_by_one_facet_value_reads_the_other_facets_from_pair_counts(ds, archive):
+    """Following a facet's link (``?status=200``) gives a page whose facets are what a
+    GROUP BY over the rows it shows gives, read from facet_pairs (no pass over the rows);
+    the selected value links back to the whole table."""
+    import sqlite3
+
+    con = sqlite3.connect(archive["db"])
+    want = {col: dict(con.execute(f"SELECT {col}, count(*) FROM captures WHERE status = 200 AND {col} IS NOT NULL "
+                                  f"GROUP BY {col}")) for col in ("record_type", "status", "content_type", "fixity")}
+    con.close()
+    assert len(want["content_type"]) > 1   # a page of several kinds of content: the pairs say which
+
+    def facets_of(path: str) -> dict:
+        data = get(ds, path).json()["facet_results"]
+        return data.get("results", data)
+
+    facets = facets_of("/archive/captures.json?status=200&_extra=facet_results")
+    assert {col: {v["value"]: v["count"] for v in facets[col]["results"]} for col in want} == want
+    chosen = facets["status"]["results"][0]
+    assert chosen["selected"] and "status=" not in chosen["toggle_url"]
+    other = facets["content_type"]["results"][0]
+    assert not other["selected"] and "status=200" in other["toggle_url"] and "content_type=" in other["toggle_url"]
+    # Read from the pair counts: a count changed there shows on the filtered page.
+    con = sqlite3.connect(archive["db"], isolation_level=None)
+    con.execute("UPDATE facet_pairs SET count = 4343 WHERE table_name='captures' AND column_name='status' "
+                "AND value=200 AND other_column='record_type' AND other_value='response'")
+    con.close()
+    assert facets_of("/archive/captures.json?status=200&_extra=facet_results")["record_type"]["results"][0]["count"] == 4343
+    # Two filters: the rows are counted, not read from the pairs.
+    two = facets_of("/archive/captures.json?status=200&record_type=response&_extra=facet_results")
+    assert {v["value"]: v["count"] for v in two["status"]["results"]} == {200: want["record_type"]["response"]}
+
+
 def test_plugin_doctests():
     import doctest
 

@@ -10,7 +10,7 @@ import sqlite3
 
 from archive.capture.http import Fetcher
 from archive.index.rows import RowBatch
-from archive.index.schema import FACETED
+from archive.index.schema import FACETED, PAIRED
 from archive.provenance.audit import audit
 from archive.site import publish_edition
 from archive.store import Store
@@ -29,6 +29,17 @@ def mismatches(db_path) -> list[str]:
                                           "column_name=?", (table, column)).fetchall(), key=repr)
                 if want != have:
                     out.append(f"{table}.{column}: GROUP BY gives {want[:4]}, facet_counts {have[:4]}")
+                for other in columns if table in PAIRED else ():
+                    if other == column:
+                        continue
+                    want = sorted(con.execute(f'SELECT "{column}", "{other}", count(*) FROM {table} WHERE "{column}" '
+                                              f'IS NOT NULL AND "{other}" IS NOT NULL GROUP BY "{column}", "{other}"'
+                                              ).fetchall(), key=repr)
+                    have = sorted(con.execute("SELECT value, other_value, count FROM facet_pairs WHERE table_name=? "
+                                              "AND column_name=? AND other_column=?", (table, column, other)
+                                              ).fetchall(), key=repr)
+                    if want != have:
+                        out.append(f"{table}.{column}×{other}: GROUP BY gives {want[:4]}, facet_pairs {have[:4]}")
     finally:
         con.close()
     return out
@@ -72,7 +83,8 @@ def test_an_index_made_before_the_counts_gets_them(tmp_path, site):
     for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'facet%'").fetchall():
         con.execute(f'DROP TRIGGER "{name}"')
     con.execute("DROP TABLE facet_counts")
-    con.execute("DELETE FROM _sqlite_migrations WHERE name='m005_facet_counts'")
+    con.execute("DROP TABLE facet_pairs")
+    con.execute("DELETE FROM _sqlite_migrations WHERE name IN ('m005_facet_counts', 'm007_facet_pairs')")
     con.close()
     with Store(db, tmp_path / "warcs"):
         pass
@@ -91,3 +103,15 @@ def test_an_edited_count_is_named_by_the_audit(tmp_path, site):
     with Store(db, tmp_path / "warcs") as s:
         failed = [r for r in audit(s) if r["ok"] is False]
     assert [r["id"] for r in failed] == ["facet_counts:captures:status:200"], failed
+
+
+def test_an_edited_pair_count_is_named_by_the_audit(tmp_path, site):
+    build(tmp_path, site)
+    db = tmp_path / "archive.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("UPDATE facet_pairs SET count = count + 7 WHERE table_name='captures' AND column_name='status' "
+                "AND value=200 AND other_column='record_type' AND other_value='response'")
+    con.close()
+    with Store(db, tmp_path / "warcs") as s:
+        failed = [r for r in audit(s) if r["ok"] is False]
+    assert [r["id"] for r in failed] == ["facet_pairs:captures:status:200:record_type:response"], failed

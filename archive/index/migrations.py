@@ -19,6 +19,7 @@ from sqlite_utils.migrations import Migrations
 from archive.index.schema import (
     FTS_TABLE,
     MIGRATION_SET,
+    PAIRED,
     SCHEMA_VERSION,
     TABLES,
     pending_migrations,
@@ -141,6 +142,15 @@ def m006_ledger_tree_index(db: sqlite_utils.Database) -> None:
     by the declared schema), where the one on (chain, seq) read every row from the table:
     a citation's proof reads blocks of a thousand of them."""
     db.execute("DROP INDEX IF EXISTS ledger_chain")
+
+
+@MIGRATIONS()
+def m007_facet_pairs(db: sqlite_utils.Database) -> None:
+    """Counts by pairs of faceted values (``facet_pairs``, see
+    :data:`archive.index.schema.PAIRED`), counted once here from the rows an index holds."""
+    sync_declared(db)   # the facet_pairs table
+    for table in PAIRED:
+        recount_facets(db.conn, table)
 
 
 def migrate(conn: sqlite3.Connection, path: str | Path | None = None) -> None:

@@ -266,6 +266,15 @@ CREATE TABLE IF NOT EXISTS facet_counts (
     PRIMARY KEY (table_name, column_name, value)
 );
 CREATE INDEX IF NOT EXISTS facet_counts_top ON facet_counts(table_name, column_name, count DESC, value);
+CREATE TABLE IF NOT EXISTS facet_pairs (
+    table_name TEXT,                -- a table of PAIRED
+    column_name TEXT,               -- a faceted column and one of its values ...
+    value,
+    other_column TEXT,              -- ... and another faceted column and one of its values
+    other_value,
+    count INTEGER,                  -- rows holding both, counted as rows are written
+    PRIMARY KEY (table_name, column_name, value, other_column, other_value)
+);
 CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -283,6 +292,10 @@ FACETED: dict[str, tuple[str, ...]] = {
     "figures": ("kind", "counts", "qualifier"),
     "changes": ("kind", "op", "page_url"),
 }
+# Tables whose rows are also counted by pairs of faceted values (``facet_pairs``): a page
+# of the table filtered by one faceted value (the link a facet gives) reads the other
+# facets there. Only tables whose faceted columns :class:`FacetTally` alone keeps.
+PAIRED: tuple[str, ...] = ("captures",)
 # Who keeps the counts. Tables written a few rows per page while extracting: triggers.
 # Tables the index's hot loops write (an import, thousands of rows a second): those loops,
 # a batch at a time (:class:`FacetTally`, in ``RowBatch.flush`` and the ledger's
@@ -300,14 +313,20 @@ class FacetTally:
 
     def __init__(self) -> None:
         self.delta: dict[tuple[str, str, object], int] = {}
+        self.pairs: dict[tuple[str, str, object, str, object], int] = {}
 
     def add(self, table: str, row, sign: int = 1) -> None:
         """Count ``row`` (a mapping with the table's faceted columns) in, or out (``sign=-1``)."""
-        for column in FACETED[table]:
-            value = row[column]
-            if value is not None:
-                key = (table, column, value)
-                self.delta[key] = self.delta.get(key, 0) + sign
+        values = [(column, row[column]) for column in FACETED[table] if row[column] is not None]
+        for column, value in values:
+            key = (table, column, value)
+            self.delta[key] = self.delta.get(key, 0) + sign
+        if table in PAIRED:
+            for column, value in values:
+                for other, other_value in values:
+                    if other != column:
+                        pair = (table, column, value, other, other_value)
+                        self.pairs[pair] = self.pairs.get(pair, 0) + sign
 
     def write(self, conn: sqlite3.Connection) -> None:
         changed = [(t, c, v, n) for (t, c, v), n in self.delta.items() if n]
@@ -317,7 +336,14 @@ class FacetTally:
                              changed)
             if any(n < 0 for *_, n in changed):
                 conn.execute("DELETE FROM facet_counts WHERE count <= 0")
-        self.delta = {}
+        pairs = [(*k, n) for k, n in self.pairs.items() if n]
+        if pairs:
+            conn.executemany("INSERT INTO facet_pairs (table_name, column_name, value, other_column, other_value, "
+                             "count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (table_name, column_name, value, "
+                             "other_column, other_value) DO UPDATE SET count = count + excluded.count", pairs)
+            if any(n < 0 for *_, n in pairs):
+                conn.execute("DELETE FROM facet_pairs WHERE count <= 0")
+        self.delta, self.pairs = {}, {}
 
 
 def existing_rows(conn: sqlite3.Connection, table: str, key: str, keys: list) -> list[dict]:
@@ -380,6 +406,16 @@ def recount_facets(conn: sqlite3.Connection, table: str) -> None:
         conn.execute(f"INSERT INTO facet_counts (table_name, column_name, value, count) "
                      f'SELECT ?, ?, "{c}", count(*) FROM {table} WHERE "{c}" IS NOT NULL GROUP BY "{c}"',
                      (table, c))
+    if table in PAIRED and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='facet_pairs'").fetchone() is not None:
+        conn.execute("DELETE FROM facet_pairs WHERE table_name=?", (table,))
+        for c in FACETED[table]:
+            for o in FACETED[table]:
+                if o != c:
+                    conn.execute("INSERT INTO facet_pairs (table_name, column_name, value, other_column, "
+                                 f'other_value, count) SELECT ?, ?, "{c}", ?, "{o}", count(*) FROM {table} '
+                                 f'WHERE "{c}" IS NOT NULL AND "{o}" IS NOT NULL GROUP BY "{c}", "{o}"',
+                                 (table, c, o))
 
 
 def refresh_facet_counts(conn: sqlite3.Connection) -> None:
@@ -455,7 +491,7 @@ MIGRATION_SET = "archive-store"
 # The names of the migrations in archive/index/migrations.py, in order: opening a store
 # checks them with one query, and imports sqlite-utils only when one is pending.
 MIGRATION_NAMES = ("m001_tables", "m002_columns_of_earlier_indexes", "m003_fts_that_datasette_finds",
-                   "m004_ledger_chains", "m005_facet_counts", "m006_ledger_tree_index")
+                   "m004_ledger_chains", "m005_facet_counts", "m006_ledger_tree_index", "m007_facet_pairs")
 
 
 def tables_sha() -> str:

@@ -1245,6 +1245,7 @@ DERIVED_TABLES: dict[str, tuple[str, ...]] = {
     "ledger_heads": ("warc_file", "offset"),
     "ledger_roots": ("warc_file", "offset"),
     "facet_counts": ("table_name", "column_name", "value"),
+    "facet_pairs": ("table_name", "column_name", "value", "other_column", "other_value"),
 }
 NOT_DERIVED: dict[tuple[str, str], str] = {
     ("warc_files", "created_at"): "bookkeeping of the writer; a reader learns nothing of the archive from it",
