@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from archive.capture.http import Fetcher
 from archive.index.rows import RowBatch
 from archive.index.schema import FACETED, PAIRED
@@ -91,27 +93,21 @@ def test_an_index_made_before_the_counts_gets_them(tmp_path, site):
     assert mismatches(db) == []
 
 
-def test_an_edited_count_is_named_by_the_audit(tmp_path, site):
-    """facet_counts is derived like every other table a reader sees: verify --all builds it
-    again from the WARC files and names a count that differs."""
+@pytest.mark.parametrize("edit, named", [
+    ("UPDATE facet_counts SET count = count + 1000 WHERE table_name='captures' AND column_name='status' "
+     "AND value=200", "facet_counts:captures:status:200"),
+    ("UPDATE facet_pairs SET count = count + 7 WHERE table_name='captures' AND column_name='status' "
+     "AND value=200 AND other_column='record_type' AND other_value='response'",
+     "facet_pairs:captures:status:200:record_type:response"),
+])
+def test_an_edited_count_is_named_by_the_audit(tmp_path, site, edit, named):
+    """facet_counts and facet_pairs are derived like every other table a reader sees:
+    verify --all builds them again from the WARC files and names a count that differs."""
     build(tmp_path, site)
     db = tmp_path / "archive.db"
     con = sqlite3.connect(db, isolation_level=None)
-    con.execute("UPDATE facet_counts SET count = count + 1000 WHERE table_name='captures' AND column_name='status' "
-                "AND value=200")
+    con.execute(edit)
     con.close()
     with Store(db, tmp_path / "warcs") as s:
         failed = [r for r in audit(s) if r["ok"] is False]
-    assert [r["id"] for r in failed] == ["facet_counts:captures:status:200"], failed
-
-
-def test_an_edited_pair_count_is_named_by_the_audit(tmp_path, site):
-    build(tmp_path, site)
-    db = tmp_path / "archive.db"
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("UPDATE facet_pairs SET count = count + 7 WHERE table_name='captures' AND column_name='status' "
-                "AND value=200 AND other_column='record_type' AND other_value='response'")
-    con.close()
-    with Store(db, tmp_path / "warcs") as s:
-        failed = [r for r in audit(s) if r["ok"] is False]
-    assert [r["id"] for r in failed] == ["facet_pairs:captures:status:200:record_type:response"], failed
+    assert [r["id"] for r in failed] == [named], failed

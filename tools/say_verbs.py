@@ -139,28 +139,26 @@ def main() -> None:
     w("FORMS: dict[str, tuple[str, ...]] = {\n")
     for lang, fs in kept.items():
         w(f'    "{lang}": (\n')
-        line = "       "
-        for f in fs:
-            item = f' "{f}",'
-            if len(line) + len(item) > 100:
-                w(line + "\n")
-                line = "       "
-            line += item
-        w(line + "\n    ),\n")
+        w(_wrapped(fs, "       ") + "\n    ),\n")
     w("}\n\n")
     w("#: the forms of FORMS that are third person plural (\"dijeron\", \"disent\"): their subject\n")
     w("#: is never one person\n")
     w("PLURAL: frozenset[str] = frozenset({\n")
     for lang, fs in kept.items():
-        line = "   "
-        for f in sorted(set(fs) & plural[lang]):
-            item = f' "{f}",'
-            if len(line) + len(item) > 100:
-                w(line + "\n")
-                line = "   "
-            line += item
-        w(line + "\n")
+        w(_wrapped(sorted(set(fs) & plural[lang]), "   ") + "\n")
     w("})\n")
+
+
+def _wrapped(forms, indent: str) -> str:
+    """``forms`` as quoted, comma-ended items in lines of at most 100 characters."""
+    lines, line = [], indent
+    for f in forms:
+        item = f' "{f}",'
+        if len(line) + len(item) > 100:
+            lines.append(line)
+            line = indent
+        line += item
+    return "\n".join(lines + [line])
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ import os
 import sqlite3
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from archive.errors import NotExtractable
 from archive.index.drain import queue_lock
+from archive.index.gate import db_identity
 from archive.index.metadata import text_subject
 from archive.index.queries import load_version, page_captures
 from archive.text.extract import EXTRACTOR_VERSION, Article, extract
@@ -309,14 +309,6 @@ def process_pending(store: "Journal", all_pages: bool = False, force: bool = Fal
         return _process_pending(store, all_pages, force, workers, progress)
 
 
-def _db_identity(db_path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(db_path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: int | None,
                      progress: Callable[[int, int], None] | None = None) -> dict:
     conn = store.conn
@@ -328,7 +320,7 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
     # An index replaced by renaming (see archive.index.gate.replace_index) was extracted
     # already: a drainer still reading the one it opened would spend its time on a file
     # nobody reads any more.
-    index = _db_identity(store.db_path)
+    index = db_identity(store.db_path)
     replaced = False
     try:
         # The queue is read a chunk at a time in the order it was filled, each from where
@@ -336,7 +328,7 @@ def _process_pending(store: "Journal", all_pages: bool, force: bool, workers: in
         after = 0
         while chunk := conn.execute(f"SELECT rowid, sha256 FROM snapshots WHERE rowid > ? AND {where} "
                                     "ORDER BY rowid LIMIT ?", (after, EXTRACT_CHUNK)).fetchall():
-            if _db_identity(store.db_path) != index:
+            if db_identity(store.db_path) != index:
                 replaced = True
                 break
             after = chunk[-1][0]
