@@ -75,10 +75,10 @@ def archive(site, tmp_path):
             "xss_capture": by_url[xss_url]}
 
 
-def datasette_for(db: Path) -> Datasette:
+def datasette_for(db: Path, **overrides) -> Datasette:
     metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
     # archive serve passes SETTINGS on the command line; the Python API wants typed values.
-    settings = {k: int(v) if v.isdigit() else v == "on" for k, v in SETTINGS.items()}
+    settings = {k: int(v) if v.isdigit() else v == "on" for k, v in SETTINGS.items()} | overrides
     # Datasette 1.0 reads canned queries and plugin settings from its config, not metadata.
     metadata, config = split_metadata(metadata)
     if config is None:

@@ -8,6 +8,7 @@ import re
 from urllib.parse import quote
 
 import yaml
+from markupsafe import escape
 
 from tests import test_datasette
 from tests.test_datasette import ROOT, get
@@ -73,6 +74,26 @@ def test_long_json_and_hash_cells_are_folded_one_click_away(ds, archive):
     pages = get(ds, "/archive/pages").text
     assert f'href="/-/timemap/link/{archive["wildfire"]}">history</a>' in pages
     assert "latest changes</a>" in pages
+
+
+def test_a_listing_shows_the_start_of_a_long_text_and_its_row_page_all_of_it(archive):
+    # Datasette's truncate_cells_html (2,048 by default) bounds what a page of rows holds
+    # of each long value; 120 here, so that the test articles are long by comparison.
+    ds = test_datasette.datasette_for(archive["db"], truncate_cells_html=120)
+    rows = get(ds, "/archive/texts.json?_shape=array").json()
+    long = max(rows, key=lambda r: len(r["text"]))
+    assert len(long["text"]) > 400
+    html = get(ds, "/archive/texts").text
+    shown = f"(120 of {len(long['text']):,} characters shown; the row's own page shows them all)"
+    assert shown in html
+    assert long["text"][300:360] not in html
+    searched = get(ds, "/archive/texts?_search=evacuated").text
+    assert "characters shown" in searched
+    row = get(ds, f"/archive/texts/{long['sha256']}").text
+    assert "characters shown" not in row
+    assert str(escape(long["text"][300:360])) in row
+    # and the JSON of a listing is never cut
+    assert get(ds, "/archive/texts.json?_shape=array").json() == rows
 
 
 def test_timemap_is_a_page_for_a_browser_and_link_format_for_a_client(ds, archive):

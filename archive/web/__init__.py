@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from contextvars import ContextVar
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
@@ -92,6 +93,11 @@ def _link(href: str, label: str) -> Markup:
 #: Columns whose values are long JSON or article text: shown cut, the whole one click away.
 LONG_COLUMNS = {"http_headers", "digests", "detail", "ops", "text", "sentence", "inclusion_proof", "extract_error"}
 LONG_AT = 160
+#: Whether the request being answered lists rows (a table, a query): set for each request
+#: by the ASGI wrapper. A listing shows at most ``truncate_cells_html`` characters (the
+#: Datasette setting, 2,048 by default) of a long value inside its folded cell, where a
+#: row's own page shows all of it: a page of 20 texts was 880 KB of whole articles.
+_LISTING: ContextVar[bool] = ContextVar("archive_listing", default=False)
 #: Hash columns with no page of their own: shown short, the whole one click away.
 HASH_COLUMNS = {"block_sha256", "text_sha256", "entry_hash", "prev_hash", "sha256", "root", "signature"}
 
@@ -152,8 +158,28 @@ def render_cell(row, value, column, table, datasette):
     if column in HASH_COLUMNS and SHA256_RE.fullmatch(value):
         return _collapsed(value[:12] + "…", value, "hash")
     if column in LONG_COLUMNS and len(value) > LONG_AT:
-        return _collapsed(value[:LONG_AT // 2].rstrip() + "…", value, "long")
+        summary = value[:LONG_AT // 2].rstrip() + "…"
+        cut = datasette.setting("truncate_cells_html") if _LISTING.get() else 0
+        if cut and len(value) > cut:
+            rest = Markup("{}… <em class=\"cut\">({:,} of {:,} characters shown; the row's own page "
+                          "shows them all)</em>").format(value[:cut], cut, len(value))
+            return _collapsed(summary, rest, "long")
+        return _collapsed(summary, value, "long")
     return None
+
+
+def _is_listing(path: str, base_url: str) -> bool:
+    """Whether ``path`` is a page of rows: ``/db`` (a query), ``/db/table`` or
+    ``/db/query``, under Datasette's ``base_url``; not a row's page (``/db/table/pk``)
+    nor one of ours (``/-/…``).
+
+    >>> _is_listing("/archive/texts", "/"), _is_listing("/x/archive/texts/ab12", "/x/")
+    (True, False)
+    """
+    if base_url and base_url != "/" and path.startswith(base_url):
+        path = path[len(base_url) - 1:]
+    parts = [p for p in path.split("/") if p]
+    return 1 <= len(parts) <= 2 and parts[0] != "-"
 
 
 def _no_rich_tracebacks() -> None:
@@ -174,9 +200,20 @@ def _no_rich_tracebacks() -> None:
 
 
 @hookimpl
-def asgi_wrapper():
+def asgi_wrapper(datasette):
     _no_rich_tracebacks()
-    return guard.asgi_wrapper()
+    guarded = guard.asgi_wrapper()
+    base_url = datasette.setting("base_url") or "/"
+
+    def wrap(app):
+        inner = guarded(app)
+
+        async def wrapped(scope, receive, send):
+            if scope.get("type") == "http":
+                _LISTING.set(_is_listing(scope.get("path", ""), base_url))
+            await inner(scope, receive, send)
+        return wrapped
+    return wrap
 
 
 @hookimpl
