@@ -148,6 +148,23 @@ def test_what_a_figure_counts_in_other_languages():
         ("vingt", "ans", None), ("80 euros", None, None), ("250 euros", None, "en moyenne")]
 
 
+def test_a_sum_of_money_is_what_the_noun_before_it_names_in_other_languages():
+    # "a fine of 250 euros" in each language: the noun before von / de / por / di
+    assert counted("Wer die Grenze quert, muss ein Bußgeld von 250 Euro zahlen.", "de") == [("250 Euro", "Bußgeld", None)]
+    assert counted("Il risque une amende de 135 euros.", "fr") == [("135 euros", "amende", None)]
+    assert counted("Los rebeldes causaron daños por 10 millones de dólares.", "es") == [
+        ("10 millones de dólares", "daños", None)]
+    assert counted("Ha pagato una multa di 300 euro.", "it") == [("300 euro", "multa", None)]
+    assert counted("Recebeu uma multa de 500 reais.", "pt") == [("500 reais", "multa", None)]
+    # a verb, a qualifier, a lower-case German word or a mere "total" names nothing
+    assert counted("Le budget a augmenté de 20 millions d’euros, soit plus de 200 euros.", "fr") == [
+        ("20 millions d’euros", None, None), ("200 euros", None, "plus de")]
+    assert counted("Der Preis stieg von 3 Euro, ein Betrag von 5 Euro.", "de") == [
+        ("3 Euro", None, None), ("5 Euro", None, None)]
+    assert counted("Un total de 40 dólares; el precio ha subido de 10 dólares.", "es") == [
+        ("40 dólares", None, None), ("10 dólares", None, None)]
+
+
 def test_locale_numbers_never_span_a_line_break_and_read_no_break_spaces():
     # a line break between digits separates two paragraphs' numbers (it crashed the page's
     # extraction); a no-break space groups thousands as a space does

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from trafilatura.settings import Document
 
 #: Bump whenever the text, quotes or figures for the same bytes could change.
-EXTRACTOR_VERSION = "extract-27 trafilatura-2.3"
+EXTRACTOR_VERSION = "extract-28 trafilatura-2.3"
 
 #: Decode and extract no more than this many payload bytes; the rest is dropped and the
 #: article is marked ``truncated``.

@@ -847,6 +847,38 @@ _PARTICIPLE = re.compile(r"(?:ados?|adas?|idos?|idas?|és|ées?|ati|ate|uti|ute)
 _ELIDED_VERB = re.compile(r"^(?:n|qu|s|c|j|m|t)['’]", re.I)
 
 
+# The word that joins a sum to the noun it is the sum of: "ein Bußgeld von 250 Euro", "une
+# amende de 135 euros", "un contrato por $12.267 millones", "una multa di 300 euro".
+_MONEY_OF = {"de": r"von|in\s+Höhe\s+von", "fr": r"de|d[’']", "es": r"de|por", "pt": r"de", "it": r"di|da"}
+# Nouns that only say "a sum": "un total de", "ein Betrag von" name nothing counted.
+_MONEY_OF_NOT = {"total", "totale", "summe", "betrag", "gesamtsumme", "montant", "somme", "suma", "importe",
+                 "monto", "cifra", "valor", "valeur", "wert", "quantia", "montante", "importo", "cifre"}
+
+
+def _money_of_locale(text: str, start: int, loc: _Locale) -> str | None:
+    """What a sum of money is the sum of, named before it in a language other than
+    English: the noun right before "von"/"de"/"di"/"por" ("Bußgeld von 250 Euro" ->
+    Bußgeld). German nouns are capitalised; elsewhere the noun is a lower-case word
+    that no qualifier or function word is ("plus de 200 euros" names nothing)."""
+    link = _MONEY_OF.get(loc.lang)
+    if link is None:
+        return None
+    before = text[max(0, start - 60): start].split("\n")[-1]
+    m = re.search(rf"(?<![\w’'-])([^\W\d_][\w’'-]*)\s+(?:{link})\s*$", before)
+    if m is None:
+        return None
+    noun = m.group(1)
+    low = noun.lower()
+    if low in loc.stop or low in _MONEY_OF_NOT or len(noun) < 3 or loc.qualifier.search(before[: m.end(1)] + " "):
+        return None
+    if loc.lang == "de" and not noun[0].isupper():
+        return None
+    if loc.lang != "de" and (noun[0].isupper() or low.endswith(("ment", "mente", "é", "ó", "ato", "ito"))
+                             or _PARTICIPLE.search(low) or _ELIDED_VERB.match(noun)):
+        return None   # an adverb or a verb: "a augmenté de 20 millions", "subió de"
+    return noun
+
+
 def _counts_locale(text: str, end: int, loc: _Locale, kind: str = "number") -> str | None:
     """What a figure counts in a language other than English: German nouns are written
     capitalised ("15.000 Beschäftigten", "über 60 neue Dokumentationsjournalisten",
@@ -1088,6 +1120,8 @@ def find_figures(text: str, language: str | None = None) -> list[dict]:
             unit = unit or measure
             if counts is None and kind in ("money", "percent") and loc is None:
                 counts, before_qualifier = _counts_before(text, s, kind)
+            elif counts is None and kind == "money" and loc is not None:
+                counts = _money_of_locale(text, s, loc)
         qualifier = None
         if kind != "date":
             qm = qualifier_re.search(text[max(0, s - 30): s])
