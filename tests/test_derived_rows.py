@@ -258,3 +258,26 @@ def test_an_older_extraction_nothing_vouches_for_is_not_shown_as_verified(site, 
     assert data["archived"] == "verified", data
     result = invoke(runner, tmp_path, "verify", "--all")
     assert result.exit_code == 0, result.output
+
+
+def test_verify_all_no_extract_checks_the_rows_against_the_ledger_without_extracting(archive, runner):  # noqa: F811
+    """``verify --all --no-extract``: every check of ``--all`` but the extraction of every
+    page again; the rows extraction gave are checked against the ledger entries that
+    vouch for them, so an edited figure still fails, and the output says what was not
+    derived again."""
+    c = archive["citation"]
+    store_dir = archive["db"].parent
+    ok = invoke(runner, store_dir, "verify", "--all", "--no-extract")
+    assert ok.exit_code == 0, ok.output
+    assert "ok   ledger_vouch texts: the rows of all" in ok.output
+    assert "?    derived_row index: texts, quotes, figures, versions and changes were not derived" in ok.output
+    assert "rows are what the WARC files give" not in ok.output   # nothing was derived again
+    conn = sqlite3.connect(archive["db"])
+    conn.execute("UPDATE figures SET text='9,999', value=9999 WHERE text='2,300'")
+    conn.commit()
+    conn.close()
+    bad = invoke(runner, store_dir, "verify", "--all", "--no-extract")
+    assert bad.exit_code == 1
+    assert f"FAIL ledger_vouch texts:{c['text_sha256']}" in bad.output, bad.output
+    alone = invoke(runner, store_dir, "verify", "--no-extract", c["id"])
+    assert alone.exit_code == 2 and "--no-extract goes with --all" in alone.output
