@@ -438,30 +438,42 @@ def audit(store: "Journal", public_key: "Ed25519PublicKey | None" = None, derive
     return report.results()
 
 
+def _text_entries(conn: sqlite3.Connection) -> None:
+    """``temp.text_entries`` on ``conn``, made once: what each ``text`` entry of the
+    ledger vouches for, by text and extractor (the entries are looked up by text)."""
+    if not conn.execute("SELECT 1 FROM temp.sqlite_master WHERE name='text_entries'").fetchone():
+        conn.executescript("""
+            CREATE TEMP TABLE text_entries AS SELECT json_extract(digests, '$.text_sha256') AS text_sha256,
+                json_extract(digests, '$.extractor_version') AS by, digests FROM ledger WHERE kind='text';
+            CREATE INDEX temp.text_entries_by ON text_entries(text_sha256, by);""")
+
+
 def _check_rows_vouched(store: "Journal", report: _Report) -> None:
     """The ``texts``, ``quotes`` and ``figures`` rows of every text against the ``text``
     entries of the ledger that vouch for them (an edited row fails), without extracting
     anything; and a ``?`` saying what only deriving them again from the WARC files proves."""
     from archive.index.versions import rows_sha256
 
-    conn = store.conn
+    conn = sqlite3.connect(f"file:{store.db_path}?mode=ro", uri=True)
     n = bad = 0
-    vouched: dict[str, set[str]] = {}
-    for seq, digests in conn.execute("SELECT seq, digests FROM ledger WHERE kind='text' ORDER BY seq"):
-        d = json.loads(digests or "{}")
-        if d.get("text_sha256") and d.get("rows_sha256"):
-            vouched.setdefault(d["text_sha256"], set()).add(d["rows_sha256"])
-    for (sha,) in conn.execute("SELECT sha256 FROM texts ORDER BY sha256").fetchall():
-        n += 1
-        wanted = vouched.get(sha)
-        if wanted is None:
+    try:
+        _text_entries(conn)
+        # (the texts streamed, the entries of each looked up: memory stays flat with the store)
+        for (sha,) in conn.execute("SELECT sha256 FROM texts ORDER BY sha256"):
+            n += 1
+            wanted = {json.loads(d or "{}").get("rows_sha256") for (d,) in conn.execute(
+                "SELECT digests FROM temp.text_entries WHERE text_sha256=?", (sha,))} - {None}
+            if not wanted:
+                why = "no text entry of the ledger vouches for this text and its quotes and figures"
+            elif rows_sha256(conn, sha) not in wanted:
+                why = ("the text's rows (its quotes and figures included) are not those the ledger's "
+                       "text entries vouch for: edited since")
+            else:
+                continue
             bad += 1
-            report.add("ledger_vouch", False, f"texts:{sha}", "no text entry of the ledger vouches for this "
-                       "text and its quotes and figures")
-        elif rows_sha256(conn, sha) not in wanted:
-            bad += 1
-            report.add("ledger_vouch", False, f"texts:{sha}", "the text's rows (its quotes and figures "
-                       "included) are not those the ledger's text entries vouch for: edited since")
+            report.add("ledger_vouch", False, f"texts:{sha}", why)
+    finally:
+        conn.close()
     if n and not bad:
         report.add("ledger_vouch", True, "texts", f"the rows of all {n} texts are those the ledger vouches for")
     report.add("derived_row", None, "index", "texts, quotes, figures, versions and changes were not derived "
@@ -1386,12 +1398,8 @@ def _adopt_older_extractions(store: "Journal", fresh: "Journal", version: str, r
         if snapshot is not None:
             rows = live.execute("SELECT digests FROM ledger WHERE kind='text' AND subject=?",
                                 (ledger.text_subject(snapshot, by),)).fetchall()
-        else:   # by the text: what the entries vouch for, once, in a table of this connection
-            if not live.execute("SELECT 1 FROM temp.sqlite_master WHERE name='text_entries'").fetchone():
-                live.executescript("""
-                    CREATE TEMP TABLE text_entries AS SELECT json_extract(digests, '$.text_sha256') AS text_sha256,
-                        json_extract(digests, '$.extractor_version') AS by, digests FROM ledger WHERE kind='text';
-                    CREATE INDEX temp.text_entries_by ON text_entries(text_sha256, by);""")
+        else:   # by the text
+            _text_entries(live)
             rows = live.execute("SELECT digests FROM temp.text_entries WHERE text_sha256=? AND by=?",
                                 (text_sha, by)).fetchall()
         wanted = None
